@@ -1,0 +1,1 @@
+"""securelogin: a Secure Login System for brokerages (see docs/ and SPEC)."""

@@ -1,0 +1,81 @@
+"""Engines for the two supported databases, with the locking each needs.
+
+SQLite: every transaction starts with ``BEGIN IMMEDIATE`` (writers queue instead of
+failing with "database is locked"), WAL lets readers run beside the writer, foreign
+keys are on.  PostgreSQL: psycopg 3, connections checked before use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from securelogin.errors import StorageUnavailable
+
+
+def normalize_url(url: str) -> str:
+    """``postgresql://`` picks psycopg 3; ``sqlite:///`` stays as it is (SPEC §10.1)."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL, or None for other databases and memory."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE instead of pysqlite's BEGIN.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """Open an engine and check that the database answers; StorageUnavailable if not."""
+    safe = _redacted(url)
+    try:
+        parsed = make_url(normalize_url(url))
+        if parsed.get_backend_name() == "sqlite":
+            path = sqlite_path(url)
+            if path is not None and not path.parent.exists():
+                raise StorageUnavailable(f"cannot open database {safe}: folder {path.parent} "
+                                         "does not exist")
+            engine = create_engine(parsed, connect_args={"check_same_thread": False,
+                                                         "timeout": 30})
+            event.listen(engine, "connect", _sqlite_on_connect)
+            event.listen(engine, "begin", _sqlite_on_begin)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True, pool_size=pool_size,
+                                   max_overflow=pool_size, connect_args={"connect_timeout": 5})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except (ArgumentError, SQLAlchemyError, ValueError, ModuleNotFoundError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StorageUnavailable(f"cannot open database {safe}: {reason}") from None
+    return engine
+
+
+def _redacted(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return repr(url)

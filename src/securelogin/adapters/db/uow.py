@@ -1,0 +1,90 @@
+"""The SQL unit of work: one connection, one transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine, RootTransaction, text
+from sqlalchemy.exc import OperationalError
+
+from securelogin.adapters.db.migrate import upgrade
+from securelogin.adapters.db.repositories import (
+    SqlAccounts,
+    SqlAuditLog,
+    SqlDevices,
+    SqlEntities,
+    SqlOutbox,
+    SqlUsers,
+)
+from securelogin.errors import StorageUnavailable
+from securelogin.service.ports import Clock
+
+
+class SqlUnitOfWork:
+    """``with uow: …; uow.commit()``; audit events are chained inside the same commit."""
+
+    entities: SqlEntities
+    accounts: SqlAccounts
+    users: SqlUsers
+    devices: SqlDevices
+    audit: SqlAuditLog
+    outbox: SqlOutbox
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._conn: Connection | None = None
+        self._tx: RootTransaction | None = None
+
+    def __enter__(self) -> Self:
+        try:
+            self._conn = self.engine.connect()
+            self._tx = self._conn.begin()
+        except OperationalError as exc:
+            raise StorageUnavailable(f"database unavailable: {exc.orig}") from None
+        conn = self._conn
+        self.entities = SqlEntities(conn)
+        self.accounts = SqlAccounts(conn)
+        self.users = SqlUsers(conn)
+        self.devices = SqlDevices(conn)
+        self.audit = SqlAuditLog(conn, self.clock)
+        self.outbox = SqlOutbox(conn, self.clock)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if self._tx is not None and self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = self._tx = None
+
+    @property
+    def connection(self) -> Connection:
+        if self._conn is None:
+            raise RuntimeError("unit of work used outside its with-block")
+        return self._conn
+
+    def commit(self) -> None:
+        if self._tx is None:
+            raise RuntimeError("unit of work used outside its with-block")
+        self.audit.flush()
+        self._tx.commit()
+
+
+class SqlDatabase:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def ping(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except OperationalError as exc:
+            raise StorageUnavailable(f"database unavailable: {exc.orig}") from None
+
+    def upgrade(self) -> None:
+        upgrade(self.engine)

@@ -1,0 +1,100 @@
+"""The composition root: settings → adapters → services, wired explicitly (STYLE.md).
+
+Nothing here runs at import time; entry points call :func:`bootstrap` once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from securelogin.adapters.clock import SystemClock, SystemRandom
+from securelogin.adapters.db.engine import make_engine, sqlite_path
+from securelogin.adapters.db.uow import SqlDatabase, SqlUnitOfWork
+from securelogin.adapters.security.passwords import Argon2Passwords
+from securelogin.adapters.security.secretbox import (
+    AesGcmSecretBox,
+    parse_keys,
+    read_or_create_key_file,
+)
+from securelogin.config import Environment, Settings
+from securelogin.errors import ConfigurationError
+from securelogin.service.context import Policy, Services
+from securelogin.service.ports import Clock, Random, UnitOfWork
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Environment + explicit overrides (CLI flags); one clear line when invalid."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigurationError(f"invalid setting {where}: {message}") from None
+
+
+def master_keys(settings: Settings) -> list[bytes]:
+    """SPEC §10.1: the key from the environment, a key file, or a development key file
+    created (mode 0600) next to a SQLite database."""
+    if settings.master_key is not None:
+        return parse_keys(settings.master_key.get_secret_value())
+    if settings.master_key_file is not None:
+        return read_or_create_key_file(settings.master_key_file, create=False)
+    db_file = sqlite_path(settings.database_url)
+    if settings.env is Environment.DEVELOPMENT and db_file is not None:
+        return read_or_create_key_file(db_file.with_name(db_file.name + ".key"), create=True)
+    raise ConfigurationError(
+        "set SECURELOGIN_MASTER_KEY or SECURELOGIN_MASTER_KEY_FILE (a development key file is "
+        "only created for a SQLite database)")
+
+
+def common_passwords() -> frozenset[str]:
+    text = resources.files("securelogin").joinpath("data/common-passwords.txt").read_text()
+    lines = (line.strip().lower() for line in text.splitlines())
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def policy_from(settings: Settings) -> Policy:
+    return Policy(
+        common_passwords=common_passwords(),
+        lockout_threshold=settings.lockout_threshold,
+        lockout_window_hours=settings.lockout_window_hours,
+        login_ttl_seconds=settings.login_ttl_seconds,
+        session_idle_seconds=settings.session_idle_seconds,
+        session_absolute_seconds=settings.session_absolute_seconds,
+        timezone=settings.timezone,
+        calendar=settings.calendar,
+        opt_out_allowed=settings.opt_out_allowed,
+    )
+
+
+def bootstrap(settings: Settings, *, migrate: bool = False, clock: Clock | None = None,
+              random: Random | None = None) -> Services:
+    """Open the database (and migrate it when asked) and wire every service."""
+    engine = make_engine(settings.database_url)
+    keys = master_keys(settings)
+    database = SqlDatabase(engine)
+    if migrate:
+        database.upgrade()
+    real_clock = clock or SystemClock()
+    uow_factory: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(engine, real_clock)  # noqa: E731
+    return Services(
+        uow=uow_factory,
+        database=database,
+        clock=real_clock,
+        random=random or SystemRandom(),
+        box=AesGcmSecretBox(keys),
+        passwords=Argon2Passwords(memory_kib=settings.argon2_memory_kib,
+                                  time_cost=settings.argon2_time_cost,
+                                  parallelism=settings.argon2_parallelism),
+        policy=policy_from(settings),
+    )
+
+
+def default_database_path(settings: Settings) -> Path | None:
+    return sqlite_path(settings.database_url)

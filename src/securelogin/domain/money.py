@@ -1,0 +1,38 @@
+"""Money: ``Decimal`` USD in the code, integer cents in the database (SPEC §1)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+#: a bound far above any real account, so that a typo cannot overflow a BIGINT
+MAX_CENTS = 10**15
+
+
+class MoneyError(ValueError):
+    """A text is not an amount of USD with at most two decimals."""
+
+
+def parse_usd(text: object) -> Decimal:
+    """Read ``"2500000.00"`` as a Decimal; refuse floats, NaN, >2 decimals and huge values."""
+    if isinstance(text, bool) or not isinstance(text, str | int):
+        raise MoneyError("must be a decimal string such as \"123.45\"")
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation as exc:
+        raise MoneyError("must be a decimal string such as \"123.45\"") from exc
+    if not value.is_finite():
+        raise MoneyError("must be a finite amount")
+    if value != value.quantize(CENT):
+        raise MoneyError("must have at most two decimals")
+    if abs(value) * 100 >= MAX_CENTS:
+        raise MoneyError("is too large")
+    return value.quantize(CENT)
+
+
+def to_cents(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_exact())
+
+
+def from_cents(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(CENT)

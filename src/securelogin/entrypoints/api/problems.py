@@ -1,0 +1,83 @@
+"""Errors → RFC 9457 problem details: the one mapping table of the HTTP entry point."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from securelogin import errors
+
+PROBLEM_JSON = "application/problem+json"
+
+#: exception class → HTTP status; the ``code`` comes from the exception (stable, documented)
+STATUS: dict[type[errors.SecureLoginError], int] = {
+    errors.InvalidInput: 422,
+    errors.ImportRejected: 422,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.Forbidden: 403,
+    errors.InvalidCredentials: 401,
+    errors.LoginFailed: 401,
+    errors.AuthenticationFailed: 401,
+    errors.Locked: 423,
+    errors.StorageUnavailable: 503,
+    errors.ConfigurationError: 500,
+    errors.IntegrityViolation: 500,
+}
+
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
+              415: "unsupported_media_type", 429: "too_many_requests"}
+
+
+def status_of(exc: errors.SecureLoginError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def problem(status: int, code: str, message: str, **extra: object) -> JSONResponse:
+    body: dict[str, object] = {"type": f"urn:securelogin:problem:{code}", "title": message,
+                               "status": status, "code": code, "message": message}
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.SecureLoginError)  # noqa: S101 - registered for this class
+    extra: dict[str, object] = {}
+    if isinstance(exc, errors.InvalidInput) and exc.field:
+        extra["field"] = exc.field
+    if isinstance(exc, errors.Locked) and exc.retry_at:
+        extra["retry_at"] = exc.retry_at.isoformat()
+    return problem(status_of(exc), exc.code, exc.message, **extra)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this class
+    first = exc.errors()[0] if exc.errors() else {}
+    if first.get("type") == "json_invalid":
+        return problem(400, "malformed_json", "The request body is not valid JSON")
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
+    return problem(422, "invalid_request", f"{where}: {first.get('msg', 'invalid value')}",
+                   field=where)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this class
+    code = HTTP_CODES.get(exc.status_code, "http_error")
+    return problem(exc.status_code, code, str(exc.detail))
+
+
+async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:
+    return problem(500, "internal_error", "Internal error; the incident was logged")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(errors.SecureLoginError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

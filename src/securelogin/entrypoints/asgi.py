@@ -1,0 +1,16 @@
+"""ASGI factory for process managers: ``uvicorn --factory securelogin.entrypoints.asgi:create``.
+
+Reads the settings from the environment (``SECURELOGIN_*``), so that several worker
+processes on one PostgreSQL behave as one service (SPEC §8, Storage).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from securelogin.bootstrap import bootstrap, load_settings
+from securelogin.entrypoints.api.app import create_app
+
+
+def create() -> FastAPI:
+    return create_app(bootstrap(load_settings()))

@@ -1,0 +1,157 @@
+"""The ``securelogin`` command (SPEC §10.1). Each command calls one service and maps errors.
+
+Exit codes: 0 success; 1 refused input or rule; 2 usage; 3 storage or configuration;
+4 integrity violation (audit chain); 70 unexpected internal error.  Failures print one
+line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+
+from securelogin import errors
+from securelogin.bootstrap import bootstrap, load_settings
+from securelogin.service import audit, demo, importing
+from securelogin.service.context import Services
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
+                  help="securelogin: Secure Login System for brokerages")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema")
+admin_app = typer.Typer(no_args_is_help=True, help="Administration")
+audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log")
+app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+admin_app.add_typer(audit_app, name="audit")
+
+DatabaseUrl = Annotated[str | None, typer.Option(
+    "--database-url", help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB "
+    "(default: $SECURELOGIN_DATABASE_URL, else sqlite:///./securelogin.db)")]
+
+EXIT_CODES: dict[type[errors.SecureLoginError], int] = {
+    errors.StorageUnavailable: 3,
+    errors.ConfigurationError: 3,
+    errors.IntegrityViolation: 4,
+}
+
+
+def exit_code(exc: errors.SecureLoginError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return 1
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"securelogin: {message}", err=True)
+    return typer.Exit(code)
+
+
+def translate_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """The CLI's error table: one line on stderr and a non-zero exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except errors.SecureLoginError as exc:
+            raise fail(exc.message, exit_code(exc)) from None
+
+    return wrapper
+
+
+def open_services(database_url: str | None, *, migrate: bool = False, **settings: object
+                  ) -> Services:
+    return bootstrap(load_settings(database_url=database_url, **settings), migrate=migrate)
+
+
+@app.command()
+@translate_errors
+def serve(host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+          port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+          database_url: DatabaseUrl = None,
+          workers: Annotated[int, typer.Option(help="worker processes")] = 1) -> None:
+    """Run the API, the Client Portal and the operator console (migrations applied)."""
+    settings = load_settings(database_url=database_url, host=host, port=port)
+    bootstrap(settings, migrate=True)
+    _run_server(settings.host, settings.port, settings.database_url, workers)
+
+
+def _run_server(host: str, port: int, database_url: str, workers: int) -> None:
+    import uvicorn
+
+    os.environ["SECURELOGIN_DATABASE_URL"] = database_url
+    typer.echo(f"securelogin: serving on http://{host}:{port}/", err=True)
+    uvicorn.run("securelogin.entrypoints.asgi:create", factory=True, host=host, port=port,
+                workers=workers, log_level="info", proxy_headers=False)
+
+
+@app.command("demo")
+@translate_errors
+def demo_command(database_url: DatabaseUrl = None,
+                 host: Annotated[str | None, typer.Option()] = None,
+                 port: Annotated[int | None, typer.Option()] = None,
+                 no_serve: Annotated[bool, typer.Option("--no-serve",
+                                                        help="load only")] = False) -> None:
+    """Load the demo brokerage (once), print how to try it, then serve."""
+    settings = load_settings(database_url=database_url, host=host, port=port, demo=True)
+    services = bootstrap(settings, migrate=True)
+    report = demo.load_demo(services)
+    typer.echo(demo.describe(report, url=f"http://{settings.host}:{settings.port}/"))
+    if not no_serve:
+        os.environ["SECURELOGIN_DEMO"] = "true"
+        _run_server(settings.host, settings.port, settings.database_url, 1)
+
+
+@db_app.command("upgrade")
+@translate_errors
+def db_upgrade(database_url: DatabaseUrl = None) -> None:
+    """Create or migrate the schema to the newest version."""
+    open_services(database_url, migrate=True)
+    typer.echo("securelogin: database is up to date")
+
+
+@admin_app.command("import")
+@translate_errors
+def admin_import(file: Annotated[Path, typer.Argument(help="YAML or JSON file (SPEC §10.3)")],
+                 database_url: DatabaseUrl = None) -> None:
+    """Load entities, accounts, users and devices; all or nothing."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}", 1) from None
+    data = importing.decode(text, filename=file.name)
+    services = open_services(database_url, migrate=True)
+    summary = importing.import_data(services, data)
+    typer.echo(f"securelogin: imported {summary.entities} entities, {summary.accounts} "
+               f"accounts, {summary.users} users, {summary.devices} devices")
+
+
+@audit_app.command("verify")
+@translate_errors
+def audit_verify(database_url: DatabaseUrl = None) -> None:
+    """Verify the hash chain of the audit log; name the first broken link."""
+    result = audit.verify_chain(open_services(database_url))
+    typer.echo(f"securelogin: audit chain intact ({result.events} events)")
+
+
+def run() -> None:
+    """Console entry point: never let a traceback reach the terminal."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence for the one-line promise
+        typer.echo(f"securelogin: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(70)

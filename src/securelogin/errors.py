@@ -1,0 +1,120 @@
+"""The whole exception tree of securelogin (STYLE.md rule 6).
+
+Every error a user, an operator or another program can cause carries a stable
+``code`` (the RFC 9457 ``code`` field of the HTTP API, the one-line message of
+the CLI).  Entry points translate these classes with one table each; nothing
+else is allowed to reach a user.
+
+    SecureLoginError                      code
+    ├── ConfigurationError                configuration_error
+    ├── StorageUnavailable                storage_unavailable
+    ├── InvalidInput                      invalid_input   (field, entry)
+    │   └── ImportRejected                import_rejected (entry, field)
+    ├── NotFound                          not_found
+    ├── Conflict                          conflict
+    ├── AuthenticationFailed              (code per subclass)
+    │   ├── InvalidCredentials            invalid_credentials
+    │   ├── LoginFailed                   login_failed
+    │   └── Locked                        locked          (retry_at)
+    ├── Forbidden                         forbidden
+    └── IntegrityViolation                integrity_violation (first_bad_id)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class SecureLoginError(Exception):
+    """Root of every error securelogin raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigurationError(SecureLoginError):
+    """Settings are missing or unsafe (e.g. no master key in production)."""
+
+    code = "configuration_error"
+
+
+class StorageUnavailable(SecureLoginError):
+    """The database cannot be opened or reached."""
+
+    code = "storage_unavailable"
+
+
+class InvalidInput(SecureLoginError):
+    """A request or a file carries a value that breaks a rule; nothing was written."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, field: str | None = None, entry: str | None = None):
+        super().__init__(message)
+        self.field = field
+        self.entry = entry
+
+
+class ImportRejected(InvalidInput):
+    """An import file is refused whole (SPEC §10.3); names the entry and the field."""
+
+    code = "import_rejected"
+
+    def __init__(self, *, entry: str, field: str, problem: str) -> None:
+        super().__init__(f"{entry}: {field}: {problem}", field=field, entry=entry)
+        self.problem = problem
+
+
+class NotFound(SecureLoginError):
+    code = "not_found"
+
+
+class Conflict(SecureLoginError):
+    code = "conflict"
+
+
+class Forbidden(SecureLoginError):
+    code = "forbidden"
+
+
+class AuthenticationFailed(SecureLoginError):
+    """Base for failed logins; messages never say which factor was wrong (R-LOGIN-10)."""
+
+    code = "authentication_failed"
+
+
+class InvalidCredentials(AuthenticationFailed):
+    code = "invalid_credentials"
+
+    def __init__(self) -> None:
+        super().__init__("Invalid username or password")
+
+
+class LoginFailed(AuthenticationFailed):
+    code = "login_failed"
+
+    def __init__(self) -> None:
+        super().__init__("Login failed")
+
+
+class Locked(AuthenticationFailed):
+    """R-LOGIN-3: too many consecutive failures; ``retry_at`` is when the lock ends."""
+
+    code = "locked"
+
+    def __init__(self, *, retry_at: datetime | None) -> None:
+        super().__init__("Login failed")
+        self.retry_at = retry_at
+
+
+class IntegrityViolation(SecureLoginError):
+    """The audit chain (R-OPS-6) does not verify; ``first_bad_id`` names the broken link."""
+
+    code = "integrity_violation"
+
+    def __init__(self, message: str, *, first_bad_id: int) -> None:
+        super().__init__(message)
+        self.first_bad_id = first_bad_id

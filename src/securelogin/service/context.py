@@ -1,0 +1,42 @@
+"""What every use case receives: the ports, wired once by ``bootstrap`` (STYLE.md rule 11)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from securelogin.domain.devices.catalogue import DEFAULT_CATALOGUE, DeviceKind, KindInfo
+from securelogin.service.ports import (
+    Clock,
+    Database,
+    PasswordHasher,
+    Random,
+    SecretBox,
+    UnitOfWorkFactory,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Policy:
+    """The configurable numbers of the SPEC, in the units the services use."""
+
+    common_passwords: frozenset[str] = frozenset()
+    catalogue: dict[DeviceKind, KindInfo] = field(default_factory=lambda: DEFAULT_CATALOGUE)
+    lockout_threshold: int = 10
+    lockout_window_hours: int = 24
+    login_ttl_seconds: int = 180
+    session_idle_seconds: int = 300
+    session_absolute_seconds: int = 12 * 3600
+    timezone: str = "America/New_York"
+    calendar: str = "XNYS"
+    opt_out_allowed: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Services:
+    uow: UnitOfWorkFactory
+    database: Database
+    clock: Clock
+    random: Random
+    box: SecretBox
+    passwords: PasswordHasher
+    policy: Policy
