@@ -50,7 +50,8 @@ def master_keys(settings: Settings) -> list[bytes]:
         return read_or_create_key_file(db_file.with_name(db_file.name + ".key"), create=True)
     raise ConfigurationError(
         "set SECURELOGIN_MASTER_KEY or SECURELOGIN_MASTER_KEY_FILE (a development key file is "
-        "only created for a SQLite database)")
+        "only created for a SQLite database)"
+    )
 
 
 def common_passwords() -> frozenset[str]:
@@ -73,14 +74,23 @@ def policy_from(settings: Settings) -> Policy:
     )
 
 
-def bootstrap(settings: Settings, *, migrate: bool = False, clock: Clock | None = None,
-              random: Random | None = None) -> Services:
+def bootstrap(
+    settings: Settings,
+    *,
+    migrate: bool = False,
+    clock: Clock | None = None,
+    random: Random | None = None,
+) -> Services:
     """Open the database (and migrate it when asked) and wire every service."""
     engine = make_engine(settings.database_url)
-    keys = master_keys(settings)
     database = SqlDatabase(engine)
-    if migrate:
-        database.upgrade()
+    try:
+        keys = master_keys(settings)
+        if migrate:
+            database.upgrade()
+    except BaseException:
+        database.close()
+        raise
     real_clock = clock or SystemClock()
     uow_factory: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(engine, real_clock)  # noqa: E731
     return Services(
@@ -89,9 +99,11 @@ def bootstrap(settings: Settings, *, migrate: bool = False, clock: Clock | None 
         clock=real_clock,
         random=random or SystemRandom(),
         box=AesGcmSecretBox(keys),
-        passwords=Argon2Passwords(memory_kib=settings.argon2_memory_kib,
-                                  time_cost=settings.argon2_time_cost,
-                                  parallelism=settings.argon2_parallelism),
+        passwords=Argon2Passwords(
+            memory_kib=settings.argon2_memory_kib,
+            time_cost=settings.argon2_time_cost,
+            parallelism=settings.argon2_parallelism,
+        ),
         policy=policy_from(settings),
     )
 

@@ -66,11 +66,14 @@ def check_chain(rows: Iterable[ChainedEvent], *, head_id: int, head_hash: str) -
     expected_prev, last_id, count = GENESIS_HASH, 0, 0
     for row in rows:
         count += 1
-        if row.id != last_id + 1 or row.prev_hash != expected_prev or row.hash != link_hash(
-            row.prev_hash, row.id, row.at, row.event
+        if (
+            row.id != last_id + 1
+            or row.prev_hash != expected_prev
+            or row.hash != link_hash(row.prev_hash, row.id, row.at, row.event)
         ):
-            return ChainCheck(events=count, last_id=last_id, last_hash=expected_prev,
-                              first_bad_id=row.id)
+            return ChainCheck(
+                events=count, last_id=last_id, last_hash=expected_prev, first_bad_id=row.id
+            )
         expected_prev, last_id = row.hash, row.id
     bad = None if (last_id, expected_prev) == (head_id, head_hash) else last_id + 1
     return ChainCheck(events=count, last_id=last_id, last_hash=expected_prev, first_bad_id=bad)

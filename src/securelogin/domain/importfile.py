@@ -39,8 +39,12 @@ PIN_RE = re.compile(r"^[0-9]{4}$")
 ARGON2_RE = re.compile(r"^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$")
 #: kinds that need a live enrolment (an app key pair, a WebAuthn ceremony): not importable
 NOT_IMPORTABLE = {DeviceKind.MOBILE_KEY, DeviceKind.PASSKEY}
-HEX_SEED_KINDS = {DeviceKind.DSC, DeviceKind.DSC_PLUS, DeviceKind.PLATINUM_CARD,
-                  DeviceKind.GOLD_CARD}
+HEX_SEED_KINDS = {
+    DeviceKind.DSC,
+    DeviceKind.DSC_PLUS,
+    DeviceKind.PLATINUM_CARD,
+    DeviceKind.GOLD_CARD,
+}
 CARD_KINDS = {DeviceKind.CODE_CARD, DeviceKind.ONLINE_CODE_CARD}
 
 
@@ -173,8 +177,7 @@ def _identification(entry: _Entry) -> Identification:
     raw = entry.raw.get("identification") or {}
     if not isinstance(raw, Mapping):
         raise entry.fail("identification", "must be a mapping")
-    known = {"date_of_birth", "citizenship", "residence", "document_type",
-             "document_number", "ssn"}
+    known = {"date_of_birth", "citizenship", "residence", "document_type", "document_number", "ssn"}
     for key in raw:
         if key not in known:
             raise entry.fail(f"identification.{key}", "is not a known field")
@@ -200,8 +203,12 @@ def _entity(index: int, raw: object) -> EntitySpec:
     external_id = entry.need("id", max_len=64)
     entry.name = f"entities[{index}] ({external_id})"
     kind = entry.check("kind", entry.text("kind", required=False) or "individual", EntityKind)
-    return EntitySpec(external_id=external_id, kind=kind, name=entry.need("name"),
-                      identification=_identification(entry))
+    return EntitySpec(
+        external_id=external_id,
+        kind=kind,
+        name=entry.need("name"),
+        identification=_identification(entry),
+    )
 
 
 def _account_number(value: str) -> str:
@@ -291,8 +298,11 @@ def _device(entry: _Entry, index: int, raw: object) -> DeviceSpec:
     if kind in NOT_IMPORTABLE:
         raise dev.fail("kind", f"{kind} devices are enrolled by their owner, not imported")
     r = dev.raw
-    spec: dict[str, object] = {"kind": kind, "serial": dev.text("serial", required=False,
-                               max_len=64), "label": dev.text("label", required=False)}
+    spec: dict[str, object] = {
+        "kind": kind,
+        "serial": dev.text("serial", required=False, max_len=64),
+        "label": dev.text("label", required=False),
+    }
     if kind in HEX_SEED_KINDS:
         spec["serial"] = dev.need("serial", max_len=64)
         spec["secret"] = dev.check("secret_hex", r.get("secret_hex"), _hex_secret)
@@ -305,8 +315,9 @@ def _device(entry: _Entry, index: int, raw: object) -> DeviceSpec:
     if kind is DeviceKind.TOTP_APP:
         spec["secret"] = dev.check("secret_base32", r.get("secret_base32"), _base32_secret)
     if kind is DeviceKind.TEMPORARY_CODE:
-        spec["code"] = dev.check("code", r.get("code"),
-                                 _pattern(TEMP_CODE_RE, "must be 12 upper-case letters"))
+        spec["code"] = dev.check(
+            "code", r.get("code"), _pattern(TEMP_CODE_RE, "must be 12 upper-case letters")
+        )
     return DeviceSpec(**spec)  # type: ignore[arg-type]
 
 
@@ -343,12 +354,18 @@ def _user(index: int, raw: object, common: Collection[str]) -> UserSpec:
     if not isinstance(opted_out, bool):
         raise entry.fail("opted_out", "must be true or false")
     return UserSpec(
-        username=username, entity_ref=entry.need("entity", max_len=64),
-        password=password, password_hash=password_hash, phone=phone, opted_out=opted_out,
-        grants=tuple(_grant(entry, i, g)
-                     for i, g in enumerate(_as_list(entry.raw, "grants", entry.name))),
-        devices=tuple(_device(entry, i, d)
-                      for i, d in enumerate(_as_list(entry.raw, "devices", entry.name))),
+        username=username,
+        entity_ref=entry.need("entity", max_len=64),
+        password=password,
+        password_hash=password_hash,
+        phone=phone,
+        opted_out=opted_out,
+        grants=tuple(
+            _grant(entry, i, g) for i, g in enumerate(_as_list(entry.raw, "grants", entry.name))
+        ),
+        devices=tuple(
+            _device(entry, i, d) for i, d in enumerate(_as_list(entry.raw, "devices", entry.name))
+        ),
     )
 
 
@@ -384,8 +401,9 @@ def plan_import(
     return plan
 
 
-def _unique(seen: set[str], taken: frozenset[str], key: str, entry: str, field_name: str,
-            what: str) -> None:
+def _unique(
+    seen: set[str], taken: frozenset[str], key: str, entry: str, field_name: str, what: str
+) -> None:
     if key in seen or key in taken:
         raise ImportProblem(entry, field_name, f"{what} {key!r} already exists")
     seen.add(key)
@@ -405,8 +423,7 @@ def _check_unique(plan: ImportPlan, existing: Existing) -> None:
         _unique(seen, existing.usernames, u.username, name, "username", "username")
         for j, d in enumerate(u.devices):
             if d.serial:
-                _unique(serials, existing.serials, d.serial, name, f"devices[{j}].serial",
-                        "serial")
+                _unique(serials, existing.serials, d.serial, name, f"devices[{j}].serial", "serial")
 
 
 def _check_references(plan: ImportPlan, existing: Existing) -> None:
@@ -414,16 +431,18 @@ def _check_references(plan: ImportPlan, existing: Existing) -> None:
     account_numbers = existing.account_numbers | {a.number for a in plan.accounts}
     for i, a in enumerate(plan.accounts):
         if a.entity_ref not in entity_ids:
-            raise ImportProblem(f"accounts[{i}] ({a.number})", "entity",
-                                f"unknown entity {a.entity_ref!r}")
+            raise ImportProblem(
+                f"accounts[{i}] ({a.number})", "entity", f"unknown entity {a.entity_ref!r}"
+            )
     for i, u in enumerate(plan.users):
         name = f"users[{i}] ({u.username})"
         if u.entity_ref not in entity_ids:
             raise ImportProblem(name, "entity", f"unknown entity {u.entity_ref!r}")
         for j, g in enumerate(u.grants):
             if g.account_ref not in account_numbers:
-                raise ImportProblem(name, f"grants[{j}].account",
-                                    f"unknown account {g.account_ref!r}")
+                raise ImportProblem(
+                    name, f"grants[{j}].account", f"unknown account {g.account_ref!r}"
+                )
 
 
 def referenced_keys(data: object) -> Existing:
@@ -438,12 +457,23 @@ def referenced_keys(data: object) -> Existing:
         return frozenset(str(i[key]) for i in items if isinstance(i, Mapping) and key in i)
 
     users = data.get("users") if isinstance(data.get("users"), list) else []
-    serials = {str(d["serial"]) for u in users or [] if isinstance(u, Mapping)
-               for d in (u.get("devices") or []) if isinstance(d, Mapping) and "serial" in d}
-    entity_refs = values("entities", "id") | values("accounts", "entity") | values("users",
-                                                                                     "entity")
-    grants = {str(g["account"]) for u in users or [] if isinstance(u, Mapping)
-              for g in (u.get("grants") or []) if isinstance(g, Mapping) and "account" in g}
+    serials = {
+        str(d["serial"])
+        for u in users or []
+        if isinstance(u, Mapping)
+        for d in (u.get("devices") or [])
+        if isinstance(d, Mapping) and "serial" in d
+    }
+    entity_refs = (
+        values("entities", "id") | values("accounts", "entity") | values("users", "entity")
+    )
+    grants = {
+        str(g["account"])
+        for u in users or []
+        if isinstance(u, Mapping)
+        for g in (u.get("grants") or [])
+        if isinstance(g, Mapping) and "account" in g
+    }
     return Existing(
         entity_ids=entity_refs,
         account_numbers=values("accounts", "id") | frozenset(grants),

@@ -16,11 +16,11 @@ class MoneyError(ValueError):
 def parse_usd(text: object) -> Decimal:
     """Read ``"2500000.00"`` as a Decimal; refuse floats, NaN, >2 decimals and huge values."""
     if isinstance(text, bool) or not isinstance(text, str | int):
-        raise MoneyError("must be a decimal string such as \"123.45\"")
+        raise MoneyError('must be a decimal string such as "123.45"')
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation as exc:
-        raise MoneyError("must be a decimal string such as \"123.45\"") from exc
+        raise MoneyError('must be a decimal string such as "123.45"') from exc
     if not value.is_finite():
         raise MoneyError("must be a finite amount")
     if value != value.quantize(CENT):

@@ -16,5 +16,6 @@ def verify_chain(services: Services) -> ChainCheck:
         raise IntegrityViolation(
             f"audit chain broken at event {result.first_bad_id} "
             f"({result.events} events read, last good event {result.last_id})",
-            first_bad_id=result.first_bad_id)
+            first_bad_id=result.first_bad_id,
+        )
     return result

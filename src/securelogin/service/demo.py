@@ -36,54 +36,116 @@ def _hex(services: Services, n: int = 20) -> str:
 
 
 def _card(services: Services, size: int = 200) -> dict[str, str]:
-    return {str(i): "".join(CARD_ALPHABET[services.random.randbelow(36)] for _ in range(3))
-            for i in range(1, size + 1)}
+    return {
+        str(i): "".join(CARD_ALPHABET[services.random.randbelow(36)] for _ in range(3))
+        for i in range(1, size + 1)
+    }
 
 
 def _identification(n: int) -> dict[str, str]:
-    return {"date_of_birth": f"198{n}-0{n}-1{n}", "citizenship": "US", "residence": "US",
-            "document_type": "passport", "document_number": f"X100000{n}",
-            "ssn": f"900-1{n}-000{n}"}
+    return {
+        "date_of_birth": f"198{n}-0{n}-1{n}",
+        "citizenship": "US",
+        "residence": "US",
+        "document_type": "passport",
+        "document_number": f"X100000{n}",
+        "ssn": f"900-1{n}-000{n}",
+    }
 
 
 def demo_data(services: Services) -> tuple[dict[str, object], tuple[DemoUser, ...]]:
     """The demo file (SPEC §10.3 format) and who holds what."""
     people: list[tuple[str, str, list[dict[str, object]], str]] = [
-        ("alice", "Alice Chen", [{"kind": "dsc_plus", "serial": "DEMO-DSCP-0001",
-                                  "secret_hex": _hex(services, 32), "pin": "1234"},
-                                 {"kind": "sms", "phone": "+15551230001"},
-                                 {"kind": "code_card", "serial": "DEMO-SCC-0001",
-                                  "values": _card(services)}], "DSC+ PIN 1234"),
-        ("bob", "Bob Miller", [{"kind": "dsc", "serial": "DEMO-DSC-0001",
-                                "secret_hex": _hex(services)}], ""),
-        ("carol", "Carol Diaz", [{"kind": "platinum_card", "serial": "DEMO-PLAT-0001",
-                                  "secret_hex": _hex(services)}], ""),
-        ("dave", "Dave Okafor", [{"kind": "gold_card", "serial": "DEMO-GOLD-0001",
-                                  "secret_hex": _hex(services)}], ""),
-        ("erin", "Erin Novak", [{"kind": "totp_app", "secret_base32": base64.b32encode(
-            services.random.token_bytes(20)).decode()}], "any authenticator app"),
+        (
+            "alice",
+            "Alice Chen",
+            [
+                {
+                    "kind": "dsc_plus",
+                    "serial": "DEMO-DSCP-0001",
+                    "secret_hex": _hex(services, 32),
+                    "pin": "1234",
+                },
+                {"kind": "sms", "phone": "+15551230001"},
+                {"kind": "code_card", "serial": "DEMO-SCC-0001", "values": _card(services)},
+            ],
+            "DSC+ PIN 1234",
+        ),
+        (
+            "bob",
+            "Bob Miller",
+            [{"kind": "dsc", "serial": "DEMO-DSC-0001", "secret_hex": _hex(services)}],
+            "",
+        ),
+        (
+            "carol",
+            "Carol Diaz",
+            [{"kind": "platinum_card", "serial": "DEMO-PLAT-0001", "secret_hex": _hex(services)}],
+            "",
+        ),
+        (
+            "dave",
+            "Dave Okafor",
+            [{"kind": "gold_card", "serial": "DEMO-GOLD-0001", "secret_hex": _hex(services)}],
+            "",
+        ),
+        (
+            "erin",
+            "Erin Novak",
+            [
+                {
+                    "kind": "totp_app",
+                    "secret_base32": base64.b32encode(services.random.token_bytes(20)).decode(),
+                }
+            ],
+            "any authenticator app",
+        ),
         ("frank", "Frank Li", [{"kind": "sms", "phone": "+15551230006"}], "SMS only"),
-        ("grace", "Grace Park", [{"kind": "code_card", "serial": "DEMO-SCC-0002",
-                                  "values": _card(services)}], "security code card"),
+        (
+            "grace",
+            "Grace Park",
+            [{"kind": "code_card", "serial": "DEMO-SCC-0002", "values": _card(services)}],
+            "security code card",
+        ),
     ]
     data: dict[str, list[object]] = {"entities": [], "accounts": [], "users": []}
     holders = []
     for n, (username, name, devices, note) in enumerate(people, start=1):
-        data["entities"].append({"id": f"DEMO-E{n}", "kind": "individual", "name": name,
-                                 "identification": _identification(n)})
-        data["accounts"].append({"id": f"U900000{n}", "entity": f"DEMO-E{n}",
-                                 "cash": f"{n * 750_000}.00"})
-        data["users"].append({
-            "username": username, "entity": f"DEMO-E{n}", "password": DEMO_PASSWORD,
-            "phone": f"+155512300{n:02d}",
-            "grants": [{"account": f"U900000{n}",
-                        "rights": ["trade", "withdraw", "security_settings"]}],
-            "devices": devices})
-        holders.append(DemoUser(username=username, devices=tuple(str(d["kind"])
-                                                                 for d in devices), note=note))
-    data["users"].append({"username": "henry", "entity": "DEMO-E1", "password": DEMO_PASSWORD,
-                          "opted_out": True,
-                          "grants": [{"account": "U9000001", "rights": ["trade"]}]})
+        data["entities"].append(
+            {
+                "id": f"DEMO-E{n}",
+                "kind": "individual",
+                "name": name,
+                "identification": _identification(n),
+            }
+        )
+        data["accounts"].append(
+            {"id": f"U900000{n}", "entity": f"DEMO-E{n}", "cash": f"{n * 750_000}.00"}
+        )
+        data["users"].append(
+            {
+                "username": username,
+                "entity": f"DEMO-E{n}",
+                "password": DEMO_PASSWORD,
+                "phone": f"+155512300{n:02d}",
+                "grants": [
+                    {"account": f"U900000{n}", "rights": ["trade", "withdraw", "security_settings"]}
+                ],
+                "devices": devices,
+            }
+        )
+        holders.append(
+            DemoUser(username=username, devices=tuple(str(d["kind"]) for d in devices), note=note)
+        )
+    data["users"].append(
+        {
+            "username": "henry",
+            "entity": "DEMO-E1",
+            "password": DEMO_PASSWORD,
+            "opted_out": True,
+            "grants": [{"account": "U9000001", "rights": ["trade"]}],
+        }
+    )
     holders.append(DemoUser(username="henry", devices=(), note="opted out; trade right only"))
     return dict(data), tuple(holders)
 
@@ -102,8 +164,7 @@ def load_demo(services: Services) -> DemoReport:
 
 
 def describe(report: DemoReport, *, url: str) -> str:
-    lines = [f"securelogin demo at {url}",
-             "demo users (password " + report.password + "):"]
+    lines = [f"securelogin demo at {url}", "demo users (password " + report.password + "):"]
     for u in report.users:
         kinds = ", ".join(u.devices) or "no device"
         lines.append(f"  {u.username:<6} {kinds}" + (f"  ({u.note})" if u.note else ""))

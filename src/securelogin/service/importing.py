@@ -44,21 +44,24 @@ def decode(text: str, *, filename: str) -> object:
         raise InvalidInput(f"{filename}: not valid YAML/JSON: {first}") from None
 
 
-def import_data(services: Services, data: object, *, actor: str = "cli:import",
-                origin: str = "import") -> ImportSummary:
+def import_data(
+    services: Services, data: object, *, actor: str = "cli:import", origin: str = "import"
+) -> ImportSummary:
     """Check the whole file against the rules and the database, then write it in one commit."""
     with services.uow() as uow:
         wanted = referenced_keys(data)
         existing = Existing(
             entity_ids=frozenset(uow.entities.existing_ids(sorted(wanted.entity_ids))),
-            account_numbers=frozenset(uow.accounts.existing_numbers(
-                sorted(wanted.account_numbers))),
+            account_numbers=frozenset(
+                uow.accounts.existing_numbers(sorted(wanted.account_numbers))
+            ),
             usernames=frozenset(uow.users.existing_usernames(sorted(wanted.usernames))),
             serials=frozenset(uow.devices.existing_serials(sorted(wanted.serials))),
         )
         try:
-            plan = plan_import(data, common_passwords=services.policy.common_passwords,
-                               existing=existing)
+            plan = plan_import(
+                data, common_passwords=services.policy.common_passwords, existing=existing
+            )
         except ImportProblem as exc:
             raise ImportRejected(entry=exc.entry, field=exc.field, problem=exc.problem) from None
         summary = _apply(services, uow, plan, actor=actor, origin=origin)
@@ -66,47 +69,79 @@ def import_data(services: Services, data: object, *, actor: str = "cli:import",
     return summary
 
 
-def _apply(services: Services, uow: UnitOfWork, plan: ImportPlan, *, actor: str,
-           origin: str) -> ImportSummary:
+def _apply(
+    services: Services, uow: UnitOfWork, plan: ImportPlan, *, actor: str, origin: str
+) -> ImportSummary:
     now = services.clock.now()
     entity_ids: dict[str, int] = {}
     for e in plan.entities:
-        sealed = services.box.seal(json.dumps(_ident_json(e.identification)).encode(),
-                                   context=f"entity:{e.external_id}")
+        sealed = services.box.seal(
+            json.dumps(_ident_json(e.identification)).encode(), context=f"entity:{e.external_id}"
+        )
         fp = services.box.fingerprint(e.identification.canonical(), purpose="identification")
         entity_ids[e.external_id] = uow.entities.add(
-            external_id=e.external_id, kind=e.kind, name=e.name, identification=sealed,
-            fingerprint=fp, at=now)
+            external_id=e.external_id,
+            kind=e.kind,
+            name=e.name,
+            identification=sealed,
+            fingerprint=fp,
+            at=now,
+        )
         uow.audit.record(AuditEvent(action="entity.created", actor=actor, subject=e.external_id))
     account_ids: dict[str, int] = {}
     for a in plan.accounts:
         entity_id = entity_ids.get(a.entity_ref) or uow.entities.id_of(a.entity_ref)
         assert entity_id is not None  # noqa: S101 - plan_import checked the reference
-        account_ids[a.number] = uow.accounts.add(number=a.number, entity_id=entity_id,
-                                                 balance_cents=to_cents(a.cash), at=now)
-        uow.audit.record(AuditEvent(action="account.opened", actor=actor, subject=a.number,
-                                    data={"cash_cents": to_cents(a.cash)}))
+        account_ids[a.number] = uow.accounts.add(
+            number=a.number, entity_id=entity_id, balance_cents=to_cents(a.cash), at=now
+        )
+        uow.audit.record(
+            AuditEvent(
+                action="account.opened",
+                actor=actor,
+                subject=a.number,
+                data={"cash_cents": to_cents(a.cash)},
+            )
+        )
     devices = 0
     for u in plan.users:
-        devices += _add_user(services, uow, u, entity_ids, account_ids, now=now, actor=actor,
-                             origin=origin)
-    return ImportSummary(entities=len(plan.entities), accounts=len(plan.accounts),
-                         users=len(plan.users), devices=devices)
+        devices += _add_user(
+            services, uow, u, entity_ids, account_ids, now=now, actor=actor, origin=origin
+        )
+    return ImportSummary(
+        entities=len(plan.entities),
+        accounts=len(plan.accounts),
+        users=len(plan.users),
+        devices=devices,
+    )
 
 
 def _ident_json(ident: object) -> dict[str, str | None]:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v)
-            for k, v in vars(ident).items()}
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in vars(ident).items()}
 
 
-def _add_user(services: Services, uow: UnitOfWork, u: UserSpec, entity_ids: dict[str, int],
-              account_ids: dict[str, int], *, now: datetime, actor: str, origin: str) -> int:
+def _add_user(
+    services: Services,
+    uow: UnitOfWork,
+    u: UserSpec,
+    entity_ids: dict[str, int],
+    account_ids: dict[str, int],
+    *,
+    now: datetime,
+    actor: str,
+    origin: str,
+) -> int:
     entity_id = entity_ids.get(u.entity_ref) or uow.entities.id_of(u.entity_ref)
     assert entity_id is not None  # noqa: S101 - plan_import checked the reference
     password_hash = u.password_hash or services.passwords.hash(u.password or "")
-    user_id = uow.users.add(username=u.username, entity_id=entity_id,
-                            password_hash=password_hash, phone=u.phone, opted_out=u.opted_out,
-                            at=now)
+    user_id = uow.users.add(
+        username=u.username,
+        entity_id=entity_id,
+        password_hash=password_hash,
+        phone=u.phone,
+        opted_out=u.opted_out,
+        at=now,
+    )
     for g in u.grants:
         account_id = account_ids.get(g.account_ref)
         if account_id is None:
@@ -114,14 +149,25 @@ def _add_user(services: Services, uow: UnitOfWork, u: UserSpec, entity_ids: dict
             assert row is not None  # noqa: S101 - plan_import checked the reference
             account_id = row.id
         uow.users.grant(user_id=user_id, account_id=account_id, rights=g.rights)
-    uow.audit.record(AuditEvent(action="user.created", actor=actor, subject=u.username,
-                                data={"grants": len(u.grants), "opted_out": u.opted_out}))
+    uow.audit.record(
+        AuditEvent(
+            action="user.created",
+            actor=actor,
+            subject=u.username,
+            data={"grants": len(u.grants), "opted_out": u.opted_out},
+        )
+    )
     for spec in u.devices:
         device = seal_device(services, spec, owner_id=user_id, origin=origin)
         uow.devices.add(device, at=now)
-        uow.audit.record(AuditEvent(action="device.enrolled", actor=actor, subject=u.username,
-                                    data={"device_id": device.public_id, "kind": spec.kind,
-                                          "serial": spec.serial}))
+        uow.audit.record(
+            AuditEvent(
+                action="device.enrolled",
+                actor=actor,
+                subject=u.username,
+                data={"device_id": device.public_id, "kind": spec.kind, "serial": spec.serial},
+            )
+        )
     return len(u.devices)
 
 
@@ -129,8 +175,9 @@ def new_device_id(services: Services) -> str:
     return "dev_" + services.random.token_bytes(8).hex()
 
 
-def seal_device(services: Services, spec: DeviceSpec, *, owner_id: int | None,
-                origin: str) -> NewDevice:
+def seal_device(
+    services: Services, spec: DeviceSpec, *, owner_id: int | None, origin: str
+) -> NewDevice:
     """Turn a checked device entry into a storage row: seeds and PINs sealed, cards hashed."""
     public_id = new_device_id(services)
     box = services.box
@@ -140,15 +187,25 @@ def seal_device(services: Services, spec: DeviceSpec, *, owner_id: int | None,
     pin_secret = None
     if spec.pin is not None:
         pin_secret = box.seal(spec.pin.encode(), context=f"device-pin:{public_id}")
-    cards = {p: box.fingerprint(v.encode(), purpose=f"card:{public_id}:{p}")
-             for p, v in spec.card_values.items()}
+    cards = {
+        p: box.fingerprint(v.encode(), purpose=f"card:{public_id}:{p}")
+        for p, v in spec.card_values.items()
+    }
     params: dict[str, str | int | bool] = {}
     if spec.phone:
         params["phone"] = spec.phone
     if cards:
         params["positions"] = len(cards)
-    return NewDevice(public_id=public_id, kind=spec.kind, owner_id=owner_id,
-                     state=DeviceState.ACTIVE, serial=spec.serial, label=spec.label,
-                     secret=secret, pin_secret=pin_secret, params=params, origin=origin,
-                     card_hashes=cards or None)
-
+    return NewDevice(
+        public_id=public_id,
+        kind=spec.kind,
+        owner_id=owner_id,
+        state=DeviceState.ACTIVE,
+        serial=spec.serial,
+        label=spec.label,
+        secret=secret,
+        pin_secret=pin_secret,
+        params=params,
+        origin=origin,
+        card_hashes=cards or None,
+    )

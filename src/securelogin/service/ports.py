@@ -88,8 +88,16 @@ class NewDevice:
 
 
 class EntityRepository(Protocol):
-    def add(self, *, external_id: str, kind: EntityKind, name: str, identification: bytes,
-            fingerprint: str, at: datetime) -> int: ...
+    def add(
+        self,
+        *,
+        external_id: str,
+        kind: EntityKind,
+        name: str,
+        identification: bytes,
+        fingerprint: str,
+        at: datetime,
+    ) -> int: ...
 
     def existing_ids(self, external_ids: Sequence[str]) -> set[str]: ...
 
@@ -105,8 +113,16 @@ class AccountRepository(Protocol):
 
 
 class UserRepository(Protocol):
-    def add(self, *, username: str, entity_id: int, password_hash: str, phone: str | None,
-            opted_out: bool, at: datetime) -> int: ...
+    def add(
+        self,
+        *,
+        username: str,
+        entity_id: int,
+        password_hash: str,
+        phone: str | None,
+        opted_out: bool,
+        at: datetime,
+    ) -> int: ...
 
     def grant(self, *, user_id: int, account_id: int, rights: frozenset[Right]) -> None: ...
 
@@ -158,11 +174,14 @@ class UnitOfWork(Protocol):
     @property
     def outbox(self) -> Outbox: ...
 
-
     def __enter__(self) -> Self: ...
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
 
     def commit(self) -> None: ...
 
@@ -177,3 +196,7 @@ class Database(Protocol):
     def ping(self) -> None: ...
 
     def upgrade(self) -> None: ...
+
+    def close(self) -> None:
+        """Release every pooled connection (end of process, end of a test)."""
+        ...

@@ -57,15 +57,20 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         if parsed.get_backend_name() == "sqlite":
             path = sqlite_path(url)
             if path is not None and not path.parent.exists():
-                raise StorageUnavailable(f"cannot open database {safe}: folder {path.parent} "
-                                         "does not exist")
-            engine = create_engine(parsed, connect_args={"check_same_thread": False,
-                                                         "timeout": 30})
+                raise StorageUnavailable(
+                    f"cannot open database {safe}: folder {path.parent} does not exist"
+                )
+            engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
             event.listen(engine, "connect", _sqlite_on_connect)
             event.listen(engine, "begin", _sqlite_on_begin)
         else:
-            engine = create_engine(parsed, pool_pre_ping=True, pool_size=pool_size,
-                                   max_overflow=pool_size, connect_args={"connect_timeout": 5})
+            engine = create_engine(
+                parsed,
+                pool_pre_ping=True,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                connect_args={"connect_timeout": 5},
+            )
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except (ArgumentError, SQLAlchemyError, ValueError, ModuleNotFoundError) as exc:

@@ -18,11 +18,28 @@ class SqlEntities:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, *, external_id: str, kind: EntityKind, name: str, identification: bytes,
-            fingerprint: str, at: datetime) -> int:
-        row = self.conn.execute(insert(t.entities).values(
-            external_id=external_id, kind=str(kind), name=name, identification=identification,
-            identification_fp=fingerprint, created_at=at).returning(t.entities.c.id))
+    def add(
+        self,
+        *,
+        external_id: str,
+        kind: EntityKind,
+        name: str,
+        identification: bytes,
+        fingerprint: str,
+        at: datetime,
+    ) -> int:
+        row = self.conn.execute(
+            insert(t.entities)
+            .values(
+                external_id=external_id,
+                kind=str(kind),
+                name=name,
+                identification=identification,
+                identification_fp=fingerprint,
+                created_at=at,
+            )
+            .returning(t.entities.c.id)
+        )
         return int(row.scalar_one())
 
     def existing_ids(self, external_ids: Sequence[str]) -> set[str]:
@@ -40,14 +57,28 @@ class SqlAccounts:
         self.conn = conn
 
     def add(self, *, number: str, entity_id: int, balance_cents: int, at: datetime) -> int:
-        row = self.conn.execute(insert(t.accounts).values(
-            number=number, entity_id=entity_id, status=AccountStatus.OPEN.value,
-            balance_cents=balance_cents, created_at=at).returning(t.accounts.c.id))
+        row = self.conn.execute(
+            insert(t.accounts)
+            .values(
+                number=number,
+                entity_id=entity_id,
+                status=AccountStatus.OPEN.value,
+                balance_cents=balance_cents,
+                created_at=at,
+            )
+            .returning(t.accounts.c.id)
+        )
         account_id = int(row.scalar_one())
         if balance_cents:
-            self.conn.execute(insert(t.ledger_entries).values(
-                account_id=account_id, kind="opening_balance", amount_cents=balance_cents,
-                reference="import", created_at=at))
+            self.conn.execute(
+                insert(t.ledger_entries).values(
+                    account_id=account_id,
+                    kind="opening_balance",
+                    amount_cents=balance_cents,
+                    reference="import",
+                    created_at=at,
+                )
+            )
         return account_id
 
     def existing_numbers(self, numbers: Sequence[str]) -> set[str]:
@@ -59,24 +90,49 @@ class SqlAccounts:
         row = self.conn.execute(select(t.accounts).where(c.number == number)).first()
         if row is None:
             return None
-        return AccountRow(id=row.id, number=row.number, entity_id=row.entity_id,
-                          status=AccountStatus(row.status), balance_cents=row.balance_cents)
+        return AccountRow(
+            id=row.id,
+            number=row.number,
+            entity_id=row.entity_id,
+            status=AccountStatus(row.status),
+            balance_cents=row.balance_cents,
+        )
 
 
 class SqlUsers:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, *, username: str, entity_id: int, password_hash: str, phone: str | None,
-            opted_out: bool, at: datetime) -> int:
-        row = self.conn.execute(insert(t.users).values(
-            username=username, entity_id=entity_id, password_hash=password_hash, phone=phone,
-            opted_out=opted_out, created_at=at).returning(t.users.c.id))
+    def add(
+        self,
+        *,
+        username: str,
+        entity_id: int,
+        password_hash: str,
+        phone: str | None,
+        opted_out: bool,
+        at: datetime,
+    ) -> int:
+        row = self.conn.execute(
+            insert(t.users)
+            .values(
+                username=username,
+                entity_id=entity_id,
+                password_hash=password_hash,
+                phone=phone,
+                opted_out=opted_out,
+                created_at=at,
+            )
+            .returning(t.users.c.id)
+        )
         return int(row.scalar_one())
 
     def grant(self, *, user_id: int, account_id: int, rights: frozenset[Right]) -> None:
-        self.conn.execute(insert(t.grants).values(
-            user_id=user_id, account_id=account_id, rights=" ".join(sorted(rights))))
+        self.conn.execute(
+            insert(t.grants).values(
+                user_id=user_id, account_id=account_id, rights=" ".join(sorted(rights))
+            )
+        )
 
     def existing_usernames(self, usernames: Sequence[str]) -> set[str]:
         c = t.users.c
@@ -86,9 +142,14 @@ class SqlUsers:
         row = self.conn.execute(select(t.users).where(t.users.c.username == username)).first()
         if row is None:
             return None
-        return UserRow(id=row.id, username=row.username, entity_id=row.entity_id,
-                       password_hash=row.password_hash, phone=row.phone,
-                       opted_out=row.opted_out)
+        return UserRow(
+            id=row.id,
+            username=row.username,
+            entity_id=row.entity_id,
+            password_hash=row.password_hash,
+            phone=row.phone,
+            opted_out=row.opted_out,
+        )
 
 
 class SqlDevices:
@@ -96,22 +157,39 @@ class SqlDevices:
         self.conn = conn
 
     def add(self, device: NewDevice, *, at: datetime) -> int:
-        row = self.conn.execute(insert(t.devices).values(
-            public_id=device.public_id, kind=device.kind, serial=device.serial,
-            owner_id=device.owner_id, state=device.state, label=device.label,
-            secret=device.secret, pin_secret=device.pin_secret,
-            params=json.dumps(dict(device.params or {}), sort_keys=True),
-            origin=device.origin, created_at=at,
-            activated_at=at if device.state == "active" else None,
-        ).returning(t.devices.c.id))
+        row = self.conn.execute(
+            insert(t.devices)
+            .values(
+                public_id=device.public_id,
+                kind=device.kind,
+                serial=device.serial,
+                owner_id=device.owner_id,
+                state=device.state,
+                label=device.label,
+                secret=device.secret,
+                pin_secret=device.pin_secret,
+                params=json.dumps(dict(device.params or {}), sort_keys=True),
+                origin=device.origin,
+                created_at=at,
+                activated_at=at if device.state == "active" else None,
+            )
+            .returning(t.devices.c.id)
+        )
         device_id = int(row.scalar_one())
         if device.owner_id is not None:
-            self.conn.execute(insert(t.device_users).values(
-                device_id=device_id, user_id=device.owner_id, created_at=at))
+            self.conn.execute(
+                insert(t.device_users).values(
+                    device_id=device_id, user_id=device.owner_id, created_at=at
+                )
+            )
         if device.card_hashes:
-            self.conn.execute(insert(t.card_values), [
-                {"device_id": device_id, "position": p, "value_hash": h}
-                for p, h in sorted(device.card_hashes.items())])
+            self.conn.execute(
+                insert(t.card_values),
+                [
+                    {"device_id": device_id, "position": p, "value_hash": h}
+                    for p, h in sorted(device.card_hashes.items())
+                ],
+            )
         return device_id
 
     def existing_serials(self, serials: Sequence[str]) -> set[str]:
@@ -135,21 +213,33 @@ class SqlAuditLog:
         if not self.pending:
             return
         head = self.conn.execute(
-            select(t.audit_head).where(t.audit_head.c.id == 1).with_for_update()).one()
+            select(t.audit_head).where(t.audit_head.c.id == 1).with_for_update()
+        ).one()
         last_id, last_hash = int(head.last_id), str(head.last_hash)
         rows = []
         for event in self.pending:
             last_id += 1
             at = self.clock.now()
             digest = link_hash(last_hash, last_id, at, event)
-            rows.append({"id": last_id, "at": at, "actor": event.actor, "action": event.action,
-                         "subject": event.subject, "data": json.dumps(dict(event.data),
-                                                                      sort_keys=True),
-                         "prev_hash": last_hash, "hash": digest})
+            rows.append(
+                {
+                    "id": last_id,
+                    "at": at,
+                    "actor": event.actor,
+                    "action": event.action,
+                    "subject": event.subject,
+                    "data": json.dumps(dict(event.data), sort_keys=True),
+                    "prev_hash": last_hash,
+                    "hash": digest,
+                }
+            )
             last_hash = digest
         self.conn.execute(insert(t.audit_events), rows)
-        self.conn.execute(update(t.audit_head).where(t.audit_head.c.id == 1)
-                          .values(last_id=last_id, last_hash=last_hash))
+        self.conn.execute(
+            update(t.audit_head)
+            .where(t.audit_head.c.id == 1)
+            .values(last_id=last_id, last_hash=last_hash)
+        )
         self.pending.clear()
 
     def head(self) -> tuple[int, str]:
@@ -158,12 +248,15 @@ class SqlAuditLog:
 
     def chain(self) -> Iterator[ChainedEvent]:
         result = self.conn.execution_options(yield_per=1000).execute(
-            select(t.audit_events).order_by(t.audit_events.c.id))
+            select(t.audit_events).order_by(t.audit_events.c.id)
+        )
         for row in result:
-            event = AuditEvent(action=row.action, actor=row.actor, subject=row.subject,
-                               data=json.loads(row.data))
-            yield ChainedEvent(id=row.id, at=row.at, event=event, prev_hash=row.prev_hash,
-                               hash=row.hash)
+            event = AuditEvent(
+                action=row.action, actor=row.actor, subject=row.subject, data=json.loads(row.data)
+            )
+            yield ChainedEvent(
+                id=row.id, at=row.at, event=event, prev_hash=row.prev_hash, hash=row.hash
+            )
 
 
 class SqlOutbox:
@@ -173,5 +266,8 @@ class SqlOutbox:
 
     def enqueue(self, *, channel: str, to: str, text: str) -> None:
         now = self.clock.now()
-        self.conn.execute(insert(t.outbox).values(channel=channel, recipient=to, body=text,
-                                                  created_at=now, available_at=now))
+        self.conn.execute(
+            insert(t.outbox).values(
+                channel=channel, recipient=to, body=text, created_at=now, available_at=now
+            )
+        )

@@ -71,7 +71,9 @@ def _created() -> Column[datetime]:
 
 
 entities = Table(
-    "entities", metadata, _id(),
+    "entities",
+    metadata,
+    _id(),
     Column("external_id", String(64), nullable=False, unique=True),
     Column("kind", String(16), nullable=False),
     Column("name", String(200), nullable=False),
@@ -81,7 +83,9 @@ entities = Table(
 )
 
 accounts = Table(
-    "accounts", metadata, _id(),
+    "accounts",
+    metadata,
+    _id(),
     Column("number", String(16), nullable=False, unique=True),
     Column("entity_id", Id, ForeignKey("entities.id"), nullable=False, index=True),
     Column("status", String(8), nullable=False, server_default="open"),
@@ -91,7 +95,9 @@ accounts = Table(
 )
 
 account_holds = Table(
-    "account_holds", metadata, _id(),
+    "account_holds",
+    metadata,
+    _id(),
     Column("account_id", Id, ForeignKey("accounts.id"), nullable=False, index=True),
     Column("amount_cents", BigInteger, nullable=False),
     Column("reason", String(64), nullable=False),
@@ -102,7 +108,9 @@ account_holds = Table(
 )
 
 ledger_entries = Table(
-    "ledger_entries", metadata, _id(),
+    "ledger_entries",
+    metadata,
+    _id(),
     Column("account_id", Id, ForeignKey("accounts.id"), nullable=False, index=True),
     Column("kind", String(24), nullable=False),
     Column("amount_cents", BigInteger, nullable=False),
@@ -112,7 +120,9 @@ ledger_entries = Table(
 )
 
 users = Table(
-    "users", metadata, _id(),
+    "users",
+    metadata,
+    _id(),
     Column("username", String(64), nullable=False, unique=True),
     Column("entity_id", Id, ForeignKey("entities.id"), nullable=False, index=True),
     Column("password_hash", String(255), nullable=False),
@@ -127,7 +137,9 @@ users = Table(
 )
 
 grants = Table(
-    "grants", metadata, _id(),
+    "grants",
+    metadata,
+    _id(),
     Column("user_id", Id, ForeignKey("users.id"), nullable=False),
     Column("account_id", Id, ForeignKey("accounts.id"), nullable=False, index=True),
     Column("rights", String(64), nullable=False),
@@ -135,7 +147,9 @@ grants = Table(
 )
 
 devices = Table(
-    "devices", metadata, _id(),
+    "devices",
+    metadata,
+    _id(),
     Column("public_id", String(32), nullable=False, unique=True),
     Column("kind", String(32), nullable=False),
     Column("serial", String(64), unique=True),
@@ -156,7 +170,8 @@ devices = Table(
 )
 
 device_users = Table(
-    "device_users", metadata,
+    "device_users",
+    metadata,
     Column("device_id", Id, ForeignKey("devices.id"), nullable=False),
     Column("user_id", Id, ForeignKey("users.id"), nullable=False, index=True),
     _created(),
@@ -164,7 +179,8 @@ device_users = Table(
 )
 
 card_values = Table(
-    "card_values", metadata,
+    "card_values",
+    metadata,
     Column("device_id", Id, ForeignKey("devices.id"), nullable=False),
     Column("position", Integer, nullable=False),
     Column("value_hash", String(64), nullable=False),
@@ -172,7 +188,9 @@ card_values = Table(
 )
 
 sessions = Table(
-    "sessions", metadata, _id(),
+    "sessions",
+    metadata,
+    _id(),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("user_id", Id, ForeignKey("users.id"), nullable=False, index=True),
     Column("device_id", Id, ForeignKey("devices.id"), index=True),
@@ -186,7 +204,8 @@ sessions = Table(
 )
 
 audit_events = Table(
-    "audit_events", metadata,
+    "audit_events",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=False),
     Column("at", UtcDateTime(), nullable=False),
     Column("actor", String(100), nullable=False),
@@ -199,14 +218,17 @@ audit_events = Table(
 
 #: one row: the end of the chain; locked while a transaction appends (keeps the chain linear)
 audit_head = Table(
-    "audit_head", metadata,
+    "audit_head",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("last_id", BigInteger, nullable=False),
     Column("last_hash", String(64), nullable=False),
 )
 
 outbox = Table(
-    "outbox", metadata, _id(),
+    "outbox",
+    metadata,
+    _id(),
     Column("channel", String(16), nullable=False),
     Column("recipient", String(200), nullable=False),
     Column("body", Text, nullable=False),

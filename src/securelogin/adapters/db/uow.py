@@ -52,8 +52,12 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(conn, self.clock)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         try:
             if self._tx is not None and self._tx.is_active:
                 self._tx.rollback()
@@ -88,3 +92,6 @@ class SqlDatabase:
 
     def upgrade(self) -> None:
         upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()

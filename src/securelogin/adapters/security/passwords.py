@@ -11,8 +11,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 class Argon2Passwords:
     def __init__(self, *, memory_kib: int, time_cost: int, parallelism: int) -> None:
-        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib,
-                                      parallelism=parallelism, type=Type.ID)
+        self._hasher = PasswordHasher(
+            time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
+        )
         # A real hash of a random password, so the dummy check does the full work.
         self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
 

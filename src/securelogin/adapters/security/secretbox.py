@@ -60,8 +60,7 @@ class AesGcmSecretBox:
             raise IntegrityViolation("sealed value does not verify", first_bad_id=0) from None
 
     def fingerprint(self, data: bytes, *, purpose: str) -> str:
-        return hmac.new(self._pepper, purpose.encode() + b"\x00" + data,
-                        hashlib.sha256).hexdigest()
+        return hmac.new(self._pepper, purpose.encode() + b"\x00" + data, hashlib.sha256).hexdigest()
 
 
 def parse_keys(text: str) -> list[bytes]:
@@ -98,6 +97,7 @@ def _read_or_create(path: Path, *, create: bool) -> list[bytes]:
         with os.fdopen(fd, "w") as handle:
             handle.write(base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
     if path.stat().st_mode & 0o077:
-        raise ConfigurationError(f"master key file {path} must not be readable by others "
-                                 f"(chmod 600 {path})")
+        raise ConfigurationError(
+            f"master key file {path} must not be readable by others (chmod 600 {path})"
+        )
     return parse_keys(path.read_text())

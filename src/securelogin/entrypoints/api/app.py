@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
@@ -10,6 +12,8 @@ from securelogin.entrypoints.api import problems
 from securelogin.entrypoints.portal import routes as portal
 from securelogin.service.context import Services
 from securelogin.service.health import check_health
+
+NextHandler = Callable[[Request], Awaitable[Response]]
 
 
 class Health(BaseModel):
@@ -25,13 +29,31 @@ class Problem(BaseModel):
 
 
 def create_app(services: Services) -> FastAPI:
-    app = FastAPI(title="securelogin", version="0.1.0",
-                  summary="Secure Login System for brokerages",
-                  docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="securelogin",
+        version="0.1.0",
+        summary="Secure Login System for brokerages",
+        docs_url=None,
+        redoc_url=None,
+    )
     problems.install(app)
 
-    @app.get("/healthz", response_model=Health, tags=["operations"],
-             responses={503: {"model": Problem, "description": "database unavailable"}})
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: NextHandler) -> Response:
+        """Every answer — pages, API, assets, errors — carries the portal's headers."""
+        response = await call_next(request)
+        for name, value in portal.SECURITY_HEADERS.items():
+            if name == "Cache-Control" and request.url.path.startswith("/static/"):
+                continue
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.get(
+        "/healthz",
+        response_model=Health,
+        tags=["operations"],
+        responses={503: {"model": Problem, "description": "database unavailable"}},
+    )
     def healthz() -> Health:
         """``{"status":"ok"}`` once the database answers (SPEC §10.2)."""
         return Health(status=check_health(services))

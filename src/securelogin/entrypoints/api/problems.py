@@ -27,9 +27,17 @@ STATUS: dict[type[errors.SecureLoginError], int] = {
     errors.IntegrityViolation: 500,
 }
 
-HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
-              415: "unsupported_media_type", 429: "too_many_requests"}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
 
 
 def status_of(exc: errors.SecureLoginError) -> int:
@@ -40,8 +48,13 @@ def status_of(exc: errors.SecureLoginError) -> int:
 
 
 def problem(status: int, code: str, message: str, **extra: object) -> JSONResponse:
-    body: dict[str, object] = {"type": f"urn:securelogin:problem:{code}", "title": message,
-                               "status": status, "code": code, "message": message}
+    body: dict[str, object] = {
+        "type": f"urn:securelogin:problem:{code}",
+        "title": message,
+        "status": status,
+        "code": code,
+        "message": message,
+    }
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
@@ -62,8 +75,9 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     if first.get("type") == "json_invalid":
         return problem(400, "malformed_json", "The request body is not valid JSON")
     where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
-    return problem(422, "invalid_request", f"{where}: {first.get('msg', 'invalid value')}",
-                   field=where)
+    return problem(
+        422, "invalid_request", f"{where}: {first.get('msg', 'invalid value')}", field=where
+    )
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

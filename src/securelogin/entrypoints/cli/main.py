@@ -24,8 +24,12 @@ from securelogin.service.context import Services
 P = ParamSpec("P")
 R = TypeVar("R")
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
-                  help="securelogin: Secure Login System for brokerages")
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    help="securelogin: Secure Login System for brokerages",
+)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema")
 admin_app = typer.Typer(no_args_is_help=True, help="Administration")
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log")
@@ -33,9 +37,14 @@ app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 admin_app.add_typer(audit_app, name="audit")
 
-DatabaseUrl = Annotated[str | None, typer.Option(
-    "--database-url", help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB "
-    "(default: $SECURELOGIN_DATABASE_URL, else sqlite:///./securelogin.db)")]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB "
+        "(default: $SECURELOGIN_DATABASE_URL, else sqlite:///./securelogin.db)",
+    ),
+]
 
 EXIT_CODES: dict[type[errors.SecureLoginError], int] = {
     errors.StorageUnavailable: 3,
@@ -69,17 +78,20 @@ def translate_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def open_services(database_url: str | None, *, migrate: bool = False, **settings: object
-                  ) -> Services:
+def open_services(
+    database_url: str | None, *, migrate: bool = False, **settings: object
+) -> Services:
     return bootstrap(load_settings(database_url=database_url, **settings), migrate=migrate)
 
 
 @app.command()
 @translate_errors
-def serve(host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
-          port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
-          database_url: DatabaseUrl = None,
-          workers: Annotated[int, typer.Option(help="worker processes")] = 1) -> None:
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+    database_url: DatabaseUrl = None,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
     """Run the API, the Client Portal and the operator console (migrations applied)."""
     settings = load_settings(database_url=database_url, host=host, port=port)
     bootstrap(settings, migrate=True)
@@ -91,17 +103,25 @@ def _run_server(host: str, port: int, database_url: str, workers: int) -> None:
 
     os.environ["SECURELOGIN_DATABASE_URL"] = database_url
     typer.echo(f"securelogin: serving on http://{host}:{port}/", err=True)
-    uvicorn.run("securelogin.entrypoints.asgi:create", factory=True, host=host, port=port,
-                workers=workers, log_level="info", proxy_headers=False)
+    uvicorn.run(
+        "securelogin.entrypoints.asgi:create",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+    )
 
 
 @app.command("demo")
 @translate_errors
-def demo_command(database_url: DatabaseUrl = None,
-                 host: Annotated[str | None, typer.Option()] = None,
-                 port: Annotated[int | None, typer.Option()] = None,
-                 no_serve: Annotated[bool, typer.Option("--no-serve",
-                                                        help="load only")] = False) -> None:
+def demo_command(
+    database_url: DatabaseUrl = None,
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="load only")] = False,
+) -> None:
     """Load the demo brokerage (once), print how to try it, then serve."""
     settings = load_settings(database_url=database_url, host=host, port=port, demo=True)
     services = bootstrap(settings, migrate=True)
@@ -122,8 +142,10 @@ def db_upgrade(database_url: DatabaseUrl = None) -> None:
 
 @admin_app.command("import")
 @translate_errors
-def admin_import(file: Annotated[Path, typer.Argument(help="YAML or JSON file (SPEC §10.3)")],
-                 database_url: DatabaseUrl = None) -> None:
+def admin_import(
+    file: Annotated[Path, typer.Argument(help="YAML or JSON file (SPEC §10.3)")],
+    database_url: DatabaseUrl = None,
+) -> None:
     """Load entities, accounts, users and devices; all or nothing."""
     try:
         text = file.read_text(encoding="utf-8")
@@ -132,8 +154,10 @@ def admin_import(file: Annotated[Path, typer.Argument(help="YAML or JSON file (S
     data = importing.decode(text, filename=file.name)
     services = open_services(database_url, migrate=True)
     summary = importing.import_data(services, data)
-    typer.echo(f"securelogin: imported {summary.entities} entities, {summary.accounts} "
-               f"accounts, {summary.users} users, {summary.devices} devices")
+    typer.echo(
+        f"securelogin: imported {summary.entities} entities, {summary.accounts} "
+        f"accounts, {summary.users} users, {summary.devices} devices"
+    )
 
 
 @audit_app.command("verify")

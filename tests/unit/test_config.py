@@ -1,0 +1,48 @@
+"""Settings are typed and validated once (SPEC §9, §10.1)."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from securelogin.bootstrap import load_settings, master_keys
+from securelogin.errors import ConfigurationError
+
+
+def test_production_refuses_to_start_without_an_explicit_master_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SECURELOGIN_ENV", "production")
+    with pytest.raises(ConfigurationError, match="production needs SECURELOGIN_MASTER_KEY"):
+        load_settings()
+    key = base64.b64encode(b"k" * 32).decode()
+    assert load_settings(master_key=key).env == "production"
+
+
+def test_development_creates_a_key_file_next_to_the_sqlite_database(tmp_path: Path) -> None:
+    settings = load_settings(database_url=f"sqlite:///{tmp_path}/x.db")
+    keys = master_keys(settings)
+    assert (tmp_path / "x.db.key").stat().st_mode & 0o777 == 0o600
+    assert master_keys(settings) == keys
+
+
+def test_a_postgresql_database_needs_an_explicit_key() -> None:
+    settings = load_settings(database_url="postgresql://u@127.0.0.1:5432/db")
+    with pytest.raises(ConfigurationError, match="only created for a SQLite database"):
+        master_keys(settings)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("database_url", "mysql://x", "database_url: database URL must start with"),
+        ("port", 70000, "port:"),
+        ("argon2_memory_kib", 1024, "argon2_memory_kib:"),
+    ],
+)
+def test_a_bad_setting_is_one_clear_line(setting: str, value: object, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message) as caught:
+        load_settings(**{setting: value})
+    assert "\n" not in caught.value.message
