@@ -257,17 +257,3 @@ class SqlAuditLog:
             yield ChainedEvent(
                 id=row.id, at=row.at, event=event, prev_hash=row.prev_hash, hash=row.hash
             )
-
-
-class SqlOutbox:
-    def __init__(self, conn: Connection, clock: Clock) -> None:
-        self.conn = conn
-        self.clock = clock
-
-    def enqueue(self, *, channel: str, to: str, text: str) -> None:
-        now = self.clock.now()
-        self.conn.execute(
-            insert(t.outbox).values(
-                channel=channel, recipient=to, body=text, created_at=now, available_at=now
-            )
-        )

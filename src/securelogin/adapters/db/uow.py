@@ -9,12 +9,12 @@ from sqlalchemy import Connection, Engine, RootTransaction, text
 from sqlalchemy.exc import OperationalError
 
 from securelogin.adapters.db.migrate import upgrade
+from securelogin.adapters.db.outbox import SqlOutbox
 from securelogin.adapters.db.repositories import (
     SqlAccounts,
     SqlAuditLog,
     SqlDevices,
     SqlEntities,
-    SqlOutbox,
     SqlUsers,
 )
 from securelogin.errors import StorageUnavailable
