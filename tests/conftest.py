@@ -16,9 +16,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
 from securelogin.bootstrap import bootstrap, load_settings
 from securelogin.config import Settings
+from securelogin.entrypoints.api.app import create_app
 from securelogin.service.context import Services
 from tests.fakes import FakeClock
 
@@ -93,3 +95,10 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     env["SECURELOGIN_MASTER_KEY"] = MASTER_KEY
     env["HOME"] = str(tmp_path)
     return env
+
+
+@pytest.fixture
+def api(services: Services) -> Iterator[TestClient]:
+    """An in-process client of the real ASGI app (same routes, same database, fake clock)."""
+    with TestClient(create_app(services)) as client:
+        yield client

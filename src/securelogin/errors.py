@@ -17,7 +17,8 @@ else is allowed to reach a user.
     │   ├── LoginFailed                   login_failed
     │   └── Locked                        locked          (retry_at)
     ├── Forbidden                         forbidden
-    └── IntegrityViolation                integrity_violation (first_bad_id)
+    ├── IntegrityViolation                integrity_violation (first_bad_id)
+    └── DeliveryFailed                    delivery_failed (retryable)
 """
 
 from __future__ import annotations
@@ -118,3 +119,67 @@ class IntegrityViolation(SecureLoginError):
     def __init__(self, message: str, *, first_bad_id: int) -> None:
         super().__init__(message)
         self.first_bad_id = first_bad_id
+
+
+class DeliveryFailed(SecureLoginError):
+    """A channel (SMS gateway, mail server) did not take a message (R-OPS-5).
+
+    ``retryable`` says whether the outbox should try again later (timeouts, 5xx, 429)
+    or give up at once (4xx: the gateway refused this message for good).  The message
+    never contains the text being delivered: it is stored as the outbox row's error.
+    """
+
+    code = "delivery_failed"
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class UnknownLogin(NotFound):
+    code = "login_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such login")
+
+
+class LoginExpired(Conflict):
+    code = "login_expired"
+
+    def __init__(self) -> None:
+        super().__init__("This login has expired; start again")
+
+
+class LoginClosed(Conflict):
+    code = "login_closed"
+
+    def __init__(self) -> None:
+        super().__init__("This login is already finished")
+
+
+class UnknownDevice(InvalidInput):
+    code = "unknown_device"
+
+    def __init__(self) -> None:
+        super().__init__("That device is not one of your active devices", field="device_id")
+
+
+class TooManyCodes(SecureLoginError):
+    """A code may be sent at most a few times per login (SMS cost and abuse)."""
+
+    code = "too_many_codes"
+
+
+class Unauthenticated(AuthenticationFailed):
+    """No valid session token (missing, unknown, revoked, expired or idle)."""
+
+    code = "unauthenticated"
+
+    def __init__(self, message: str = "Authentication required") -> None:
+        super().__init__(message)
+
+
+class AccessDenied(Forbidden):
+    """The session's access level does not allow this."""
+
+    code = "access_denied"

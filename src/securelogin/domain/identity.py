@@ -91,5 +91,6 @@ def check_password(password: str, *, common: Collection[str]) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    """``+15551230089`` → ``+1•••••••89`` (SPEC §10.2 prompt ``sent_to``)."""
-    return f"{phone[:2]}{'•' * (len(phone) - 4)}{phone[-2:]}"
+    """``+15551230089`` → ``+1•••••••89`` (SPEC §10.2 prompt ``sent_to``); always seven
+    dots, so the mask does not tell the number's length either."""
+    return f"{phone[:2]}{'•' * 7}{phone[-2:]}"

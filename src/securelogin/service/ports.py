@@ -14,7 +14,15 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from securelogin.domain.audit import AuditEvent, ChainedEvent
+from securelogin.domain.cards import PrintableCard
 from securelogin.domain.identity import AccountStatus, EntityKind, Right
+from securelogin.service.login_ports import (
+    ChallengeRepository,
+    DeviceAccess,
+    FailureCounters,
+    LoginRepository,
+    SessionRepository,
+)
 
 
 class Clock(Protocol):
@@ -41,6 +49,14 @@ class SecretBox(Protocol):
         ...
 
 
+class CardPrinter(Protocol):
+    """Renders a security code card for print (SPEC §3); the only output holding its values."""
+
+    def pdf(self, card: PrintableCard) -> bytes: ...
+
+    def html(self, card: PrintableCard) -> str: ...
+
+
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
 
@@ -59,6 +75,17 @@ class UserRow:
     password_hash: str
     phone: str | None
     opted_out: bool
+    password_failures: int = 0
+    password_failed_at: datetime | None = None
+    factor_failures: int = 0
+    factor_failed_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class GrantView:
+    account: str
+    status: AccountStatus
+    rights: frozenset[Right]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,6 +112,8 @@ class NewDevice:
     params: Mapping[str, str | int | bool] | None = None
     origin: str = "import"
     card_hashes: Mapping[int, str] | None = None
+    #: temporary devices (online code card: R-LOST-2)
+    expires_at: datetime | None = None
 
 
 class EntityRepository(Protocol):
@@ -130,6 +159,10 @@ class UserRepository(Protocol):
 
     def by_username(self, username: str) -> UserRow | None: ...
 
+    def by_id(self, user_id: int) -> UserRow | None: ...
+
+    def grants_of(self, user_id: int) -> list[GrantView]: ...
+
 
 class DeviceRepository(Protocol):
     def add(self, device: NewDevice, *, at: datetime) -> int: ...
@@ -151,11 +184,99 @@ class AuditLog(Protocol):
         ...
 
 
+@dataclass(frozen=True, kw_only=True)
+class OutboxMessage:
+    """One notification in the outbox (R-OPS-5); ``sent_at`` is None until delivered."""
+
+    id: int
+    channel: str
+    to: str
+    text: str
+    created_at: datetime
+    sent_at: datetime | None
+    attempts: int
+    last_error: str | None = None
+
+
 class Outbox(Protocol):
+    """Messages written in the use case's transaction and delivered after its commit.
+
+    ``claim_due`` is safe when several processes run it at once: it locks the due rows
+    (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite transactions are serialised) and
+    leases them for ``lease_seconds`` within the caller's transaction (R-OPS-4).
+    """
+
     def enqueue(self, *, channel: str, to: str, text: str) -> None: ...
+
+    def claim_due(
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        lease_seconds: int,
+        channels: Sequence[str] | None = None,
+    ) -> list[OutboxMessage]: ...
+
+    def mark_sent(self, message_id: int, *, now: datetime, keep_text: bool) -> None:
+        """Delivered; unless ``keep_text`` the body becomes "[delivered]" (no codes at rest)."""
+        ...
+
+    def mark_failed(
+        self,
+        message_id: int,
+        *,
+        error: str,
+        retry_at: datetime | None,
+        keep_text: bool = True,
+    ) -> None:
+        """One more failed attempt; due again at ``retry_at``, or never when it is None."""
+        ...
+
+    def recent(
+        self, *, to: str | None, limit: int, channels: Sequence[str] | None = None
+    ) -> list[OutboxMessage]:
+        """The last ``limit`` messages (to one address, when given), oldest first."""
+        ...
+
+
+class SmsGateway(Protocol):
+    """Sends one SMS; raises ``DeliveryFailed(message, retryable=…)`` when it cannot.
+
+    ``keeps_text`` is True only for the development outbox, whose stored row *is* the
+    delivery a person reads; production gateways have the stored text redacted.
+    """
+
+    @property
+    def keeps_text(self) -> bool: ...
+
+    def send(self, *, to: str, text: str) -> None: ...
+
+
+class MailGateway(Protocol):
+    """Sends one e-mail; raises ``DeliveryFailed`` like :class:`SmsGateway`."""
+
+    @property
+    def keeps_text(self) -> bool: ...
+
+    def send(self, *, to: str, subject: str, text: str) -> None: ...
 
 
 class UnitOfWork(Protocol):
+    @property
+    def failures(self) -> FailureCounters: ...
+
+    @property
+    def device_access(self) -> DeviceAccess: ...
+
+    @property
+    def logins(self) -> LoginRepository: ...
+
+    @property
+    def challenges(self) -> ChallengeRepository: ...
+
+    @property
+    def sessions(self) -> SessionRepository: ...
+
     @property
     def entities(self) -> EntityRepository: ...
 
@@ -167,6 +288,9 @@ class UnitOfWork(Protocol):
 
     @property
     def devices(self) -> DeviceRepository: ...
+
+    @property
+    def inventory(self) -> InventoryRepository: ...
 
     @property
     def audit(self) -> AuditLog: ...
@@ -200,3 +324,64 @@ class Database(Protocol):
     def close(self) -> None:
         """Release every pooled connection (end of process, end of a test)."""
         ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeedRecord:
+    """One hardware seed as a manufacturer's seed file delivers it (RFC 6030 §4, R-OPS-3)."""
+
+    serial: str
+    secret: bytes
+    algorithm: str  # e.g. urn:ietf:params:xml:ns:keyprov:pskc:totp
+    digits: int | None = None
+    counter: int | None = None
+    time_interval: int | None = None  # seconds (TOTP)
+    manufacturer: str | None = None
+
+
+class SeedFileReader(Protocol):
+    """Parses a seed file (PSKC); refuses a bad file or password with ``InvalidInput``."""
+
+    def read(
+        self, data: bytes, *, password: str | None, preshared_key: bytes | None
+    ) -> list[SeedRecord]: ...
+
+    def needs_password(self, data: bytes) -> bool:
+        """True when the file's secrets are protected by a password (RFC 6030 §6.2)."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class StockRow:
+    """A hardware device as the inventory sees it (no secrets)."""
+
+    id: int
+    public_id: str
+    kind: str
+    serial: str
+    state: str
+    owner_id: int | None
+
+
+class InventoryRepository(Protocol):
+    """Hardware devices by serial: imported in stock, then assigned (R-OPS-3)."""
+
+    def add_stock(self, device: NewDevice, *, at: datetime) -> int:
+        """Insert an unassigned device; ``Conflict`` when the serial exists already."""
+        ...
+
+    def by_serial(self, serial: str) -> StockRow | None: ...
+
+    def assign(
+        self,
+        *,
+        serial: str,
+        user_id: int,
+        state: str,
+        at: datetime,
+        pin_secret: bytes | None = None,
+    ) -> None:
+        """Give an in-stock device to a user atomically; ``Conflict`` if it is not in stock."""
+        ...
+
+    def count_in_stock(self, kind: str) -> int: ...

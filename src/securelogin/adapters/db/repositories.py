@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from securelogin.adapters.db import tables as t
 from securelogin.domain.audit import AuditEvent, ChainedEvent, link_hash
 from securelogin.domain.identity import AccountStatus, EntityKind, Right
-from securelogin.service.ports import AccountRow, Clock, NewDevice, UserRow
+from securelogin.service.ports import AccountRow, Clock, GrantView, NewDevice, UserRow
 
 
 class SqlEntities:
@@ -99,6 +100,21 @@ class SqlAccounts:
         )
 
 
+def user_row(row: Any) -> UserRow:
+    return UserRow(
+        id=row.id,
+        username=row.username,
+        entity_id=row.entity_id,
+        password_hash=row.password_hash,
+        phone=row.phone,
+        opted_out=row.opted_out,
+        password_failures=row.password_failures,
+        password_failed_at=row.password_failed_at,
+        factor_failures=row.factor_failures,
+        factor_failed_at=row.factor_failed_at,
+    )
+
+
 class SqlUsers:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -140,16 +156,28 @@ class SqlUsers:
 
     def by_username(self, username: str) -> UserRow | None:
         row = self.conn.execute(select(t.users).where(t.users.c.username == username)).first()
-        if row is None:
-            return None
-        return UserRow(
-            id=row.id,
-            username=row.username,
-            entity_id=row.entity_id,
-            password_hash=row.password_hash,
-            phone=row.phone,
-            opted_out=row.opted_out,
+        return None if row is None else user_row(row)
+
+    def by_id(self, user_id: int) -> UserRow | None:
+        row = self.conn.execute(select(t.users).where(t.users.c.id == user_id)).first()
+        return None if row is None else user_row(row)
+
+    def grants_of(self, user_id: int) -> list[GrantView]:
+        g, a = t.grants, t.accounts
+        rows = self.conn.execute(
+            select(a.c.number, a.c.status, g.c.rights)
+            .join(a, a.c.id == g.c.account_id)
+            .where(g.c.user_id == user_id)
+            .order_by(a.c.number)
         )
+        return [
+            GrantView(
+                account=n,
+                status=AccountStatus(st),
+                rights=frozenset(Right(r) for r in rights.split()),
+            )
+            for n, st, rights in rows
+        ]
 
 
 class SqlDevices:
@@ -171,6 +199,7 @@ class SqlDevices:
                 params=json.dumps(dict(device.params or {}), sort_keys=True),
                 origin=device.origin,
                 created_at=at,
+                expires_at=device.expires_at,
                 activated_at=at if device.state == "active" else None,
             )
             .returning(t.devices.c.id)

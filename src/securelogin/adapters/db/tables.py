@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -201,6 +202,8 @@ sessions = Table(
     Column("last_seen_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
     Column("revoked_at", UtcDateTime()),
+    #: R-LOGIN-11: idle timeout for sessions that may withdraw or change security settings
+    Column("idle_seconds", Integer),
 )
 
 audit_events = Table(
@@ -237,4 +240,50 @@ outbox = Table(
     Column("sent_at", UtcDateTime()),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", String(500)),
+)
+
+#: one attempt to sign in (SPEC §1 "Login"); the id is a 128-bit random capability
+logins = Table(
+    "logins",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False, index=True),
+    Column("platform", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("device_id", Id, ForeignKey("devices.id")),
+    _created(),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime()),
+    Column("session_id", Id, ForeignKey("sessions.id")),
+    #: codes sent for this login (SMS resend cap)
+    Column("sends", Integer, nullable=False, server_default="0"),
+)
+
+#: a second-factor challenge: single use, bound to its login, expires, at most 3 answers
+challenges = Table(
+    "challenges",
+    metadata,
+    _id(),
+    Column("login_id", String(40), ForeignKey("logins.id"), index=True),
+    Column("device_id", Id, ForeignKey("devices.id"), nullable=False),
+    Column("prompt", Text, nullable=False),
+    #: the public challenge value (OCRA question, card pair) — unique among open ones
+    Column("value", String(32)),
+    #: sealed one-time secret delivered out of band (the SMS code)
+    Column("secret", LargeBinary),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    _created(),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime()),
+    Index("ix_challenges_device_value", "device_id", "value"),
+)
+
+#: card index pairs that were answered once and are never asked or accepted again
+card_used_pairs = Table(
+    "card_used_pairs",
+    metadata,
+    Column("device_id", Id, ForeignKey("devices.id"), nullable=False),
+    Column("first", Integer, nullable=False),
+    Column("second", Integer, nullable=False),
+    PrimaryKeyConstraint("device_id", "first", "second"),
 )

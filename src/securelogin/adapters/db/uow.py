@@ -8,6 +8,14 @@ from typing import Self
 from sqlalchemy import Connection, Engine, RootTransaction, text
 from sqlalchemy.exc import OperationalError
 
+from securelogin.adapters.db.inventory import SqlInventory
+from securelogin.adapters.db.logins import (
+    SqlChallenges,
+    SqlDeviceAccess,
+    SqlFailureCounters,
+    SqlLogins,
+    SqlSessions,
+)
 from securelogin.adapters.db.migrate import upgrade
 from securelogin.adapters.db.outbox import SqlOutbox
 from securelogin.adapters.db.repositories import (
@@ -25,9 +33,15 @@ class SqlUnitOfWork:
     """``with uow: …; uow.commit()``; audit events are chained inside the same commit."""
 
     entities: SqlEntities
+    failures: SqlFailureCounters
+    device_access: SqlDeviceAccess
+    logins: SqlLogins
+    challenges: SqlChallenges
+    sessions: SqlSessions
     accounts: SqlAccounts
     users: SqlUsers
     devices: SqlDevices
+    inventory: SqlInventory
     audit: SqlAuditLog
     outbox: SqlOutbox
 
@@ -45,9 +59,15 @@ class SqlUnitOfWork:
             raise StorageUnavailable(f"database unavailable: {exc.orig}") from None
         conn = self._conn
         self.entities = SqlEntities(conn)
+        self.failures = SqlFailureCounters(conn)
+        self.device_access = SqlDeviceAccess(conn)
+        self.logins = SqlLogins(conn)
+        self.challenges = SqlChallenges(conn)
+        self.sessions = SqlSessions(conn)
         self.accounts = SqlAccounts(conn)
         self.users = SqlUsers(conn)
         self.devices = SqlDevices(conn)
+        self.inventory = SqlInventory(conn)
         self.audit = SqlAuditLog(conn, self.clock)
         self.outbox = SqlOutbox(conn, self.clock)
         return self

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
-from securelogin.entrypoints.api import problems
+from securelogin.entrypoints.api import logins, problems
 from securelogin.entrypoints.portal import routes as portal
 from securelogin.service.context import Services
 from securelogin.service.health import check_health
@@ -18,14 +18,6 @@ NextHandler = Callable[[Request], Awaitable[Response]]
 
 class Health(BaseModel):
     status: str
-
-
-class Problem(BaseModel):
-    type: str
-    title: str
-    status: int
-    code: str
-    message: str
 
 
 def create_app(services: Services) -> FastAPI:
@@ -52,12 +44,13 @@ def create_app(services: Services) -> FastAPI:
         "/healthz",
         response_model=Health,
         tags=["operations"],
-        responses={503: {"model": Problem, "description": "database unavailable"}},
+        responses=problems.problem_responses(503),
     )
     def healthz() -> Health:
         """``{"status":"ok"}`` once the database answers (SPEC §10.2)."""
         return Health(status=check_health(services))
 
+    app.include_router(logins.build_router(services))
     app.include_router(portal.build_router(services))
     app.mount("/static", StaticFiles(directory=portal.STATIC_DIR), name="static")
     return app

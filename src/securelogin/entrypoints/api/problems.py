@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from securelogin import errors
@@ -25,6 +26,13 @@ STATUS: dict[type[errors.SecureLoginError], int] = {
     errors.StorageUnavailable: 503,
     errors.ConfigurationError: 500,
     errors.IntegrityViolation: 500,
+    errors.UnknownLogin: 404,
+    errors.LoginExpired: 410,
+    errors.LoginClosed: 409,
+    errors.UnknownDevice: 422,
+    errors.TooManyCodes: 429,
+    errors.Unauthenticated: 401,
+    errors.AccessDenied: 403,
 }
 
 HTTP_CODES = {
@@ -38,6 +46,29 @@ HTTP_CODES = {
     415: "unsupported_media_type",
     429: "too_many_requests",
 }
+
+
+class ProblemOut(BaseModel):
+    """RFC 9457 problem details with the stable ``code`` of SPEC §10.2."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    message: str
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
+    """OpenAPI entries for the problems a route can answer (400 malformed JSON always)."""
+    wanted = sorted({400, *statuses})
+    return {
+        s: {
+            "model": ProblemOut,
+            "content": {PROBLEM_JSON: {}},
+            "description": HTTP_CODES.get(s, "problem"),
+        }
+        for s in wanted
+    }
 
 
 def status_of(exc: errors.SecureLoginError) -> int:

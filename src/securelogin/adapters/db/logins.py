@@ -1,0 +1,360 @@
+"""Repositories of the login flow.  Each guard is one conditional UPDATE, so that the
+database — not a read in Python — decides races between processes (R-LOGIN-3, R-LOGIN-6).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from securelogin.adapters.db import tables as t
+from securelogin.service.login_ports import (
+    ChallengeRow,
+    DeviceRow,
+    FailureCounter,
+    Lockout,
+    LoginRow,
+    SessionRow,
+)
+
+_COUNTERS = {
+    FailureCounter.PASSWORD: (t.users.c.password_failures, t.users.c.password_failed_at),
+    FailureCounter.FACTOR: (t.users.c.factor_failures, t.users.c.factor_failed_at),
+}
+
+
+class SqlFailureCounters:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def reserve(
+        self, user_id: int, counter: FailureCounter, *, now: datetime, lockout: Lockout
+    ) -> int | None:
+        failures, failed_at = _COUNTERS[counter]
+        stale = or_(failed_at.is_(None), failed_at <= lockout.window_start)
+        locked = and_(failures >= lockout.threshold, failed_at > lockout.window_start)
+        # Both counters lock the login: refuse while either is at the threshold.
+        other, other_at = _COUNTERS[
+            FailureCounter.FACTOR if counter is FailureCounter.PASSWORD else FailureCounter.PASSWORD
+        ]
+        other_locked = and_(other >= lockout.threshold, other_at > lockout.window_start)
+        statement = (
+            update(t.users)
+            .where(t.users.c.id == user_id, ~locked, ~other_locked)
+            .values({failures: case((stale, 1), else_=failures + 1), failed_at: now})
+            .returning(failures)
+        )
+        value = self.conn.execute(statement).scalar()
+        return None if value is None else int(value)
+
+    def clear(self, user_id: int, counter: FailureCounter) -> None:
+        failures, _ = _COUNTERS[counter]
+        self.conn.execute(update(t.users).where(t.users.c.id == user_id).values({failures: 0}))
+
+
+def device_row(row: Any) -> DeviceRow:
+    return DeviceRow(
+        id=row.id,
+        public_id=row.public_id,
+        kind=row.kind,
+        serial=row.serial,
+        owner_id=row.owner_id,
+        state=row.state,
+        label=row.label,
+        secret=row.secret,
+        pin_secret=row.pin_secret,
+        params=json.loads(row.params or "{}"),
+        last_counter=row.last_counter,
+        origin=row.origin,
+        activated_at=row.activated_at,
+        expires_at=row.expires_at,
+    )
+
+
+class SqlDeviceAccess:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def of_user(self, user_id: int) -> list[DeviceRow]:
+        d, du = t.devices, t.device_users
+        rows = self.conn.execute(
+            select(d)
+            .join(du, du.c.device_id == d.c.id)
+            .where(du.c.user_id == user_id)
+            .order_by(d.c.id)
+        )
+        return [device_row(r) for r in rows]
+
+    def by_id(self, device_id: int) -> DeviceRow | None:
+        row = self.conn.execute(select(t.devices).where(t.devices.c.id == device_id)).first()
+        return None if row is None else device_row(row)
+
+    def advance_counter(self, device_id: int, counter: int) -> bool:
+        c = t.devices.c
+        result = self.conn.execute(
+            update(t.devices)
+            .where(c.id == device_id, or_(c.last_counter.is_(None), c.last_counter < counter))
+            .values(last_counter=counter)
+        )
+        return result.rowcount == 1
+
+    def card_hashes(self, device_id: int, positions: Sequence[int]) -> dict[int, str]:
+        c = t.card_values.c
+        rows = self.conn.execute(
+            select(c.position, c.value_hash).where(
+                c.device_id == device_id, c.position.in_(list(positions))
+            )
+        )
+        return {int(p): str(h) for p, h in rows}
+
+    def use_card_pair(self, device_id: int, pair: tuple[int, int]) -> bool:
+        # A savepoint keeps the outer transaction usable when the pair is already there.
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    insert(t.card_used_pairs).values(
+                        device_id=device_id, first=pair[0], second=pair[1]
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def card_pair_used(self, device_id: int, pair: tuple[int, int]) -> bool:
+        c = t.card_used_pairs.c
+        found = self.conn.execute(
+            select(c.device_id).where(
+                c.device_id == device_id, c.first == pair[0], c.second == pair[1]
+            )
+        ).first()
+        return found is not None
+
+
+class SqlLogins:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(
+        self,
+        *,
+        login_id: str,
+        user_id: int,
+        platform: str,
+        device_id: int | None,
+        status: str,
+        now: datetime,
+        expires_at: datetime,
+        session_id: int | None = None,
+    ) -> None:
+        self.conn.execute(
+            insert(t.logins).values(
+                id=login_id,
+                user_id=user_id,
+                platform=platform,
+                device_id=device_id,
+                status=status,
+                created_at=now,
+                expires_at=expires_at,
+                session_id=session_id,
+                finished_at=now if session_id is not None else None,
+            )
+        )
+
+    def get(self, login_id: str) -> LoginRow | None:
+        row = self.conn.execute(select(t.logins).where(t.logins.c.id == login_id)).first()
+        if row is None:
+            return None
+        return LoginRow(
+            id=row.id,
+            user_id=row.user_id,
+            platform=row.platform,
+            status=row.status,
+            device_id=row.device_id,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            session_id=row.session_id,
+            sends=row.sends,
+        )
+
+    def finish(self, login_id: str, *, status: str, session_id: int | None, now: datetime) -> bool:
+        c = t.logins.c
+        result = self.conn.execute(
+            update(t.logins)
+            .where(c.id == login_id, c.status == "challenge")
+            .values(status=status, session_id=session_id, finished_at=now)
+        )
+        return result.rowcount == 1
+
+    def count_send(self, login_id: str, *, limit: int) -> bool:
+        c = t.logins.c
+        result = self.conn.execute(
+            update(t.logins).where(c.id == login_id, c.sends < limit).values(sends=c.sends + 1)
+        )
+        return result.rowcount == 1
+
+
+def challenge_row(row: Any) -> ChallengeRow:
+    return ChallengeRow(
+        id=row.id,
+        login_id=row.login_id,
+        device_id=row.device_id,
+        prompt=json.loads(row.prompt),
+        value=row.value,
+        secret=row.secret,
+        attempts=row.attempts,
+        expires_at=row.expires_at,
+        used_at=row.used_at,
+    )
+
+
+class SqlChallenges:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(
+        self,
+        *,
+        login_id: str | None,
+        device_id: int,
+        prompt: Mapping[str, object],
+        value: str | None,
+        secret: bytes | None,
+        now: datetime,
+        expires_at: datetime,
+    ) -> int:
+        row = self.conn.execute(
+            insert(t.challenges)
+            .values(
+                login_id=login_id,
+                device_id=device_id,
+                prompt=json.dumps(prompt, sort_keys=True),
+                value=value,
+                secret=secret,
+                created_at=now,
+                expires_at=expires_at,
+            )
+            .returning(t.challenges.c.id)
+        )
+        return int(row.scalar_one())
+
+    def current(self, login_id: str) -> ChallengeRow | None:
+        c = t.challenges.c
+        row = self.conn.execute(
+            select(t.challenges).where(c.login_id == login_id).order_by(c.id.desc()).limit(1)
+        ).first()
+        return None if row is None else challenge_row(row)
+
+    def open_values(self, device_id: int, *, now: datetime) -> set[str]:
+        c = t.challenges.c
+        rows = self.conn.scalars(
+            select(c.value).where(
+                c.device_id == device_id,
+                c.used_at.is_(None),
+                c.expires_at > now,
+                c.value.is_not(None),
+            )
+        )
+        return {str(v) for v in rows}
+
+    def take_attempt(self, challenge_id: int, *, now: datetime, limit: int) -> int | None:
+        c = t.challenges.c
+        value = self.conn.execute(
+            update(t.challenges)
+            .where(
+                c.id == challenge_id, c.used_at.is_(None), c.expires_at > now, c.attempts < limit
+            )
+            .values(attempts=c.attempts + 1)
+            .returning(c.attempts)
+        ).scalar()
+        return None if value is None else int(value)
+
+    def consume(self, challenge_id: int, *, now: datetime) -> bool:
+        c = t.challenges.c
+        result = self.conn.execute(
+            update(t.challenges)
+            .where(c.id == challenge_id, c.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return result.rowcount == 1
+
+    def retire(self, login_id: str, *, now: datetime) -> None:
+        c = t.challenges.c
+        self.conn.execute(
+            update(t.challenges)
+            .where(c.login_id == login_id, c.used_at.is_(None))
+            .values(used_at=now)
+        )
+
+
+class SqlSessions:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(
+        self,
+        *,
+        token_hash: str,
+        user_id: int,
+        device_id: int | None,
+        access_level: str,
+        tier_rank: int,
+        tier_kind: str | None,
+        now: datetime,
+        expires_at: datetime,
+        idle_seconds: int | None,
+    ) -> int:
+        row = self.conn.execute(
+            insert(t.sessions)
+            .values(
+                token_hash=token_hash,
+                user_id=user_id,
+                device_id=device_id,
+                access_level=access_level,
+                tier_rank=tier_rank,
+                tier_kind=tier_kind,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=expires_at,
+                idle_seconds=idle_seconds,
+            )
+            .returning(t.sessions.c.id)
+        )
+        return int(row.scalar_one())
+
+    def by_token_hash(self, token_hash: str) -> SessionRow | None:
+        row = self.conn.execute(
+            select(t.sessions).where(t.sessions.c.token_hash == token_hash)
+        ).first()
+        if row is None:
+            return None
+        return SessionRow(
+            id=row.id,
+            user_id=row.user_id,
+            device_id=row.device_id,
+            access_level=row.access_level,
+            tier_rank=row.tier_rank,
+            tier_kind=row.tier_kind,
+            created_at=row.created_at,
+            last_seen_at=row.last_seen_at,
+            expires_at=row.expires_at,
+            idle_seconds=row.idle_seconds,
+            revoked_at=row.revoked_at,
+        )
+
+    def touch(self, session_id: int, *, now: datetime) -> None:
+        self.conn.execute(
+            update(t.sessions).where(t.sessions.c.id == session_id).values(last_seen_at=now)
+        )
+
+    def revoke(self, session_id: int, *, now: datetime) -> None:
+        c = t.sessions.c
+        self.conn.execute(
+            update(t.sessions)
+            .where(c.id == session_id, c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )

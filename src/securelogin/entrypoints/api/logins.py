@@ -1,0 +1,133 @@
+"""``/api/v1/logins…`` and ``/api/v1/me`` (SPEC §10.2).  Each route calls one service
+function and returns its result in the contract's shape; errors go through problems.py.
+"""
+
+import time
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi.concurrency import run_in_threadpool
+
+from securelogin.entrypoints.api.problems import problem_responses
+from securelogin.entrypoints.api.schemas import (
+    AnswerOut,
+    AnswerRequest,
+    DeviceOut,
+    FactorOut,
+    LoginOut,
+    LoginRequest,
+    MeOut,
+    SessionOut,
+    TierOut,
+)
+from securelogin.errors import Unauthenticated
+from securelogin.service import login, me, sessions
+from securelogin.service.context import Services
+
+#: the longest a client may long-poll a login (seconds)
+MAX_WAIT = 30.0
+POLL_INTERVAL = 0.25
+
+
+def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Send the session token as 'Authorization: Bearer TOKEN'")
+    return token.strip()
+
+
+def build_router(services: Services) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["login"])
+
+    def current(token: Annotated[str, Depends(bearer_token)]) -> sessions.CurrentSession:
+        return sessions.authenticate(services, token)
+
+    @router.post(
+        "/logins",
+        status_code=201,
+        response_model=LoginOut,
+        responses=problem_responses(401, 422, 423, 429),
+    )
+    def start(body: LoginRequest) -> LoginOut:
+        """Password step (R-LOGIN-1): a challenge for the second factor, or a session where
+        none applies (R-LOGIN-7/8).  401 ``invalid_credentials``; 423 ``locked``."""
+        started = login.start_login(
+            services,
+            username=body.username,
+            password=body.password,
+            platform=body.platform,
+            device_id=body.device_id,
+        )
+        return LoginOut(
+            login_id=started.login_id,
+            status=started.status,
+            factor=FactorOut.of(started.factor) if started.factor else None,
+            session=SessionOut.of(started.session) if started.session else None,
+        )
+
+    @router.get(
+        "/logins/{login_id}", response_model=LoginOut, responses=problem_responses(404, 422)
+    )
+    async def state(
+        login_id: str, wait: Annotated[float, Query(ge=0, le=MAX_WAIT)] = 0
+    ) -> LoginOut:
+        """Where the login stands; ``?wait=S`` long-polls until it leaves ``challenge``."""
+        deadline = time.monotonic() + wait
+        while True:
+            now = await run_in_threadpool(login.login_state, services, login_id)
+            if now.status != "challenge" or time.monotonic() >= deadline:
+                break
+            await anyio.sleep(POLL_INTERVAL)
+        return LoginOut(
+            login_id=now.login_id,
+            status=now.status,
+            factor=FactorOut.of(now.factor) if now.factor else None,
+        )
+
+    @router.post(
+        "/logins/{login_id}/answer",
+        response_model=AnswerOut,
+        responses=problem_responses(401, 404, 409, 410, 422, 423),
+    )
+    def answer(login_id: str, body: AnswerRequest) -> AnswerOut:
+        """The second factor's answer; 401 ``login_failed`` never says what was wrong."""
+        grant = login.answer_login(services, login_id, body.response)
+        return AnswerOut(status="authenticated", session=SessionOut.of(grant))
+
+    @router.post(
+        "/logins/{login_id}/resend",
+        response_model=FactorOut,
+        responses=problem_responses(404, 409, 410, 429),
+    )
+    def resend(login_id: str) -> FactorOut:
+        """A new SMS code for this login (the old one stops working)."""
+        return FactorOut.of(login.resend_code(services, login_id))
+
+    @router.get("/me", response_model=MeOut, responses=problem_responses(401))
+    def who(session: Annotated[sessions.CurrentSession, Depends(current)]) -> MeOut:
+        """The session's user, access level, tier and devices."""
+        found = me.describe_me(services, session)
+        return MeOut(
+            username=found.username,
+            access_level=found.access_level,
+            tier=TierOut.of(found.tier),
+            devices=[
+                DeviceOut(
+                    device_id=d.device_id,
+                    kind=d.kind,
+                    serial=d.serial,
+                    state=d.state,
+                    label=d.label,
+                )
+                for d in found.devices
+            ],
+        )
+
+    @router.delete("/sessions/current", status_code=204, responses=problem_responses(401))
+    def log_out(token: Annotated[str, Depends(bearer_token)]) -> Response:
+        """Log out: the token stops working at once."""
+        sessions.logout(services, token)
+        return Response(status_code=204)
+
+    return router

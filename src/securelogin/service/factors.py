@@ -1,0 +1,271 @@
+"""Second factors, written once for every device kind (STYLE.md rule 4): choose the device
+(R-LOGIN-4), issue a unique challenge, open only the secrets a check needs, evaluate the
+answer through the kind's plug-in, and refuse replays (R-LOGIN-6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from securelogin.domain.access import (
+    AccessLevel,
+    Candidate,
+    choose_factor,
+    is_usable,
+    temporary_access,
+)
+from securelogin.domain.devices.base import (
+    Binding,
+    DeviceView,
+    Keys,
+    Prompt,
+    PromptType,
+    WrongAnswer,
+)
+from securelogin.domain.devices.catalogue import DeviceKind, DeviceState
+from securelogin.domain.devices.challenges import card_pair
+from securelogin.domain.devices.registry import plugin_for
+from securelogin.errors import LoginFailed, UnknownDevice
+from securelogin.service.context import Services
+from securelogin.service.login_ports import ChallengeRow, DeviceRow, LoginRow
+from securelogin.service.ports import UnitOfWork
+from securelogin.service.sessions import Tier
+
+SMS_VALIDITY = timedelta(minutes=5)
+#: attempts to draw a challenge value no open challenge of the device carries
+UNIQUE_DRAWS = 32
+
+
+@dataclass(frozen=True, kw_only=True)
+class FactorView:
+    """What the login answer tells the client to show (SPEC §10.2 ``factor``)."""
+
+    device_id: str
+    kind: DeviceKind
+    prompt: Prompt
+
+
+@dataclass(frozen=True, kw_only=True)
+class Accepted:
+    access_level: AccessLevel
+    access_until: datetime | None
+    tier: Tier
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerOutcome:
+    accepted: Accepted | None = None
+    reason: str | None = None
+    exhausted: bool = False
+
+
+def candidate(row: DeviceRow) -> Candidate:
+    return Candidate(
+        id=row.id,
+        kind=DeviceKind(row.kind),
+        state=DeviceState(row.state),
+        activated_at=row.activated_at,
+        expires_at=row.expires_at,
+    )
+
+
+def view(row: DeviceRow) -> DeviceView:
+    return DeviceView(device_id=row.public_id, kind=DeviceKind(row.kind), params=row.params)
+
+
+def choose_device(
+    services: Services, uow: UnitOfWork, *, user_id: int, requested: str | None, now: datetime
+) -> DeviceRow | None:
+    """R-LOGIN-4: the strongest active device unless the client picked another one."""
+    rows = uow.device_access.of_user(user_id)
+    wanted = None
+    if requested is not None:
+        wanted = next((r.id for r in rows if r.public_id == requested), -1)
+    try:
+        chosen = choose_factor(
+            [candidate(r) for r in rows],
+            catalogue=services.policy.catalogue,
+            now=now,
+            requested=wanted,
+        )
+    except LookupError:
+        raise UnknownDevice from None
+    return None if chosen is None else next(r for r in rows if r.id == chosen.id)
+
+
+def issue_challenge(
+    services: Services,
+    uow: UnitOfWork,
+    *,
+    device: DeviceRow,
+    login_id: str,
+    expires_at: datetime,
+    now: datetime,
+    binding: Binding | None = None,
+) -> FactorView:
+    """A fresh challenge whose value no open challenge of this device carries (SPEC §2:
+    a 6-digit space is small, so a value is never reissued while it could be answered)."""
+    plugin = plugin_for(DeviceKind(device.kind))
+    taken = uow.challenges.open_values(device.id, now=now)
+    for _ in range(UNIQUE_DRAWS):
+        issued = plugin.challenge(view(device), draw=services.random.randbelow, binding=binding)
+        if issued.value is None or (
+            issued.value not in taken
+            and not (
+                issued.prompt.type is PromptType.CARD
+                and uow.device_access.card_pair_used(device.id, card_pair(issued.value))
+            )
+        ):
+            break
+    else:
+        raise LoginFailed  # the device has no fresh challenge left (e.g. a used-up card)
+    secret = None
+    if issued.secret is not None:
+        secret = services.box.seal(
+            issued.secret.encode(), context=_challenge_context(login_id, device)
+        )
+        expires_at = min(expires_at, now + SMS_VALIDITY)
+        _send_code(uow, device, issued.secret, binding)
+    uow.challenges.add(
+        login_id=login_id,
+        device_id=device.id,
+        prompt=issued.prompt.as_json(),
+        value=issued.value,
+        secret=secret,
+        now=now,
+        expires_at=expires_at,
+    )
+    return FactorView(
+        device_id=device.public_id, kind=DeviceKind(device.kind), prompt=issued.prompt
+    )
+
+
+def _send_code(uow: UnitOfWork, device: DeviceRow, code: str, binding: Binding | None) -> None:
+    phone = str(device.params.get("phone", ""))
+    what = (
+        f"to confirm the withdrawal of USD {binding.amount} to {binding.destination}"
+        if binding
+        else "to log in"
+    )
+    uow.outbox.enqueue(
+        channel="sms",
+        to=phone,
+        text=f"{code} is your securelogin code {what}. It expires in 5 minutes."
+        " Never share it with anyone.",
+    )
+
+
+def _challenge_context(login_id: str, device: DeviceRow) -> str:
+    return f"challenge:{login_id}:{device.public_id}"
+
+
+def factor_view(uow: UnitOfWork, login: LoginRow) -> FactorView | None:
+    challenge = uow.challenges.current(login.id)
+    device = uow.device_access.by_id(challenge.device_id) if challenge else None
+    if challenge is None or device is None:
+        return None
+    prompt = challenge.prompt
+    indices = prompt.get("indices")
+    return FactorView(
+        device_id=device.public_id,
+        kind=DeviceKind(device.kind),
+        prompt=Prompt(
+            type=PromptType(str(prompt["type"])),
+            challenge=_text(prompt.get("challenge")),
+            sent_to=_text(prompt.get("sent_to")),
+            number=_text(prompt.get("number")),
+            amount=_text(prompt.get("amount")),
+            destination=_text(prompt.get("destination")),
+            indices=(int(indices[0]), int(indices[1])) if isinstance(indices, list) else None,
+        ),
+    )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def check_answer(
+    services: Services,
+    uow: UnitOfWork,
+    *,
+    login: LoginRow,
+    response: str,
+    now: datetime,
+    max_answers: int,
+) -> AnswerOutcome:
+    """Take one of the challenge's answers atomically, evaluate, then guard replays."""
+    challenge = uow.challenges.current(login.id)
+    if challenge is None:
+        return AnswerOutcome(reason="no_challenge", exhausted=True)
+    attempts = uow.challenges.take_attempt(challenge.id, now=now, limit=max_answers)
+    if attempts is None:
+        return AnswerOutcome(reason="challenge_closed", exhausted=True)
+    device = uow.device_access.by_id(challenge.device_id)
+    if device is None or not is_usable(candidate(device), now=now):
+        return AnswerOutcome(reason="device_inactive", exhausted=True)
+    kind = DeviceKind(device.kind)
+    try:
+        verified = plugin_for(kind).verify(
+            view(device),
+            open_keys(services, uow, device, challenge, login.id),
+            expected_value=challenge.value,
+            response=response,
+            at=now,
+        )
+    except WrongAnswer:
+        return AnswerOutcome(reason="wrong_answer", exhausted=attempts >= max_answers)
+    if not _first_use(uow, device, challenge, verified.counter, now):
+        return AnswerOutcome(reason="replay", exhausted=attempts >= max_answers)
+    return AnswerOutcome(accepted=_accepted(services, device, now))
+
+
+def _first_use(
+    uow: UnitOfWork, device: DeviceRow, challenge: ChallengeRow, counter: int | None, now: datetime
+) -> bool:
+    """R-LOGIN-6: each guard is one conditional write, so two racing processes cannot
+    both pass it: the time step must be newer, the card pair unused, the challenge open."""
+    if counter is not None and not uow.device_access.advance_counter(device.id, counter):
+        return False
+    if (
+        challenge.value is not None
+        and DeviceKind(device.kind) in CARD_KINDS
+        and not uow.device_access.use_card_pair(device.id, card_pair(challenge.value))
+    ):
+        return False
+    return uow.challenges.consume(challenge.id, now=now)
+
+
+CARD_KINDS = {DeviceKind.CODE_CARD, DeviceKind.ONLINE_CODE_CARD}
+
+
+def _accepted(services: Services, device: DeviceRow, now: datetime) -> Accepted:
+    kind = DeviceKind(device.kind)
+    tier = Tier(rank=services.policy.catalogue[kind].rank, device_kind=kind)
+    if kind is DeviceKind.TEMPORARY_CODE and device.activated_at is not None:
+        level, until = temporary_access(device.activated_at, now=now)  # R-LOGIN-9
+        return Accepted(access_level=level, access_until=until, tier=tier)
+    return Accepted(access_level=AccessLevel.FULL, access_until=device.expires_at, tier=tier)
+
+
+def open_keys(
+    services: Services, uow: UnitOfWork, device: DeviceRow, challenge: ChallengeRow, login_id: str
+) -> Keys:
+    """Open only what this check needs; nothing else is decrypted."""
+    box, public_id = services.box, device.public_id
+    seed = box.open(device.secret, context=f"device:{public_id}") if device.secret else None
+    pin = None
+    if device.pin_secret is not None:
+        pin = box.open(device.pin_secret, context=f"device-pin:{public_id}").decode()
+    if DeviceKind(device.kind) in CARD_KINDS and challenge.value is not None:
+        pair = card_pair(challenge.value)
+        return Keys(
+            card_hashes=uow.device_access.card_hashes(device.id, pair),
+            card_hash=lambda p, v: box.fingerprint(v.encode(), purpose=f"card:{public_id}:{p}"),
+        )
+    if challenge.secret is not None:
+        code = box.open(challenge.secret, context=_challenge_context(login_id, device))
+        return Keys(code=code.decode())
+    if DeviceKind(device.kind) is DeviceKind.TEMPORARY_CODE and seed is not None:
+        return Keys(code=seed.decode())
+    return Keys(seed=seed, pin=pin)

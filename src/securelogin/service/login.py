@@ -1,0 +1,346 @@
+"""The login flow of SPEC §3: password, then one second-factor challenge, then a session.
+
+The bookkeeping every device kind shares is written here once (STYLE.md rule 4):
+failures are counted *before* an answer is evaluated, by one atomic update (R-LOGIN-3);
+a challenge is single-use, bound to its login, expires and takes at most 3 answers; a
+time step or card pair accepted once is never accepted again (R-LOGIN-6).  Failed logins
+say only "Invalid username or password" or "Login failed" (R-LOGIN-10).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from securelogin.domain.access import AccessLevel, Platform, lock_ends
+from securelogin.domain.audit import AuditEvent
+from securelogin.domain.identity import AccountStatus, PolicyViolation, normalize_username
+from securelogin.errors import (
+    InvalidCredentials,
+    Locked,
+    LoginClosed,
+    LoginExpired,
+    LoginFailed,
+    SecureLoginError,
+    TooManyCodes,
+    UnknownLogin,
+)
+from securelogin.service.context import Services
+from securelogin.service.factors import (
+    Accepted,
+    FactorView,
+    check_answer,
+    choose_device,
+    factor_view,
+    issue_challenge,
+)
+from securelogin.service.login_ports import FailureCounter, Lockout, LoginRow
+from securelogin.service.notifications import deliver_due
+from securelogin.service.ports import UnitOfWork, UserRow
+from securelogin.service.sessions import SessionGrant, Tier, open_session
+
+MAX_ANSWERS = 3
+
+
+class LoginStatus:
+    CHALLENGE = "challenge"
+    AUTHENTICATED = "authenticated"
+    DENIED = "denied"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoginStarted:
+    login_id: str
+    status: str
+    factor: FactorView | None = None
+    session: SessionGrant | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoginState:
+    login_id: str
+    status: str
+    factor: FactorView | None = None
+
+
+def lockout(services: Services, now: datetime) -> Lockout:
+    hours = services.policy.lockout_window_hours
+    return Lockout(
+        threshold=services.policy.lockout_threshold, window_start=now - timedelta(hours=hours)
+    )
+
+
+def locked_until(services: Services, user: UserRow, now: datetime) -> datetime | None:
+    window = timedelta(hours=services.policy.lockout_window_hours)
+    ends = [
+        lock_ends(n, at, threshold=services.policy.lockout_threshold, window=window)
+        for n, at in (
+            (user.password_failures, user.password_failed_at),
+            (user.factor_failures, user.factor_failed_at),
+        )
+    ]
+    active = [e for e in ends if e is not None and e > now]
+    return max(active) if active else None
+
+
+def start_login(
+    services: Services,
+    *,
+    username: str,
+    password: str,
+    platform: Platform,
+    device_id: str | None = None,
+) -> LoginStarted:
+    """R-LOGIN-1/3: check the password (same answer and work for unknown users), then
+    open the second-factor challenge, or a session where none applies (R-LOGIN-7/8)."""
+    now = services.clock.now()
+    user = _reserve_password_attempt(services, username, now)
+    if user is None or not services.passwords.verify(user.password_hash, password):
+        if user is not None:
+            _record(
+                services,
+                AuditEvent(
+                    action="login.password_failed", actor=user.username, subject=user.username
+                ),
+            )
+        raise InvalidCredentials
+    with services.uow() as uow:
+        uow.failures.clear(user.id, FailureCounter.PASSWORD)
+        started = _after_password(services, uow, user, platform, device_id, now)
+        uow.commit()
+    if started.factor is not None and started.factor.prompt.sent_to is not None:
+        deliver_codes(services)
+    return started
+
+
+def _reserve_password_attempt(services: Services, username: str, now: datetime) -> UserRow | None:
+    """Count the attempt as a failure up front, in its own short transaction, so that
+    the slow hash runs outside any lock and parallel guesses never exceed the allowance."""
+    try:
+        name = normalize_username(username)
+    except PolicyViolation:
+        name = None
+    with services.uow() as uow:
+        user = uow.users.by_username(name) if name else None
+        if user is None:
+            services.passwords.verify_dummy(password="")  # same work as a real check
+            return None
+        retry_at = locked_until(services, user, now)
+        reserved = None
+        if retry_at is None:
+            reserved = uow.failures.reserve(
+                user.id, FailureCounter.PASSWORD, now=now, lockout=lockout(services, now)
+            )
+        if reserved is None:
+            services.passwords.verify_dummy(password="")
+            raise Locked(retry_at=retry_at or now)
+        uow.commit()
+    return user
+
+
+def _after_password(
+    services: Services,
+    uow: UnitOfWork,
+    user: UserRow,
+    platform: Platform,
+    device_id: str | None,
+    now: datetime,
+) -> LoginStarted:
+    login_id = "lg_" + base64.urlsafe_b64encode(services.random.token_bytes(16)).decode()
+    login_id = login_id.rstrip("=")
+    expires_at = now + timedelta(seconds=services.policy.login_ttl_seconds)
+    level = _password_only_level(uow, user, platform)
+    device = None
+    if level is None:
+        device = choose_device(services, uow, user_id=user.id, requested=device_id, now=now)
+        if device is None and not user.opted_out:
+            _audit(uow, "login.no_device", user.username)
+            raise LoginFailed
+        if device is None:
+            level = AccessLevel.FULL  # opted out and no device: the password is all there is
+    if level is not None:
+        grant = open_session(
+            services,
+            uow,
+            user_id=user.id,
+            device_id=None,
+            access_level=level,
+            tier=Tier(rank=0, device_kind=None),
+            now=now,
+        )
+        uow.logins.add(
+            login_id=login_id,
+            user_id=user.id,
+            platform=platform,
+            device_id=None,
+            status=LoginStatus.AUTHENTICATED,
+            now=now,
+            expires_at=expires_at,
+            session_id=grant.session_id,
+        )
+        _audit(uow, "login.succeeded", user.username, level=level)
+        return LoginStarted(login_id=login_id, status=LoginStatus.AUTHENTICATED, session=grant)
+    assert device is not None  # noqa: S101 - level is None only when a device was chosen
+    uow.logins.add(
+        login_id=login_id,
+        user_id=user.id,
+        platform=platform,
+        device_id=device.id,
+        status=LoginStatus.CHALLENGE,
+        now=now,
+        expires_at=expires_at,
+    )
+    factor = issue_challenge(
+        services, uow, device=device, login_id=login_id, expires_at=expires_at, now=now
+    )
+    _audit(uow, "login.password_ok", user.username, kind=device.kind)
+    return LoginStarted(login_id=login_id, status=LoginStatus.CHALLENGE, factor=factor)
+
+
+def _password_only_level(uow: UnitOfWork, user: UserRow, platform: Platform) -> AccessLevel | None:
+    grants = uow.users.grants_of(user.id)
+    if grants and all(g.status is AccountStatus.CLOSED for g in grants):
+        return AccessLevel.DOCUMENTS_ONLY  # R-LOGIN-8
+    if user.opted_out and platform is Platform.TRADING:
+        return AccessLevel.TRADING_PASSWORD_ONLY  # R-LOGIN-7
+    return None
+
+
+def login_state(services: Services, login_id: str) -> LoginState:
+    """``GET /api/v1/logins/{id}``: where a login stands (expiry is computed, not stored)."""
+    now = services.clock.now()
+    with services.uow() as uow:
+        login = uow.logins.get(login_id)
+        if login is None:
+            raise UnknownLogin
+        status = login.status
+        if status == LoginStatus.CHALLENGE and now >= login.expires_at:
+            status = LoginStatus.EXPIRED
+        factor = factor_view(uow, login) if status == LoginStatus.CHALLENGE else None
+    return LoginState(login_id=login.id, status=status, factor=factor)
+
+
+def answer_login(services: Services, login_id: str, response: str) -> SessionGrant:
+    """Check one answer in one transaction: reserve the failure, take one of the
+    challenge's 3 answers, evaluate, then consume the challenge and open the session."""
+    now = services.clock.now()
+    with services.uow() as uow:
+        login = _open_login(uow, login_id, now)
+        user = uow.users.by_id(login.user_id)
+        assert user is not None  # noqa: S101 - a login always has its user
+        if (
+            uow.failures.reserve(
+                user.id, FailureCounter.FACTOR, now=now, lockout=lockout(services, now)
+            )
+            is None
+        ):
+            raise Locked(retry_at=locked_until(services, user, now))
+        outcome = check_answer(
+            services, uow, login=login, response=response, now=now, max_answers=MAX_ANSWERS
+        )
+        if outcome.accepted is None:
+            _audit(uow, "login.factor_failed", user.username, reason=outcome.reason)
+            if outcome.exhausted:
+                uow.logins.finish(login.id, status=LoginStatus.DENIED, session_id=None, now=now)
+            uow.commit()
+            raise LoginFailed
+        grant = _open_login_session(services, uow, login, user, outcome.accepted, now)
+        uow.commit()
+    return grant
+
+
+def _open_login(uow: UnitOfWork, login_id: str, now: datetime) -> LoginRow:
+    login = uow.logins.get(login_id)
+    if login is None:
+        raise UnknownLogin
+    if login.status != LoginStatus.CHALLENGE:
+        raise LoginClosed
+    if now >= login.expires_at:
+        raise LoginExpired
+    return login
+
+
+def _open_login_session(
+    services: Services,
+    uow: UnitOfWork,
+    login: LoginRow,
+    user: UserRow,
+    accepted: Accepted,
+    now: datetime,
+) -> SessionGrant:
+    grant = open_session(
+        services,
+        uow,
+        user_id=user.id,
+        device_id=login.device_id,
+        access_level=accepted.access_level,
+        tier=accepted.tier,
+        now=now,
+        ends_by=accepted.access_until,
+    )
+    if not uow.logins.finish(
+        login.id, status=LoginStatus.AUTHENTICATED, session_id=grant.session_id, now=now
+    ):
+        raise LoginClosed
+    uow.failures.clear(user.id, FailureCounter.FACTOR)
+    _audit(
+        uow,
+        "login.succeeded",
+        user.username,
+        level=grant.access_level,
+        kind=accepted.tier.device_kind,
+    )
+    return grant
+
+
+def _audit(uow: UnitOfWork, action: str, username: str, **data: str | int | None) -> None:
+    uow.audit.record(
+        AuditEvent(
+            action=action,
+            actor=username,
+            subject=username,
+            data={k: v for k, v in data.items() if v is not None},
+        )
+    )
+
+
+def _record(services: Services, event: AuditEvent) -> None:
+    with services.uow() as uow:
+        uow.audit.record(event)
+        uow.commit()
+
+
+#: codes sent per login, the first one included (SMS cost and abuse)
+MAX_SENDS = 3
+
+
+def resend_code(services: Services, login_id: str) -> FactorView:
+    """ "Resend" on the SMS page: a new code, the old one retired; counters are not reset
+    (R-LOGIN-3: asking for a new SMS does not reset a counter)."""
+    now = services.clock.now()
+    with services.uow() as uow:
+        login = _open_login(uow, login_id, now)
+        device = uow.device_access.by_id(login.device_id) if login.device_id else None
+        if device is None or device.kind != "sms":
+            raise LoginClosed
+        if not uow.logins.count_send(login.id, limit=MAX_SENDS - 1):
+            raise TooManyCodes("No more codes can be sent for this login; start again later")
+        uow.challenges.retire(login.id, now=now)
+        factor = issue_challenge(
+            services, uow, device=device, login_id=login.id, expires_at=login.expires_at, now=now
+        )
+        user = uow.users.by_id(login.user_id)
+        _audit(uow, "login.code_resent", user.username if user else "?")
+        uow.commit()
+    deliver_codes(services)
+    return factor
+
+
+def deliver_codes(services: Services) -> None:
+    """Hand freshly committed SMS to the gateway at once; failures stay in the outbox
+    for the background retry (R-OPS-5) and never reach the person logging in."""
+    with contextlib.suppress(SecureLoginError):
+        deliver_due(services, limit=10)

@@ -1,0 +1,195 @@
+"""Ports of the login flow (SPEC §3): logins, challenges, sessions, failure counters and
+the per-device replay bookkeeping.  Every method that guards a security rule is a single
+atomic statement in the adapter (R-LOGIN-3, R-LOGIN-6)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+
+class FailureCounter(StrEnum):
+    """R-LOGIN-3: password and second-factor failures are counted separately."""
+
+    PASSWORD = "password"  # noqa: S105 - a counter name, not a password
+    FACTOR = "factor"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lockout:
+    threshold: int
+    window_start: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceRow:
+    id: int
+    public_id: str
+    kind: str
+    serial: str | None
+    owner_id: int | None
+    state: str
+    label: str | None
+    secret: bytes | None
+    pin_secret: bytes | None
+    params: Mapping[str, str | int | bool]
+    last_counter: int | None
+    origin: str
+    activated_at: datetime | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoginRow:
+    id: str
+    user_id: int
+    platform: str
+    status: str
+    device_id: int | None
+    created_at: datetime
+    expires_at: datetime
+    session_id: int | None
+    sends: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChallengeRow:
+    id: int
+    login_id: str | None
+    device_id: int
+    prompt: Mapping[str, object]
+    value: str | None
+    secret: bytes | None
+    attempts: int
+    expires_at: datetime
+    used_at: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionRow:
+    id: int
+    user_id: int
+    device_id: int | None
+    access_level: str
+    tier_rank: int
+    tier_kind: str | None
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    idle_seconds: int | None
+    revoked_at: datetime | None
+
+
+class FailureCounters(Protocol):
+    def reserve(
+        self, user_id: int, counter: FailureCounter, *, now: datetime, lockout: Lockout
+    ) -> int | None:
+        """Count one failure *before* the answer is evaluated, atomically; None when the
+        login is already locked (so no more than the remaining allowance is evaluated)."""
+        ...
+
+    def clear(self, user_id: int, counter: FailureCounter) -> None: ...
+
+
+class DeviceAccess(Protocol):
+    def of_user(self, user_id: int) -> list[DeviceRow]:
+        """Every device the user owns or shares, any state."""
+        ...
+
+    def by_id(self, device_id: int) -> DeviceRow | None: ...
+
+    def advance_counter(self, device_id: int, counter: int) -> bool:
+        """Store ``counter`` if it is newer than the last accepted one; False = replay."""
+        ...
+
+    def card_hashes(self, device_id: int, positions: Sequence[int]) -> dict[int, str]: ...
+
+    def use_card_pair(self, device_id: int, pair: tuple[int, int]) -> bool:
+        """Record a pair as answered; False if it was answered before (R-LOGIN-6)."""
+        ...
+
+    def card_pair_used(self, device_id: int, pair: tuple[int, int]) -> bool: ...
+
+
+class LoginRepository(Protocol):
+    def add(
+        self,
+        *,
+        login_id: str,
+        user_id: int,
+        platform: str,
+        device_id: int | None,
+        status: str,
+        now: datetime,
+        expires_at: datetime,
+        session_id: int | None = None,
+    ) -> None: ...
+
+    def get(self, login_id: str) -> LoginRow | None: ...
+
+    def finish(self, login_id: str, *, status: str, session_id: int | None, now: datetime) -> bool:
+        """Move a login out of ``challenge`` exactly once; False if it already left."""
+        ...
+
+    def count_send(self, login_id: str, *, limit: int) -> bool:
+        """Count one more code sent for this login; False once ``limit`` is reached."""
+        ...
+
+
+class ChallengeRepository(Protocol):
+    def add(
+        self,
+        *,
+        login_id: str | None,
+        device_id: int,
+        prompt: Mapping[str, object],
+        value: str | None,
+        secret: bytes | None,
+        now: datetime,
+        expires_at: datetime,
+    ) -> int: ...
+
+    def current(self, login_id: str) -> ChallengeRow | None:
+        """The newest challenge of a login."""
+        ...
+
+    def open_values(self, device_id: int, *, now: datetime) -> set[str]:
+        """Values of this device's challenges that could still be answered."""
+        ...
+
+    def take_attempt(self, challenge_id: int, *, now: datetime, limit: int) -> int | None:
+        """Count one answer atomically; None if used, expired or out of answers."""
+        ...
+
+    def consume(self, challenge_id: int, *, now: datetime) -> bool:
+        """Mark used exactly once; False if another answer got there first."""
+        ...
+
+    def retire(self, login_id: str, *, now: datetime) -> None:
+        """End every open challenge of a login (a new code was sent)."""
+        ...
+
+
+class SessionRepository(Protocol):
+    def add(
+        self,
+        *,
+        token_hash: str,
+        user_id: int,
+        device_id: int | None,
+        access_level: str,
+        tier_rank: int,
+        tier_kind: str | None,
+        now: datetime,
+        expires_at: datetime,
+        idle_seconds: int | None,
+    ) -> int: ...
+
+    def by_token_hash(self, token_hash: str) -> SessionRow | None: ...
+
+    def touch(self, session_id: int, *, now: datetime) -> None: ...
+
+    def revoke(self, session_id: int, *, now: datetime) -> None: ...
