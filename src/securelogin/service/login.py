@@ -14,7 +14,7 @@ import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from securelogin.domain.access import AccessLevel, Platform, lock_ends
+from securelogin.domain.access import AccessLevel, Platform, is_usable, lock_ends
 from securelogin.domain.audit import AuditEvent
 from securelogin.domain.identity import AccountStatus, PolicyViolation, normalize_username
 from securelogin.errors import (
@@ -31,6 +31,7 @@ from securelogin.service.context import Services
 from securelogin.service.factors import (
     Accepted,
     FactorView,
+    candidate,
     check_answer,
     choose_device,
     factor_view,
@@ -344,3 +345,51 @@ def deliver_codes(services: Services) -> None:
     for the background retry (R-OPS-5) and never reach the person logging in."""
     with contextlib.suppress(SecureLoginError):
         deliver_due(services, limit=10)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceChoice:
+    device_id: str
+    kind: str
+    label: str | None
+    serial: str | None
+    current: bool
+
+
+def login_devices(services: Services, login_id: str) -> list[DeviceChoice]:
+    """The devices this login may switch to (the portal's device picker, R-LOGIN-4)."""
+    now = services.clock.now()
+    with services.uow() as uow:
+        login = _open_login(uow, login_id, now)
+        rows = uow.device_access.of_user(login.user_id)
+    usable = [r for r in rows if is_usable(candidate(r), now=now)]
+    return [
+        DeviceChoice(
+            device_id=r.public_id,
+            kind=r.kind,
+            label=r.label,
+            serial=r.serial,
+            current=r.id == login.device_id,
+        )
+        for r in usable
+    ]
+
+
+def switch_device(services: Services, login_id: str, device_id: str) -> FactorView:
+    """Answer with another of the user's active devices: the open challenge is retired and
+    the chosen device gets a fresh one; counters and the login's expiry stay as they are."""
+    now = services.clock.now()
+    with services.uow() as uow:
+        login = _open_login(uow, login_id, now)
+        device = choose_device(services, uow, user_id=login.user_id, requested=device_id, now=now)
+        if device is None:
+            raise LoginFailed
+        uow.challenges.retire(login.id, now=now)
+        uow.logins.set_device(login.id, device_id=device.id)
+        factor = issue_challenge(
+            services, uow, device=device, login_id=login.id, expires_at=login.expires_at, now=now
+        )
+        uow.commit()
+    if factor.prompt.sent_to is not None:
+        deliver_codes(services)
+    return factor

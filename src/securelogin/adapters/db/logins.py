@@ -190,6 +190,10 @@ class SqlLogins:
         )
         return result.rowcount == 1
 
+    def set_device(self, login_id: str, *, device_id: int) -> None:
+        c = t.logins.c
+        self.conn.execute(update(t.logins).where(c.id == login_id).values(device_id=device_id))
+
     def count_send(self, login_id: str, *, limit: int) -> bool:
         c = t.logins.c
         result = self.conn.execute(
