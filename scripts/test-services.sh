@@ -27,7 +27,8 @@
 #   2. pg_dump on PATH whose major version is >= the server's (PATH is exported
 #      with /usr/lib/postgresql/<ver>/bin in front when that is needed).
 #   3. Debian's chromium at /usr/bin/chromium and a CJK font (fonts-wqy-microhei)
-#      for the Playwright browser tests.
+#      for the Playwright browser tests, and Debian's oathtool (an independent TOTP
+#      generator the login tests compare against).
 # Debian packages are installed with apt-get (via sudo when not root); apt-get update
 # runs at most once per run, and only when something must be installed.
 #
@@ -403,6 +404,17 @@ ensure_browser() {
     log "browser: /usr/bin/chromium and a CJK font are present"
 }
 
+# ------------------------------------------------------------------------- oathtool
+# An independent TOTP generator: the tests log in with codes it computes (RFC 6238).
+ensure_oathtool() {
+    if ! command -v oathtool >/dev/null 2>&1; then
+        log "oathtool: missing"
+        apt_install oathtool
+        command -v oathtool >/dev/null 2>&1 || die "oathtool still missing after installing it"
+    fi
+    log "oathtool: present"
+}
+
 # --------------------------------------------------------------------------- main
 main() {
     STATE=${SECURELOGIN_TEST_STATE:-$PWD/.cache/test-services}
@@ -416,6 +428,7 @@ main() {
     ensure_psql
     choose_postgres
     ensure_browser
+    ensure_oathtool
     ensure_pg_dump
 
     add_export SECURELOGIN_TEST_POSTGRES_URL "$URL"

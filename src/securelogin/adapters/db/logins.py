@@ -94,6 +94,10 @@ class SqlDeviceAccess:
         row = self.conn.execute(select(t.devices).where(t.devices.c.id == device_id)).first()
         return None if row is None else device_row(row)
 
+    def by_serial(self, serial: str) -> DeviceRow | None:
+        row = self.conn.execute(select(t.devices).where(t.devices.c.serial == serial)).first()
+        return None if row is None else device_row(row)
+
     def advance_counter(self, device_id: int, counter: int) -> bool:
         c = t.devices.c
         result = self.conn.execute(

@@ -1,0 +1,37 @@
+"""``securelogin admin demo-device SERIAL [CHALLENGE]`` (demo devices only)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from securelogin.entrypoints.cli.common import (
+    DatabaseUrl,
+    admin_app,
+    open_services,
+    translate_errors,
+)
+from securelogin.service.demo_devices import play_demo_device
+
+
+def read_secret(prompt: str) -> str:
+    """From the terminal without echo, or one line of stdin when it is not a terminal."""
+    if sys.stdin.isatty():
+        return str(typer.prompt(prompt, hide_input=True))
+    return sys.stdin.readline().rstrip("\n")
+
+
+@admin_app.command("demo-device")
+@translate_errors
+def demo_device(
+    serial: Annotated[str, typer.Argument(help="serial of a demo card or token")],
+    challenge: Annotated[str | None, typer.Argument(help="the challenge shown at login")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Print the code or response a demo device would show (asks the PIN of a DSC+)."""
+    services = open_services(database_url)
+    typer.echo(
+        play_demo_device(services, serial, challenge=challenge, ask_pin=lambda: read_secret("PIN"))
+    )
