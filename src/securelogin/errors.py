@@ -9,14 +9,21 @@ else is allowed to reach a user.
     ├── ConfigurationError                configuration_error
     ├── StorageUnavailable                storage_unavailable
     ├── InvalidInput                      invalid_input   (field, entry)
-    │   └── ImportRejected                import_rejected (entry, field)
+    │   ├── ImportRejected                import_rejected (entry, field)
+    │   └── UnknownDevice                 unknown_device
     ├── NotFound                          not_found
+    │   └── UnknownLogin                  login_not_found
     ├── Conflict                          conflict
+    │   ├── LoginExpired                  login_expired
+    │   └── LoginClosed                   login_closed
     ├── AuthenticationFailed              (code per subclass)
     │   ├── InvalidCredentials            invalid_credentials
     │   ├── LoginFailed                   login_failed
-    │   └── Locked                        locked          (retry_at)
+    │   ├── Locked                        locked          (retry_at)
+    │   └── Unauthenticated               unauthenticated
     ├── Forbidden                         forbidden
+    │   └── AccessDenied                  access_denied
+    ├── TooManyCodes                      too_many_codes
     ├── IntegrityViolation                integrity_violation (first_bad_id)
     └── DeliveryFailed                    delivery_failed (retryable)
 """
