@@ -313,3 +313,16 @@ def test_answers_to_unknown_expired_or_finished_logins_have_stable_codes(
     assert (closed.status_code, closed.json()["code"]) == (409, "login_closed")
     empty = api.post(f"/api/v1/logins/{login_id}/answer", json={"response": ""})
     assert (empty.status_code, empty.json()["code"]) == (422, "invalid_request")
+
+
+def test_R_LOGIN_11_revoking_a_device_ends_the_sessions_it_created(
+    api: TestClient, alice: None, clock: FakeClock, services: Services
+) -> None:
+    login_id = start(api).json()["login_id"]
+    token = api.post(
+        f"/api/v1/logins/{login_id}/answer", json={"response": totp_now(clock)}
+    ).json()["session"]["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert api.get("/api/v1/me", headers=bearer).status_code == 200
+    execute(url_of(services), "UPDATE devices SET state = 'revoked' WHERE kind = 'dsc'")
+    assert api.get("/api/v1/me", headers=bearer).status_code == 401

@@ -81,6 +81,8 @@ class SessionRow:
     expires_at: datetime
     idle_seconds: int | None
     revoked_at: datetime | None
+    #: state of the device that created the session (None for password-only sessions)
+    device_state: str | None = None
 
 
 class FailureCounters(Protocol):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from securelogin.domain.access import AccessLevel
-from securelogin.domain.devices.catalogue import DeviceKind
+from securelogin.domain.devices.catalogue import DeviceKind, DeviceState
 from securelogin.domain.identity import AccountStatus, Right
 from securelogin.errors import Unauthenticated
 from securelogin.service.context import Services
@@ -100,6 +100,9 @@ def authenticate(services: Services, token: str) -> CurrentSession:
     with services.uow() as uow:
         row = uow.sessions.by_token_hash(token_hash(token))
         if row is None or row.revoked_at is not None or now >= row.expires_at:
+            raise Unauthenticated("Your session has ended; please log in again")
+        if row.device_id is not None and row.device_state != DeviceState.ACTIVE:
+            # R-LOGIN-11: revoking (or losing) a device ends the sessions it created
             raise Unauthenticated("Your session has ended; please log in again")
         if row.idle_seconds is not None and now >= row.last_seen_at + timedelta(
             seconds=row.idle_seconds

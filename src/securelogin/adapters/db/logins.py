@@ -335,8 +335,11 @@ class SqlSessions:
         return int(row.scalar_one())
 
     def by_token_hash(self, token_hash: str) -> SessionRow | None:
+        s, d = t.sessions, t.devices
         row = self.conn.execute(
-            select(t.sessions).where(t.sessions.c.token_hash == token_hash)
+            select(s, d.c.state.label("device_state"))
+            .outerjoin(d, d.c.id == s.c.device_id)
+            .where(s.c.token_hash == token_hash)
         ).first()
         if row is None:
             return None
@@ -352,6 +355,7 @@ class SqlSessions:
             expires_at=row.expires_at,
             idle_seconds=row.idle_seconds,
             revoked_at=row.revoked_at,
+            device_state=row.device_state,
         )
 
     def touch(self, session_id: int, *, now: datetime) -> None:
