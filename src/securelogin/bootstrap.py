@@ -9,21 +9,26 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
+import httpx
 from pydantic import ValidationError
 
+from securelogin.adapters.channels.mail import DevOutboxMail, SmtpMail
+from securelogin.adapters.channels.sms import DevOutboxSms, HttpSmsGateway, TwilioSms
 from securelogin.adapters.clock import SystemClock, SystemRandom
 from securelogin.adapters.db.engine import make_engine, sqlite_path
 from securelogin.adapters.db.uow import SqlDatabase, SqlUnitOfWork
+from securelogin.adapters.printing.card_pdf import CardRenderer
+from securelogin.adapters.pskc_port import PskcSeedFiles
 from securelogin.adapters.security.passwords import Argon2Passwords
 from securelogin.adapters.security.secretbox import (
     AesGcmSecretBox,
     parse_keys,
     read_or_create_key_file,
 )
-from securelogin.config import Environment, Settings
+from securelogin.config import Environment, Settings, SmsGatewayKind
 from securelogin.errors import ConfigurationError
 from securelogin.service.context import Policy, Services
-from securelogin.service.ports import Clock, Random, UnitOfWork
+from securelogin.service.ports import Clock, MailGateway, Random, SmsGateway, UnitOfWork
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -71,6 +76,52 @@ def policy_from(settings: Settings) -> Policy:
         timezone=settings.timezone,
         calendar=settings.calendar,
         opt_out_allowed=settings.opt_out_allowed,
+        card_positions=settings.card_positions,
+        online_card_days=settings.online_card_days,
+        outbox_max_attempts=settings.outbox_max_attempts,
+    )
+
+
+def sms_gateway(settings: Settings) -> SmsGateway:
+    """SPEC §8 "Channels"; the development outbox is allowed in production too."""
+    timeout = settings.channel_timeout_seconds
+    if settings.sms_gateway is SmsGatewayKind.HTTP and settings.sms_http_url:
+        token = settings.sms_http_token
+        return HttpSmsGateway(
+            httpx.Client(timeout=timeout),
+            url=settings.sms_http_url,
+            token=token.get_secret_value() if token else None,
+            timeout=timeout,
+        )
+    if (
+        settings.sms_gateway is SmsGatewayKind.TWILIO
+        and settings.twilio_account_sid
+        and settings.twilio_auth_token
+        and settings.twilio_from
+    ):
+        return TwilioSms(
+            httpx.Client(timeout=timeout),
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token.get_secret_value(),
+            from_number=settings.twilio_from,
+            timeout=timeout,
+        )
+    return DevOutboxSms()
+
+
+def mail_gateway(settings: Settings) -> MailGateway:
+    """SMTP when ``smtp_host`` is set, else the development outbox."""
+    if settings.smtp_host is None:
+        return DevOutboxMail()
+    password = settings.smtp_password
+    return SmtpMail(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_from,
+        starttls=settings.smtp_starttls,
+        username=settings.smtp_username,
+        password=password.get_secret_value() if password else None,
+        timeout=settings.channel_timeout_seconds,
     )
 
 
@@ -105,6 +156,10 @@ def bootstrap(
             parallelism=settings.argon2_parallelism,
         ),
         policy=policy_from(settings),
+        seed_files=PskcSeedFiles(),
+        printer=CardRenderer(),
+        sms=sms_gateway(settings),
+        mail=mail_gateway(settings),
     )
 
 

@@ -20,6 +20,14 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class SmsGatewayKind(StrEnum):
+    """SPEC §8 "Channels": the development outbox, a generic HTTP gateway, Twilio."""
+
+    DEV = "dev"
+    HTTP = "http"
+    TWILIO = "twilio"
+
+
 class Settings(BaseSettings):
     """Everything an operator may configure; see docs/configuration.md."""
 
@@ -49,8 +57,29 @@ class Settings(BaseSettings):
     session_absolute_seconds: int = Field(default=12 * 3600, ge=300)
     #: R-OPT-2: opt-out may be disabled for the whole installation
     opt_out_allowed: bool = True
+    #: SPEC §3: positions of a new security code card (3-character values, A-Z0-9)
+    card_positions: int = Field(default=200, ge=2, le=300)
+    #: R-LOST-2: an online security code card is valid this many days
+    online_card_days: int = Field(default=21, ge=1, le=366)
     #: set by ``securelogin demo``; the portal then shows the demo banner
     demo: bool = False
+    #: R-OPS-5 notification channels (docs/configuration.md "Notifications")
+    sms_gateway: SmsGatewayKind = SmsGatewayKind.DEV
+    sms_http_url: str | None = None
+    sms_http_token: SecretStr | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = None
+    #: no SMTP host: e-mail stays in the development outbox
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "securelogin@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    #: seconds an SMS gateway or mail server may take to answer
+    channel_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    outbox_max_attempts: int = Field(default=8, ge=1)
 
     @field_validator("database_url")
     @classmethod
@@ -66,6 +95,19 @@ class Settings(BaseSettings):
                 "SECURELOGIN_ENV=production needs SECURELOGIN_MASTER_KEY or "
                 "SECURELOGIN_MASTER_KEY_FILE"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _sms_gateway_is_complete(self) -> Settings:
+        needed = {
+            SmsGatewayKind.DEV: (),
+            SmsGatewayKind.HTTP: ("sms_http_url",),
+            SmsGatewayKind.TWILIO: ("twilio_account_sid", "twilio_auth_token", "twilio_from"),
+        }[self.sms_gateway]
+        missing = [name for name in needed if not getattr(self, name)]
+        if missing:
+            names = ", ".join(f"SECURELOGIN_{name.upper()}" for name in missing)
+            raise ValueError(f"sms_gateway={self.sms_gateway.value} needs {names}")
         return self
 
     @property

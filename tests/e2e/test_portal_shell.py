@@ -41,7 +41,7 @@ CSP = (
     "frame-ancestors 'none'; form-action 'self'"
 )
 EXPIRED_EN = "Your session expired; please try again"
-UNAVAILABLE_EN = "Login is not yet available on this server"
+INVALID_EN = "Invalid username or password"
 
 
 @pytest.fixture
@@ -197,7 +197,7 @@ def test_login_with_a_token_from_another_form_is_refused(client: TestClient) -> 
     assert answer.status_code == 403
 
 
-def test_login_with_csrf_token_answers_not_yet_available(client: TestClient) -> None:
+def test_login_with_csrf_token_and_unknown_user_is_invalid_credentials(client: TestClient) -> None:
     form = client.get("/")
     cookie = form.headers["set-cookie"]
     assert cookie.startswith("sl_csrf=")
@@ -212,7 +212,7 @@ def test_login_with_csrf_token_answers_not_yet_available(client: TestClient) -> 
         },
     )
     assert answer.status_code == 200
-    assert UNAVAILABLE_EN in answer.text
+    assert INVALID_EN in answer.text
     assert 'value="&lt;b&gt;alice&lt;/b&gt;"' in answer.text, "autoescaped"
     assert "pw" not in re.findall(r'value="([^"]*)"', answer.text)
 
@@ -222,7 +222,7 @@ def test_login_notice_is_translated(client: TestClient) -> None:
     answer = client.post(
         "/login?lang=zh-CN", data={"username": "a", "csrf_token": csrf_field(form.text)}
     )
-    assert "本服务器暂不支持登录" in answer.text
+    assert "用户名或密码无效" in answer.text
 
 
 def test_csrf_cookie_is_secure_over_https(app: FastAPI) -> None:
@@ -318,7 +318,7 @@ def test_browser_shows_the_labelled_login_form_in_both_languages(live_server: st
             page.get_by_label("用户名").fill("alice")
             page.get_by_label("密码").fill("secret-1")
             page.get_by_role("button", name="登录").click()
-            expect(page.get_by_role("alert")).to_contain_text("本服务器暂不支持登录")
+            expect(page.get_by_role("alert")).to_contain_text("用户名或密码无效")
             page.set_viewport_size({"width": 390, "height": 844})
             page.screenshot(path=str(SCREENSHOTS / "portal-zh-CN-mobile.png"), full_page=True)
         finally:

@@ -6,11 +6,15 @@ from dataclasses import dataclass, field
 
 from securelogin.domain.devices.catalogue import DEFAULT_CATALOGUE, DeviceKind, KindInfo
 from securelogin.service.ports import (
+    CardPrinter,
     Clock,
     Database,
+    MailGateway,
     PasswordHasher,
     Random,
     SecretBox,
+    SeedFileReader,
+    SmsGateway,
     UnitOfWorkFactory,
 )
 
@@ -29,6 +33,12 @@ class Policy:
     timezone: str = "America/New_York"
     calendar: str = "XNYS"
     opt_out_allowed: bool = True
+    #: R-OPS-5: a notification is given up after this many failed attempts
+    outbox_max_attempts: int = 8
+    #: SPEC §3: positions of a new security code card
+    card_positions: int = 200
+    #: R-LOST-2: an online security code card is valid this many days
+    online_card_days: int = 21
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,4 +49,8 @@ class Services:
     random: Random
     box: SecretBox
     passwords: PasswordHasher
+    seed_files: SeedFileReader
+    sms: SmsGateway
+    mail: MailGateway
+    printer: CardPrinter
     policy: Policy

@@ -9,12 +9,12 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
+from securelogin.domain.cards import PrintableCard, generate_card
 from securelogin.errors import Conflict
 from securelogin.service.context import Services
 from securelogin.service.importing import import_data
 
 DEMO_PASSWORD = "Demo-Login-2026"  # noqa: S105 - printed for people trying the demo
-CARD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,6 +29,8 @@ class DemoReport:
     created: bool
     users: tuple[DemoUser, ...]
     password: str = DEMO_PASSWORD
+    #: the code cards of a demo loaded by this run, for printing (values exist nowhere else)
+    cards: tuple[PrintableCard, ...] = ()
 
 
 def _hex(services: Services, n: int = 20) -> str:
@@ -36,10 +38,25 @@ def _hex(services: Services, n: int = 20) -> str:
 
 
 def _card(services: Services, size: int = 200) -> dict[str, str]:
-    return {
-        str(i): "".join(CARD_ALPHABET[services.random.randbelow(36)] for _ in range(3))
-        for i in range(1, size + 1)
-    }
+    return {str(p): v for p, v in generate_card(services.random.randbelow, positions=size).items()}
+
+
+def _printable_cards(services: Services, data: dict[str, object]) -> tuple[PrintableCard, ...]:
+    """The code cards of the demo file, ready to print (SPEC §8: "printed card PDFs")."""
+    issued = services.clock.now().date()
+    users = data["users"]
+    assert isinstance(users, list)  # noqa: S101 - demo_data builds it
+    return tuple(
+        PrintableCard(
+            serial=str(d["serial"]),
+            holder=str(u["username"]),
+            issued=issued,
+            values={int(p): str(v) for p, v in d["values"].items()},
+        )
+        for u in users
+        for d in u.get("devices", ())
+        if d["kind"] == "code_card"
+    )
 
 
 def _identification(n: int) -> dict[str, str]:
@@ -160,14 +177,17 @@ def load_demo(services: Services) -> DemoReport:
         import_data(services, data, actor="demo", origin="demo")
     except Conflict:
         return DemoReport(created=False, users=holders)
-    return DemoReport(created=True, users=holders)
+    return DemoReport(created=True, users=holders, cards=_printable_cards(services, data))
 
 
-def describe(report: DemoReport, *, url: str) -> str:
+def describe(report: DemoReport, *, url: str, cards_folder: str | None = None) -> str:
     lines = [f"securelogin demo at {url}", "demo users (password " + report.password + "):"]
     for u in report.users:
         kinds = ", ".join(u.devices) or "no device"
         lines.append(f"  {u.username:<6} {kinds}" + (f"  ({u.note})" if u.note else ""))
+    if cards_folder is not None:
+        holders = ", ".join(u.username for u in report.users if "code_card" in u.devices)
+        lines.append(f"printable code cards ({holders}): {cards_folder}")
     if not report.created:
         lines.append("(the demo was already loaded in this database)")
     return "\n".join(lines)

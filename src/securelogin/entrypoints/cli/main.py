@@ -70,7 +70,11 @@ def demo_command(
     settings = load_settings(database_url=database_url, host=host, port=port, demo=True)
     services = bootstrap(settings, migrate=True)
     report = demo.load_demo(services)
-    typer.echo(demo.describe(report, url=f"http://{settings.host}:{settings.port}/"))
+    from securelogin.entrypoints.cli.cards import save_demo_cards
+
+    folder = save_demo_cards(services, settings, report.cards)
+    url = f"http://{settings.host}:{settings.port}/"
+    typer.echo(demo.describe(report, url=url, cards_folder=str(folder) if folder else None))
     if not no_serve:
         os.environ["SECURELOGIN_DEMO"] = "true"
         _run_server(settings.host, settings.port, settings.database_url, 1)
@@ -123,3 +127,9 @@ def run() -> None:
     except Exception as exc:  # the last line of defence for the one-line promise
         typer.echo(f"securelogin: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(70)
+
+
+from securelogin.entrypoints.cli import cards as _cards  # noqa: E402,F401  registers the command
+from securelogin.entrypoints.cli import demo_device as _demo_device  # noqa: E402,F401
+from securelogin.entrypoints.cli import inventory as _inventory  # noqa: E402,F401  registers the commands
+from securelogin.entrypoints.cli import outbox as _outbox  # noqa: E402,F401  registers the command

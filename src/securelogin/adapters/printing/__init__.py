@@ -1,0 +1,1 @@
+"""Printed material: security code cards as PDF and HTML (SPEC §3)."""

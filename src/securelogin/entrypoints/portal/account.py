@@ -1,0 +1,138 @@
+"""The portal pages behind a session (SPEC §1 "Session", R-LOGIN-8/9/11) and logging out.
+
+Each access level has its own landing page, and a page shows itself only to the levels
+it was made for; any other session is sent to its own page, so a ``card_only`` or
+``documents_only`` session never sees the home page. The session token lives only in
+the HttpOnly, SameSite=Strict cookie ``sl_session``; ``authenticate`` decides whether it
+is still good (revoked, idle, expired).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from securelogin.domain.access import AccessLevel
+from securelogin.entrypoints.portal.web import (
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    Pages,
+    clear_private_cookie,
+    csrf_ok,
+    page_language,
+    redirect,
+)
+from securelogin.errors import Unauthenticated
+from securelogin.service import me, sessions
+from securelogin.service.context import Services
+
+HOME_PATH = "/portal"
+CARD_ONLY_PATH = "/portal/card-only"
+DOCUMENTS_PATH = "/portal/documents"
+
+#: Where each access level lands after logging in. ``trading_password_only`` sessions are
+#: for trading platforms (R-LOGIN-7): the portal has no page for them.
+LANDING: dict[AccessLevel, str] = {
+    AccessLevel.FULL: HOME_PATH,
+    AccessLevel.CARD_ONLY: CARD_ONLY_PATH,
+    AccessLevel.DOCUMENTS_ONLY: DOCUMENTS_PATH,
+}
+
+#: The menu of each level: (path, words).
+MENUS: dict[AccessLevel, tuple[tuple[str, str], ...]] = {
+    AccessLevel.FULL: ((HOME_PATH, "nav.home"), (DOCUMENTS_PATH, "nav.documents")),
+    AccessLevel.CARD_ONLY: ((CARD_ONLY_PATH, "nav.card"),),
+    AccessLevel.DOCUMENTS_ONLY: ((DOCUMENTS_PATH, "nav.documents"),),
+}
+
+
+def landing_for(level: AccessLevel) -> str:
+    return LANDING.get(level, "/")
+
+
+def current_landing(services: Services, request: Request) -> str | None:
+    """The landing page of the browser's session, None without a usable one."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        current = sessions.authenticate(services, token)
+    except Unauthenticated:
+        return None
+    return LANDING.get(current.access_level)
+
+
+def session_for(
+    services: Services, request: Request, allowed: Collection[AccessLevel]
+) -> sessions.CurrentSession | Response:
+    """The browser's session when its level may see this page, else where to go instead."""
+    lang = page_language(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return redirect(request, lang, "/")
+    try:
+        current = sessions.authenticate(services, token)
+    except Unauthenticated:
+        response = redirect(request, lang, "/", notice="session_ended")
+        clear_private_cookie(response, request, SESSION_COOKIE)
+        return response
+    if current.access_level not in allowed:
+        return redirect(request, lang, landing_for(current.access_level))
+    return current
+
+
+def build_router(services: Services, pages: Pages) -> APIRouter:
+    router = APIRouter()
+
+    def page(request: Request, template: str, here: str, found: me.Me) -> HTMLResponse:
+        return pages.render(
+            request,
+            template,
+            page_language(request),
+            here=here,
+            me=found,
+            menu=MENUS.get(found.access_level, ()),
+        )
+
+    @router.get(HOME_PATH, response_class=HTMLResponse)
+    def home(request: Request) -> Response:
+        """Welcome, tier and devices: for ``full`` sessions only."""
+        current = session_for(services, request, {AccessLevel.FULL})
+        if isinstance(current, Response):
+            return current
+        return page(request, "home.html", HOME_PATH, me.describe_me(services, current))
+
+    @router.get(CARD_ONLY_PATH, response_class=HTMLResponse)
+    def card_only(request: Request) -> Response:
+        """R-LOGIN-9: after a temporary code's 2 days, only the online card is left."""
+        current = session_for(services, request, {AccessLevel.CARD_ONLY})
+        if isinstance(current, Response):
+            return current
+        return page(request, "card_only.html", CARD_ONLY_PATH, me.describe_me(services, current))
+
+    @router.get(DOCUMENTS_PATH, response_class=HTMLResponse)
+    def documents(request: Request) -> Response:
+        """R-LOGIN-8: activity statements and tax forms (stored by a later issue)."""
+        allowed = {AccessLevel.FULL, AccessLevel.DOCUMENTS_ONLY}
+        current = session_for(services, request, allowed)
+        if isinstance(current, Response):
+            return current
+        return page(request, "documents.html", DOCUMENTS_PATH, me.describe_me(services, current))
+
+    @router.post("/logout")
+    def log_out(request: Request, token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+        """End the session at once (the token stops working) and forget the cookie."""
+        lang = page_language(request)
+        if not csrf_ok(request, token):
+            return pages.csrf_refused(request, lang)
+        session_token = request.cookies.get(SESSION_COOKIE)
+        if session_token:
+            sessions.logout(services, session_token)
+        response = redirect(request, lang, "/", notice="logged_out")
+        clear_private_cookie(response, request, SESSION_COOKIE)
+        return response
+
+    return router

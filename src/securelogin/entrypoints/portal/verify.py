@@ -1,0 +1,156 @@
+"""The second-factor pages of a portal login (R-LOGIN-4/5/6/10).
+
+The login in progress is named only by the HttpOnly, SameSite=Strict cookie ``sl_login``
+(path ``/login``), never by the URL or a form field, so that no page can be made to
+answer somebody else's login. Every POST carries the CSRF token and ends in a 303
+redirect (post/redirect/get): reloading a page never sends an answer twice.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from securelogin.entrypoints.portal import account
+from securelogin.entrypoints.portal.prompts import prompt_page
+from securelogin.entrypoints.portal.web import (
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    LOGIN_COOKIE,
+    LOGIN_COOKIE_PATH,
+    RESPONSE_MAX,
+    SESSION_COOKIE,
+    Pages,
+    clear_private_cookie,
+    csrf_ok,
+    notices,
+    page_language,
+    redirect,
+    set_private_cookie,
+)
+from securelogin.errors import (
+    Locked,
+    LoginClosed,
+    LoginExpired,
+    LoginFailed,
+    TooManyCodes,
+    UnknownDevice,
+    UnknownLogin,
+)
+from securelogin.service import login
+from securelogin.service.context import Services
+from securelogin.service.login import LoginStatus
+
+VERIFY_PATH = "/login/verify"
+#: a login that can no longer be answered: the person starts again from the login form
+GONE = (LoginExpired, LoginClosed, UnknownLogin)
+
+CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
+
+
+def back_to_login(request: Request, notice: str) -> Response:
+    """To the login form with a notice; the finished login's cookie is forgotten."""
+    response = redirect(request, page_language(request), "/", notice=notice)
+    clear_private_cookie(response, request, LOGIN_COOKIE, path=LOGIN_COOKIE_PATH)
+    return response
+
+
+def to_verify(request: Request, notice: str | None = None) -> Response:
+    return redirect(request, page_language(request), VERIFY_PATH, notice=notice)
+
+
+def build_router(services: Services, pages: Pages) -> APIRouter:
+    router = APIRouter()
+
+    @router.get(VERIFY_PATH, response_class=HTMLResponse)
+    def show(request: Request) -> Response:
+        """The current challenge of the browser's login, and the device picker."""
+        login_id = request.cookies.get(LOGIN_COOKIE)
+        if not login_id:
+            return back_to_login(request, "expired")
+        try:
+            state = login.login_state(services, login_id)
+            choices = login.login_devices(services, login_id) if state.factor else []
+        except GONE:
+            return back_to_login(request, "expired")
+        if state.status == LoginStatus.DENIED:
+            return back_to_login(request, "failed")
+        if state.status != LoginStatus.CHALLENGE or state.factor is None:
+            return back_to_login(request, "expired")
+        return pages.render(
+            request,
+            "verify.html",
+            page_language(request),
+            here=VERIFY_PATH,
+            messages=notices(request),
+            prompt=prompt_page(state.factor),
+            choices=choices if len(choices) > 1 else [],
+        )
+
+    @router.post(VERIFY_PATH)
+    def answer(
+        request: Request,
+        token: CsrfField = "",
+        response: Annotated[str, Form()] = "",
+        response_2: Annotated[str, Form()] = "",
+    ) -> Response:
+        """The answer (a card's two values are joined); a session on success."""
+        if not csrf_ok(request, token):
+            return pages.csrf_refused(request, page_language(request))
+        login_id = request.cookies.get(LOGIN_COOKIE)
+        if not login_id:
+            return back_to_login(request, "expired")
+        try:
+            grant = login.answer_login(services, login_id, (response + response_2)[:RESPONSE_MAX])
+        except LoginFailed:
+            return to_verify(request, "failed")
+        except Locked:
+            return back_to_login(request, "failed")
+        except GONE:
+            return back_to_login(request, "expired")
+        landing = account.landing_for(grant.access_level)
+        done = redirect(request, page_language(request), landing)
+        clear_private_cookie(done, request, LOGIN_COOKIE, path=LOGIN_COOKIE_PATH)
+        clear_private_cookie(done, request, CSRF_COOKIE)  # a new token once logged in
+        set_private_cookie(done, request, SESSION_COOKIE, grant.token)
+        return done
+
+    @router.post("/login/resend")
+    def resend(request: Request, token: CsrfField = "") -> Response:
+        """A new SMS code; the old one stops working (R-LOGIN-3: counters stay)."""
+        if not csrf_ok(request, token):
+            return pages.csrf_refused(request, page_language(request))
+        login_id = request.cookies.get(LOGIN_COOKIE)
+        if not login_id:
+            return back_to_login(request, "expired")
+        try:
+            login.resend_code(services, login_id)
+        except TooManyCodes:
+            return to_verify(request, "too_many_codes")
+        except GONE:
+            return back_to_login(request, "expired")
+        return to_verify(request, "resent")
+
+    @router.post("/login/device")
+    def switch(
+        request: Request,
+        token: CsrfField = "",
+        device_id: Annotated[str, Form()] = "",
+    ) -> Response:
+        """Answer with another of the user's active devices (R-LOGIN-4)."""
+        if not csrf_ok(request, token):
+            return pages.csrf_refused(request, page_language(request))
+        login_id = request.cookies.get(LOGIN_COOKIE)
+        if not login_id:
+            return back_to_login(request, "expired")
+        try:
+            login.switch_device(services, login_id, device_id)
+        except (UnknownDevice, LoginFailed):
+            return to_verify(request, "failed")
+        except GONE:
+            return back_to_login(request, "expired")
+        return to_verify(request)
+
+    return router

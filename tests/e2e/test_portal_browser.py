@@ -1,0 +1,268 @@
+"""The portal login in a real browser: Debian's chromium through Playwright (SPEC §8).
+
+A uvicorn server in a thread serves the real app on a SQLite database with the real
+clock; the test imports one user per device kind (tests.devices), reads each prompt from
+the page, plays the device, types the answer and submits, like a person with the device
+in hand. Screenshots of every second-factor page and of the pages behind a session land
+in ``test-artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from securelogin.bootstrap import bootstrap, load_settings
+from securelogin.entrypoints.api.app import create_app
+from securelogin.entrypoints.portal import i18n
+from securelogin.service.context import Services
+from tests.dbutil import execute
+from tests.devices import KINDS, PASSWORD, Brokerage
+from tests.e2e.test_api_login import url_of
+from tests.e2e.test_portal_shell import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.fakes import FakeClock
+
+pytestmark = pytest.mark.browser
+
+#: the answer box of each prompt type, by its label
+ANSWER_LABEL = {"challenge": "Response", "sms": "Code", "code": "Code"}
+
+
+def username_of(kind: str) -> str:
+    return f"u-{kind}"
+
+
+@contextlib.contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """``app`` served by uvicorn on a free loopback port, in a background thread."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def wire(tmp_path: Path, clock: FakeClock | None = None) -> Services:
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path}/portal.db",
+        master_key=base64.b64encode(b"b" * 32).decode(),
+        argon2_memory_kib=19456,
+    )
+    if clock is None:
+        return bootstrap(settings, migrate=True)
+    return bootstrap(settings, migrate=True, clock=clock)
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[Services]:
+    """The real clock: TOTP answers are computed at ``datetime.now(UTC)``."""
+    wired = wire(tmp_path)
+    brokerage = Brokerage()
+    for kind, setup in sorted(KINDS.items()):
+        brokerage.user(username_of(kind), setup.device, phone=None)
+    brokerage.user("picker", KINDS["dsc_plus"].device | {"serial": "T-DSCP-2"}, KINDS["sms"].device)
+    brokerage.user("closed", KINDS["dsc"].device | {"serial": "T-DSC-9"}, phone=None)
+    brokerage.load(wired)
+    closed = f"U{7000000 + len(brokerage.users)}"  # Brokerage numbers accounts in order
+    execute(url_of(wired), "UPDATE accounts SET status = 'closed' WHERE number = :n", n=closed)
+    yield wired
+    wired.database.close()
+
+
+@pytest.fixture
+def server(services: Services) -> Iterator[str]:
+    with serve(create_app(services)) as url:
+        yield url
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium: apt-get install -y chromium fonts-wqy-microhei")
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def open_page(browser: Any, locale: str, problems: list[str]) -> Any:
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale=locale)
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    return page
+
+
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def enter_password(page: Any, server: str, username: str, labels: tuple[str, str, str]) -> None:
+    page.goto(server + "/")
+    page.get_by_label(labels[0]).fill(username)
+    page.get_by_label(labels[1]).fill(PASSWORD)
+    page.get_by_role("button", name=labels[2]).click()
+
+
+def read_prompt(page: Any) -> dict[str, Any]:
+    """The prompt as a person sees it on the second-factor page."""
+    section = page.locator("section.verify")
+    prompt: dict[str, Any] = {"type": section.get_attribute("data-prompt-type")}
+    if prompt["type"] == "challenge":
+        prompt["challenge"] = page.locator("#challenge-code").inner_text().strip()
+    elif prompt["type"] == "card":
+        prompt["indices"] = [int(i) for i in page.locator(".card-index").all_inner_texts()]
+    return prompt
+
+
+def type_answer(page: Any, prompt: dict[str, Any], answer: str, label: str | None) -> None:
+    from playwright.sync_api import expect
+
+    if prompt["type"] == "card":
+        first, second = answer.split()
+        page.get_by_label(f"Code next to {prompt['indices'][0]}").fill(first)
+        page.get_by_label(f"Code next to {prompt['indices'][1]}").fill(second)
+        return
+    box = page.locator("#response") if label is None else page.get_by_label(label, exact=True)
+    expect(box).to_be_focused()
+    box.fill(answer)
+
+
+def test_every_device_kind_logs_in_in_the_browser(
+    browser: Any, server: str, services: Services
+) -> None:
+    from playwright.sync_api import expect
+
+    problems: list[str] = []
+    page = open_page(browser, "en-US", problems)
+    for kind in sorted(KINDS):
+        username = username_of(kind)
+        enter_password(page, server, username, ("Username", "Password", "Log In"))
+        expect(page).to_have_url(server + "/login/verify")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Two-Factor Authentication")
+        prompt = read_prompt(page)
+        assert prompt["type"] == KINDS[kind].prompt_type, kind
+        shot(page, f"login-{kind}-{prompt['type']}")
+        answer = KINDS[kind].answer(prompt, datetime.now(UTC), services)
+        label = "Temporary code" if kind == "temporary_code" else ANSWER_LABEL.get(prompt["type"])
+        type_answer(page, prompt, answer, label)
+        page.get_by_role("button", name="OK").click()
+
+        expect(page).to_have_url(server + "/portal")
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"Welcome, {username}")
+        expect(page.locator(".tier-rank")).to_have_text(f"Tier {KINDS[kind].rank}")
+        expect(page.locator(".devices-table tbody th")).to_have_text([i18n.EN[f"kind.{kind}"]])
+        if kind == "dsc_plus":
+            shot(page, "portal-home")
+        page.get_by_role("button", name="Log Out").click()
+        expect(page.get_by_role("alert")).to_contain_text("You have logged out")
+    assert problems == [], "no console errors (e.g. CSP violations)"
+
+
+def test_the_device_picker_wrong_code_and_home_in_chinese(
+    browser: Any, server: str, services: Services
+) -> None:
+    from playwright.sync_api import expect
+
+    problems: list[str] = []
+    page = open_page(browser, "zh-CN", problems)
+    enter_password(page, server, "picker", ("用户名", "密码", "登录"))
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.get_by_role("heading", level=1)).to_have_text("双因素验证")
+    expect(page.get_by_text("挑战码", exact=True)).to_be_visible()
+
+    page.get_by_label("响应字符串").fill("00000000")
+    page.get_by_role("button", name="确定").click()
+    expect(page.get_by_role("alert")).to_contain_text("登录失败")
+    shot(page, "login-zh-CN-dsc_plus-failed")
+
+    page.locator("summary", has_text="使用其他安全设备").click()
+    page.get_by_label("手机短信").check()
+    shot(page, "login-zh-CN-device-picker")
+    page.get_by_role("button", name="使用此设备").click()
+    expect(page.locator("section.verify")).to_have_attribute("data-prompt-type", "sms")
+    expect(page.get_by_text("验证码已发送至 +1•••••••89")).to_be_visible()
+    shot(page, "login-zh-CN-sms")
+    code = KINDS["sms"].answer({"type": "sms"}, datetime.now(UTC), services)
+    page.get_by_label("验证码", exact=True).fill(code)
+    page.get_by_role("button", name="确定").click()
+
+    expect(page).to_have_url(server + "/portal")
+    expect(page.get_by_role("heading", level=1)).to_have_text("欢迎，picker")
+    expect(page.locator(".tier-kind")).to_have_text("手机短信")
+    shot(page, "portal-home-zh-CN")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "portal-home-zh-CN-mobile")
+    page.get_by_role("button", name="退出").click()
+    expect(page.get_by_role("alert")).to_contain_text("您已退出登录")
+    assert problems == []
+
+
+def test_closed_accounts_land_on_the_documents_page(
+    browser: Any, server: str, services: Services
+) -> None:
+    from playwright.sync_api import expect
+
+    problems: list[str] = []
+    page = open_page(browser, "en-US", problems)
+    enter_password(page, server, "closed", ("Username", "Password", "Log In"))
+    expect(page).to_have_url(server + "/portal/documents")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Activity statements and tax forms")
+    expect(page.get_by_text("Your accounts are closed")).to_be_visible()
+    shot(page, "portal-documents")
+    assert problems == []
+
+
+def test_a_late_temporary_code_lands_on_the_card_page(browser: Any, tmp_path: Path) -> None:
+    """R-LOGIN-9 needs days to pass: this one server runs on a clock the test moves."""
+    from playwright.sync_api import expect
+
+    clock = FakeClock()
+    services = wire(tmp_path, clock)
+    Brokerage().user("tina", KINDS["temporary_code"].device).load(services)
+    clock.advance(days=3)
+    problems: list[str] = []
+    with serve(create_app(services)) as url:
+        page = open_page(browser, "en-US", problems)
+        enter_password(page, url, "tina", ("Username", "Password", "Log In"))
+        expect(page.get_by_text("Enter your temporary code")).to_be_visible()
+        page.get_by_label("Temporary code", exact=True).fill("qwertyuiopas")
+        page.get_by_role("button", name="OK").click()
+        expect(page).to_have_url(url + "/portal/card-only")
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Your temporary code period is over"
+        )
+        shot(page, "portal-card-only")
+        page.goto(url + "/lang/zh-CN?next=/portal/card-only")
+        expect(page.get_by_role("heading", level=1)).to_have_text("您的临时码使用期已结束")
+        shot(page, "portal-card-only-zh-CN")
+    services.database.close()
+    assert problems == []
