@@ -55,8 +55,12 @@ def _printable_cards(services: Services, data: dict[str, object]) -> tuple[Print
         )
         for u in users
         for d in u.get("devices", ())
-        if d["kind"] == "code_card"
+        if d["kind"] in ("code_card", "online_code_card")
     )
+
+
+def _letters(services: Services, n: int = 12) -> str:
+    return "".join(chr(65 + services.random.randbelow(26)) for _ in range(n))
 
 
 def _identification(n: int) -> dict[str, str]:
@@ -112,6 +116,7 @@ def demo_data(services: Services) -> tuple[dict[str, object], tuple[DemoUser, ..
             [
                 {
                     "kind": "totp_app",
+                    "serial": "DEMO-TOTP-0001",
                     "secret_base32": base64.b32encode(services.random.token_bytes(20)).decode(),
                 }
             ],
@@ -123,6 +128,18 @@ def demo_data(services: Services) -> tuple[dict[str, object], tuple[DemoUser, ..
             "Grace Park",
             [{"kind": "code_card", "serial": "DEMO-SCC-0002", "values": _card(services)}],
             "security code card",
+        ),
+        (
+            "ivan",
+            "Ivan Petrov",
+            [{"kind": "temporary_code", "serial": "DEMO-TEMP-0001", "code": _letters(services)}],
+            "temporary code after a lost device",
+        ),
+        (
+            "judy",
+            "Judy Alvarez",
+            [{"kind": "online_code_card", "serial": "DEMO-OSCC-0001", "values": _card(services)}],
+            "online security code card",
         ),
     ]
     data: dict[str, list[object]] = {"entities": [], "accounts": [], "users": []}
@@ -186,8 +203,15 @@ def describe(report: DemoReport, *, url: str, cards_folder: str | None = None) -
         kinds = ", ".join(u.devices) or "no device"
         lines.append(f"  {u.username:<6} {kinds}" + (f"  ({u.note})" if u.note else ""))
     if cards_folder is not None:
-        holders = ", ".join(u.username for u in report.users if "code_card" in u.devices)
+        holders = ", ".join(
+            u.username for u in report.users if {"code_card", "online_code_card"} & set(u.devices)
+        )
         lines.append(f"printable code cards ({holders}): {cards_folder}")
+    lines.append(
+        "play a demo card or token: securelogin admin demo-device SERIAL [CHALLENGE]"
+        " (serials DEMO-DSCP-0001, DEMO-DSC-0001, DEMO-PLAT-0001, DEMO-GOLD-0001,"
+        " DEMO-TOTP-0001, DEMO-TEMP-0001); SMS codes: securelogin admin outbox"
+    )
     if not report.created:
         lines.append("(the demo was already loaded in this database)")
     return "\n".join(lines)

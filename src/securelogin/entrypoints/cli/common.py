@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -73,3 +74,14 @@ def open_services(
     database_url: str | None, *, migrate: bool = False, **settings: object
 ) -> Services:
     return bootstrap(load_settings(database_url=database_url, **settings), migrate=migrate)
+
+
+def read_secret(prompt: str, *, what: str) -> str:
+    """A hidden prompt on a terminal; else the first line of stdin (for scripts)."""
+    if sys.stdin.isatty():
+        value = str(typer.prompt(prompt, hide_input=True, err=True))
+    else:
+        value = sys.stdin.readline().rstrip("\r\n")
+    if not value:
+        raise fail(f"{what} expected on the terminal or as the first line of stdin", 1)
+    return value

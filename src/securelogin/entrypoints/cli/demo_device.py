@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -11,16 +10,10 @@ from securelogin.entrypoints.cli.common import (
     DatabaseUrl,
     admin_app,
     open_services,
+    read_secret,
     translate_errors,
 )
 from securelogin.service.demo_devices import play_demo_device
-
-
-def read_secret(prompt: str) -> str:
-    """From the terminal without echo, or one line of stdin when it is not a terminal."""
-    if sys.stdin.isatty():
-        return str(typer.prompt(prompt, hide_input=True))
-    return sys.stdin.readline().rstrip("\n")
 
 
 @admin_app.command("demo-device")
@@ -33,5 +26,10 @@ def demo_device(
     """Print the code or response a demo device would show (asks the PIN of a DSC+)."""
     services = open_services(database_url)
     typer.echo(
-        play_demo_device(services, serial, challenge=challenge, ask_pin=lambda: read_secret("PIN"))
+        play_demo_device(
+            services,
+            serial,
+            challenge=challenge,
+            ask_pin=lambda: read_secret("PIN", what="the PIN"),
+        )
     )

@@ -7,7 +7,6 @@ prompt, or, when stdin is not a terminal, from the first line of stdin.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -18,22 +17,12 @@ from securelogin.entrypoints.cli.common import (
     admin_app,
     fail,
     open_services,
+    read_secret,
     translate_errors,
 )
 from securelogin.service import inventory
 
 KIND_HELP = "dsc, dsc_plus, platinum_card or gold_card"
-
-
-def read_secret(prompt: str, *, what: str) -> str:
-    """A hidden prompt on a terminal; else the first line of stdin (for scripts)."""
-    if sys.stdin.isatty():
-        value = str(typer.prompt(prompt, hide_input=True, err=True))
-    else:
-        value = sys.stdin.readline().rstrip("\r\n")
-    if not value:
-        raise fail(f"{what} expected on the terminal or as the first line of stdin", 1)
-    return value
 
 
 def _read_bytes(path: Path) -> bytes:
