@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     #: seconds an SMS gateway or mail server may take to answer
     channel_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     outbox_max_attempts: int = Field(default=8, ge=1)
+    #: R-OPS-4/5: how often each server process delivers due notifications (0 = never)
+    background_interval_seconds: float = Field(default=5.0, ge=0)
 
     @field_validator("database_url")
     @classmethod

@@ -103,7 +103,7 @@ def server(services: Services) -> Iterator[str]:
 @pytest.fixture
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium: apt-get install -y chromium fonts-wqy-microhei")
+        pytest.fail("needs Debian's chromium (make test installs it): apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

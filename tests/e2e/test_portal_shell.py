@@ -286,7 +286,7 @@ def live_server(app: FastAPI) -> Iterator[str]:
 @pytest.mark.browser
 def test_browser_shows_the_labelled_login_form_in_both_languages(live_server: str) -> None:
     if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium: apt-get install -y chromium fonts-wqy-microhei")
+        pytest.fail("needs Debian's chromium (make test installs it): apt-get install -y chromium")
     from playwright.sync_api import expect, sync_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

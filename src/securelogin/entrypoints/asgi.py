@@ -13,4 +13,5 @@ from securelogin.entrypoints.api.app import create_app
 
 
 def create() -> FastAPI:
-    return create_app(bootstrap(load_settings()))
+    settings = load_settings()
+    return create_app(bootstrap(settings), background_every=settings.background_interval_seconds)

@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from securelogin.entrypoints.api import logins, problems
+from securelogin.entrypoints.background import background_lifespan
 from securelogin.entrypoints.portal import routes as portal
 from securelogin.service.context import Services
 from securelogin.service.health import check_health
@@ -20,8 +21,11 @@ class Health(BaseModel):
     status: str
 
 
-def create_app(services: Services) -> FastAPI:
+def create_app(services: Services, *, background_every: float = 0) -> FastAPI:
+    """The whole HTTP service; ``background_every`` > 0 also runs the delivery loop."""
+    lifespan = background_lifespan(services, every=background_every) if background_every else None
     app = FastAPI(
+        lifespan=lifespan,
         title="securelogin",
         version="0.1.0",
         summary="Secure Login System for brokerages",
