@@ -101,9 +101,11 @@ def test_SPEC_8_the_demo_leaves_its_code_cards_as_pdfs_next_to_the_database(
     result = run_cli("demo", "--no-serve", "--database-url", url, env=cli_env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     folder = tmp_path / "demo" / "demo-cards"
-    assert f"printable code cards (alice, grace): {folder}" in result.stdout
+    assert f"printable code cards (alice, grace, judy): {folder}" in result.stdout
     names = sorted(p.name for p in folder.iterdir())
     assert names == [
+        "DEMO-OSCC-0001.html",
+        "DEMO-OSCC-0001.pdf",
         "DEMO-SCC-0001.html",
         "DEMO-SCC-0001.pdf",
         "DEMO-SCC-0002.html",
