@@ -5,6 +5,13 @@ from __future__ import annotations
 from sqlalchemy import create_engine, inspect, text
 
 from securelogin.adapters.db.engine import normalize_url
+from securelogin.service.context import Services
+
+
+def url_of(services: Services) -> str:
+    """The database URL of wired services (password included, for test connections)."""
+    engine = services.database.engine  # type: ignore[attr-defined]
+    return str(engine.url.render_as_string(hide_password=False))
 
 
 def snapshot(url: str) -> dict[str, list[tuple[object, ...]]]:

@@ -9,14 +9,9 @@ from fastapi.testclient import TestClient
 
 from securelogin.domain import otp
 from securelogin.service.context import Services
-from tests.dbutil import execute
+from tests.dbutil import execute, url_of
 from tests.devices import KINDS, PASSWORD, SEED20, Brokerage
 from tests.fakes import FakeClock
-
-
-def url_of(services: Services) -> str:
-    engine = services.database.engine  # type: ignore[attr-defined]
-    return str(engine.url.render_as_string(hide_password=False))
 
 
 def start(api: TestClient, username: str = "alice", password: str = PASSWORD, **extra: Any) -> Any:

@@ -10,27 +10,20 @@ in ``test-artifacts/screenshots/``.
 from __future__ import annotations
 
 import base64
-import contextlib
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from securelogin.bootstrap import bootstrap, load_settings
 from securelogin.entrypoints.api.app import create_app
 from securelogin.entrypoints.portal import i18n
 from securelogin.service.context import Services
-from tests.dbutil import execute
+from tests.dbutil import execute, url_of
 from tests.devices import KINDS, PASSWORD, Brokerage
-from tests.e2e.test_api_login import url_of
-from tests.e2e.test_portal_shell import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.e2e.live import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, serve
 from tests.fakes import FakeClock
 
 pytestmark = pytest.mark.browser
@@ -41,30 +34,6 @@ ANSWER_LABEL = {"challenge": "Response", "sms": "Code", "code": "Code"}
 
 def username_of(kind: str) -> str:
     return f"u-{kind}"
-
-
-@contextlib.contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """``app`` served by uvicorn on a free loopback port, in a background thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def wire(tmp_path: Path, clock: FakeClock | None = None) -> Services:

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from securelogin.service.context import Services
-from tests.dbutil import execute
+from tests.dbutil import execute, url_of
 from tests.devices import KINDS, Brokerage
 from tests.e2e.portal_forms import (
     ENDED,
@@ -24,7 +24,6 @@ from tests.e2e.portal_forms import (
     submit_answer,
     submit_password,
 )
-from tests.e2e.test_api_login import url_of
 from tests.fakes import FakeClock
 
 

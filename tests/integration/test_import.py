@@ -13,7 +13,7 @@ from securelogin.adapters.db import tables as t
 from securelogin.errors import ImportRejected
 from securelogin.service import importing
 from securelogin.service.context import Services
-from tests.dbutil import snapshot
+from tests.dbutil import snapshot, url_of
 
 SAMPLE_PATH = Path(__file__).parents[1] / "data" / "spec-sample.yaml"
 SAMPLE = yaml.safe_load(SAMPLE_PATH.read_text())
@@ -66,12 +66,7 @@ def test_a_second_import_of_the_same_file_is_refused_and_writes_nothing(
     services: Services, settings: object
 ) -> None:
     importing.import_data(services, SAMPLE)
-    before = snapshot(services_url(services))
+    before = snapshot(url_of(services))
     with pytest.raises(ImportRejected, match=r"entities\[0\]: id: entity 'E-1' already exists"):
         importing.import_data(services, SAMPLE)
-    assert snapshot(services_url(services)) == before
-
-
-def services_url(services: Services) -> str:
-    engine = services.database.engine  # type: ignore[attr-defined]
-    return str(engine.url.render_as_string(hide_password=False))
+    assert snapshot(url_of(services)) == before

@@ -24,7 +24,7 @@ from securelogin.errors import Conflict, InvalidInput, NotFound
 from securelogin.service import importing, inventory
 from securelogin.service.context import Services
 from tests.conftest import make_settings
-from tests.dbutil import snapshot
+from tests.dbutil import snapshot, url_of
 from tests.fakes import FakeClock
 
 TOTP_URI = "urn:ietf:params:xml:ns:keyprov:pskc:totp"
@@ -79,11 +79,6 @@ def card_key(serial: str, *, algorithm: str = DSC_PLUS_URI) -> PskcKey:
     return seed_key(
         serial, algorithm=algorithm, digits=8, time_interval=None, secret=secrets.token_bytes(32)
     )
-
-
-def url_of(services: Services) -> str:
-    engine = services.database.engine  # type: ignore[attr-defined]
-    return str(engine.url.render_as_string(hide_password=False))
 
 
 def device_rows(services: Services) -> dict[str, dict[str, object]]:

@@ -22,7 +22,7 @@ from securelogin.domain.cards import generate_card
 from securelogin.errors import InvalidInput, NotFound
 from securelogin.service import cards, importing
 from securelogin.service.context import Services
-from tests.dbutil import snapshot
+from tests.dbutil import snapshot, url_of
 from tests.fakes import FakeClock
 
 PEOPLE = {
@@ -51,11 +51,6 @@ def seeded(settings: Settings, clock: FakeClock) -> Iterator[Services]:
     importing.import_data(wired, PEOPLE)
     yield wired
     wired.database.close()
-
-
-def url_of(services: Services) -> str:
-    engine = services.database.engine  # type: ignore[attr-defined]
-    return str(engine.url.render_as_string(hide_password=False))
 
 
 def rows(services: Services, table: t.Table) -> list[dict[str, object]]:

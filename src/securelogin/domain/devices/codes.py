@@ -26,6 +26,13 @@ from securelogin.domain.identity import mask_phone
 SMS_CODE_DIGITS = 6
 
 
+def check_code(keys: Keys, response: str) -> Verified:
+    """The answer must equal the code the service opened (an SMS code, a temporary code)."""
+    if keys.code is None or not otp.constant_time_equal(keys.code, clean(response)):
+        raise WrongAnswer
+    return Verified()
+
+
 @dataclass(frozen=True)
 class TotpKind:
     """RFC 6238; accepts the current and the previous step only (SPEC §2, ``dsc``).
@@ -92,9 +99,7 @@ class SmsKind:
         response: str,
         at: datetime,
     ) -> Verified:
-        if keys.code is None or not otp.constant_time_equal(keys.code, clean(response)):
-            raise WrongAnswer
-        return Verified()
+        return check_code(keys, response)
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,4 @@ class TemporaryCodeKind:
         response: str,
         at: datetime,
     ) -> Verified:
-        if keys.code is None or not otp.constant_time_equal(keys.code, clean(response)):
-            raise WrongAnswer
-        return Verified()
+        return check_code(keys, response)
