@@ -141,7 +141,7 @@ def process_cpu(pid: int | str) -> float:
 
 def pg_backends_cpu(database: str) -> float:
     """CPU seconds of the PostgreSQL backends connected to ``database`` (their process
-    title is ``postgres: USER DATABASE HOST(PORT) STATE``); a local server only."""
+    title is ``postgres: [CLUSTER:] USER DATABASE HOST(PORT) STATE``); a local server only."""
     total = 0.0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -150,7 +150,7 @@ def pg_backends_cpu(database: str) -> float:
             title = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").split()
         except OSError:
             continue
-        if len(title) >= 3 and title[0] == b"postgres:" and title[2] == database.encode():
+        if title[:1] == [b"postgres:"] and database.encode() in title[1:4]:
             total += process_cpu(entry)
     return total
 

@@ -174,9 +174,7 @@ class Bench:
         summary["argon2_ms_adjacent"] = near["argon2_ms_median"]
         summary["ratio_to_adjacent_bound"] = round(summary["rps"] / near["argon2_bound_rps"], 3)
         summary["argon2_cpu_ms"] = near["argon2_cpu_ms"]
-        if summary.get("server_cpu_ms_per_op"):
-            share = near["argon2_cpu_ms"] / summary["server_cpu_ms_per_op"]
-            summary["argon2_share_of_server_cpu"] = round(share, 3)
+        summary.update(report.cpu_ratios(summary))
         self.emit("full_login", clients, run, summary)
 
     async def warm_up(self) -> None:
@@ -199,7 +197,8 @@ def run_config(
     """Every measurement for one (database, workers) pair; returns the JSON lines."""
     cost = argon2_cost()
     print(json.dumps({"bench": "argon2", **cost}), flush=True)
-    labels = {"db": db, "workers": workers, "argon2_ms": cost["argon2_ms_median"]}
+    labels = {"suite": "matrix", "db": db, "workers": workers}
+    labels["argon2_ms"] = cost["argon2_ms_median"]
     with installation(db, users=users, pg_url=pg_url) as inst:
         print(f"# {db}: imported {users} users in {inst.import_seconds:.1f} s", file=sys.stderr)
         with running_server(

@@ -102,6 +102,7 @@ def pi_load(scenario: str, clients: int, *, seconds: float, run: int) -> dict[st
     outcomes = {("ok" if k == "ACCEPT" else k): v for k, v in raw["outcomes"].items()}
     return {
         "bench": "privacyidea",
+        "suite": "compare",
         "db": "sqlite",
         "workers": 2,
         "measure": PI_MEASURES[scenario],
@@ -126,6 +127,7 @@ def readme_lines() -> list[dict[str, Any]]:
     return [
         {
             "bench": "privacyidea",
+            "suite": "compare",
             "db": "sqlite",
             "workers": 2,
             "measure": measure,
@@ -174,7 +176,8 @@ def compare(*, repeat: int, seconds: float, answers: int, users: int) -> list[di
     cost = argon2_cost()
     lines: list[dict[str, Any]] = [{"bench": "argon2", **cost}]
     print(json.dumps(lines[0]), flush=True)
-    labels = {"db": "sqlite", "workers": 2, "argon2_ms": cost["argon2_ms_median"]}
+    labels = {"suite": "compare", "db": "sqlite", "workers": 2}
+    labels["argon2_ms"] = cost["argon2_ms_median"]
     with (
         installation("sqlite", users=users, pg_url=DEFAULT_PG_URL) as inst,
         running_server(url=inst.url, workers=2, env=inst.env, workdir=inst.workdir) as server,

@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Iterable
 from typing import Any
 
-KEY = ("bench", "db", "workers", "measure", "clients")
+KEY = ("bench", "suite", "db", "workers", "measure", "clients")
 
 
 def group(lines: Iterable[dict[str, Any]]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
@@ -29,10 +29,27 @@ def _best(rows: list[dict[str, Any]], name: str, *, low: bool = False) -> float 
     return min(values) if low else max(values)
 
 
+def cpu_ratios(line: dict[str, Any]) -> dict[str, float]:
+    """What the full-login ratio would be without neighbours: the Argon2id CPU per login
+    over the server's (+ its database's) CPU per login, and over all CPU per login on
+    these cores, the load generator's included (cores / that CPU = logins/s)."""
+    argon2_ms, server_ms = line.get("argon2_cpu_ms"), line.get("server_cpu_ms_per_op")
+    if not argon2_ms or not server_ms:
+        return {}
+    server_ms += line.get("db_cpu_ms_per_op") or 0.0
+    everything = server_ms + (line.get("client_cpu_ms_per_op") or 0.0)
+    return {
+        "argon2_share_of_server_cpu": round(argon2_ms / server_ms, 3),
+        "cpu_ratio_to_bound": round(argon2_ms / everything, 3),
+    }
+
+
 def summarize(lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per configuration: best/median rps, median and best p50/p99, CPU, errors."""
     rows = []
     for key, runs in group(lines).items():
+        if dict(zip(KEY, key, strict=True))["measure"] == "full_login":
+            runs = [{**r, **cpu_ratios(r)} for r in runs]
         errors = sum(n for r in runs for k, n in r.get("outcomes", {}).items() if k != "ok")
         row = dict(zip(KEY, key, strict=True))
         row.update(
@@ -54,6 +71,7 @@ def summarize(lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             ratio_median=_median(runs, "ratio_to_bound"),
             adjacent_median=_median(runs, "ratio_to_adjacent_bound"),
             argon2_share=_median(runs, "argon2_share_of_server_cpu"),
+            cpu_ratio=_median(runs, "cpu_ratio_to_bound"),
         )
         rows.append(row)
     return rows
@@ -61,6 +79,7 @@ def summarize(lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 COLUMNS = [
     ("bench", "bench", "{}"),
+    ("suite", "suite", "{}"),
     ("db", "db", "{}"),
     ("w", "workers", "{}"),
     ("measure", "measure", "{}"),
@@ -81,6 +100,7 @@ COLUMNS = [
     ("/bound med", "ratio_median", "{:.2f}"),
     ("/adj. bound med", "adjacent_median", "{:.2f}"),
     ("argon2/srv CPU", "argon2_share", "{:.2f}"),
+    ("CPU ratio", "cpu_ratio", "{:.2f}"),
 ]
 
 
