@@ -139,20 +139,30 @@ def process_cpu(pid: int | str) -> float:
     return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def pg_backends_cpu(database: str) -> float:
-    """CPU seconds of the PostgreSQL backends connected to ``database`` (their process
-    title is ``postgres: [CLUSTER:] USER DATABASE HOST(PORT) STATE``); a local server only."""
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            title = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").split()
-        except OSError:
-            continue
-        if title[:1] == [b"postgres:"] and database.encode() in title[1:4]:
-            total += process_cpu(entry)
-    return total
+class PgBackendsCpu:
+    """CPU seconds of the PostgreSQL backends connected to ``database`` (process title
+    ``postgres: [CLUSTER:] USER DATABASE HOST(PORT) STATE``; a local server only).
+
+    Monotonic: a backend that exits (a pool's overflow connection being closed) keeps
+    the CPU it was last seen with, so a run never shows a negative figure; what it used
+    after the last look is lost, so churning connections are undercounted."""
+
+    def __init__(self, database: str) -> None:
+        self.database = database.encode()
+        self.last: dict[str, float] = {}
+
+    def __call__(self) -> float:
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                raw = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            title = raw.replace(b"\0", b" ").split()
+            if title[:1] == [b"postgres:"] and self.database in title[1:4]:
+                self.last[entry] = max(self.last.get(entry, 0.0), process_cpu(entry))
+        return sum(self.last.values())
 
 
 @dataclass
@@ -166,9 +176,9 @@ class Server:
     pg_database: str | None = None
 
     def probes(self) -> dict[str, Callable[[], float]]:
-        found = {"server": self.cpu_seconds}
+        found: dict[str, Callable[[], float]] = {"server": self.cpu_seconds}
         if self.pg_database is not None:
-            found["db"] = lambda: pg_backends_cpu(self.pg_database or "")
+            found["db"] = PgBackendsCpu(self.pg_database)
         return found
 
     def pids(self) -> list[int]:

@@ -45,14 +45,18 @@ def sample_card(**changes: object) -> PrintableCard:
 
 
 def pdf_text(pdf: bytes) -> str:
-    """The page's content streams, inflated (fpdf2 compresses them with zlib)."""
-    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, flags=re.S)
+    """The page's content streams, inflated (fpdf2 compresses them with zlib).
+
+    Each stream is inflated from its start until zlib says it ended, so compressed bytes
+    that happen to end in CR or contain "endstream" cannot confuse the reader.
+    """
     out = []
-    for raw in streams:
+    for match in re.finditer(rb"stream\r?\n", pdf):
+        rest = pdf[match.end() :]
         try:
-            out.append(zlib.decompress(raw).decode("latin-1"))
+            out.append(zlib.decompressobj().decompress(rest).decode("latin-1"))
         except zlib.error:
-            out.append(raw.decode("latin-1"))
+            out.append(rest.split(b"endstream", 1)[0].decode("latin-1"))
     return "\n".join(out)
 
 
