@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
-from securelogin.domain.devices.catalogue import DeviceKind
+from securelogin.domain.devices.catalogue import CARD_KINDS, HARDWARE_KINDS, DeviceKind
 from securelogin.domain.identity import (
     ACCOUNT_RE,
     COUNTRY_RE,
@@ -39,13 +39,6 @@ PIN_RE = re.compile(r"^[0-9]{4}$")
 ARGON2_RE = re.compile(r"^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$")
 #: kinds that need a live enrolment (an app key pair, a WebAuthn ceremony): not importable
 NOT_IMPORTABLE = {DeviceKind.MOBILE_KEY, DeviceKind.PASSKEY}
-HEX_SEED_KINDS = {
-    DeviceKind.DSC,
-    DeviceKind.DSC_PLUS,
-    DeviceKind.PLATINUM_CARD,
-    DeviceKind.GOLD_CARD,
-}
-CARD_KINDS = {DeviceKind.CODE_CARD, DeviceKind.ONLINE_CODE_CARD}
 
 
 class ImportProblem(ValueError):
@@ -303,7 +296,7 @@ def _device(entry: _Entry, index: int, raw: object) -> DeviceSpec:
         "serial": dev.text("serial", required=False, max_len=64),
         "label": dev.text("label", required=False),
     }
-    if kind in HEX_SEED_KINDS:
+    if kind in HARDWARE_KINDS:
         spec["serial"] = dev.need("serial", max_len=64)
         spec["secret"] = dev.check("secret_hex", r.get("secret_hex"), _hex_secret)
     if kind is DeviceKind.DSC_PLUS:

@@ -11,15 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from securelogin.domain.devices.catalogue import DeviceKind
+from securelogin.domain.devices.catalogue import HARDWARE_KINDS, DeviceKind
 
-#: kinds whose seeds come from the manufacturer (PSKC) and live in the inventory
-HARDWARE_KINDS: tuple[DeviceKind, ...] = (
-    DeviceKind.DSC,
-    DeviceKind.DSC_PLUS,
-    DeviceKind.PLATINUM_CARD,
-    DeviceKind.GOLD_CARD,
-)
 MIN_SEED_BYTES = 16  # RFC 4226 §4 R6: at least 128 bits
 MAX_SEED_BYTES = 64  # an HMAC-SHA512 block; anything longer is not a device seed
 MAX_SERIAL_LENGTH = 64

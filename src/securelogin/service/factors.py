@@ -22,7 +22,7 @@ from securelogin.domain.devices.base import (
     PromptType,
     WrongAnswer,
 )
-from securelogin.domain.devices.catalogue import DeviceKind, DeviceState
+from securelogin.domain.devices.catalogue import CARD_KINDS, DeviceKind, DeviceState
 from securelogin.domain.devices.challenges import card_pair
 from securelogin.domain.devices.registry import plugin_for
 from securelogin.errors import LoginFailed, UnknownDevice
@@ -234,9 +234,6 @@ def _first_use(
     ):
         return False
     return uow.challenges.consume(challenge.id, now=now)
-
-
-CARD_KINDS = {DeviceKind.CODE_CARD, DeviceKind.ONLINE_CODE_CARD}
 
 
 def _accepted(services: Services, device: DeviceRow, now: datetime) -> Accepted:

@@ -13,11 +13,10 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from securelogin.domain.audit import AuditEvent
-from securelogin.domain.devices.catalogue import DeviceKind, DeviceState
+from securelogin.domain.devices.catalogue import HARDWARE_KINDS, DeviceKind, DeviceState
 from securelogin.domain.identity import PolicyViolation, normalize_username
 from securelogin.domain.importfile import DeviceSpec
 from securelogin.domain.inventory import (
-    HARDWARE_KINDS,
     PIN_RE,
     SeedProblem,
     check_seed,

@@ -44,6 +44,17 @@ class DeviceState(StrEnum):
     IN_STOCK = "in_stock"
 
 
+#: kinds whose seeds come from the manufacturer (PSKC, SPEC §2) or an import file as hex
+HARDWARE_KINDS: tuple[DeviceKind, ...] = (
+    DeviceKind.DSC,
+    DeviceKind.DSC_PLUS,
+    DeviceKind.PLATINUM_CARD,
+    DeviceKind.GOLD_CARD,
+)
+#: printed or online security code cards: two positions asked, values stored as hashes
+CARD_KINDS: frozenset[DeviceKind] = frozenset({DeviceKind.CODE_CARD, DeviceKind.ONLINE_CODE_CARD})
+
+
 @dataclass(frozen=True, kw_only=True)
 class KindInfo:
     kind: DeviceKind
