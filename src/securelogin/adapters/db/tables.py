@@ -287,3 +287,14 @@ card_used_pairs = Table(
     Column("second", Integer, nullable=False),
     PrimaryKeyConstraint("device_id", "first", "second"),
 )
+
+
+# The tables of later features live in their own modules; importing them here puts every
+# table on ``metadata`` whichever module is imported first.
+from securelogin.adapters.db import (  # noqa: E402,F401
+    tables_funds,
+    tables_lifecycle,
+    tables_mobile_key,
+    tables_operators,
+    tables_sharing,
+)

@@ -8,8 +8,9 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
-from securelogin.entrypoints.api import logins, problems
+from securelogin.entrypoints.api import funds, keys, logins, problems
 from securelogin.entrypoints.background import background_lifespan
+from securelogin.entrypoints.console import routes as console
 from securelogin.entrypoints.portal import routes as portal
 from securelogin.service.context import Services
 from securelogin.service.health import check_health
@@ -55,6 +56,9 @@ def create_app(services: Services, *, background_every: float = 0) -> FastAPI:
         return Health(status=check_health(services))
 
     app.include_router(logins.build_router(services))
+    app.include_router(keys.build_router(services))
+    app.include_router(funds.build_router(services))
+    app.include_router(console.build_router(services))
     app.include_router(portal.build_router(services))
     app.mount("/static", StaticFiles(directory=portal.STATIC_DIR), name="static")
     return app

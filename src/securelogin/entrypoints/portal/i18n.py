@@ -12,6 +12,8 @@ Failed logins never say which factor was wrong (R-LOGIN-10): the only two answer
 
 from __future__ import annotations
 
+from securelogin.entrypoints.portal.words import console, funds, lifecycle, mobile_key, settings
+
 DEFAULT_LANGUAGE = "en"
 
 #: Supported languages, in the order the language switch shows them, with their own names.
@@ -308,6 +310,10 @@ ZH_CN: dict[str, str] = {
     "footer.warning": "请勿向任何人（包括我们的员工）透露您的密码或安全码。",
     "footer.copyright": "安全登录系统。版权所有。",
 }
+
+for _part in (console, funds, lifecycle, mobile_key, settings):
+    EN.update(_part.EN)
+    ZH_CN.update(_part.ZH_CN)
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh-CN": ZH_CN}
 

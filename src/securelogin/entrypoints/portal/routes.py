@@ -15,7 +15,14 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.access import Platform
-from securelogin.entrypoints.portal import account, verify
+from securelogin.entrypoints.portal import (
+    account,
+    lifecycle,
+    mobile_key,
+    settings,
+    verify,
+    withdraw,
+)
 from securelogin.entrypoints.portal.i18n import supported
 from securelogin.entrypoints.portal.web import (
     CSRF_COOKIE,
@@ -120,4 +127,6 @@ def build_router(services: Services) -> APIRouter:
 
     router.include_router(verify.build_router(services, pages))
     router.include_router(account.build_router(services, pages))
+    for feature in (withdraw, mobile_key, settings, lifecycle):
+        router.include_router(feature.build_router(services, pages))
     return router

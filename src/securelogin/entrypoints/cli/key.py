@@ -1,0 +1,3 @@
+"""Commands of the soft mobile key: securelogin key --home DIR ... (SPEC §10.1, issue 4)."""
+
+from __future__ import annotations

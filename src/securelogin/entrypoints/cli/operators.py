@@ -1,0 +1,3 @@
+"""Commands of operators and their roles; helpdesk commands (issue 6)."""
+
+from __future__ import annotations

@@ -1,0 +1,10 @@
+"""Words of lost devices, replacement, returns, closure, documents (issue 6), in English and …
+
+Simplified Chinese (same keys in both).
+"""
+
+from __future__ import annotations
+
+EN: dict[str, str] = {}
+
+ZH_CN: dict[str, str] = {}

@@ -1,0 +1,10 @@
+"""Words of the mobile key: push wait, fallback, activation (issue 4), in English and …
+
+Simplified Chinese (same keys in both).
+"""
+
+from __future__ import annotations
+
+EN: dict[str, str] = {}
+
+ZH_CN: dict[str, str] = {}
