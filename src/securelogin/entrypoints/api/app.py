@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from securelogin.entrypoints.api import funds, keys, logins, problems
 from securelogin.entrypoints.background import background_lifespan
@@ -15,7 +14,40 @@ from securelogin.entrypoints.portal import routes as portal
 from securelogin.service.context import Services
 from securelogin.service.health import check_health
 
-NextHandler = Callable[[Request], Awaitable[Response]]
+
+class SecurityHeaders:
+    """Every answer — pages, API, assets, errors — carries the portal's headers.
+
+    A plain ASGI middleware: it edits the ``http.response.start`` message in passing,
+    with no task or streaming wrapper per request (``BaseHTTPMiddleware`` costs ~19 % of
+    the CPU of a second-factor answer, docs/performance.md). Headers a handler set itself
+    win; assets under ``/static/`` may be cached.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.defaults = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in portal.SECURITY_HEADERS.items()
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = str(scope.get("path", "")).startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                for name, value in self.defaults:
+                    if name not in present and not (static and name == b"cache-control"):
+                        headers.append((name, value))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class Health(BaseModel):
@@ -35,15 +67,7 @@ def create_app(services: Services, *, background_every: float = 0) -> FastAPI:
     )
     problems.install(app)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: NextHandler) -> Response:
-        """Every answer — pages, API, assets, errors — carries the portal's headers."""
-        response = await call_next(request)
-        for name, value in portal.SECURITY_HEADERS.items():
-            if name == "Cache-Control" and request.url.path.startswith("/static/"):
-                continue
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.get(
         "/healthz",

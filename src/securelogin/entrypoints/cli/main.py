@@ -25,6 +25,7 @@ from securelogin.entrypoints.cli.common import (
     open_services,
     translate_errors,
 )
+from securelogin.entrypoints.server import PROTOCOL
 from securelogin.service import audit, demo, importing
 
 
@@ -54,7 +55,9 @@ def _run_server(host: str, port: int, database_url: str, workers: int) -> None:
         port=port,
         workers=workers,
         log_level="info",
+        access_log=False,
         proxy_headers=False,
+        http=PROTOCOL,
     )
 
 
