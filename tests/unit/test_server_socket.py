@@ -1,4 +1,4 @@
-"""``serve --workers N``: accepted connections get TCP_NODELAY (docs/performance.md, 40 ms defect)."""
+"""`serve --workers N`: accepted connections get TCP_NODELAY (docs/performance.md)."""
 
 from __future__ import annotations
 
