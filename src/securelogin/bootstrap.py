@@ -18,7 +18,9 @@ from securelogin.adapters.clock import SystemClock, SystemRandom
 from securelogin.adapters.db.engine import make_engine, sqlite_path
 from securelogin.adapters.db.uow import SqlDatabase, SqlUnitOfWork
 from securelogin.adapters.printing.card_pdf import CardRenderer
+from securelogin.adapters.printing.statement_pdf import StatementRenderer
 from securelogin.adapters.pskc_port import PskcSeedFiles
+from securelogin.adapters.security.ecdsa import EcdsaPushCrypto
 from securelogin.adapters.security.passwords import Argon2Passwords
 from securelogin.adapters.security.secretbox import (
     AesGcmSecretBox,
@@ -28,6 +30,7 @@ from securelogin.adapters.security.secretbox import (
 from securelogin.config import Environment, Settings, SmsGatewayKind
 from securelogin.errors import ConfigurationError
 from securelogin.service.context import Policy, Services
+from securelogin.service.mobile_key_ports import MobileKeyPorts
 from securelogin.service.ports import Clock, MailGateway, Random, SmsGateway, UnitOfWork
 
 
@@ -158,8 +161,10 @@ def bootstrap(
         policy=policy_from(settings),
         seed_files=PskcSeedFiles(),
         printer=CardRenderer(),
+        statements=StatementRenderer(),
         sms=sms_gateway(settings),
         mail=mail_gateway(settings),
+        mobile=MobileKeyPorts(crypto=EcdsaPushCrypto(keys[0])),
     )
 
 

@@ -10,20 +10,60 @@ else is allowed to reach a user.
     ├── StorageUnavailable                storage_unavailable
     ├── InvalidInput                      invalid_input   (field, entry)
     │   ├── ImportRejected                import_rejected (entry, field)
-    │   └── UnknownDevice                 unknown_device
+    │   ├── UnknownDevice                 unknown_device
+    │   └── InvalidSoftPin                invalid_soft_pin          (R-LOST-3)
     ├── NotFound                          not_found
-    │   └── UnknownLogin                  login_not_found
+    │   ├── UnknownLogin                  login_not_found
+    │   └── UnknownUser                   user_not_found
     ├── Conflict                          conflict
     │   ├── LoginExpired                  login_expired
-    │   └── LoginClosed                   login_closed
+    │   ├── LoginClosed                   login_closed
+    │   ├── TemporaryCodeInARow           temporary_code_in_a_row   (R-LOST-1)
+    │   ├── DeviceNotActive               device_not_active
+    │   ├── NotLocked                     not_locked
+    │   ├── WrongState                    wrong_state  (R-LOST-4, R-RETURN; double decisions)
+    │   ├── DepositNotCovered             deposit_not_covered       (R-LOST-3)
+    │   └── AccountClosed                 account_closed            (R-CLOSE-1)
     ├── AuthenticationFailed              (code per subclass)
     │   ├── InvalidCredentials            invalid_credentials
     │   ├── LoginFailed                   login_failed
     │   ├── Locked                        locked          (retry_at)
     │   └── Unauthenticated               unauthenticated
     ├── Forbidden                         forbidden
-    │   └── AccessDenied                  access_denied
+    │   ├── AccessDenied                  access_denied
+    │   └── IdentityNotVerified           identity_not_verified     (R-LOST-1)
     ├── TooManyCodes                      too_many_codes
+    ├── mobile key (issue 4):
+    │   KeySignatureInvalid(AuthenticationFailed) key_signature_invalid
+    │   ActivationFailed(AuthenticationFailed)    activation_failed
+    │   RecoveryPinRejected(InvalidInput)         recovery_pin_rejected
+    │   NumberMismatch(InvalidInput)              number_mismatch
+    │   PushClosed(Conflict)                      push_closed
+    │   UnknownActivation(NotFound)               activation_not_found
+    │   UnknownPush(NotFound)                     push_not_found
+    ├── security settings (issue 6, R-OPT, R-SHARE):
+    │   NotPrimaryUser(Forbidden)                 not_primary_user   (primary_users)
+    │   OptOutDisabled(Forbidden)                 opt_out_disabled
+    │   AlreadyOptedOut(Conflict)                 already_opted_out
+    │   NotOptedOut(Conflict)                     not_opted_out
+    │   NoActiveDevice(Conflict)                  no_active_device
+    │   WaiverNotSigned(InvalidInput)             waiver_not_signed
+    │   ReauthenticationFailed(AuthFailed)        reauthentication_failed
+    │   ShareRefused                              (code per R-SHARE-3 reason)
+    │   UnknownShareRequest(NotFound)             share_request_not_found
+    │   ShareRequestDecided(Conflict)             share_request_decided
+    ├── withdrawals (issue 5, R-WD, R-LIMIT):
+    │   WithdrawalRefused                         (code per rule: insufficient_funds,
+    │                                              daily_limit_exceeded,
+    │                                              five_day_limit_exceeded; remaining)
+    │   UnknownAccount(NotFound)                  account_not_found
+    │   NoWithdrawRight(Forbidden)                no_withdraw_right
+    │   DeviceRequired(Forbidden)                 device_required
+    │   UnknownWithdrawal(NotFound)               withdrawal_not_found
+    │   IdempotencyKeyReused(Conflict)            idempotency_key_reused
+    │   WithdrawalClosed(Conflict)                withdrawal_closed
+    │   WithdrawalExpired(Conflict)               withdrawal_expired
+    │   ConfirmationFailed(AuthFailed)            confirmation_failed
     ├── IntegrityViolation                integrity_violation (first_bad_id)
     └── DeliveryFailed                    delivery_failed (retryable)
 """
@@ -190,3 +230,340 @@ class AccessDenied(Forbidden):
     """The session's access level does not allow this."""
 
     code = "access_denied"
+
+
+class UnknownUser(NotFound):
+    """An operator named a username that does not exist."""
+
+    code = "user_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such user")
+
+
+class TemporaryCodeInARow(Conflict):
+    """R-LOST-1: never two temporary codes in a row for the same user."""
+
+    code = "temporary_code_in_a_row"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A temporary code was already issued and no other device was used to log in since"
+        )
+
+
+class DeviceNotActive(Conflict):
+    """The device is not active (already lost, stolen, damaged, revoked …)."""
+
+    code = "device_not_active"
+
+    def __init__(self) -> None:
+        super().__init__("That device is not an active device of this user")
+
+
+class NotLocked(Conflict):
+    """The helpdesk asked to unlock a login that is not locked (R-LOGIN-3)."""
+
+    code = "not_locked"
+
+    def __init__(self) -> None:
+        super().__init__("This login is not locked")
+
+
+class IdentityNotVerified(Forbidden):
+    """R-LOST-1: the caller's identity must be verified and recorded first."""
+
+    code = "identity_not_verified"
+
+    def __init__(self) -> None:
+        super().__init__("Verify and record the caller's identity first")
+
+
+# --- the mobile key (issue 4, R-KEY) ---
+
+
+class KeySignatureInvalid(AuthenticationFailed):
+    """A signed app request failed: unknown or deactivated app, bad signature, stale time."""
+
+    code = "key_signature_invalid"
+
+    def __init__(self, message: str = "The request signature is not valid") -> None:
+        super().__init__(message)
+
+
+class ActivationFailed(AuthenticationFailed):
+    """A wrong activation code (counted as a second-factor failure, R-LOGIN-3)."""
+
+    code = "activation_failed"
+
+    def __init__(self, message: str = "Activation failed") -> None:
+        super().__init__(message)
+
+
+class RecoveryPinRejected(InvalidInput):
+    """R-KEY-2: 4-6 characters, not the birth date, phone number or ID number."""
+
+    code = "recovery_pin_rejected"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="recovery_pin")
+
+
+class NumberMismatch(InvalidInput):
+    """An approval picked another number than the one on the login screen."""
+
+    code = "number_mismatch"
+
+    def __init__(self) -> None:
+        super().__init__("The number does not match the one on the screen", field="number")
+
+
+class PushClosed(Conflict):
+    code = "push_closed"
+
+    def __init__(self) -> None:
+        super().__init__("This push was already answered, expired or withdrawn")
+
+
+class UnknownActivation(NotFound):
+    code = "activation_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such activation, or it has ended")
+
+
+class UnknownPush(NotFound):
+    code = "push_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such push")
+
+
+class InvalidSoftPin(InvalidInput):
+    """R-LOST-3: the soft PIN of a replacement device is exactly 4 digits."""
+
+    code = "invalid_soft_pin"
+
+    def __init__(self) -> None:
+        super().__init__("The soft PIN must be exactly 4 digits", field="pin")
+
+
+class WrongState(Conflict):
+    """A lifecycle step does not fit where the request or device stands (shipping twice,
+    returning a returned device, deciding a decided request)."""
+
+    code = "wrong_state"
+
+
+class DepositNotCovered(Conflict):
+    """R-LOST-3: the account's available funds do not cover the device deposit hold."""
+
+    code = "deposit_not_covered"
+
+
+class AccountClosed(Conflict):
+    """R-CLOSE-1: the account is closed already."""
+
+    code = "account_closed"
+
+
+# --- security settings (issue 6: R-OPT, R-SHARE) ---
+
+
+class NotPrimaryUser(Forbidden):
+    """R-OPT-1: only the primary user of an account may change its security settings;
+    ``primary_users`` names, per account, the users who may."""
+
+    code = "not_primary_user"
+
+    def __init__(self, primary_users: tuple[tuple[str, str], ...]) -> None:
+        names = "; ".join(f"{account}: {user}" for account, user in primary_users)
+        super().__init__(
+            "Your user is not allowed to change the security settings. "
+            + (f"Please ask the user who has that right ({names})." if names else "")
+        )
+        self.primary_users = primary_users
+
+
+class OptOutDisabled(Forbidden):
+    """R-OPT-2: this installation does not offer the opt-out."""
+
+    code = "opt_out_disabled"
+
+    def __init__(self) -> None:
+        super().__init__("Opting out of the Secure Login System is not offered")
+
+
+class AlreadyOptedOut(Conflict):
+    code = "already_opted_out"
+
+    def __init__(self) -> None:
+        super().__init__("You have already opted out of the Secure Login System")
+
+
+class NotOptedOut(Conflict):
+    """R-OPT-3: opting back in is allowed only after an opt-out."""
+
+    code = "not_opted_out"
+
+    def __init__(self) -> None:
+        super().__init__("You take part in the Secure Login System already")
+
+
+class NoActiveDevice(Conflict):
+    """R-OPT-3: opting back in needs an active security device first."""
+
+    code = "no_active_device"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Activate the Mobile Key, an online security code card or a shared device first"
+        )
+
+
+class WaiverNotSigned(InvalidInput):
+    """R-OPT-2: the waiver was not accepted, or the text changed since it was shown."""
+
+    code = "waiver_not_signed"
+
+    def __init__(self, message: str = "Please read and accept the waiver") -> None:
+        super().__init__(message, field="accept")
+
+
+class ReauthenticationFailed(AuthenticationFailed):
+    """A signature's password re-entry was wrong (counted like a wrong password)."""
+
+    code = "reauthentication_failed"
+
+    def __init__(self) -> None:
+        super().__init__("The password is not correct")
+
+
+#: R-SHARE-3: the stable codes of a refused share request and their helpful messages
+SHARE_MESSAGES: dict[str, str] = {
+    "less_secure_device": "Less secure device: you chose a less secure device to share. "
+    "Identify the most secure device and share that one.",
+    "identity_mismatch": "Identity mismatch: the two users belong to different entities "
+    "whose identification data differ. Only users of the same person can share a device.",
+    "temporary_device_assigned": "Temporary device assigned: one of the users holds a "
+    "Temporary Code or an Online Security Code Card. Share a device once the permanent "
+    "device is active.",
+    "requester_is_owner": "Log in with the requesting user, not with the device owner, and "
+    "enter the device owner's username.",
+    "device_not_shareable": "This kind of device cannot be shared (SMS, temporary devices). "
+    "Share a physical device or the Mobile Key.",
+    "device_not_active": "The device to share is not active. Activate it first.",
+    "already_shared": "This device already protects your user, or a request to share it is "
+    "waiting for Compliance.",
+    "owner_authentication_failed": "The device owner's username, password or the response "
+    "from the device was not correct.",
+}
+
+
+class ShareRefused(SecureLoginError):
+    """R-SHARE-3: a share request broke a rule; ``code`` is one of :data:`SHARE_MESSAGES`."""
+
+    code = "share_refused"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(SHARE_MESSAGES[reason])
+        self.code = reason
+
+
+class UnknownShareRequest(NotFound):
+    code = "share_request_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such share request")
+
+
+class ShareRequestDecided(Conflict):
+    """R-SHARE-4: a request is decided once; a second decision changes nothing."""
+
+    code = "share_request_decided"
+
+    def __init__(self) -> None:
+        super().__init__("This share request is not waiting for a decision")
+
+
+# --- withdrawals (issue 5: R-WD, R-LIMIT) ---
+
+
+class WithdrawalRefused(SecureLoginError):
+    """R-WD-2/R-LIMIT-3/4: the amount cannot pass; ``code`` names the rule (R-WD-3) and
+    ``remaining`` says what the limits still allow today and in the window (``None`` =
+    unlimited), as decimal strings."""
+
+    code = "withdrawal_refused"
+
+    def __init__(
+        self, message: str, *, rule: str, remaining: dict[str, str | None], available: str
+    ) -> None:
+        super().__init__(message)
+        self.code = rule
+        self.remaining = remaining
+        self.available = available
+
+
+class UnknownAccount(NotFound):
+    """No such account among the caller's (unknown and foreign accounts look the same)."""
+
+    code = "account_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such account among yours")
+
+
+class NoWithdrawRight(Forbidden):
+    code = "no_withdraw_right"
+
+    def __init__(self) -> None:
+        super().__init__("You do not have the right to withdraw from this account")
+
+
+class DeviceRequired(Forbidden):
+    """R-WD-4: a withdrawal needs a second-factor confirmation; the user has no device."""
+
+    code = "device_required"
+
+    def __init__(self) -> None:
+        super().__init__("A withdrawal must be confirmed with an active security device")
+
+
+class UnknownWithdrawal(NotFound):
+    code = "withdrawal_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such withdrawal")
+
+
+class IdempotencyKeyReused(Conflict):
+    """R-WD-1: the same Idempotency-Key came with a different request body."""
+
+    code = "idempotency_key_reused"
+
+    def __init__(self) -> None:
+        super().__init__("This Idempotency-Key was already used for a different withdrawal")
+
+
+class WithdrawalClosed(Conflict):
+    code = "withdrawal_closed"
+
+    def __init__(self) -> None:
+        super().__init__("This withdrawal was already decided")
+
+
+class WithdrawalExpired(Conflict):
+    code = "withdrawal_expired"
+
+    def __init__(self) -> None:
+        super().__init__("This withdrawal was not confirmed in time; request it again")
+
+
+class ConfirmationFailed(AuthenticationFailed):
+    """A wrong second-factor answer for a withdrawal (counted like a login's, R-LOGIN-3)."""
+
+    code = "confirmation_failed"
+
+    def __init__(self) -> None:
+        super().__init__("Confirmation failed")

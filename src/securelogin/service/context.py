@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from securelogin.domain.devices.catalogue import DEFAULT_CATALOGUE, DeviceKind, KindInfo
+from securelogin.domain.lifecycle import LifecyclePolicy
+from securelogin.service.lifecycle_ports import StatementPrinter
+from securelogin.service.mobile_key_ports import MobileKeyPorts
 from securelogin.service.ports import (
     CardPrinter,
     Clock,
@@ -39,6 +42,13 @@ class Policy:
     card_positions: int = 200
     #: R-LOST-2: an online security code card is valid this many days
     online_card_days: int = 21
+    #: §5.4–5.6: replacement, deposit, auto-activation, reminders, expiry (issue 6)
+    lifecycle: LifecyclePolicy = field(default_factory=LifecyclePolicy)
+    #: operator console sessions (issue 6): idle timeout, absolute lifetime
+    operator_idle_seconds: int = 15 * 60
+    operator_session_seconds: int = 8 * 3600
+    #: R-LOST-1: a temporary code needs an identity check recorded this recently
+    identity_check_minutes: int = 30
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,4 +63,7 @@ class Services:
     sms: SmsGateway
     mail: MailGateway
     printer: CardPrinter
+    statements: StatementPrinter
     policy: Policy
+    #: the mobile key's signatures and push providers (issue 4)
+    mobile: MobileKeyPorts | None = None

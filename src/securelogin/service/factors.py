@@ -16,6 +16,7 @@ from securelogin.domain.access import (
 )
 from securelogin.domain.devices.base import (
     Binding,
+    DeviceKindPlugin,
     DeviceView,
     Keys,
     Prompt,
@@ -24,7 +25,7 @@ from securelogin.domain.devices.base import (
 )
 from securelogin.domain.devices.catalogue import CARD_KINDS, DeviceKind, DeviceState
 from securelogin.domain.devices.challenges import card_pair
-from securelogin.domain.devices.registry import plugin_for
+from securelogin.domain.devices.registry import MOBILE_KEY, plugin_for
 from securelogin.errors import LoginFailed, UnknownDevice
 from securelogin.service.context import Services
 from securelogin.service.login_ports import ChallengeRow, DeviceRow, LoginRow
@@ -102,10 +103,40 @@ def issue_challenge(
     expires_at: datetime,
     now: datetime,
     binding: Binding | None = None,
+    fallback: bool = False,
 ) -> FactorView:
     """A fresh challenge whose value no open challenge of this device carries (SPEC §2:
-    a 6-digit space is small, so a value is never reissued while it could be answered)."""
-    plugin = plugin_for(DeviceKind(device.kind))
+    a 6-digit space is small, so a value is never reissued while it could be answered).
+
+    A mobile key gets a push (R-KEY-4) unless ``fallback`` is asked for or no push can
+    go (muted, no app): then its offline OCRA challenge (R-KEY-5, R-LOGIN-5)."""
+    plugin: DeviceKindPlugin = plugin_for(DeviceKind(device.kind))
+    if DeviceKind(device.kind) is DeviceKind.MOBILE_KEY:
+        from securelogin.service import push  # push approvals use this module
+
+        prompt = None
+        if not fallback:
+            prompt = push.send_push(
+                services,
+                uow,
+                device=device,
+                subject=login_id,
+                expires_at=expires_at,
+                now=now,
+                binding=binding,
+            )
+        if prompt is not None:
+            uow.challenges.add(
+                login_id=login_id,
+                device_id=device.id,
+                prompt=prompt.as_json(),
+                value=None,
+                secret=None,
+                now=now,
+                expires_at=expires_at,
+            )
+            return FactorView(device_id=device.public_id, kind=DeviceKind.MOBILE_KEY, prompt=prompt)
+        plugin = MOBILE_KEY.offline
     taken = uow.challenges.open_values(device.id, now=now)
     for _ in range(UNIQUE_DRAWS):
         issued = plugin.challenge(view(device), draw=services.random.randbelow, binding=binding)
@@ -234,6 +265,11 @@ def _first_use(
     ):
         return False
     return uow.challenges.consume(challenge.id, now=now)
+
+
+def accepted_for(services: Services, device: DeviceRow, now: datetime) -> Accepted:
+    """What a session opened by this device gets (also for an approved push)."""
+    return _accepted(services, device, now)
 
 
 def _accepted(services: Services, device: DeviceRow, now: datetime) -> Accepted:

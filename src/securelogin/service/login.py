@@ -65,6 +65,8 @@ class LoginState:
     login_id: str
     status: str
     factor: FactorView | None = None
+    #: the session an approved push opened, handed out once (R-KEY-4)
+    session: SessionGrant | None = None
 
 
 def lockout(services: Services, now: datetime) -> Lockout:
@@ -98,6 +100,21 @@ def start_login(
     """R-LOGIN-1/3: check the password (same answer and work for unknown users), then
     open the second-factor challenge, or a session where none applies (R-LOGIN-7/8)."""
     now = services.clock.now()
+    user = check_password(services, username, password, now=now)
+    with services.uow() as uow:
+        uow.failures.clear(user.id, FailureCounter.PASSWORD)
+        started = _after_password(services, uow, user, platform, device_id, now)
+        uow.commit()
+    if started.factor is not None and started.factor.prompt.sent_to is not None:
+        deliver_codes(services)
+    if started.factor is not None and started.factor.prompt.number is not None:
+        deliver_wakeups(services)
+    return started
+
+
+def check_password(services: Services, username: str, password: str, *, now: datetime) -> UserRow:
+    """The password step with its counters (R-LOGIN-1/3), also used by the mobile key's
+    activation; the caller clears the counter once its own transaction succeeds."""
     user = _reserve_password_attempt(services, username, now)
     if user is None or not services.passwords.verify(user.password_hash, password):
         if user is not None:
@@ -108,13 +125,7 @@ def start_login(
                 ),
             )
         raise InvalidCredentials
-    with services.uow() as uow:
-        uow.failures.clear(user.id, FailureCounter.PASSWORD)
-        started = _after_password(services, uow, user, platform, device_id, now)
-        uow.commit()
-    if started.factor is not None and started.factor.prompt.sent_to is not None:
-        deliver_codes(services)
-    return started
+    return user
 
 
 def _reserve_password_attempt(services: Services, username: str, now: datetime) -> UserRow | None:
@@ -221,7 +232,13 @@ def login_state(services: Services, login_id: str) -> LoginState:
         if status == LoginStatus.CHALLENGE and now >= login.expires_at:
             status = LoginStatus.EXPIRED
         factor = factor_view(uow, login) if status == LoginStatus.CHALLENGE else None
-    return LoginState(login_id=login.id, status=status, factor=factor)
+        session = None
+        if status == LoginStatus.AUTHENTICATED and services.mobile is not None:
+            from securelogin.service import push
+
+            session = push.collect_session(services, uow, login.id)
+            uow.commit()
+    return LoginState(login_id=login.id, status=status, factor=factor, session=session)
 
 
 def answer_login(services: Services, login_id: str, response: str) -> SessionGrant:
@@ -262,6 +279,18 @@ def _open_login(uow: UnitOfWork, login_id: str, now: datetime) -> LoginRow:
     if now >= login.expires_at:
         raise LoginExpired
     return login
+
+
+def open_login_session(
+    services: Services,
+    uow: UnitOfWork,
+    login: LoginRow,
+    user: UserRow,
+    accepted: Accepted,
+    now: datetime,
+) -> SessionGrant:
+    """Finish the login with a session (also when its push was approved)."""
+    return _open_login_session(services, uow, login, user, accepted, now)
 
 
 def _open_login_session(
@@ -325,11 +354,12 @@ def resend_code(services: Services, login_id: str) -> FactorView:
     with services.uow() as uow:
         login = _open_login(uow, login_id, now)
         device = uow.device_access.by_id(login.device_id) if login.device_id else None
-        if device is None or device.kind != "sms":
+        if device is None or device.kind not in ("sms", "mobile_key"):
             raise LoginClosed
         if not uow.logins.count_send(login.id, limit=MAX_SENDS - 1):
             raise TooManyCodes("No more codes can be sent for this login; start again later")
         uow.challenges.retire(login.id, now=now)
+        uow.mobile_keys.withdraw_pushes(login.id, now=now)  # the new push has a new number
         factor = issue_challenge(
             services, uow, device=device, login_id=login.id, expires_at=login.expires_at, now=now
         )
@@ -337,7 +367,38 @@ def resend_code(services: Services, login_id: str) -> FactorView:
         _audit(uow, "login.code_resent", user.username if user else "?")
         uow.commit()
     deliver_codes(services)
+    deliver_wakeups(services)
     return factor
+
+
+def fallback_challenge(services: Services, login_id: str) -> FactorView:
+    """R-LOGIN-5 "Click here if you do not receive the notification": the mobile key's
+    offline challenge; the push stays valid too, whichever succeeds first wins."""
+    now = services.clock.now()
+    with services.uow() as uow:
+        login = _open_login(uow, login_id, now)
+        device = uow.device_access.by_id(login.device_id) if login.device_id else None
+        if device is None or device.kind != "mobile_key":
+            raise LoginClosed
+        factor = issue_challenge(
+            services,
+            uow,
+            device=device,
+            login_id=login.id,
+            expires_at=login.expires_at,
+            now=now,
+            fallback=True,
+        )
+        uow.commit()
+    return factor
+
+
+def deliver_wakeups(services: Services) -> None:
+    """Provider wake-ups of fresh pushes (the pull channel has them anyway)."""
+    from securelogin.service import push
+
+    if services.mobile is not None:
+        push.deliver_quietly(services)
 
 
 def deliver_codes(services: Services) -> None:

@@ -16,6 +16,8 @@ from typing import Protocol, Self
 from securelogin.domain.audit import AuditEvent, ChainedEvent
 from securelogin.domain.cards import PrintableCard
 from securelogin.domain.identity import AccountStatus, EntityKind, Right
+from securelogin.service.funds_ports import FundsRepository, ServiceKeyRepository
+from securelogin.service.lifecycle_ports import LifecycleRepository
 from securelogin.service.login_ports import (
     ChallengeRepository,
     DeviceAccess,
@@ -23,6 +25,9 @@ from securelogin.service.login_ports import (
     LoginRepository,
     SessionRepository,
 )
+from securelogin.service.mobile_key_ports import MobileKeyRepository
+from securelogin.service.operator_ports import HelpdeskRepository, OperatorRepository
+from securelogin.service.sharing_ports import SharingRepository
 
 
 class Clock(Protocol):
@@ -297,6 +302,27 @@ class UnitOfWork(Protocol):
 
     @property
     def outbox(self) -> Outbox: ...
+
+    @property
+    def sharing(self) -> SharingRepository: ...
+
+    @property
+    def mobile_keys(self) -> MobileKeyRepository: ...
+
+    @property
+    def funds(self) -> FundsRepository: ...
+
+    @property
+    def service_keys(self) -> ServiceKeyRepository: ...
+
+    @property
+    def operators(self) -> OperatorRepository: ...
+
+    @property
+    def helpdesk(self) -> HelpdeskRepository: ...
+
+    @property
+    def lifecycle(self) -> LifecycleRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -8,7 +8,9 @@ from typing import Self
 from sqlalchemy import Connection, Engine, RootTransaction, text
 from sqlalchemy.exc import OperationalError
 
+from securelogin.adapters.db.funds import SqlFunds, SqlServiceKeys
 from securelogin.adapters.db.inventory import SqlInventory
+from securelogin.adapters.db.lifecycle import SqlLifecycle
 from securelogin.adapters.db.logins import (
     SqlChallenges,
     SqlDeviceAccess,
@@ -17,6 +19,8 @@ from securelogin.adapters.db.logins import (
     SqlSessions,
 )
 from securelogin.adapters.db.migrate import upgrade
+from securelogin.adapters.db.mobile_key import SqlMobileKeys
+from securelogin.adapters.db.operators import SqlHelpdesk, SqlOperators
 from securelogin.adapters.db.outbox import SqlOutbox
 from securelogin.adapters.db.repositories import (
     SqlAccounts,
@@ -25,6 +29,7 @@ from securelogin.adapters.db.repositories import (
     SqlEntities,
     SqlUsers,
 )
+from securelogin.adapters.db.sharing import SqlSharing
 from securelogin.errors import StorageUnavailable
 from securelogin.service.ports import Clock
 
@@ -44,6 +49,13 @@ class SqlUnitOfWork:
     inventory: SqlInventory
     audit: SqlAuditLog
     outbox: SqlOutbox
+    sharing: SqlSharing
+    mobile_keys: SqlMobileKeys
+    funds: SqlFunds
+    service_keys: SqlServiceKeys
+    operators: SqlOperators
+    helpdesk: SqlHelpdesk
+    lifecycle: SqlLifecycle
 
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self.engine = engine
@@ -70,6 +82,13 @@ class SqlUnitOfWork:
         self.inventory = SqlInventory(conn)
         self.audit = SqlAuditLog(conn, self.clock)
         self.outbox = SqlOutbox(conn, self.clock)
+        self.sharing = SqlSharing(conn)
+        self.mobile_keys = SqlMobileKeys(conn)
+        self.funds = SqlFunds(conn)
+        self.service_keys = SqlServiceKeys(conn)
+        self.operators = SqlOperators(conn)
+        self.helpdesk = SqlHelpdesk(conn)
+        self.lifecycle = SqlLifecycle(conn)
         return self
 
     def __exit__(

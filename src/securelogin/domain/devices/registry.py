@@ -8,6 +8,7 @@ from securelogin.domain.devices.base import DeviceKindPlugin
 from securelogin.domain.devices.catalogue import DeviceKind
 from securelogin.domain.devices.challenges import CardKind, OcraKind
 from securelogin.domain.devices.codes import SmsKind, TemporaryCodeKind, TotpKind
+from securelogin.domain.devices.mobile_key import MobileKeyKind
 
 #: SPEC §2 "Algorithms"
 DSC_PLUS_SUITE = "OCRA-1:HOTP-SHA256-8:QN06-PSHA1"
@@ -24,7 +25,11 @@ PLUGINS: Mapping[DeviceKind, DeviceKindPlugin] = {
     DeviceKind.GOLD_CARD: OcraKind(DeviceKind.GOLD_CARD, LEGACY_CARD_SUITE),
     DeviceKind.CODE_CARD: CardKind(DeviceKind.CODE_CARD),
     DeviceKind.ONLINE_CODE_CARD: CardKind(DeviceKind.ONLINE_CODE_CARD),
+    DeviceKind.MOBILE_KEY: MobileKeyKind(MOBILE_KEY_SUITE),
 }
+
+#: the mobile key's offline fallback (R-KEY-5, R-LOGIN-5)
+MOBILE_KEY = MobileKeyKind(MOBILE_KEY_SUITE)
 
 
 def plugin_for(kind: DeviceKind) -> DeviceKindPlugin:

@@ -1,12 +1,200 @@
-"""JSON API: withdrawals (R-WD, R-LIMIT) and restrictions (R-RESTRICT-1)."""
+"""JSON API: withdrawals (R-WD, R-LIMIT) and restrictions (R-RESTRICT-1), SPEC §10.2.
 
-from __future__ import annotations
+Each route calls one service function and returns its result in the contract's shape;
+errors (with ``remaining`` for limit refusals) go through problems.py.
+"""
 
-from fastapi import APIRouter
+from datetime import date, datetime
+from typing import Annotated
 
+from fastapi import APIRouter, Depends, Header
+from pydantic import BaseModel, ConfigDict, Field
+
+from securelogin.domain.limits import Remaining
+from securelogin.domain.money import from_cents
+from securelogin.entrypoints.api.logins import bearer_token
+from securelogin.entrypoints.api.problems import problem_responses
+from securelogin.entrypoints.api.schemas import FactorOut, TierOut
+from securelogin.service import restrictions, sessions, withdrawals
 from securelogin.service.context import Services
 
 
+class WithdrawalRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account: str = Field(min_length=1, max_length=16)
+    #: a decimal string such as "123.45" (numbers are read as text: no float rounding)
+    amount: str | int = Field(union_mode="left_to_right")
+    destination: str = Field(min_length=1, max_length=64)
+    #: another of the user's active devices confirms (its lower limits apply, R-LIMIT-1)
+    device_id: str | None = Field(default=None, max_length=40)
+
+
+class RemainingOut(BaseModel):
+    today: str | None
+    window: str | None
+
+    @classmethod
+    def of(cls, remaining: Remaining) -> "RemainingOut":
+        body = withdrawals.remaining_json(remaining)
+        return cls(today=body["today"], window=body["window"])
+
+
+class WithdrawalStartedOut(BaseModel):
+    withdrawal_id: str
+    status: str
+    factor: FactorOut | None = None
+    remaining: RemainingOut
+
+
+class ConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    response: str = Field(min_length=1, max_length=64)
+
+
+class ConfirmOut(BaseModel):
+    withdrawal_id: str
+    status: str
+    reason: str | None = None
+    remaining: RemainingOut
+
+
+class WithdrawalOut(BaseModel):
+    withdrawal_id: str
+    account: str
+    amount: str
+    destination: str
+    status: str
+    reason: str | None
+    business_day: date | None
+    created_at: datetime
+    expires_at: datetime
+
+
+class LimitsOut(BaseModel):
+    daily: str | None
+    five_day: str | None
+
+
+class AccountLimitsOut(BaseModel):
+    account: str
+    available: str
+    remaining: RemainingOut
+
+
+class RestrictionsOut(BaseModel):
+    username: str
+    sls_participant: bool
+    tier: TierOut
+    may_trade_pink_sheets: bool
+    limits: LimitsOut
+    accounts: list[AccountLimitsOut]
+
+
+def _money(cents: int | None) -> str | None:
+    return None if cents is None else str(from_cents(cents))
+
+
 def build_router(services: Services) -> APIRouter:
-    router = APIRouter(prefix="/api/v1")
+    router = APIRouter(prefix="/api/v1", tags=["withdrawals"])
+
+    def current(token: Annotated[str, Depends(bearer_token)]) -> sessions.CurrentSession:
+        return sessions.authenticate(services, token)
+
+    Session = Annotated[sessions.CurrentSession, Depends(current)]
+
+    @router.post(
+        "/withdrawals",
+        status_code=201,
+        response_model=WithdrawalStartedOut,
+        responses=problem_responses(401, 403, 404, 409, 422),
+    )
+    def request(
+        body: WithdrawalRequestIn,
+        session: Session,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> WithdrawalStartedOut:
+        """R-WD-1: ask for a withdrawal; the answer names the device to confirm with and
+        its prompt (bound to amount and destination, R-WD-4).  422 ``insufficient_funds``
+        | ``daily_limit_exceeded`` | ``five_day_limit_exceeded`` with ``remaining``."""
+        parsed = withdrawals.parse_request(
+            account=body.account,
+            amount=body.amount,
+            destination=body.destination,
+            idempotency_key=idempotency_key,
+            device_id=body.device_id,
+        )
+        started = withdrawals.request_withdrawal(services, session, parsed)
+        return WithdrawalStartedOut(
+            withdrawal_id=started.withdrawal_id,
+            status=started.status,
+            factor=FactorOut.of(started.factor) if started.factor else None,
+            remaining=RemainingOut.of(started.remaining),
+        )
+
+    @router.post(
+        "/withdrawals/{withdrawal_id}/confirm",
+        response_model=ConfirmOut,
+        responses=problem_responses(401, 403, 404, 409, 410, 422, 423),
+    )
+    def confirm(withdrawal_id: str, body: ConfirmIn, session: Session) -> ConfirmOut:
+        """The second factor's answer; booked or refused atomically (R-LIMIT-5)."""
+        result = withdrawals.confirm_withdrawal(services, session, withdrawal_id, body.response)
+        return ConfirmOut(
+            withdrawal_id=result.withdrawal_id,
+            status=result.status,
+            reason=result.reason,
+            remaining=RemainingOut.of(result.remaining),
+        )
+
+    @router.get(
+        "/withdrawals/{withdrawal_id}",
+        response_model=WithdrawalOut,
+        responses=problem_responses(401, 404),
+    )
+    def show(withdrawal_id: str, session: Session) -> WithdrawalOut:
+        """One of the caller's withdrawals and where it stands."""
+        found = withdrawals.withdrawal_status(services, session, withdrawal_id)
+        return WithdrawalOut(
+            withdrawal_id=found.withdrawal_id,
+            account=found.account,
+            amount=str(found.amount),
+            destination=found.destination,
+            status=found.status,
+            reason=found.reason,
+            business_day=found.business_day,
+            created_at=found.created_at,
+            expires_at=found.expires_at,
+        )
+
+    @router.get(
+        "/users/{username}/restrictions",
+        response_model=RestrictionsOut,
+        responses=problem_responses(401, 403, 404),
+    )
+    def restrictions_of(
+        username: str, token: Annotated[str, Depends(bearer_token)]
+    ) -> RestrictionsOut:
+        """R-RESTRICT-1, for a service key (``Bearer slk_…``) or the user's own session."""
+        found = restrictions.restrictions_for(services, bearer=token, username=username)
+        return RestrictionsOut(
+            username=found.username,
+            sls_participant=found.sls_participant,
+            tier=TierOut.of(found.tier),
+            may_trade_pink_sheets=found.may_trade_pink_sheets,
+            limits=LimitsOut(
+                daily=_money(found.limits.daily_cents),
+                five_day=_money(found.limits.window_cents),
+            ),
+            accounts=[
+                AccountLimitsOut(
+                    account=a.account,
+                    available=str(from_cents(a.available_cents)),
+                    remaining=RemainingOut.of(a.remaining),
+                )
+                for a in found.accounts
+            ],
+        )
+
     return router

@@ -1,12 +1,306 @@
-"""JSON API: the mobile key: activation, pull channel, push answers (R-KEY)."""
+"""JSON API: the mobile key: activation, pull channel, push answers (R-KEY).
 
-from __future__ import annotations
+The wire protocol is docs/mobile-key-protocol.md.  Calls after activation are signed by
+the app's P-256 key (headers ``X-SL-App``, ``X-SL-Time``, ``X-SL-Signature``).
+"""
 
-from fastapi import APIRouter
 
+import json
+import time
+from datetime import datetime
+from typing import Annotated, Literal, TypeVar
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field, ValidationError
+
+from securelogin.entrypoints.api.problems import problem_responses
+from securelogin.entrypoints.api.waits import hubs
+from securelogin.errors import InvalidInput
+from securelogin.service import mobile_key, push
 from securelogin.service.context import Services
+from securelogin.service.mobile_key_ports import AppRow
+
+M = TypeVar("M", bound=BaseModel)
+
+#: the longest the pull channel waits (seconds)
+MAX_PULL_WAIT = 60.0
+
+
+class ActivationRequest(BaseModel):
+    username: str = Field(max_length=200)
+    password: str = Field(max_length=200)
+
+
+class PhoneOut(BaseModel):
+    phone_id: str
+    masked: str
+    preselected: bool
+
+
+class ActivationOut(BaseModel):
+    activation_id: str
+    phones: list[PhoneOut]
+    expires_at: datetime
+
+
+class CodeRequest(BaseModel):
+    phone_id: str | None = Field(default=None, max_length=64)
+    phone: str | None = Field(default=None, max_length=20)
+    country: str | None = Field(default=None, max_length=2)
+
+
+class CodeOut(BaseModel):
+    sent_to: str
+
+
+class PushIn(BaseModel):
+    provider: Literal["webpush", "fcm", "apns"]
+    token: str | None = Field(default=None, max_length=4000)
+    subscription: dict[str, object] | None = None
+
+
+class CompleteRequest(BaseModel):
+    code: str | None = Field(default=None, max_length=12)
+    public_key: str = Field(max_length=1000)
+    recovery_pin: str = Field(max_length=64)
+    push: PushIn | None = None
+
+
+class OcraOut(BaseModel):
+    suite: str
+    secret: str
+
+
+class EnrolledOut(BaseModel):
+    app_id: str
+    device_id: str
+    username: str
+    server_public_key: str
+    ocra: OcraOut
+
+    @classmethod
+    def of(cls, e: mobile_key.Enrolled) -> "EnrolledOut":
+        return cls(
+            app_id=e.app_id,
+            device_id=e.device_id,
+            username=e.username,
+            server_public_key=e.server_public_key,
+            ocra=OcraOut(suite=e.suite, secret=e.secret),
+        )
+
+
+class AddUserRequest(BaseModel):
+    username: str = Field(max_length=200)
+    password: str = Field(max_length=200)
+    recovery_pin: str = Field(max_length=64)
+
+
+class AddedOut(BaseModel):
+    device_id: str
+    username: str
+    ocra: OcraOut
+
+
+class AppUserOut(BaseModel):
+    username: str
+    device_id: str
+    state: str
+
+
+class AppOut(BaseModel):
+    app_id: str
+    users: list[AppUserOut]
+
+
+class PushesOut(BaseModel):
+    pushes: list[dict[str, object]]
+
+
+class AnswerIn(BaseModel):
+    decision: Literal["approve", "deny"]
+    number: str | None = Field(default=None, max_length=2)
+    not_me: bool = False
+    signature: str = Field(max_length=400)
+
+
+class PushAnswerOut(BaseModel):
+    status: str
+
+
+def _target(body: PushIn | None) -> mobile_key.PushTarget | None:
+    if body is None:
+        return None
+    target = json.dumps(body.subscription) if body.provider == "webpush" else body.token
+    if not target:
+        raise InvalidInput("push needs its token (or subscription for webpush)", field="push")
+    return mobile_key.PushTarget(provider=body.provider, target=target)
+
+
+def _parse(model: type[M], raw: bytes) -> M:
+    try:
+        return model.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+        raise InvalidInput(f"{where}: {first.get('msg', 'invalid')}", field=where) from None
 
 
 def build_router(services: Services) -> APIRouter:
-    router = APIRouter(prefix="/api/v1")
+    router = APIRouter(prefix="/api/v1/key", tags=["mobile key"])
+    waits = hubs(services)
+
+    async def signed(request: Request) -> tuple[AppRow, bytes]:
+        """The app's signature over method, path, time and body (401 key_signature_invalid)."""
+        body = await request.body()
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        app = await run_in_threadpool(
+            lambda: mobile_key.authenticate_app(
+                services,
+                app_id=request.headers.get("x-sl-app"),
+                timestamp=request.headers.get("x-sl-time"),
+                signature=request.headers.get("x-sl-signature"),
+                method=request.method,
+                path=path,
+                body=body,
+            )
+        )
+        return app, body
+
+    Signed = Annotated[tuple[AppRow, bytes], Depends(signed)]
+
+    @router.post(
+        "/activations",
+        status_code=201,
+        response_model=ActivationOut,
+        responses=problem_responses(401, 422, 423),
+    )
+    def start(body: ActivationRequest) -> ActivationOut:
+        """R-KEY-1 step 1: username + password → the phones on record (one preselected)."""
+        started = mobile_key.start_activation(
+            services, username=body.username, password=body.password
+        )
+        return ActivationOut(
+            activation_id=started.activation_id,
+            phones=[
+                PhoneOut(phone_id=p.phone_id, masked=p.masked, preselected=p.preselected)
+                for p in started.phones
+            ],
+            expires_at=started.expires_at,
+        )
+
+    @router.post(
+        "/activations/{activation_id}/code",
+        response_model=CodeOut,
+        responses=problem_responses(404, 422, 429),
+    )
+    def send_code(activation_id: str, body: CodeRequest) -> CodeOut:
+        """R-KEY-1 step 2: the SMS activation code to a phone on record or a new number."""
+        sent_to = mobile_key.send_activation_code(
+            services, activation_id, phone_id=body.phone_id, phone=body.phone, country=body.country
+        )
+        return CodeOut(sent_to=sent_to)
+
+    @router.post(
+        "/activations/{activation_id}/complete",
+        status_code=201,
+        response_model=EnrolledOut,
+        responses=problem_responses(401, 404, 422, 423),
+    )
+    def complete(activation_id: str, body: CompleteRequest) -> EnrolledOut:
+        """R-KEY-1 step 3: code, public key, recovery PIN → the app and its OCRA secret."""
+        enrolled = mobile_key.complete_activation(
+            services,
+            activation_id,
+            code=body.code,
+            public_key=body.public_key,
+            recovery_pin=body.recovery_pin,
+            push=_target(body.push),
+        )
+        return EnrolledOut.of(enrolled)
+
+    @router.post(
+        "/apps/{app_id}/users",
+        status_code=201,
+        response_model=AddedOut,
+        responses=problem_responses(401, 422, 423),
+    )
+    def add_user(app_id: str, auth: Signed) -> AddedOut:
+        """R-KEY-3: another username in this app (password + the app's recovery PIN)."""
+        app, raw = auth
+        _same_app(app, app_id)
+        body = _parse(AddUserRequest, raw)
+        e = mobile_key.add_user(
+            services,
+            app,
+            username=body.username,
+            password=body.password,
+            recovery_pin=body.recovery_pin,
+        )
+        return AddedOut(
+            device_id=e.device_id, username=e.username, ocra=OcraOut(suite=e.suite, secret=e.secret)
+        )
+
+    @router.get("/apps/{app_id}", response_model=AppOut, responses=problem_responses(401))
+    def describe(app_id: str, auth: Signed) -> AppOut:
+        """The usernames this app holds and the state of each key."""
+        app, _ = auth
+        _same_app(app, app_id)
+        users = mobile_key.app_users(services, app)
+        return AppOut(
+            app_id=app.app_id,
+            users=[
+                AppUserOut(username=u.username, device_id=u.device_id, state=u.state) for u in users
+            ],
+        )
+
+    @router.get("/apps/{app_id}/pushes", response_model=PushesOut, responses=problem_responses(401))
+    async def pull(
+        app_id: str,
+        auth: Signed,
+        wait: Annotated[float, Query(ge=0, le=MAX_PULL_WAIT)] = 0,
+    ) -> PushesOut:
+        """The pull channel (R-KEY-4, no third party): pending pushes, oldest first;
+        waits up to ``wait`` seconds when there are none."""
+        app, _ = auth
+        _same_app(app, app_id)
+        deadline = time.monotonic() + wait
+        while True:
+            found = await run_in_threadpool(push.pending, services, app)
+            left = deadline - time.monotonic()
+            if found or left <= 0:
+                return PushesOut(pushes=found)
+            await waits.apps.wait(app.app_id, left)
+
+    @router.post(
+        "/pushes/{push_id}/answer",
+        response_model=PushAnswerOut,
+        responses=problem_responses(401, 404, 409, 422, 423),
+    )
+    async def answer(push_id: str, auth: Signed) -> PushAnswerOut:
+        """The app's signed decision: 200 approved/denied; 422 number_mismatch; 409
+        push_closed."""
+        app, raw = auth
+        body = _parse(AnswerIn, raw)
+        result = await run_in_threadpool(
+            lambda: push.answer_push(
+                services,
+                app,
+                push_id=push_id,
+                decision=body.decision,
+                number=body.number,
+                not_me=body.not_me,
+                signature=body.signature,
+            )
+        )
+        waits.logins.notify(result.subject)
+        return PushAnswerOut(status=result.status)
+
     return router
+
+
+def _same_app(app: AppRow, app_id: str) -> None:
+    if app.app_id != app_id:
+        from securelogin.errors import KeySignatureInvalid
+
+        raise KeySignatureInvalid("This app may act only on itself")

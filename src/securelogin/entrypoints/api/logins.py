@@ -5,9 +5,9 @@ function and returns its result in the contract's shape; errors go through probl
 import time
 from typing import Annotated
 
-import anyio
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
 from securelogin.entrypoints.api.problems import problem_responses
 from securelogin.entrypoints.api.schemas import (
@@ -21,13 +21,17 @@ from securelogin.entrypoints.api.schemas import (
     SessionOut,
     TierOut,
 )
+from securelogin.entrypoints.api.waits import hubs
 from securelogin.errors import Unauthenticated
 from securelogin.service import login, me, sessions
 from securelogin.service.context import Services
 
 #: the longest a client may long-poll a login (seconds)
 MAX_WAIT = 30.0
-POLL_INTERVAL = 0.25
+
+
+class FallbackOut(BaseModel):
+    prompt: dict[str, object]
 
 
 def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
@@ -39,6 +43,7 @@ def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
 
 def build_router(services: Services) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["login"])
+    waits = hubs(services)
 
     def current(token: Annotated[str, Depends(bearer_token)]) -> sessions.CurrentSession:
         return sessions.authenticate(services, token)
@@ -72,17 +77,21 @@ def build_router(services: Services) -> APIRouter:
     async def state(
         login_id: str, wait: Annotated[float, Query(ge=0, le=MAX_WAIT)] = 0
     ) -> LoginOut:
-        """Where the login stands; ``?wait=S`` long-polls until it leaves ``challenge``."""
+        """Where the login stands; ``?wait=S`` long-polls until it leaves ``challenge``
+        (``authenticated`` once its push is approved, with the session, handed out once;
+        ``denied`` after a denial).  A waiter holds no thread and no connection."""
         deadline = time.monotonic() + wait
         while True:
             now = await run_in_threadpool(login.login_state, services, login_id)
-            if now.status != "challenge" or time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if now.status != "challenge" or left <= 0:
                 break
-            await anyio.sleep(POLL_INTERVAL)
+            await waits.logins.wait(login_id, left)
         return LoginOut(
             login_id=now.login_id,
             status=now.status,
             factor=FactorOut.of(now.factor) if now.factor else None,
+            session=SessionOut.of(now.session) if now.session else None,
         )
 
     @router.post(
@@ -90,10 +99,22 @@ def build_router(services: Services) -> APIRouter:
         response_model=AnswerOut,
         responses=problem_responses(401, 404, 409, 410, 422, 423),
     )
-    def answer(login_id: str, body: AnswerRequest) -> AnswerOut:
+    async def answer(login_id: str, body: AnswerRequest) -> AnswerOut:
         """The second factor's answer; 401 ``login_failed`` never says what was wrong."""
-        grant = login.answer_login(services, login_id, body.response)
+        grant = await run_in_threadpool(login.answer_login, services, login_id, body.response)
+        waits.logins.notify(login_id)
         return AnswerOut(status="authenticated", session=SessionOut.of(grant))
+
+    @router.post(
+        "/logins/{login_id}/fallback",
+        response_model=FallbackOut,
+        responses=problem_responses(404, 409, 410),
+    )
+    def fallback(login_id: str) -> FallbackOut:
+        """R-LOGIN-5 "Click here if you do not receive the notification": the mobile
+        key's offline challenge; the push stays valid too (whichever succeeds first)."""
+        factor = login.fallback_challenge(services, login_id)
+        return FallbackOut(prompt=factor.prompt.as_json())
 
     @router.post(
         "/logins/{login_id}/resend",
@@ -101,7 +122,7 @@ def build_router(services: Services) -> APIRouter:
         responses=problem_responses(404, 409, 410, 429),
     )
     def resend(login_id: str) -> FactorOut:
-        """A new SMS code for this login (the old one stops working)."""
+        """A new SMS code, or a new push (at most 3 per login), for this login."""
         return FactorOut.of(login.resend_code(services, login_id))
 
     @router.get("/me", response_model=MeOut, responses=problem_responses(401))

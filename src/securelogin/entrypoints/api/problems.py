@@ -33,6 +33,9 @@ STATUS: dict[type[errors.SecureLoginError], int] = {
     errors.TooManyCodes: 429,
     errors.Unauthenticated: 401,
     errors.AccessDenied: 403,
+    errors.ShareRefused: 422,  # R-SHARE-3
+    errors.WithdrawalRefused: 422,  # R-WD-3
+    errors.WithdrawalExpired: 410,
 }
 
 HTTP_CODES = {
@@ -95,6 +98,8 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     extra: dict[str, object] = {}
     if isinstance(exc, errors.InvalidInput) and exc.field:
         extra["field"] = exc.field
+    if isinstance(exc, errors.WithdrawalRefused):
+        extra["remaining"] = exc.remaining  # R-WD-3
     if isinstance(exc, errors.Locked) and exc.retry_at:
         extra["retry_at"] = exc.retry_at.isoformat()
     return problem(status_of(exc), exc.code, exc.message, **extra)

@@ -1,3 +1,169 @@
-"""Commands of device lifecycle: shipping, returns, closure, background jobs (issue 6)."""
+"""Commands of device lifecycle (issue 6): replacements, returns, deposits, closure,
+documents and the background jobs.
+
+Operator actions take ``--operator NAME`` (an enabled operator with the needed role,
+audited under that name).  Without it the command acts as the local administrator
+``cli`` — whoever can run the command already holds the database URL and the master key.
+"""
 
 from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from securelogin.domain.operators import Operator, Role
+from securelogin.entrypoints.cli.common import (
+    DatabaseUrl,
+    admin_app,
+    open_services,
+    translate_errors,
+)
+from securelogin.service import closure, documents, jobs, operators, replacement, returns
+from securelogin.service.context import Services
+
+replacements_app = typer.Typer(no_args_is_help=True, help="Replacement devices (R-LOST-3/4)")
+returns_app = typer.Typer(no_args_is_help=True, help="Device returns and deposits (R-RETURN)")
+documents_app = typer.Typer(no_args_is_help=True, help="Statements and tax forms (R-LOGIN-8)")
+jobs_app = typer.Typer(no_args_is_help=True, help="Background work (R-OPS-4)")
+admin_app.add_typer(replacements_app, name="replacements")
+admin_app.add_typer(returns_app, name="returns")
+admin_app.add_typer(documents_app, name="documents")
+admin_app.add_typer(jobs_app, name="jobs")
+
+ActingOperator = Annotated[
+    str | None,
+    typer.Option("--operator", help="the operator acting (audited); default: local admin 'cli'"),
+]
+LOCAL_ADMIN = Operator(id=0, username="cli", roles=frozenset({Role.ADMIN}))
+
+
+def _acting(services: Services, name: str | None) -> Operator:
+    return LOCAL_ADMIN if name is None else operators.operator_named(services, name)
+
+
+@jobs_app.command("run")
+@translate_errors
+def jobs_run(
+    database_url: DatabaseUrl = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """One pass: reminders, auto-activation, expiry, unreturned deposits, clean-up, delivery."""
+    services = open_services(database_url, migrate=True)
+    report = jobs.run_once(services)
+    figures = {k: getattr(report, k) for k in report.__dataclass_fields__}
+    if as_json:
+        typer.echo(json.dumps(figures))
+    else:
+        typer.echo(" ".join(f"{k}={v}" for k, v in figures.items()))
+
+
+@admin_app.command("close-account")
+@translate_errors
+def close_account_command(
+    account: str, operator: ActingOperator = None, database_url: DatabaseUrl = None
+) -> None:
+    """Close an account: settle its users' devices, end sessions (R-CLOSE-1)."""
+    services = open_services(database_url, migrate=True)
+    report = closure.close_account(services, _acting(services, operator), account=account)
+    typer.echo(
+        f"account {report.account} closed; users: {', '.join(report.users) or '-'}; "
+        f"sessions ended: {report.sessions_ended}; returns: {', '.join(report.returns) or '-'}; "
+        f"shredded: {', '.join(report.shredded) or '-'}; "
+        f"deactivated: {', '.join(report.deactivated) or '-'}; "
+        f"deposits charged: USD {report.deposits_charged_cents / 100:.2f}; "
+        f"final statement: {report.statement}"
+    )
+
+
+@replacements_app.command("list")
+@translate_errors
+def replacements_list(operator: ActingOperator = None, database_url: DatabaseUrl = None) -> None:
+    """Open replacement requests (requested, assigned, shipped)."""
+    services = open_services(database_url, migrate=True)
+    for r in replacement.open_requests(services, _acting(services, operator)):
+        typer.echo(
+            f"{r.request_id}\t{r.username}\t{r.kind}\t{r.state}\t{r.serial or '-'}\t"
+            f"ship by {r.estimated_ship_date}\t{r.address.replace(chr(10), ', ')}"
+        )
+
+
+@replacements_app.command("assign")
+@translate_errors
+def replacements_assign(
+    request: str, serial: str, operator: ActingOperator = None, database_url: DatabaseUrl = None
+) -> None:
+    """Assign a device from the inventory to a request, by serial."""
+    services = open_services(database_url, migrate=True)
+    done = replacement.assign_device(
+        services, _acting(services, operator), request_id=request, serial=serial
+    )
+    typer.echo(f"{done.request_id}: {done.serial} assigned to {done.username}")
+
+
+@replacements_app.command("ship")
+@translate_errors
+def replacements_ship(
+    request: str, operator: ActingOperator = None, database_url: DatabaseUrl = None
+) -> None:
+    """Mark the assigned device shipped (auto-activation in 21 days)."""
+    services = open_services(database_url, migrate=True)
+    done = replacement.ship(services, _acting(services, operator), request_id=request)
+    typer.echo(f"{done.request_id}: {done.serial} shipped; activates by {done.activates_at}")
+
+
+@returns_app.command("list")
+@translate_errors
+def returns_list(operator: ActingOperator = None, database_url: DatabaseUrl = None) -> None:
+    """Devices on their way back."""
+    services = open_services(database_url, migrate=True)
+    for r in returns.pending_returns(services, _acting(services, operator)):
+        typer.echo(
+            f"{r.id}\t{r.username}\t{r.kind}\t{r.serial or r.device_public_id}\t{r.reason}\t"
+            f"{r.region}\tsince {r.created_at:%Y-%m-%d}"
+        )
+
+
+@returns_app.command("receive")
+@translate_errors
+def returns_receive(
+    return_id: int, operator: ActingOperator = None, database_url: DatabaseUrl = None
+) -> None:
+    """Record receipt: the device is returned and its deposit released (R-RETURN-2)."""
+    services = open_services(database_url, migrate=True)
+    done = returns.record_receipt(services, _acting(services, operator), return_id=return_id)
+    typer.echo(f"return {done.id}: {done.serial or done.device_public_id} received")
+
+
+@returns_app.command("take-deposit")
+@translate_errors
+def returns_take_deposit(
+    device: str,
+    reason: Annotated[str, typer.Option("--reason", help="lost, stolen, intentionally_damaged")],
+    operator: ActingOperator = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Convert the device's deposit hold into a charge (R-RETURN-3)."""
+    services = open_services(database_url, migrate=True)
+    cents = returns.take_deposit(
+        services, _acting(services, operator), device_id=device, reason=reason
+    )
+    typer.echo(f"deposit of USD {cents / 100:.2f} taken for {device}")
+
+
+@documents_app.command("generate")
+@translate_errors
+def documents_generate(
+    account: str,
+    kind: Annotated[str, typer.Option("--kind")] = "activity_statement",
+    period: Annotated[str, typer.Option("--period", help="e.g. 2026 or 2026-11")] = "2026",
+    operator: ActingOperator = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Store an activity statement or tax form of an account as PDF."""
+    services = open_services(database_url, migrate=True)
+    doc = documents.generate(
+        services, _acting(services, operator), account=account, kind=kind, period=period
+    )
+    typer.echo(doc)

@@ -1,1 +1,79 @@
-"""The operator console (SPEC §7, §8): helpdesk, compliance and logistics pages under /console."""
+"""The operator console (SPEC §7, §8): helpdesk, compliance and logistics pages under /console.
+
+Operators log in at ``/console/login`` (username + password, then their own TOTP code;
+see :mod:`securelogin.service.operators`) and get a console session of their own: cookie
+``sl_console`` (HttpOnly, SameSite=Strict, path ``/console``), token stored hashed, idle
+timeout ``policy.operator_idle_seconds`` (15 min), absolute ``policy.operator_session_seconds``
+(8 h).  The home page ``/console`` lists what the operator's roles allow.
+
+How a feature adds console pages
+================================
+
+1. Create ``entrypoints/console/<feature>.py`` with a ``MENU`` and a ``build_router``::
+
+       from typing import Annotated
+
+       from fastapi import APIRouter, Form, Request
+       from fastapi.responses import HTMLResponse, Response
+
+       from securelogin.domain.operators import Role
+       from securelogin.entrypoints.console.web import (
+           ConsolePages, MenuItem, csrf_ok, error_message,
+       )
+       from securelogin.entrypoints.portal.web import CSRF_FIELD
+       from securelogin.errors import SecureLoginError
+       from securelogin.service import logistics          # your service module
+       from securelogin.service.context import Services
+
+       MENU = (
+           MenuItem(role=Role.LOGISTICS, path="/console/logistics",
+                    key="console.logistics", text_key="console.logistics.text"),
+       )
+
+       def build_router(services: Services, pages: ConsolePages) -> APIRouter:
+           router = APIRouter()
+
+           @router.get("/console/logistics", response_class=HTMLResponse)
+           def overview(request: Request) -> Response:
+               operator = pages.operator(request, Role.LOGISTICS)
+               if isinstance(operator, Response):   # not logged in, or lacks the role
+                   return operator
+               return pages.render(request, "console/logistics.html", operator=operator,
+                                   orders=logistics.open_orders(services, operator))
+
+           @router.post("/console/logistics/ship", response_class=HTMLResponse)
+           def ship(request: Request,
+                    token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+                    serial: Annotated[str, Form()] = "") -> Response:
+               operator = pages.operator(request, Role.LOGISTICS)
+               if isinstance(operator, Response):
+                   return operator
+               if not csrf_ok(request, token):              # every POST checks CSRF
+                   return pages.csrf_refused(request, operator)
+               try:
+                   logistics.ship(services, operator, serial=serial)
+               except SecureLoginError as exc:              # stable code → words
+                   return pages.render(request, "console/logistics.html", operator=operator,
+                                       status_code=422, messages=[error_message(exc)], …)
+               return pages.redirect(request, "/console/logistics")   # 303 See Other
+
+           return router
+
+   Paths are absolute (``/console/<feature>…``).  ``pages.operator(request, role)``
+   yields the logged-in :class:`~securelogin.domain.operators.Operator` or a response to
+   return as it is (redirect to the login, or 403 when the role is missing; ``admin``
+   holds every role).  Service functions acting for an operator take the ``Operator``,
+   call :func:`~securelogin.domain.operators.require_role` first, and audit with
+   ``actor=operator.actor`` (``operator:<name>``).
+
+2. Templates go in ``entrypoints/console/templates/console/<feature>.html`` and start
+   with ``{% extends "console/base.html" %}`` and ``{% block main %}…{% endblock %}``;
+   forms carry ``<input type="hidden" name="{{ csrf_field }}" value="{{ csrf_token }}">``;
+   ``{% include "_messages.html" %}`` shows ``messages``; ``t("key")`` translates.
+
+3. Words go in ``entrypoints/portal/words/console.py`` (``console.<feature>.…`` keys, EN
+   and ZH_CN both; a test checks the keys match).  ``error_message(exc)`` shows the words
+   ``console.error.<code>`` when they exist, else a generic line.
+
+4. Add the module to ``FEATURES`` in ``entrypoints/console/routes.py`` (one line).
+"""

@@ -1,10 +1,158 @@
-"""Words of the operator console (issue 6), in English and Simplified Chinese (same keys in …
-
-both).
+"""Words of the operator console (issue 6), in English and Simplified Chinese (same keys in
+both).  Other console features add their ``console.<feature>.…`` keys here.
 """
 
 from __future__ import annotations
 
-EN: dict[str, str] = {}
+EN: dict[str, str] = {
+    "console.title": "Operator Console",
+    "console.nav": "Console",
+    "console.nav.home": "Console home",
+    "console.signed_in": "Operator {username}",
+    "console.footer": "Every action in the console is recorded with your name. Never ask a "
+    "client for their password or security codes.",
+    "console.back": "Return to the console",
+    "console.login.heading": "Log in to the Operator Console",
+    "console.login.intro": "Enter your operator username and password. You will then be "
+    "asked for the 6-digit code of your authenticator app.",
+    "console.totp.heading": "Authenticator code",
+    "console.totp.intro": "Enter the 6-digit code your authenticator app shows for the "
+    "Operator Console.",
+    "console.notice.logged_out": "You have logged out of the console",
+    "console.notice.session_ended": "Your console session has ended; please log in again",
+    "console.notice.login_expired": "Your login expired; please log in again",
+    "console.home.welcome": "Welcome, {username}",
+    "console.home.roles": "Your roles: {roles}",
+    "console.home.nothing": "Your roles do not give access to any console page.",
+    "console.error.heading": "Not allowed",
+    "console.error.csrf": "This form has expired. Please go back, reload the page and try again.",
+    "console.error.access_denied": "Your operator roles do not allow this page or action.",
+    "console.error.generic": "The action could not be completed.",
+    "console.error.invalid_input": "Please check the values you entered.",
+    "console.error.user_not_found": "No user with this username.",
+    "console.error.identity_not_verified": "Verify and record the caller's identity first "
+    "(within the last 30 minutes).",
+    "console.error.temporary_code_in_a_row": "A temporary code was already issued and the "
+    "client has not logged in with another security device since. A second temporary code "
+    "in a row is not allowed.",
+    "console.error.device_not_active": "That device is not an active device of this user.",
+    "console.error.not_locked": "This login is not locked.",
+    "console.helpdesk": "Helpdesk",
+    "console.helpdesk.text": "Find a client's user, verify the caller's identity, unlock a "
+    "login, issue a temporary code, report a lost, stolen or damaged device.",
+    "console.helpdesk.find": "Find a user",
+    "console.helpdesk.username": "Username",
+    "console.helpdesk.search": "Find",
+    "console.helpdesk.user": "User {username}",
+    "console.helpdesk.phone": "Phone on record",
+    "console.helpdesk.lock": "Login",
+    "console.helpdesk.locked": "Locked until {until}",
+    "console.helpdesk.unlocked": "Not locked",
+    "console.helpdesk.failures": "Failed attempts: password {password}, security device {factor}",
+    "console.helpdesk.devices": "Security devices",
+    "console.helpdesk.no_devices": "No security device.",
+    "console.helpdesk.verification": "Identity verification",
+    "console.helpdesk.verified_until": "Identity verified; valid until {until}",
+    "console.helpdesk.not_verified": "The caller's identity has not been verified in the "
+    "last 30 minutes. Verify it before you unlock, issue a temporary code or report a device.",
+    "console.helpdesk.method": "How was the identity verified?",
+    "console.helpdesk.method.security_questions": "Security questions",
+    "console.helpdesk.method.callback": "Call back to the phone number on record",
+    "console.helpdesk.method.id_document": "Identity document",
+    "console.helpdesk.note": "Note (optional)",
+    "console.helpdesk.record": "Record verification",
+    "console.helpdesk.checks": "Recent verifications",
+    "console.helpdesk.check_line": "{at}: {method} by {operator}",
+    "console.helpdesk.unlock": "Unlock login",
+    "console.helpdesk.temporary": "Temporary code",
+    "console.helpdesk.temporary.text": "A temporary code gives full access for 2 days, then "
+    "only the Online Security Code Card for 10 more days.",
+    "console.helpdesk.temporary.issue": "Issue temporary code",
+    "console.helpdesk.temporary.blocked": "Not available: the client has not logged in with "
+    "another security device since the last temporary code.",
+    "console.helpdesk.code.heading": "Temporary code for {username}",
+    "console.helpdesk.code.read_out": "Read this code to the client now. It is shown only once.",
+    "console.helpdesk.code.full_until": "Full access until {until}",
+    "console.helpdesk.code.card_only_until": "Online Security Code Card only until {until}",
+    "console.helpdesk.mark": "Report",
+    "console.helpdesk.mark.lost": "Lost",
+    "console.helpdesk.mark.stolen": "Stolen",
+    "console.helpdesk.mark.damaged": "Damaged",
+    "console.helpdesk.done.verified": "The identity verification was recorded.",
+    "console.helpdesk.done.unlocked": "The login was unlocked.",
+    "console.helpdesk.done.marked": "The device was reported and its sessions ended.",
+}
 
-ZH_CN: dict[str, str] = {}
+ZH_CN: dict[str, str] = {
+    "console.title": "操作员控制台",
+    "console.nav": "控制台",
+    "console.nav.home": "控制台首页",
+    "console.signed_in": "操作员 {username}",
+    "console.footer": "您在控制台中的每项操作都会以您的名义记录。切勿向客户索取密码或安全码。",
+    "console.back": "返回控制台",
+    "console.login.heading": "登录操作员控制台",
+    "console.login.intro": "请输入您的操作员用户名和密码，然后输入身份验证器应用中的6位代码。",
+    "console.totp.heading": "身份验证器代码",
+    "console.totp.intro": "请输入身份验证器应用为操作员控制台显示的6位代码。",
+    "console.notice.logged_out": "您已退出控制台",
+    "console.notice.session_ended": "您的控制台会话已结束，请重新登录",
+    "console.notice.login_expired": "您的登录已过期，请重新登录",
+    "console.home.welcome": "欢迎，{username}",
+    "console.home.roles": "您的角色：{roles}",
+    "console.home.nothing": "您的角色无权访问任何控制台页面。",
+    "console.error.heading": "不允许",
+    "console.error.csrf": "此表单已过期。请返回、刷新页面后重试。",
+    "console.error.access_denied": "您的操作员角色不允许访问此页面或执行此操作。",
+    "console.error.generic": "无法完成该操作。",
+    "console.error.invalid_input": "请检查您输入的内容。",
+    "console.error.user_not_found": "没有此用户名的用户。",
+    "console.error.identity_not_verified": "请先核实并记录来电者的身份（30分钟内有效）。",
+    "console.error.temporary_code_in_a_row": "已发放过临时码，且客户此后尚未使用其他安全设备"
+    "登录。不允许连续发放两个临时码。",
+    "console.error.device_not_active": "该设备不是此用户的已激活设备。",
+    "console.error.not_locked": "此登录未被锁定。",
+    "console.helpdesk": "客户服务",
+    "console.helpdesk.text": "查找客户的用户名、核实来电者身份、解锁登录、发放临时码、"
+    "报告遗失、被盗或损坏的设备。",
+    "console.helpdesk.find": "查找用户",
+    "console.helpdesk.username": "用户名",
+    "console.helpdesk.search": "查找",
+    "console.helpdesk.user": "用户 {username}",
+    "console.helpdesk.phone": "登记的电话号码",
+    "console.helpdesk.lock": "登录",
+    "console.helpdesk.locked": "锁定至 {until}",
+    "console.helpdesk.unlocked": "未锁定",
+    "console.helpdesk.failures": "失败次数：密码 {password}，安全设备 {factor}",
+    "console.helpdesk.devices": "安全设备",
+    "console.helpdesk.no_devices": "没有安全设备。",
+    "console.helpdesk.verification": "身份核实",
+    "console.helpdesk.verified_until": "身份已核实，有效期至 {until}",
+    "console.helpdesk.not_verified": "过去30分钟内未核实来电者身份。"
+    "解锁、发放临时码或报告设备前，请先核实身份。",
+    "console.helpdesk.method": "通过何种方式核实身份？",
+    "console.helpdesk.method.security_questions": "安全问题",
+    "console.helpdesk.method.callback": "回拨登记的电话号码",
+    "console.helpdesk.method.id_document": "身份证件",
+    "console.helpdesk.note": "备注（可选）",
+    "console.helpdesk.record": "记录核实",
+    "console.helpdesk.checks": "最近的核实记录",
+    "console.helpdesk.check_line": "{at}：{operator} 通过{method}核实",
+    "console.helpdesk.unlock": "解锁登录",
+    "console.helpdesk.temporary": "临时码",
+    "console.helpdesk.temporary.text": "临时码在2天内提供完全访问权限，"
+    "此后10天内仅可使用在线安全代码卡。",
+    "console.helpdesk.temporary.issue": "发放临时码",
+    "console.helpdesk.temporary.blocked": "不可用：自上次发放临时码以来，"
+    "客户尚未使用其他安全设备登录。",
+    "console.helpdesk.code.heading": "{username} 的临时码",
+    "console.helpdesk.code.read_out": "请立即向客户读出此代码。此代码仅显示一次。",
+    "console.helpdesk.code.full_until": "完全访问至 {until}",
+    "console.helpdesk.code.card_only_until": "仅限在线安全代码卡至 {until}",
+    "console.helpdesk.mark": "报告",
+    "console.helpdesk.mark.lost": "遗失",
+    "console.helpdesk.mark.stolen": "被盗",
+    "console.helpdesk.mark.damaged": "损坏",
+    "console.helpdesk.done.verified": "身份核实已记录。",
+    "console.helpdesk.done.unlocked": "登录已解锁。",
+    "console.helpdesk.done.marked": "设备已报告，其会话已结束。",
+}

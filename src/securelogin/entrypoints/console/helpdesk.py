@@ -1,0 +1,193 @@
+"""Helpdesk pages of the console (R-OPS-1, R-LOST-1, R-LOGIN-3, R-LOGIN-9).
+
+``/console/helpdesk`` finds a user (``?username=``) and shows devices, lock state and
+recent identity checks, with the forms of the actions.  Each POST checks CSRF, calls one
+service function of :mod:`securelogin.service.helpdesk` and maps its errors to a message
+(STYLE.md rule 2).  The temporary code is rendered once in the answer to its POST, never
+put in a URL or a redirect.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from securelogin.domain.operators import Operator, Role
+from securelogin.entrypoints.console.web import (
+    ConsolePages,
+    MenuItem,
+    Message,
+    csrf_ok,
+    error_message,
+)
+from securelogin.entrypoints.portal.web import CSRF_FIELD
+from securelogin.errors import SecureLoginError
+from securelogin.service import helpdesk
+from securelogin.service.context import Services
+
+PATH = "/console/helpdesk"
+MENU = (
+    MenuItem(
+        role=Role.HELPDESK, path=PATH, key="console.helpdesk", text_key="console.helpdesk.text"
+    ),
+)
+#: ``?done=`` values a helpdesk redirect may ask for
+DONE: dict[str, Message] = {
+    "verified": Message(tone="info", key="console.helpdesk.done.verified"),
+    "unlocked": Message(tone="info", key="console.helpdesk.done.unlocked"),
+    "marked": Message(tone="info", key="console.helpdesk.done.marked"),
+}
+#: HTTP status of a refused action, by error code (the rest: 422)
+STATUS = {
+    "access_denied": 403,
+    "identity_not_verified": 403,
+    "user_not_found": 404,
+    "temporary_code_in_a_row": 409,
+    "device_not_active": 409,
+    "not_locked": 409,
+}
+
+Token = Annotated[str, Form(alias=CSRF_FIELD)]
+Username = Annotated[str, Form()]
+
+
+def when(at: datetime | None) -> str:
+    return "—" if at is None else at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def build_router(services: Services, pages: ConsolePages) -> APIRouter:
+    router = APIRouter()
+
+    def user_page(
+        request: Request,
+        operator: Operator,
+        username: str,
+        *,
+        status_code: int = 200,
+        messages: tuple[Message, ...] = (),
+    ) -> Response:
+        case = None
+        if username:
+            try:
+                case = helpdesk.find_user(services, operator, username=username)
+            except SecureLoginError as exc:
+                messages = (*messages, error_message(exc))
+                status_code = max(status_code, STATUS.get(exc.code, 422))
+        return pages.render(
+            request,
+            "console/helpdesk.html",
+            operator=operator,
+            status_code=status_code,
+            messages=messages,
+            username=username[:64],
+            case=case,
+            methods=[m.value for m in helpdesk.VerificationMethod],
+            lost_states=[s.value for s in helpdesk.LostState],
+            when=when,
+        )
+
+    def back(request: Request, username: str, done: str) -> Response:
+        return pages.redirect(request, f"{PATH}?{urlencode({'username': username, 'done': done})}")
+
+    def refused(
+        request: Request, operator: Operator, username: str, exc: SecureLoginError
+    ) -> Response:
+        return user_page(
+            request,
+            operator,
+            username,
+            status_code=STATUS.get(exc.code, 422),
+            messages=(error_message(exc),),
+        )
+
+    @router.get(PATH, response_class=HTMLResponse)
+    def lookup(
+        request: Request,
+        username: Annotated[str, Query()] = "",
+        done: str = "",
+    ) -> Response:
+        operator = pages.operator(request, Role.HELPDESK)
+        if isinstance(operator, Response):
+            return operator
+        messages = (DONE[done],) if done in DONE else ()
+        return user_page(request, operator, username.strip(), messages=messages)
+
+    @router.post(f"{PATH}/verify", response_class=HTMLResponse)
+    def verify(
+        request: Request,
+        token: Token = "",
+        username: Username = "",
+        method: Annotated[str, Form()] = "",
+        note: Annotated[str, Form()] = "",
+    ) -> Response:
+        operator = pages.operator(request, Role.HELPDESK)
+        if isinstance(operator, Response):
+            return operator
+        if not csrf_ok(request, token):
+            return pages.csrf_refused(request, operator)
+        try:
+            helpdesk.verify_identity(
+                services, operator, username=username, method=method, note=note
+            )
+        except SecureLoginError as exc:
+            return refused(request, operator, username, exc)
+        return back(request, username, "verified")
+
+    @router.post(f"{PATH}/unlock", response_class=HTMLResponse)
+    def unlock(request: Request, token: Token = "", username: Username = "") -> Response:
+        operator = pages.operator(request, Role.HELPDESK)
+        if isinstance(operator, Response):
+            return operator
+        if not csrf_ok(request, token):
+            return pages.csrf_refused(request, operator)
+        try:
+            helpdesk.unlock_login(services, operator, username=username)
+        except SecureLoginError as exc:
+            return refused(request, operator, username, exc)
+        return back(request, username, "unlocked")
+
+    @router.post(f"{PATH}/temporary-code", response_class=HTMLResponse)
+    def temporary_code(request: Request, token: Token = "", username: Username = "") -> Response:
+        operator = pages.operator(request, Role.HELPDESK)
+        if isinstance(operator, Response):
+            return operator
+        if not csrf_ok(request, token):
+            return pages.csrf_refused(request, operator)
+        try:
+            issued = helpdesk.issue_temporary_code(services, operator, username=username)
+        except SecureLoginError as exc:
+            return refused(request, operator, username, exc)
+        return pages.render(
+            request,
+            "console/helpdesk_code.html",
+            operator=operator,
+            issued=issued,
+            when=when,
+        )
+
+    @router.post(f"{PATH}/mark", response_class=HTMLResponse)
+    def mark(
+        request: Request,
+        token: Token = "",
+        username: Username = "",
+        device_id: Annotated[str, Form()] = "",
+        state: Annotated[str, Form()] = "",
+    ) -> Response:
+        operator = pages.operator(request, Role.HELPDESK)
+        if isinstance(operator, Response):
+            return operator
+        if not csrf_ok(request, token):
+            return pages.csrf_refused(request, operator)
+        try:
+            helpdesk.mark_device(
+                services, operator, username=username, device_id=device_id, state=state
+            )
+        except SecureLoginError as exc:
+            return refused(request, operator, username, exc)
+        return back(request, username, "marked")
+
+    return router

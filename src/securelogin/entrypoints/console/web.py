@@ -1,0 +1,188 @@
+"""The console framework: templates, words, CSRF, the operator behind a request, menus.
+
+Every console page module uses only this module (see the package docstring for how to
+add one).  It reuses the portal's helpers (:mod:`securelogin.entrypoints.portal.web`):
+the same security headers, the same double-submit CSRF cookie, the same language
+negotiation; the console's own session travels in the HttpOnly, SameSite=Strict cookie
+``sl_console`` (path ``/console``), the login waiting for its TOTP code in
+``sl_console_login`` (path ``/console/login``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from securelogin.domain.operators import Operator, Role
+from securelogin.entrypoints.portal.i18n import CATALOGUES, EN, translate
+from securelogin.entrypoints.portal.web import (
+    TEMPLATES_DIR as PORTAL_TEMPLATES,
+)
+from securelogin.entrypoints.portal.web import (
+    Message,
+    Pages,
+    clear_private_cookie,
+    csrf_ok,
+    page_language,
+    redirect,
+    set_private_cookie,
+)
+from securelogin.errors import SecureLoginError, Unauthenticated
+from securelogin.service import operators
+from securelogin.service.context import Services
+
+__all__ = [
+    "CONSOLE_COOKIE",
+    "CONSOLE_PATH",
+    "ConsolePages",
+    "MenuItem",
+    "Message",
+    "csrf_ok",
+    "error_message",
+]
+
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+CONSOLE_PATH = "/console"
+LOGIN_PATH = "/console/login"
+TOTP_PATH = "/console/login/totp"
+#: the console session's token (an active session only)
+CONSOLE_COOKIE = "sl_console"
+#: the console login waiting for its TOTP code; only the login routes read it
+CONSOLE_LOGIN_COOKIE = "sl_console_login"
+
+#: ``?notice=CODE`` values a console redirect may ask for (nothing else is shown)
+NOTICES: dict[str, tuple[Message, ...]] = {
+    "logged_out": (Message(tone="info", key="console.notice.logged_out"),),
+    "session_ended": (Message(tone="info", key="console.notice.session_ended"),),
+    "expired": (Message(tone="info", key="console.notice.login_expired"),),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class MenuItem:
+    """One entry of the console menu and home page, shown to operators with ``role``
+    (admins see everything); ``key`` and ``text_key`` name words in words/console.py."""
+
+    role: Role
+    path: str
+    key: str
+    text_key: str
+
+
+def environment() -> Environment:
+    """Console templates (``console/…``) first, then the portal's (``_messages.html``)."""
+    return Environment(
+        loader=ChoiceLoader([FileSystemLoader(TEMPLATES_DIR), FileSystemLoader(PORTAL_TEMPLATES)]),
+        autoescape=select_autoescape(),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def error_message(exc: SecureLoginError) -> Message:
+    """``console.error.<code>`` when the catalogue has words for it, else a generic line."""
+    key = f"console.error.{exc.code}"
+    return Message(tone="error", key=key if key in EN else "console.error.generic")
+
+
+def notices(request: Request) -> tuple[Message, ...]:
+    return NOTICES.get(request.query_params.get("notice", ""), ())
+
+
+class ConsolePages:
+    """Renders console pages and finds the operator behind a request."""
+
+    def __init__(self, services: Services, menu: Sequence[MenuItem]) -> None:
+        self.services = services
+        self.menu = tuple(menu)
+        self._pages = Pages(environment(), services.random)
+
+    def language(self, request: Request) -> str:
+        return page_language(request)
+
+    def menu_for(self, operator: Operator | None) -> list[MenuItem]:
+        if operator is None:
+            return []
+        return [m for m in self.menu if operator.has(m.role)]
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        *,
+        operator: Operator | None,
+        status_code: int = 200,
+        messages: Iterable[Message] = (),
+        **context: object,
+    ) -> HTMLResponse:
+        """A console page (``console/….html`` extending ``console/base.html``)."""
+        return self._pages.render(
+            request,
+            template,
+            self.language(request),
+            status_code=status_code,
+            here=request.url.path,
+            messages=messages,
+            operator=operator,
+            menu=self.menu_for(operator),
+            **context,
+        )
+
+    def refused(self, request: Request, operator: Operator | None, key: str) -> HTMLResponse:
+        """403 page: a stale form (CSRF) or a role the operator lacks."""
+        return self.render(
+            request,
+            "console/error.html",
+            operator=operator,
+            status_code=403,
+            message=translate(self.language(request), key),
+        )
+
+    def csrf_refused(self, request: Request, operator: Operator | None) -> HTMLResponse:
+        return self.refused(request, operator, "console.error.csrf")
+
+    def redirect(self, request: Request, path: str, *, notice: str | None = None) -> Response:
+        return redirect(request, self.language(request), path, notice=notice)
+
+    def operator(self, request: Request, role: Role | None = None) -> Operator | Response:
+        """The logged-in operator when they hold ``role`` (``None``: any operator).
+
+        Returns a response instead when there is none (redirect to the console login) or
+        the role is missing (403 ``access_denied``); the handler returns it as it is::
+
+            operator = pages.operator(request, Role.LOGISTICS)
+            if isinstance(operator, Response):
+                return operator
+        """
+        token = request.cookies.get(CONSOLE_COOKIE)
+        if not token:
+            return self.redirect(request, LOGIN_PATH)
+        try:
+            current = operators.authenticate_operator(self.services, token)
+        except Unauthenticated:
+            response = self.redirect(request, LOGIN_PATH, notice="session_ended")
+            clear_private_cookie(response, request, CONSOLE_COOKIE, path=CONSOLE_PATH)
+            return response
+        if role is not None and not current.has(role):
+            return self.refused(request, current, "console.error.access_denied")
+        return current
+
+    def start_session(self, request: Request, token: str) -> Response:
+        """After the TOTP step: the session cookie, and a new CSRF token."""
+        response = self.redirect(request, CONSOLE_PATH)
+        set_private_cookie(response, request, CONSOLE_COOKIE, token, path=CONSOLE_PATH)
+        clear_private_cookie(response, request, CONSOLE_LOGIN_COOKIE, path=LOGIN_PATH)
+        clear_private_cookie(response, request, "sl_csrf")
+        return response
+
+
+def words_complete() -> bool:
+    """Both catalogues carry every console key (used by the tests)."""
+    keys = {k for k in EN if k.startswith("console.")}
+    return all(keys <= set(c) for c in CATALOGUES.values())

@@ -1,0 +1,474 @@
+"""Sharing a device between usernames (SPEC §5.3, R-SHARE-1..5; compliance: R-OPS-2).
+
+The requesting user, logged in, names the owner's username and gives the owner's
+password; the owner's device is then challenged.  The owner's side runs as a login of
+the owner (platform ``share``): the same failure counters, expiry, three answers and
+replay guards as any login (R-LOGIN-3/6), through :mod:`service.factors`.  No session is
+opened for the owner.  The rules themselves are pure (:mod:`domain.sharing`) and are
+checked twice: before the challenge (a helpful answer at once) and after it (the devices
+may have changed meanwhile).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from securelogin.domain.access import is_usable
+from securelogin.domain.audit import AuditEvent
+from securelogin.domain.devices.catalogue import DeviceKind, DeviceState
+from securelogin.domain.identity import PolicyViolation, normalize_username
+from securelogin.domain.operators import Operator, Role, require_role
+from securelogin.domain.sharing import (
+    HeldDevice,
+    Participant,
+    Review,
+    ShareStatus,
+    check_requester,
+    check_share,
+    default_device,
+    retire_state,
+)
+from securelogin.errors import (
+    InvalidInput,
+    Locked,
+    LoginExpired,
+    ShareRefused,
+    ShareRequestDecided,
+    Unauthenticated,
+    UnknownDevice,
+    UnknownShareRequest,
+)
+from securelogin.service.context import Services
+from securelogin.service.factors import FactorView, candidate, check_answer, issue_challenge
+from securelogin.service.login import MAX_ANSWERS, LoginStatus, deliver_codes, lockout
+from securelogin.service.login_ports import DeviceRow, FailureCounter
+from securelogin.service.ports import UnitOfWork, UserRow
+from securelogin.service.settings import check_password, end_opt_out
+from securelogin.service.sharing_ports import ShareRequestRow
+
+#: the owner's login that carries the challenge
+SHARE_PLATFORM = "share"
+REASON_MAX = 500
+SYSTEM = "system"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShareStarted:
+    request_id: str
+    factor: FactorView
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShareRequestView:
+    request_id: str
+    requester: str
+    owner: str
+    device_id: str
+    device_kind: DeviceKind
+    device_serial: str | None
+    status: ShareStatus
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    reason: str | None
+
+
+def _view(row: ShareRequestRow) -> ShareRequestView:
+    return ShareRequestView(
+        request_id=row.public_id,
+        requester=row.requester,
+        owner=row.owner,
+        device_id=row.device_public_id,
+        device_kind=DeviceKind(row.device_kind),
+        device_serial=row.device_serial,
+        status=ShareStatus(row.status),
+        created_at=row.created_at,
+        decided_at=row.decided_at,
+        decided_by=row.decided_by,
+        reason=row.reason,
+    )
+
+
+def _held(row: DeviceRow) -> HeldDevice:
+    return HeldDevice(
+        id=row.id,
+        kind=DeviceKind(row.kind),
+        state=DeviceState(row.state),
+        activated_at=row.activated_at,
+        expires_at=row.expires_at,
+    )
+
+
+def _participant(uow: UnitOfWork, user: UserRow) -> Participant:
+    return Participant(
+        user_id=user.id,
+        entity_id=user.entity_id,
+        identification_fp=uow.sharing.identification_fp(user.entity_id),
+        devices=tuple(_held(r) for r in uow.device_access.of_user(user.id)),
+    )
+
+
+def _owned_device(uow: UnitOfWork, owner: UserRow, public_id: str) -> DeviceRow:
+    rows = uow.device_access.of_user(owner.id)
+    found = next((r for r in rows if r.public_id == public_id and r.owner_id == owner.id), None)
+    if found is None:
+        raise UnknownDevice
+    return found
+
+
+def _check(
+    services: Services,
+    uow: UnitOfWork,
+    requester: UserRow,
+    owner: UserRow,
+    device: DeviceRow,
+    now: datetime,
+    *,
+    waiting: set[int] | None = None,
+) -> Review:
+    shared = {r.id for r in uow.device_access.of_user(requester.id)}
+    return check_share(
+        requester=_participant(uow, requester),
+        owner=_participant(uow, owner),
+        device=_held(device),
+        catalogue=services.policy.catalogue,
+        shared_with_requester=shared
+        | (uow.sharing.waiting_device_ids(requester.id) if waiting is None else waiting),
+        now=now,
+    )
+
+
+def start_share(
+    services: Services,
+    *,
+    requester_id: int,
+    owner_username: str,
+    owner_password: str,
+    device_id: str | None = None,
+) -> ShareStarted:
+    """R-SHARE-1: check the owner's password (counted like a login), check the rules,
+    then challenge the owner's device.  Unknown owners and wrong passwords get the same
+    answer, ``owner_authentication_failed``, with the same work."""
+    now = services.clock.now()
+    with services.uow() as uow:
+        requester = uow.users.by_id(requester_id)
+        if requester is None:
+            raise Unauthenticated
+        try:
+            name = normalize_username(owner_username)
+        except PolicyViolation:
+            name = None
+        owner = uow.users.by_username(name) if name else None
+    if owner is not None:
+        check_requester(requester_id=requester.id, owner_id=owner.id)
+    if owner is None:
+        services.passwords.verify_dummy(password=owner_password)
+        raise ShareRefused("owner_authentication_failed")
+    if not _password_ok(services, owner, owner_password):
+        _record(services, "share.owner_password_failed", requester, owner.username)
+        raise ShareRefused("owner_authentication_failed")
+    with services.uow() as uow:
+        device = _device_to_share(services, uow, owner, device_id, now)
+        review = _check(services, uow, requester, owner, device, now)
+        started = _open_challenge(services, uow, requester, owner, device, review, now)
+        uow.commit()
+    if started.factor.prompt.sent_to is not None:
+        deliver_codes(services)
+    return started
+
+
+def _password_ok(services: Services, owner: UserRow, password: str) -> bool:
+    try:
+        return check_password(services, owner, password)
+    except Locked:  # a locked owner looks like a wrong password to the requester
+        return False
+
+
+def _device_to_share(
+    services: Services, uow: UnitOfWork, owner: UserRow, device_id: str | None, now: datetime
+) -> DeviceRow:
+    if device_id:
+        return _owned_device(uow, owner, device_id)
+    rows = [r for r in uow.device_access.of_user(owner.id) if r.owner_id == owner.id]
+    held = Participant(
+        user_id=owner.id,
+        entity_id=owner.entity_id,
+        identification_fp="",
+        devices=tuple(_held(r) for r in rows),
+    )
+    best = default_device(held, catalogue=services.policy.catalogue, now=now)
+    if best is None:
+        usable = [r for r in rows if is_usable(candidate(r), now=now)]
+        raise ShareRefused("device_not_shareable" if usable else "device_not_active")
+    return next(r for r in rows if r.id == best.id)
+
+
+def _open_challenge(
+    services: Services,
+    uow: UnitOfWork,
+    requester: UserRow,
+    owner: UserRow,
+    device: DeviceRow,
+    review: Review,
+    now: datetime,
+) -> ShareStarted:
+    login_id = "lg_" + base64.urlsafe_b64encode(services.random.token_bytes(16)).decode()
+    login_id = login_id.rstrip("=")
+    expires_at = now + timedelta(seconds=services.policy.login_ttl_seconds)
+    uow.logins.add(
+        login_id=login_id,
+        user_id=owner.id,
+        platform=SHARE_PLATFORM,
+        device_id=device.id,
+        status=LoginStatus.CHALLENGE,
+        now=now,
+        expires_at=expires_at,
+    )
+    # The requester types what the owner's device shows: the mobile key answers offline.
+    factor = issue_challenge(
+        services,
+        uow,
+        device=device,
+        login_id=login_id,
+        expires_at=expires_at,
+        now=now,
+        fallback=True,
+    )
+    request_id = "sr_" + services.random.token_bytes(12).hex()
+    uow.sharing.add_request(
+        public_id=request_id,
+        requester_id=requester.id,
+        owner_id=owner.id,
+        device_id=device.id,
+        login_id=login_id,
+        status=ShareStatus.CHALLENGE,
+        review=review,
+        at=now,
+    )
+    uow.audit.record(
+        AuditEvent(
+            action="share.requested",
+            actor=requester.username,
+            subject=owner.username,
+            data={"request_id": request_id, "device_id": device.public_id, "kind": device.kind},
+        )
+    )
+    return ShareStarted(request_id=request_id, factor=factor)
+
+
+def answer_share(
+    services: Services, *, requester_id: int, request_id: str, response: str
+) -> ShareRequestView:
+    """R-SHARE-1/4/5: one answer from the owner's device; on success the request is
+    approved at once and applied, or waits for compliance."""
+    now = services.clock.now()
+    with services.uow() as uow:
+        request = _own_request(uow, requester_id, request_id)
+        login = uow.logins.get(request.login_id or "")
+        if request.status != ShareStatus.CHALLENGE or login is None:
+            raise ShareRequestDecided
+        if now >= login.expires_at or login.status != LoginStatus.CHALLENGE:
+            raise LoginExpired
+        owner = uow.users.by_id(request.owner_id)
+        requester = uow.users.by_id(request.requester_id)
+        assert owner is not None and requester is not None  # noqa: S101 - foreign keys
+        if (
+            uow.failures.reserve(
+                owner.id, FailureCounter.FACTOR, now=now, lockout=lockout(services, now)
+            )
+            is None
+        ):
+            raise ShareRefused("owner_authentication_failed")
+        outcome = check_answer(
+            services, uow, login=login, response=response, now=now, max_answers=MAX_ANSWERS
+        )
+        if outcome.accepted is None:
+            _audit(uow, "share.owner_factor_failed", requester, owner.username, request_id)
+            if outcome.exhausted:
+                uow.logins.finish(login.id, status=LoginStatus.DENIED, session_id=None, now=now)
+                uow.sharing.move(request.id, expected=ShareStatus.CHALLENGE, status="failed")
+            uow.commit()
+            raise ShareRefused("owner_authentication_failed")
+        uow.failures.clear(owner.id, FailureCounter.FACTOR)
+        uow.logins.finish(login.id, status=LoginStatus.AUTHENTICATED, session_id=None, now=now)
+        device = uow.device_access.by_id(request.device_id)
+        assert device is not None  # noqa: S101 - foreign key
+        try:
+            review = _check(services, uow, requester, owner, device, now)
+        except ShareRefused as refused:
+            uow.sharing.move(request.id, expected=ShareStatus.CHALLENGE, status="failed")
+            _audit(uow, "share.refused", requester, owner.username, request_id, refused.code)
+            uow.commit()
+            raise
+        if review is Review.COMPLIANCE:
+            if not uow.sharing.move(
+                request.id, expected=ShareStatus.CHALLENGE, status=ShareStatus.PENDING_COMPLIANCE
+            ):
+                raise ShareRequestDecided
+            _audit(uow, "share.pending_compliance", requester, owner.username, request_id)
+        else:
+            if not uow.sharing.move(
+                request.id,
+                expected=ShareStatus.CHALLENGE,
+                status=ShareStatus.APPROVED,
+                at=now,
+                by=SYSTEM,
+            ):
+                raise ShareRequestDecided
+            _apply(services, uow, requester, device, now, actor=SYSTEM, request_id=request_id)
+        uow.commit()
+    return request_view(services, request_id)
+
+
+def _apply(
+    services: Services,
+    uow: UnitOfWork,
+    requester: UserRow,
+    device: DeviceRow,
+    now: datetime,
+    *,
+    actor: str,
+    request_id: str,
+) -> None:
+    """R-SHARE-5: the requester's own devices are retired (physical ones go back, the
+    rest are revoked; their sessions end) and the shared device protects both users.
+    An opted-out requester is back in the Secure Login System (R-OPT-3)."""
+    retired: list[str] = []
+    ended: list[int] = []
+    for row in uow.device_access.of_user(requester.id):
+        if row.owner_id != requester.id or row.id == device.id:
+            continue
+        state = retire_state(DeviceKind(row.kind), catalogue=services.policy.catalogue)
+        if uow.sharing.retire(row.id, state=state, at=now):
+            retired.append(f"{row.public_id}:{state.value}")
+            ended.append(row.id)
+    uow.sharing.end_sessions(ended, at=now)
+    uow.sharing.protect(device.id, requester.id, at=now)
+    if uow.sharing.set_opted_out(requester.id, opted_out=False):
+        end_opt_out(uow, requester, now=now, how="share")
+    uow.audit.record(
+        AuditEvent(
+            action="share.approved",
+            actor=actor,
+            subject=requester.username,
+            data={
+                "request_id": request_id,
+                "device_id": device.public_id,
+                "retired": ",".join(retired),
+            },
+        )
+    )
+
+
+def _own_request(uow: UnitOfWork, requester_id: int, request_id: str) -> ShareRequestRow:
+    request = uow.sharing.request(request_id)
+    if request is None or request.requester_id != requester_id:
+        raise UnknownShareRequest
+    return request
+
+
+def request_view(services: Services, request_id: str) -> ShareRequestView:
+    with services.uow() as uow:
+        row = uow.sharing.request(request_id)
+    if row is None:
+        raise UnknownShareRequest
+    return _view(row)
+
+
+def my_requests(services: Services, *, user_id: int) -> list[ShareRequestView]:
+    with services.uow() as uow:
+        rows = uow.sharing.requests(requester_id=user_id, limit=20)
+    return [_view(r) for r in rows]
+
+
+def list_requests(
+    services: Services, operator: Operator, *, status: ShareStatus | None = None
+) -> list[ShareRequestView]:
+    """R-OPS-2: compliance lists share requests (by default those waiting for them)."""
+    require_role(operator, Role.COMPLIANCE)
+    wanted = ShareStatus.PENDING_COMPLIANCE if status is None else status
+    with services.uow() as uow:
+        rows = uow.sharing.requests(status=wanted, limit=200)
+    return [_view(r) for r in rows]
+
+
+def decide(
+    services: Services, operator: Operator, *, request_id: str, approve: bool, reason: str
+) -> ShareRequestView:
+    """R-SHARE-4: compliance approves or rejects a waiting request, with a reason, once.
+    The decision is one conditional UPDATE: of two operators (or processes) deciding at
+    the same time, exactly one wins; the other gets ``share_request_decided``."""
+    require_role(operator, Role.COMPLIANCE)
+    reason = reason.strip()
+    if not reason or len(reason) > REASON_MAX:
+        raise InvalidInput(f"a reason of 1 to {REASON_MAX} characters is required", field="reason")
+    now = services.clock.now()
+    with services.uow() as uow:
+        request = uow.sharing.request(request_id)
+        if request is None:
+            raise UnknownShareRequest
+        if request.status != ShareStatus.PENDING_COMPLIANCE:
+            raise ShareRequestDecided
+        requester = uow.users.by_id(request.requester_id)
+        owner = uow.users.by_id(request.owner_id)
+        device = uow.device_access.by_id(request.device_id)
+        assert requester and owner and device  # noqa: S101 - foreign keys
+        if approve:  # the devices may have changed while the request waited
+            waiting = uow.sharing.waiting_device_ids(requester.id) - {device.id}
+            _check(services, uow, requester, owner, device, now, waiting=waiting)
+        status = ShareStatus.APPROVED if approve else ShareStatus.REJECTED
+        if not uow.sharing.move(
+            request.id,
+            expected=ShareStatus.PENDING_COMPLIANCE,
+            status=status,
+            at=now,
+            by=operator.actor,
+            reason=reason,
+        ):
+            raise ShareRequestDecided
+        if approve:
+            _apply(
+                services, uow, requester, device, now, actor=operator.actor, request_id=request_id
+            )
+        else:
+            uow.audit.record(
+                AuditEvent(
+                    action="share.rejected",
+                    actor=operator.actor,
+                    subject=requester.username,
+                    data={"request_id": request_id, "reason": reason},
+                )
+            )
+        uow.commit()
+    return request_view(services, request_id)
+
+
+def _audit(
+    uow: UnitOfWork,
+    action: str,
+    requester: UserRow,
+    owner: str,
+    request_id: str,
+    code: str | None = None,
+) -> None:
+    data: dict[str, str | None] = {"request_id": request_id, "owner": owner}
+    if code:
+        data["code"] = code
+    uow.audit.record(
+        AuditEvent(action=action, actor=requester.username, subject=requester.username, data=data)
+    )
+
+
+def _record(services: Services, action: str, requester: UserRow, owner: str) -> None:
+    with services.uow() as uow:
+        uow.audit.record(
+            AuditEvent(
+                action=action,
+                actor=requester.username,
+                subject=requester.username,
+                data={"owner": owner},
+            )
+        )
+        uow.commit()

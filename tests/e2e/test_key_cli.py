@@ -1,0 +1,323 @@
+"""The soft mobile key end to end (SPEC §4, R-KEY-1..5; §10.1): a real ``securelogin
+serve`` process and real ``securelogin key`` processes on loopback, secrets on stdin,
+SMS activation codes read from the development outbox (``admin outbox --json``)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from securelogin_key.client import KeyClient
+from securelogin_key.vault import VaultFile
+from tests.e2e.cli import SECURELOGIN, run_cli, serving
+
+PASSWORD = "Wonderland-2026"
+APP_PIN = "2468"
+RECOVERY_PIN = "k3y!"
+PHONE = "+15551230001"
+BROKERAGE = {
+    "entities": [
+        {"id": "E-1", "kind": "individual", "name": "Alice Chen",
+         "identification": {"date_of_birth": "1980-01-02", "citizenship": "US",
+                            "residence": "US", "document_type": "passport",
+                            "document_number": "X1234567"}},
+    ],
+    "accounts": [{"id": "U1000001", "entity": "E-1", "cash": "2500000.00"}],
+    "users": [
+        {"username": "alice", "entity": "E-1", "password": PASSWORD, "phone": PHONE,
+         "grants": [{"account": "U1000001", "rights": ["trade", "withdraw",
+                                                       "security_settings"]}],
+         "devices": [{"kind": "sms", "phone": PHONE}]},
+        {"username": "bob", "entity": "E-1", "password": PASSWORD, "phone": "+15551230002",
+         "grants": [{"account": "U1000001", "rights": ["trade"]}],
+         "devices": [{"kind": "sms", "phone": "+15551230002"}]},
+    ],
+}  # fmt: skip
+
+
+@dataclass
+class Deployment:
+    db: str
+    env: dict[str, str]
+    workdir: Path
+    base: str = ""
+    running: contextlib.ExitStack | None = None
+
+    def start(self) -> None:
+        """A real ``securelogin serve`` on a free port (a new one after each stop)."""
+        self.running = contextlib.ExitStack()
+        self.base = self.running.enter_context(serving(self.db, self.env, self.workdir))
+
+    def stop(self) -> None:
+        if self.running is not None:
+            self.running.close()
+            self.running = None
+
+    def outbox_code(self, phone: str) -> str:
+        result = run_cli(
+            "admin", "outbox", "--json", "--to", phone, "--database-url", self.db, env=self.env
+        )
+        assert result.returncode == 0, result.stderr
+        texts = [json.loads(line)["text"] for line in result.stdout.splitlines()]
+        codes = re.findall(r"\b(\d{6})\b", texts[-1])
+        assert codes, texts
+        return str(codes[-1])
+
+    def login(self, username: str = "alice") -> dict[str, Any]:
+        body = {"username": username, "password": PASSWORD, "platform": "portal"}
+        started = httpx.post(f"{self.base}/api/v1/logins", json=body, timeout=10)
+        assert started.status_code == 201, started.text
+        return dict(started.json())
+
+    def login_status(self, login_id: str, wait: int = 0) -> str:
+        answer = httpx.get(f"{self.base}/api/v1/logins/{login_id}?wait={wait}", timeout=40)
+        return str(answer.json()["status"])
+
+    def has_route(self, path: str) -> bool:
+        document = httpx.get(f"{self.base}/openapi.json", timeout=10).json()
+        return path in document.get("paths", {})
+
+
+@dataclass
+class KeyApp:
+    """One phone: a ``--home`` folder and the real ``securelogin key`` command."""
+
+    home: Path
+    env: dict[str, str]
+
+    def run(
+        self, *args: str, stdin: str = "", timeout: float = 90
+    ) -> subprocess.CompletedProcess[str]:
+        return run_cli("key", "--home", str(self.home), *args, env=self.env, stdin=stdin,
+                       timeout=timeout)  # fmt: skip
+
+    def activate(self, dep: Deployment, username: str = "alice", phone: str = PHONE) -> str:
+        """Password → SMS code from the outbox → app PIN → recovery PIN, interactively."""
+        proc = subprocess.Popen(
+            [SECURELOGIN, "key", "--home", str(self.home), "activate", "--server", dep.base,
+             "--username", username],
+            env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert proc.stdin and proc.stderr
+        proc.stdin.write(PASSWORD + "\n")
+        proc.stdin.flush()
+        sent = proc.stderr.readline()
+        if "sent to" not in sent:
+            proc.kill()
+            out, err = proc.communicate()
+            raise AssertionError(sent + err)
+        code = dep.outbox_code(phone)
+        out, err = proc.communicate(f"{code}\n{APP_PIN}\n{RECOVERY_PIN}\n", timeout=60)
+        assert proc.returncode == 0, err
+        return out
+
+    def approve(self, *args: str, timeout: int = 20) -> subprocess.CompletedProcess[str]:
+        return self.run("approve", *args, "--timeout", str(timeout), stdin=f"{APP_PIN}\n")
+
+    def respond(self, challenge: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.run("respond", challenge, *args, stdin=f"{APP_PIN}\n")
+
+    def pending_choices(self, username: str) -> list[str]:
+        """Peek at the pull channel as the app would (the test reads the choices)."""
+        vault = VaultFile(self.home).open(APP_PIN)
+        client = KeyClient(vault.server, signer=(vault.app_id, vault.private_key))
+        try:
+            pushes = [p for p in client.pushes(vault.app_id, wait=10) if p["username"] == username]
+        finally:
+            client.close()
+        return list(pushes[-1]["choices"])
+
+
+BOTH_DATABASES = pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest) -> str:
+    """SQLite unless a test asks for PostgreSQL too (``BOTH_DATABASES``)."""
+    kind = getattr(request, "param", "sqlite")
+    return str(request.getfixturevalue("pg_url" if kind == "postgres" else "sqlite_url"))
+
+
+@pytest.fixture
+def deployment(database: str, cli_env: dict[str, str], tmp_path: Path) -> Iterator[Deployment]:
+    source = tmp_path / "brokerage.yaml"
+    source.write_text(yaml.safe_dump(BROKERAGE, allow_unicode=True))
+    imported = run_cli("admin", "import", str(source), "--database-url", database, env=cli_env)
+    assert imported.returncode == 0, imported.stderr
+    dep = Deployment(db=database, env=cli_env, workdir=tmp_path)
+    dep.start()
+    try:
+        if not dep.has_route("/api/v1/key/activations"):
+            pytest.skip("the server side of the mobile key (api/keys.py) is not there yet")
+        yield dep
+    finally:
+        dep.stop()
+
+
+@pytest.fixture
+def phone(tmp_path: Path, cli_env: dict[str, str]) -> KeyApp:
+    return KeyApp(tmp_path / "phone-1", cli_env)
+
+
+@pytest.fixture
+def alice_key(deployment: Deployment, phone: KeyApp) -> KeyApp:
+    phone.activate(deployment)
+    return phone
+
+
+def push_number(login: dict[str, Any]) -> str:
+    prompt = login["factor"]["prompt"]
+    assert login["factor"]["kind"] == "mobile_key" and prompt["type"] == "push", login
+    return str(prompt["number"])
+
+
+@BOTH_DATABASES
+def test_R_KEY_1_activation_via_sms_outbox(deployment: Deployment, phone: KeyApp) -> None:
+    out = phone.activate(deployment)
+    assert out.startswith("activated alice (device ")
+    status = phone.run("status")
+    assert status.returncode == 0 and f"server: {deployment.base}" in status.stdout
+    assert "user: alice device " in status.stdout
+    online = phone.run("status", "--online", stdin=f"{APP_PIN}\n")
+    assert online.returncode == 0 and online.stdout.rstrip().endswith("active"), online
+    assert deployment.login()["factor"]["kind"] == "mobile_key"
+
+
+@BOTH_DATABASES
+def test_R_KEY_4_push_login_approved_with_the_right_number(
+    deployment: Deployment, alice_key: KeyApp
+) -> None:
+    login = deployment.login()
+    approved = alice_key.approve("--number", push_number(login))
+    assert approved.returncode == 0, approved.stderr
+    assert approved.stdout.startswith("approved: login by alice from ")
+    assert deployment.login_status(login["login_id"], wait=10) == "authenticated"
+
+
+def test_R_KEY_4_wrong_number_is_refused(deployment: Deployment, alice_key: KeyApp) -> None:
+    login = deployment.login()
+    number = push_number(login)
+    wrong = next(n for n in alice_key.pending_choices("alice") if n != number)
+    refused = alice_key.approve("--number", wrong)
+    assert refused.returncode == 1, refused
+    assert "not the number on the login screen" in refused.stderr
+    assert deployment.login_status(login["login_id"]) != "authenticated"
+
+
+def test_R_KEY_4_a_number_not_offered_sends_a_denial(
+    deployment: Deployment, alice_key: KeyApp
+) -> None:
+    login = deployment.login()
+    offered = alice_key.pending_choices("alice")
+    absent = next(f"{n:02d}" for n in range(10, 100) if f"{n:02d}" not in offered)
+    refused = alice_key.approve("--number", absent)
+    assert refused.returncode == 1 and "not among the numbers" in refused.stderr
+    assert deployment.login_status(login["login_id"]) != "authenticated"
+    assert alice_key.approve("--number", push_number(login), timeout=1).returncode == 1
+
+
+def test_R_KEY_4_not_me_mutes_pushes_and_the_next_login_gets_a_challenge(
+    deployment: Deployment, alice_key: KeyApp
+) -> None:
+    login = deployment.login()
+    push_number(login)
+    denied = alice_key.approve("--not-me")
+    assert denied.returncode == 0 and denied.stdout.startswith("denied: login by alice")
+    assert deployment.login_status(login["login_id"]) == "denied"
+    again = deployment.login()
+    assert again["factor"]["prompt"]["type"] == "challenge", again
+
+
+def test_R_KEY_5_fallback_challenge_answered_while_the_key_has_no_network(
+    deployment: Deployment, alice_key: KeyApp
+) -> None:
+    login = deployment.login()
+    push_number(login)
+    fallback = httpx.post(f"{deployment.base}/api/v1/logins/{login['login_id']}/fallback")
+    assert fallback.status_code == 200, fallback.text
+    challenge = fallback.json()["prompt"]["challenge"]
+    assert re.fullmatch(r"\d{6}", challenge)
+    deployment.stop()  # the vault's server is gone: any network use would fail (exit 3)
+    assert alice_key.approve("--number", "42", timeout=1).returncode == 3
+    response = alice_key.respond(challenge)
+    assert response.returncode == 0, response.stderr
+    assert re.fullmatch(r"\d{8}\n", response.stdout)
+    deployment.start()  # the same database behind a new process and port
+    answer = httpx.post(
+        f"{deployment.base}/api/v1/logins/{login['login_id']}/answer",
+        json={"response": response.stdout.strip()},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["session"]["tier"]["device_kind"] == "mobile_key"
+
+
+def test_R_KEY_3_a_second_username_added_with_the_recovery_pin(
+    deployment: Deployment, alice_key: KeyApp
+) -> None:
+    wrong = alice_key.run("add-user", "--username", "bob",
+                          stdin=f"{PASSWORD}\nnot-it\n{APP_PIN}\n")  # fmt: skip
+    assert wrong.returncode == 1 and "invalid_credentials" in wrong.stderr
+    added = alice_key.run("add-user", "--username", "bob",
+                          stdin=f"{PASSWORD}\n{RECOVERY_PIN}\n{APP_PIN}\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    login = deployment.login("bob")
+    approved = alice_key.approve("--number", push_number(login), "--username", "bob")
+    assert approved.returncode == 0, approved.stderr
+    assert "login by bob" in approved.stdout
+    assert deployment.login_status(login["login_id"], wait=10) == "authenticated"
+    status = alice_key.run("status")
+    assert "user: alice" in status.stdout and "user: bob" in status.stdout
+
+
+def test_R_KEY_3_moving_to_a_new_phone_disables_the_old_app(
+    deployment: Deployment, alice_key: KeyApp, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    new_phone = KeyApp(tmp_path / "phone-2", cli_env)
+    new_phone.activate(deployment)
+    old = alice_key.run("status", "--online", stdin=f"{APP_PIN}\n")
+    assert old.returncode != 0 or "replaced" in old.stdout, old
+    login = deployment.login()
+    number = push_number(login)
+    assert alice_key.approve("--number", number, timeout=2).returncode == 1
+    approved = new_phone.approve("--number", number)
+    assert approved.returncode == 0, approved.stderr
+    assert deployment.login_status(login["login_id"], wait=10) == "authenticated"
+
+
+def test_R_KEY_4_a_withdrawal_push_shows_amount_and_destination(
+    deployment: Deployment, alice_key: KeyApp
+) -> None:
+    if not deployment.has_route("/api/v1/withdrawals"):
+        pytest.skip("POST /api/v1/withdrawals is not there yet")
+    login = deployment.login()
+    challenge = httpx.post(f"{deployment.base}/api/v1/logins/{login['login_id']}/fallback")
+    response = alice_key.respond(challenge.json()["prompt"]["challenge"]).stdout.strip()
+    session = httpx.post(
+        f"{deployment.base}/api/v1/logins/{login['login_id']}/answer", json={"response": response}
+    ).json()["session"]
+    started = httpx.post(
+        f"{deployment.base}/api/v1/withdrawals",
+        json={"account": "U1000001", "amount": "1234.56", "destination": "Chase 1234"},
+        headers={"Authorization": f"Bearer {session['token']}",
+                 "Idempotency-Key": str(uuid.uuid4())},
+    )  # fmt: skip
+    assert started.status_code == 201, started.text
+    prompt = started.json()["factor"]["prompt"]
+    assert prompt["type"] == "push", prompt
+    approved = alice_key.approve("--number", prompt["number"])
+    assert approved.returncode == 0, approved.stderr
+    assert "withdrawal of USD 1234.56 to Chase" in approved.stdout

@@ -1,0 +1,230 @@
+"""Operators and their console logins on SQLite and PostgreSQL (SPEC §1 "Operator", §7).
+
+The console login follows the client rules: no user enumeration (R-LOGIN-1), failures
+counted and locking after 10 (R-LOGIN-3), a TOTP step never accepted twice (R-LOGIN-6);
+every change is audited with the operator as actor (R-OPS-6).
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from securelogin.adapters.db.tables_operators import operators as operators_table
+from securelogin.domain import otp
+from securelogin.domain.operators import Role
+from securelogin.errors import (
+    Conflict,
+    InvalidCredentials,
+    InvalidInput,
+    Locked,
+    LoginFailed,
+    Unauthenticated,
+)
+from securelogin.service import operators
+from securelogin.service.audit import verify_chain
+from securelogin.service.context import Services
+from tests.dbutil import snapshot, url_of
+from tests.fakes import FakeClock
+
+OP_PASSWORD = "Console-Pass-42"
+
+
+def seed_of(secret_base32: str) -> bytes:
+    return base64.b32decode(secret_base32 + "=" * (-len(secret_base32) % 8))
+
+
+def totp_now(services: Services, secret_base32: str, *, back: int = 0) -> str:
+    step = otp.totp_counter(services.clock.now().timestamp(), 30) - back
+    return otp.hotp(seed_of(secret_base32), step, digits=6)
+
+
+def create(services: Services, name: str = "hannah", *roles: Role) -> operators.OperatorEnrolled:
+    return operators.create_operator(
+        services,
+        username=name,
+        password=OP_PASSWORD,
+        roles=frozenset(roles or (Role.HELPDESK,)),
+    )
+
+
+def console_login(services: Services, enrolled: operators.OperatorEnrolled) -> str:
+    pending = operators.start_console_login(
+        services, username=enrolled.operator.username, password=OP_PASSWORD
+    )
+    return operators.answer_console_totp(
+        services, pending, totp_now(services, enrolled.secret_base32)
+    ).token
+
+
+def test_R_OPS_1_an_operator_is_created_with_roles_and_a_sealed_totp_secret(
+    services: Services,
+) -> None:
+    enrolled = create(services, "hannah", Role.HELPDESK, Role.LOGISTICS)
+    assert enrolled.operator.roles == {Role.HELPDESK, Role.LOGISTICS}
+    assert enrolled.otpauth_uri.startswith("otpauth://totp/SecureLogin%20Console%3Ahannah?")
+    assert f"secret={enrolled.secret_base32}" in enrolled.otpauth_uri
+    assert "digits=6" in enrolled.otpauth_uri and "period=30" in enrolled.otpauth_uri
+    seed = seed_of(enrolled.secret_base32)
+    assert len(seed) == 20
+    with services.uow() as uow:
+        row = uow.connection.execute(select(operators_table)).one()  # type: ignore[attr-defined]
+    assert seed not in row.totp_secret  # sealed, not in the clear
+    assert row.password_hash.startswith("$argon2id$")
+    listed = operators.list_operators(services)
+    assert [(o.username, o.roles, o.disabled) for o in listed] == [
+        ("hannah", frozenset({Role.HELPDESK, Role.LOGISTICS}), False)
+    ]
+
+
+def test_bad_operator_input_is_refused_and_nothing_is_written(services: Services) -> None:
+    create(services)
+    before = snapshot(url_of(services))
+    with pytest.raises(InvalidInput) as bad_role:
+        operators.parse_roles(["helpdesk", "janitor"])
+    assert bad_role.value.field == "role"
+    with pytest.raises(InvalidInput):
+        operators.parse_roles([])
+    with pytest.raises(InvalidInput) as weak:
+        operators.create_operator(
+            services, username="ivan", password="short", roles=frozenset({Role.ADMIN})
+        )
+    assert weak.value.field == "password"
+    with pytest.raises(Conflict):
+        create(services, "hannah")
+    with pytest.raises(InvalidInput):
+        operators.create_operator(
+            services, username="no spaces!", password=OP_PASSWORD, roles=frozenset({Role.ADMIN})
+        )
+    assert snapshot(url_of(services)) == before
+
+
+def test_an_operator_logs_in_with_password_then_totp(services: Services) -> None:
+    enrolled = create(services)
+    token = console_login(services, enrolled)
+    current = operators.authenticate_operator(services, token)
+    assert current.username == "hannah" and current.actor == "operator:hannah"
+
+
+def test_R_LOGIN_1_unknown_disabled_and_wrong_password_answer_the_same(
+    services: Services,
+) -> None:
+    create(services, "hannah")
+    create(services, "olga")
+    operators.disable_operator(services, "olga")
+    for name, password in (("nobody", OP_PASSWORD), ("hannah", "Wrong-Pass-1"), ("olga", OP_PASSWORD)):
+        with pytest.raises(InvalidCredentials) as refused:
+            operators.start_console_login(services, username=name, password=password)
+        assert refused.value.message == "Invalid username or password"
+
+
+def test_the_pending_totp_token_is_not_a_session(services: Services) -> None:
+    enrolled = create(services)
+    pending = operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
+    with pytest.raises(Unauthenticated):
+        operators.authenticate_operator(services, pending)
+    token = operators.answer_console_totp(
+        services, pending, totp_now(services, enrolled.secret_base32)
+    ).token
+    assert token != pending
+    with pytest.raises(Unauthenticated):  # the pending token is spent
+        operators.answer_console_totp(services, pending, "000000")
+
+
+def test_R_LOGIN_6_an_operator_totp_step_is_never_accepted_twice(
+    services: Services, clock: FakeClock
+) -> None:
+    enrolled = create(services)
+    code = totp_now(services, enrolled.secret_base32)
+    first = operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
+    operators.answer_console_totp(services, first, code)
+    second = operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
+    with pytest.raises(LoginFailed):
+        operators.answer_console_totp(services, second, code)
+    # the previous step is accepted once, within the same login
+    clock.advance(seconds=30)
+    third = operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
+    operators.answer_console_totp(services, third, totp_now(services, enrolled.secret_base32))
+
+
+def test_the_totp_step_must_follow_the_password_within_3_minutes(
+    services: Services, clock: FakeClock
+) -> None:
+    enrolled = create(services)
+    pending = operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
+    clock.advance(seconds=181)
+    with pytest.raises(Unauthenticated):
+        operators.answer_console_totp(services, pending, totp_now(services, enrolled.secret_base32))
+
+
+def test_R_LOGIN_3_ten_failures_lock_the_console_login(
+    services: Services, clock: FakeClock
+) -> None:
+    create(services)
+    for _ in range(10):
+        with pytest.raises(InvalidCredentials):
+            operators.start_console_login(services, username="hannah", password="Wrong-Pass-1")
+    with pytest.raises(Locked):
+        operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
+    assert [o.locked for o in operators.list_operators(services)] == [True]
+    clock.advance(hours=24, seconds=1)
+    operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
+
+
+def test_R_LOGIN_3_ten_wrong_totp_codes_lock_the_console_login(services: Services) -> None:
+    enrolled = create(services)
+    right = totp_now(services, enrolled.secret_base32)
+    wrong = "000000" if right != "000000" else "111111"
+    for _ in range(10):
+        pending = operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
+        with pytest.raises(LoginFailed):
+            operators.answer_console_totp(services, pending, wrong)
+    with pytest.raises(Locked):
+        operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
+
+
+def test_console_sessions_end_after_15_idle_minutes_and_after_8_hours(
+    services: Services, clock: FakeClock
+) -> None:
+    enrolled = create(services)
+    token = console_login(services, enrolled)
+    clock.advance(minutes=14)
+    operators.authenticate_operator(services, token)
+    clock.advance(minutes=15, seconds=1)
+    with pytest.raises(Unauthenticated):
+        operators.authenticate_operator(services, token)
+    clock.advance(seconds=30)
+    token = console_login(services, enrolled)
+    started = clock.now()
+    with pytest.raises(Unauthenticated):  # kept busy, it still ends after 8 hours
+        for _ in range(8 * 5):
+            clock.advance(minutes=14)
+            operators.authenticate_operator(services, token)
+    assert timedelta(hours=7, minutes=45) < clock.now() - started <= timedelta(hours=8, minutes=14)
+
+
+def test_disabling_an_operator_ends_their_sessions_at_once(services: Services) -> None:
+    enrolled = create(services)
+    token = console_login(services, enrolled)
+    operators.disable_operator(services, "hannah")
+    with pytest.raises(Unauthenticated):
+        operators.authenticate_operator(services, token)
+    with pytest.raises(Conflict):
+        operators.disable_operator(services, "hannah")
+
+
+def test_R_OPS_6_console_logins_are_audited_with_the_operator_as_actor(
+    services: Services,
+) -> None:
+    enrolled = create(services)
+    token = console_login(services, enrolled)
+    operators.logout_operator(services, token)
+    with services.uow() as uow:
+        events = [(e.event.action, e.event.actor) for e in uow.audit.chain()]
+    assert ("operator.created", "admin") in events
+    assert ("operator.logged_in", "operator:hannah") in events
+    assert ("operator.logged_out", "operator:hannah") in events
+    verify_chain(services)
