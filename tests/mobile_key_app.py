@@ -82,19 +82,20 @@ class TestApp:
         username: str = "alice",
         pin: str = RECOVERY_PIN,
         push: dict[str, Any] | None = None,
+        phone: str = PHONE,
     ) -> Any:
         started = api.post(
             "/api/v1/key/activations", json={"username": username, "password": PASSWORD}
         )
         assert started.status_code == 201, started.json()
         activation = started.json()
-        phone = next(p for p in activation["phones"] if p["preselected"])
+        chosen = next(p for p in activation["phones"] if p["preselected"])
         sent = api.post(
             f"/api/v1/key/activations/{activation['activation_id']}/code",
-            json={"phone_id": phone["phone_id"]},
+            json={"phone_id": chosen["phone_id"]},
         )
         assert sent.status_code == 200, sent.json()
-        code = last_sms(services)[:6]
+        code = last_sms(services, phone)[:6]
         body: dict[str, Any] = {"code": code, "public_key": self.public_key, "recovery_pin": pin}
         if push is not None:
             body["push"] = push

@@ -20,6 +20,7 @@ from securelogin.adapters.db.uow import SqlDatabase, SqlUnitOfWork
 from securelogin.adapters.printing.card_pdf import CardRenderer
 from securelogin.adapters.printing.statement_pdf import StatementRenderer
 from securelogin.adapters.pskc_port import PskcSeedFiles
+from securelogin.adapters.push.wiring import push_providers
 from securelogin.adapters.security.ecdsa import EcdsaPushCrypto
 from securelogin.adapters.security.passwords import Argon2Passwords
 from securelogin.adapters.security.secretbox import (
@@ -164,7 +165,21 @@ def bootstrap(
         statements=StatementRenderer(),
         sms=sms_gateway(settings),
         mail=mail_gateway(settings),
-        mobile=MobileKeyPorts(crypto=EcdsaPushCrypto(keys[0])),
+        mobile=MobileKeyPorts(
+            crypto=EcdsaPushCrypto(keys[0]),
+            providers=push_providers(
+                vapid_key_file=settings.push_vapid_key_file,
+                vapid_subject=settings.push_vapid_subject,
+                fcm_credentials_file=settings.fcm_credentials_file,
+                fcm_api=settings.fcm_api,
+                apns_key_file=settings.apns_key_file,
+                apns_key_id=settings.apns_key_id,
+                apns_team_id=settings.apns_team_id,
+                apns_topic=settings.apns_topic,
+                apns_api=settings.apns_api,
+                timeout=settings.channel_timeout_seconds,
+            ),
+        ),
     )
 
 

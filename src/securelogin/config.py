@@ -83,6 +83,17 @@ class Settings(BaseSettings):
     #: R-OPS-4/5: how often each server process delivers due notifications (0 = never)
     background_interval_seconds: float = Field(default=5.0, ge=0)
 
+    #: mobile key wake-ups (R-KEY-4); the app's pull channel works without any of them
+    push_vapid_key_file: Path | None = None
+    push_vapid_subject: str = "mailto:security@localhost"
+    fcm_credentials_file: Path | None = None
+    fcm_api: str = "https://fcm.googleapis.com"
+    apns_key_file: Path | None = None
+    apns_key_id: str | None = None
+    apns_team_id: str | None = None
+    apns_topic: str | None = None
+    apns_api: str = "https://api.push.apple.com"
+
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -96,6 +97,18 @@ def activate_session(ctx: Context, *, server: str, session: str) -> Vault:
         return _complete(ctx, client, session.strip(), {})
     finally:
         client.close()
+
+
+def parse_link(link: str) -> tuple[str, str]:
+    """``securelogin-key://activate?server=URL&session=ID`` (the portal's QR code)."""
+    parts = urlsplit(link.strip())
+    query = parse_qs(parts.query)
+    server, session = query.get("server", [""])[0], query.get("session", [""])[0]
+    if parts.scheme != "securelogin-key" or parts.netloc != "activate" or not server:
+        raise UsageError("the link is not a securelogin-key://activate QR code")
+    if not session:
+        raise UsageError("the link carries no session")
+    return server, session
 
 
 def _refuse_existing(ctx: Context) -> None:

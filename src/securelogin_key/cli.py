@@ -105,16 +105,26 @@ def _ctx(typer_ctx: typer.Context) -> key.Context:
 @translate
 def activate(
     typer_ctx: typer.Context,
-    server: Annotated[str, typer.Option("--server", help="the securelogin server URL")],
+    server: Annotated[
+        str | None, typer.Option("--server", help="the securelogin server URL")
+    ] = None,
     username: Annotated[str | None, typer.Option("--username")] = None,
     phone: Annotated[str | None, typer.Option("--phone", help="a new number, +E.164")] = None,
     country: Annotated[str | None, typer.Option("--country", help="its ISO country")] = None,
     session: Annotated[
         str | None, typer.Option("--session", help="the one-time id of the portal's QR code")
     ] = None,
+    link: Annotated[
+        str | None,
+        typer.Option("--link", help="the portal's QR code: securelogin-key://activate?..."),
+    ] = None,
 ) -> None:
     """Activate (stdin: password, SMS code, app PIN, recovery PIN; with --session: the PINs)."""
     ctx = _ctx(typer_ctx)
+    if link is not None:
+        server, session = key.parse_link(link)
+    if not server:
+        raise UsageError("pass --server URL (or --link from the portal's QR code)")
     if session is not None:
         if username or phone:
             raise UsageError("--session replaces --username and --phone")

@@ -18,6 +18,10 @@ from securelogin_key.wire import canonical_json, request_headers
 
 API = "/api/v1"
 USER_AGENT = "securelogin-key/1"
+DEACTIVATED = (
+    "the server no longer accepts this app: it was deactivated (its username moved to "
+    "another phone) or this computer's clock is off by more than 120 s"
+)
 
 
 def check_server_url(url: str) -> str:
@@ -126,6 +130,8 @@ def _decode(response: httpx.Response) -> dict[str, Any]:
         return data
     if isinstance(data, dict) and isinstance(data.get("code"), str):
         message = str(data.get("message") or data.get("title") or data["code"])
+        if data["code"] == "key_signature_invalid":
+            message = DEACTIVATED
         raise ServerRefused(data["code"], message, response.status_code)
     where = f"HTTP {response.status_code} to {response.request.url.path}"
     if 400 <= response.status_code < 500:

@@ -36,7 +36,7 @@ def console_login(api: TestClient, services: Services, name: str, secret: str) -
         "/console/login",
         data={"username": name, "password": OP_PASSWORD, "csrf_token": csrf_of(form.text)},
     )
-    assert step.status_code == 200 and "/console/login/totp" == step.url.path
+    assert step.status_code == 200 and step.url.path == "/console/login/totp"
     done = api.post(
         "/console/login/totp",
         data={"code": totp_now(services, secret), "csrf_token": csrf_of(step.text)},
@@ -105,7 +105,10 @@ def test_R_LOGIN_10_console_failures_read_like_the_portal(
     right = totp_now(services, helpdesk_secret)
     bad = api.post(
         "/console/login/totp",
-        data={"code": "000000" if right != "000000" else "111111", "csrf_token": csrf_of(step.text)},
+        data={
+            "code": "000000" if right != "000000" else "111111",
+            "csrf_token": csrf_of(step.text),
+        },
     )
     assert bad.status_code == 401 and "Login failed" in messages_of(bad.text)
 

@@ -112,4 +112,12 @@ def test_R_LOST_1_an_operator_issues_a_temporary_code_and_the_client_logs_in_wit
         expect(portal.locator(".tier-kind")).to_have_text("Temporary Code")
         shot(portal, "portal-home-temporary-code")
         client.close()
+
+        chinese = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+        zh = chinese.new_page()
+        zh.goto(server + "/console/login")
+        expect(zh.locator("html")).to_have_attribute("lang", "zh-CN")
+        expect(zh.get_by_role("heading", level=1)).to_have_text("登录操作员控制台")
+        shot(zh, "console-login-zh-CN")
+        chinese.close()
     assert problems == [], "no console errors (e.g. CSP violations)"

@@ -5,6 +5,7 @@ SMS activation codes read from the development outbox (``admin outbox --json``).
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import re
 import subprocess
@@ -289,10 +290,12 @@ def test_R_KEY_3_moving_to_a_new_phone_disables_the_old_app(
     new_phone = KeyApp(tmp_path / "phone-2", cli_env)
     new_phone.activate(deployment)
     old = alice_key.run("status", "--online", stdin=f"{APP_PIN}\n")
-    assert old.returncode != 0 or "replaced" in old.stdout, old
+    assert old.returncode == 1 and "deactivated" in old.stderr, old
+    assert "key_signature_invalid" in old.stderr
     login = deployment.login()
     number = push_number(login)
-    assert alice_key.approve("--number", number, timeout=2).returncode == 1
+    stale = alice_key.approve("--number", number, timeout=2)
+    assert stale.returncode == 1 and "deactivated" in stale.stderr, stale
     approved = new_phone.approve("--number", number)
     assert approved.returncode == 0, approved.stderr
     assert deployment.login_status(login["login_id"], wait=10) == "authenticated"
@@ -321,3 +324,56 @@ def test_R_KEY_4_a_withdrawal_push_shows_amount_and_destination(
     approved = alice_key.approve("--number", prompt["number"])
     assert approved.returncode == 0, approved.stderr
     assert "withdrawal of USD 1234.56 to Chase" in approved.stdout
+
+
+def test_R_KEY_1_activation_from_the_portals_qr_code(deployment: Deployment, phone: KeyApp) -> None:
+    login = deployment.login("bob")
+    assert login["factor"]["prompt"]["type"] == "sms", login
+    code = deployment.outbox_code("+15551230002")
+    session = httpx.post(
+        f"{deployment.base}/api/v1/logins/{login['login_id']}/answer", json={"response": code}
+    ).json()["session"]
+    page = httpx.post(
+        f"{deployment.base}/portal/settings/mobile-key",
+        data={"csrf_token": "t0ken"},
+        cookies={"sl_session": session["token"], "sl_csrf": "t0ken"},
+    )
+    assert page.status_code == 200, page.text
+    found = re.search(r"securelogin-key://activate\?[^\"<\s]+", page.text)
+    assert found, page.text
+    link = html.unescape(found.group(0))
+    activated = phone.run("activate", "--link", link, stdin=f"{APP_PIN}\n{RECOVERY_PIN}\n")
+    assert activated.returncode == 0, activated.stderr
+    assert activated.stdout.startswith("activated bob ")
+    again = phone.run("activate", "--link", link, stdin=f"{APP_PIN}\n{RECOVERY_PIN}\n")
+    assert again.returncode == 1  # one app per --home; the session is single-use anyway
+    bob = deployment.login("bob")
+    approved = phone.approve("--number", push_number(bob))
+    assert approved.returncode == 0, approved.stderr
+    assert deployment.login_status(bob["login_id"], wait=10) == "authenticated"
+
+
+def test_R_KEY_4_listen_shows_the_request_and_approves_the_picked_number(
+    deployment: Deployment, alice_key: KeyApp
+) -> None:
+    proc = subprocess.Popen(
+        [SECURELOGIN, "key", "--home", str(alice_key.home), "listen", "--count", "1",
+         "--timeout", "60"],
+        env=alice_key.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdin and proc.stderr
+    try:
+        proc.stdin.write(f"{APP_PIN}\n")
+        proc.stdin.flush()
+        login = deployment.login()
+        number = push_number(login)
+        shown = proc.stderr.readline()
+        assert shown.startswith("login by alice from ") and number in shown.split("numbers:")[1]
+        _out, err = proc.communicate(f"{number}\n", timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "approved: login by alice" in err and "answered 1 request(s)" in err
+    assert deployment.login_status(login["login_id"], wait=10) == "authenticated"

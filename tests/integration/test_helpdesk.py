@@ -6,6 +6,7 @@ recent identity check, audited with ``operator:<name>``, and writes nothing when
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -48,7 +49,9 @@ def desk(services: Services) -> Operator:
     ).operator
 
 
-def log_in(services: Services, username: str, answer: str, device: str | None = None) -> SessionGrant:
+def log_in(
+    services: Services, username: str, answer: str, device: str | None = None
+) -> SessionGrant:
     started = login.start_login(
         services, username=username, password=PASSWORD, platform=Platform.PORTAL, device_id=device
     )
@@ -102,9 +105,7 @@ def test_R_OPS_1_operators_without_the_helpdesk_role_are_refused(
     before = snapshot(url_of(services))
     for action in (
         lambda: helpdesk.find_user(services, compliance, username="alice"),
-        lambda: helpdesk.verify_identity(
-            services, compliance, username="alice", method="callback"
-        ),
+        lambda: helpdesk.verify_identity(services, compliance, username="alice", method="callback"),
         lambda: helpdesk.unlock_login(services, compliance, username="alice"),
         lambda: helpdesk.issue_temporary_code(services, compliance, username="alice"),
     ):
@@ -146,9 +147,7 @@ def test_bad_helpdesk_input_gets_a_stable_code_and_writes_nothing(
         helpdesk.verify_identity(services, desk, username="nobody", method="callback")
     assert unknown.value.code == "user_not_found"
     with pytest.raises(InvalidInput):
-        helpdesk.mark_device(
-            services, desk, username="alice", device_id="dev_x", state="borrowed"
-        )
+        helpdesk.mark_device(services, desk, username="alice", device_id="dev_x", state="borrowed")
     assert snapshot(url_of(services)) == before
 
 
@@ -194,9 +193,7 @@ def test_R_LOST_1_the_code_is_stored_sealed_never_in_the_clear(
     assert issued.code not in dump and issued.code.lower() not in dump
 
 
-def test_R_LOST_1_never_two_temporary_codes_in_a_row(
-    services: Services, desk: Operator
-) -> None:
+def test_R_LOST_1_never_two_temporary_codes_in_a_row(services: Services, desk: Operator) -> None:
     helpdesk.verify_identity(services, desk, username="alice", method="callback")
     first = helpdesk.issue_temporary_code(services, desk, username="alice")
     before = snapshot(url_of(services))
@@ -225,9 +222,7 @@ def test_R_LOST_1_never_two_temporary_codes_in_a_row(
         log_in(services, "alice", first.code, temp)
 
 
-def test_R_LOGIN_3_the_helpdesk_unlocks_a_locked_login(
-    services: Services, desk: Operator
-) -> None:
+def test_R_LOGIN_3_the_helpdesk_unlocks_a_locked_login(services: Services, desk: Operator) -> None:
     for _ in range(10):
         with pytest.raises(InvalidCredentials):
             login.start_login(
@@ -318,10 +313,8 @@ def test_R_LOST_1_two_operators_at_once_issue_one_temporary_code(
 
         def check_then_wait(*args: object) -> bool:
             blocked = checked(*args)  # type: ignore[arg-type]
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait(timeout=1.0)
-            except threading.BrokenBarrierError:
-                pass
             return blocked
 
         monkeypatch.setattr(helpdesk, "_temporary_code_blocked", check_then_wait)

@@ -115,7 +115,11 @@ def test_R_LOGIN_1_unknown_disabled_and_wrong_password_answer_the_same(
     create(services, "hannah")
     create(services, "olga")
     operators.disable_operator(services, "olga")
-    for name, password in (("nobody", OP_PASSWORD), ("hannah", "Wrong-Pass-1"), ("olga", OP_PASSWORD)):
+    for name, password in (
+        ("nobody", OP_PASSWORD),
+        ("hannah", "Wrong-Pass-1"),
+        ("olga", OP_PASSWORD),
+    ):
         with pytest.raises(InvalidCredentials) as refused:
             operators.start_console_login(services, username=name, password=password)
         assert refused.value.message == "Invalid username or password"
@@ -228,3 +232,66 @@ def test_R_OPS_6_console_logins_are_audited_with_the_operator_as_actor(
     assert ("operator.logged_in", "operator:hannah") in events
     assert ("operator.logged_out", "operator:hannah") in events
     verify_chain(services)
+
+
+def test_the_demo_has_an_operator_with_every_role(services: Services) -> None:
+    from securelogin.service import demo
+
+    report = demo.load_demo(services)
+    assert report.operator_uri is not None and "otpauth://totp/" in report.operator_uri
+    text = demo.describe(report, url="http://127.0.0.1:8000/")
+    assert "operator console http://127.0.0.1:8000/console: desk" in text
+    assert [(o.username, o.roles) for o in operators.list_operators(services)] == [
+        ("desk", frozenset(Role))
+    ]
+    again = demo.load_demo(services)
+    assert again.operator_uri is None  # the secret is shown once
+
+
+@pytest.fixture
+def replay_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    if request.param:
+        from securelogin.adapters.db.operators import SqlOperators
+
+        monkeypatch.setattr(SqlOperators, "advance_totp_step", lambda self, op, step: True)
+    return bool(request.param)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "replay_guard",
+    [False, pytest.param(True, marks=pytest.mark.xfail(strict=True, reason="guard removed"))],
+    indirect=True,
+    ids=["guarded", "guard-removed"],
+)
+def test_R_LOGIN_6_one_totp_code_raced_from_parallel_logins_opens_one_session(
+    pg_url: str, clock: FakeClock, replay_guard: bool
+) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from securelogin.bootstrap import bootstrap
+    from tests.conftest import make_settings
+
+    services = bootstrap(make_settings(pg_url), migrate=True, clock=clock)
+    try:
+        enrolled = create(services)
+        pending = [
+            operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
+            for _ in range(4)
+        ]
+        code = totp_now(services, enrolled.secret_base32)
+        start = threading.Barrier(len(pending))
+
+        def answer(token: str) -> str:
+            start.wait()
+            try:
+                return operators.answer_console_totp(services, token, code).token
+            except LoginFailed:
+                return "refused"
+
+        with ThreadPoolExecutor(len(pending)) as pool:
+            outcomes = list(pool.map(answer, pending))
+        assert outcomes.count("refused") == len(pending) - 1
+    finally:
+        services.database.close()

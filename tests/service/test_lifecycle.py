@@ -31,11 +31,11 @@ from tests.lifecycle_kit import (
 )
 
 
-def _temp_login(services: Services, code: str):  # noqa: ANN202 - a SessionGrant
+def _temp_login(services: Services, code: str):
     return log_in(services, lambda prompt: code)
 
 
-def _online_card(services: Services, clock: FakeClock):  # noqa: ANN202
+def _online_card(services: Services, clock: FakeClock):
     story = lose_device(services)
     grant = _temp_login(services, story.temporary_code)
     session = current(services, grant)
@@ -93,7 +93,7 @@ def test_R_LOST_2_only_a_temporary_code_login_gets_an_online_card(
         lifecycle.request_online_card(services, current(services, grant))
 
 
-def _requested(services: Services, clock: FakeClock):  # noqa: ANN202
+def _requested(services: Services, clock: FakeClock):
     _story, grant, _card = _online_card(services, clock)
     session = current(services, grant)
     draft = replacement.draft_replacement(
@@ -135,9 +135,7 @@ def test_R_LOST_3_confirm_places_the_deposit_hold_and_skips_thanksgiving(
     assert scalar(url, "SELECT count(*) FROM account_holds") == 1
 
 
-def test_R_LOST_3_refuses_when_funds_do_not_cover_the_deposit(
-    services: Services, clock: FakeClock
-):
+def test_R_LOST_3_refuses_when_funds_do_not_cover_the_deposit(services: Services, clock: FakeClock):
     from tests.dbutil import execute
 
     _story, grant, _card = _online_card(services, clock)
@@ -150,7 +148,7 @@ def test_R_LOST_3_refuses_when_funds_do_not_cover_the_deposit(
     assert scalar(url_of(services), "SELECT count(*) FROM account_holds") == 0
 
 
-def _shipped(services: Services, clock: FakeClock):  # noqa: ANN202
+def _shipped(services: Services, clock: FakeClock):
     session, done = _requested(services, clock)
     stock_dsc_plus(services)
     replacement.assign_device(services, LOGISTICS, request_id=done.request_id, serial=NEW_SERIAL)
@@ -222,7 +220,7 @@ def test_R_LOST_4_reminder_on_day_18_then_auto_activation_on_day_21(
     assert jobs.run_once(services).activated == 0
 
 
-def _fresh(services: Services):  # noqa: ANN202 - a CurrentSession with the new device
+def _fresh(services: Services):
     grant = log_in(services, lambda p: dsc_plus_answer(p.challenge))
     return current(services, grant)
 

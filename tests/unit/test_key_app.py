@@ -22,6 +22,7 @@ from securelogin.domain import otp
 from securelogin_key import app as key_module
 from securelogin_key.cli import key_app
 from securelogin_key.client import KeyClient
+from securelogin_key.errors import UsageError
 from securelogin_key.wire import (
     OCRA_SUITE,
     b64url,
@@ -110,7 +111,7 @@ class FakeKeyServer:
             return httpx.Response(201, json={"activation_id": body["username"], "phones": phones})
         if parts[2] == "code":
             return httpx.Response(200, json={"sent_to": "+1•••89"})
-        if body.get("code") != CODE:
+        if "code" in body and body["code"] != CODE:  # no code: the portal's QR session
             return problem(401, "login_failed")
         app_id = f"app-{secrets.token_hex(3)}"
         self.apps[app_id] = body["public_key"]
@@ -365,3 +366,21 @@ def test_a_malformed_server_url_or_number_is_a_usage_error(tmp_path: Path) -> No
     assert key(tmp_path, "respond", "12x").exit_code == 2
     no_country = key(tmp_path, "activate", "--server", SERVER, "--username", "a", "--phone", "+1")
     assert no_country.exit_code == 2 and "--country" in no_country.stderr
+
+
+def test_R_KEY_1_the_portal_qr_link_gives_server_and_session() -> None:
+    link = "securelogin-key://activate?server=http%3A%2F%2F127.0.0.1%3A8000&session=act_9"
+    assert key_module.parse_link(link) == ("http://127.0.0.1:8000", "act_9")
+    for bad in ("https://activate?server=x&session=y", "securelogin-key://activate?server=x"):
+        with pytest.raises(UsageError):
+            key_module.parse_link(bad)
+
+
+def test_R_KEY_1_qr_activation_reads_app_pin_then_recovery_pin(
+    server: FakeKeyServer, tmp_path: Path
+) -> None:
+    link = f"securelogin-key://activate?server={SERVER}&session=alice"
+    result = key(tmp_path, "activate", "--link", link, stdin="2468\nrec0!\n")
+    assert result.exit_code == 0, result.output
+    complete = server.bodies[-1]
+    assert set(complete) == {"public_key", "recovery_pin"} and complete["recovery_pin"] == "rec0!"

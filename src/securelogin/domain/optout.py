@@ -76,6 +76,15 @@ def waiver(language: str) -> Waiver:
     return Waiver(version=WAIVER_VERSION, language=lang, text=WAIVERS[lang])
 
 
+def signed_waiver(digest: str) -> Waiver | None:
+    """The current waiver, in whichever language, whose digest the user signed."""
+    for language in WAIVERS:
+        shown = waiver(language)
+        if shown.digest == digest:
+            return shown
+    return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class AccountRights:
     """One grant of the user asking, with the primary users of that account."""

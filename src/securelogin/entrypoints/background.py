@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from securelogin.errors import SecureLoginError
-from securelogin.service import notifications
+from securelogin.service import jobs, notifications, push
 from securelogin.service.context import Services
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -37,3 +37,8 @@ async def _deliver_forever(services: Services, every: float) -> None:
         # A failing database must not stop the loop; the next pass tries again.
         with contextlib.suppress(SecureLoginError):
             await run_in_threadpool(notifications.deliver_due, services)
+        if services.mobile is not None and services.mobile.providers:
+            with contextlib.suppress(SecureLoginError):  # mobile key wake-ups (R-KEY-4)
+                await run_in_threadpool(push.deliver_wakeups, services)
+        with contextlib.suppress(SecureLoginError):  # R-OPS-4: lifecycle jobs, message centre
+            await run_in_threadpool(jobs.run_once, services)

@@ -10,11 +10,14 @@ import base64
 from dataclasses import dataclass
 
 from securelogin.domain.cards import PrintableCard, generate_card
+from securelogin.domain.operators import Role
 from securelogin.errors import Conflict
 from securelogin.service.context import Services
 from securelogin.service.importing import import_data
+from securelogin.service.operators import create_operator
 
 DEMO_PASSWORD = "Demo-Login-2026"  # noqa: S105 - printed for people trying the demo
+DEMO_OPERATOR = "desk"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,6 +34,8 @@ class DemoReport:
     password: str = DEMO_PASSWORD
     #: the code cards of a demo loaded by this run, for printing (values exist nowhere else)
     cards: tuple[PrintableCard, ...] = ()
+    #: the demo operator's TOTP secret (otpauth URI), printed once when the demo is loaded
+    operator_uri: str | None = None
 
 
 def _hex(services: Services, n: int = 20) -> str:
@@ -194,7 +199,19 @@ def load_demo(services: Services) -> DemoReport:
         import_data(services, data, actor="demo", origin="demo")
     except Conflict:
         return DemoReport(created=False, users=holders)
-    return DemoReport(created=True, users=holders, cards=_printable_cards(services, data))
+    desk = create_operator(
+        services,
+        username=DEMO_OPERATOR,
+        password=DEMO_PASSWORD,
+        roles=frozenset(Role),
+        actor="demo",
+    )
+    return DemoReport(
+        created=True,
+        users=holders,
+        cards=_printable_cards(services, data),
+        operator_uri=desk.otpauth_uri,
+    )
 
 
 def describe(report: DemoReport, *, url: str, cards_folder: str | None = None) -> str:
@@ -212,6 +229,12 @@ def describe(report: DemoReport, *, url: str, cards_folder: str | None = None) -
         " (serials DEMO-DSCP-0001, DEMO-DSC-0001, DEMO-PLAT-0001, DEMO-GOLD-0001,"
         " DEMO-TOTP-0001, DEMO-TEMP-0001); SMS codes: securelogin admin outbox"
     )
+    if report.operator_uri is not None:
+        lines.append(
+            f"operator console {url.rstrip('/')}/console: {DEMO_OPERATOR} (password "
+            f"{report.password}, every role); add this TOTP secret to an authenticator app "
+            f"(shown once): {report.operator_uri}"
+        )
     if not report.created:
         lines.append("(the demo was already loaded in this database)")
     return "\n".join(lines)

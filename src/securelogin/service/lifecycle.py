@@ -195,6 +195,13 @@ def activate_replacement(
         _check(services, uow, device, session.user_id, response, now)
         if not finish_activation(services, uow, request, now=now, actor=request.username):
             raise WrongState("This device is already active")
+        kind = DeviceKind(request.kind)
+        uow.lifecycle.step_up_session(  # the session continues on the new device
+            session.session_id,
+            device_id=device.id,
+            tier_rank=services.policy.catalogue[kind].rank,
+            tier_kind=kind.value,
+        )
         uow.commit()
 
 

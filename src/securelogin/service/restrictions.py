@@ -13,9 +13,9 @@ from securelogin.errors import AccessDenied, UnknownUser
 from securelogin.service import service_keys, sessions
 from securelogin.service.context import Services
 from securelogin.service.factors import choose_device
+from securelogin.service.funds import check_limits
 from securelogin.service.ports import UnitOfWork
 from securelogin.service.sessions import Tier
-from securelogin.service.withdrawals import check_limits
 
 
 @dataclass(frozen=True, kw_only=True)

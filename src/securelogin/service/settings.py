@@ -22,6 +22,7 @@ from securelogin.domain.optout import (
     may_change,
     missing_rights,
     primaries_by_account,
+    signed_waiver,
     waiver,
 )
 from securelogin.errors import (
@@ -160,12 +161,12 @@ def opt_out(
     accept: bool,
     waiver_digest: str,
     password: str,
-    language: str = "en",
 ) -> OptedOut:
-    """R-OPT-2: sign the waiver (tick + password) and opt out, in one unit of work."""
+    """R-OPT-2: sign the waiver (tick + password) and opt out, in one unit of work.
+    ``waiver_digest`` names the text the user was shown (in their language)."""
     if not services.policy.opt_out_allowed:
         raise OptOutDisabled
-    shown = waiver(language)
+    shown = signed_waiver(waiver_digest)
     with services.uow() as uow:
         user = _user(uow, user_id)
         require_primary(uow, user)
@@ -173,7 +174,7 @@ def opt_out(
             raise AlreadyOptedOut
     if not accept:
         raise WaiverNotSigned
-    if waiver_digest != shown.digest:
+    if shown is None:
         raise WaiverNotSigned("The waiver has changed since it was shown; read it again")
     if not check_password(services, user, password):
         _audit(services, "settings.signature_failed", user.username)

@@ -21,10 +21,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
-from functools import lru_cache
-
-import holidays
+from decimal import Decimal
 
 from securelogin.domain.access import AccessLevel
 from securelogin.domain.audit import AuditEvent
@@ -32,17 +29,14 @@ from securelogin.domain.devices.base import Binding
 from securelogin.domain.devices.catalogue import DeviceKind
 from securelogin.domain.identity import AccountStatus, Right
 from securelogin.domain.limits import (
-    BusinessCalendar,
     LimitCheck,
     LimitRule,
     Limits,
     Remaining,
     business_day_of,
-    check_withdrawal,
     limits_for,
-    window,
 )
-from securelogin.domain.money import MoneyError, from_cents, parse_usd, to_cents
+from securelogin.domain.money import from_cents, to_cents
 from securelogin.errors import (
     AccessDenied,
     AccountClosed,
@@ -58,13 +52,19 @@ from securelogin.errors import (
     WithdrawalExpired,
     WithdrawalRefused,
 )
-from securelogin.service.context import Policy, Services
+from securelogin.service.context import Services
 from securelogin.service.factors import (
     FactorView,
     check_answer,
     choose_device,
     factor_view,
     issue_challenge,
+)
+from securelogin.service.funds import (
+    calendar_for,
+    check_limits,
+    parse_amount,
+    remaining_json,
 )
 from securelogin.service.funds_ports import (
     AccountAccess,
@@ -154,7 +154,7 @@ def parse_request(
             "Send an Idempotency-Key header of 1-100 printable characters",
             field="idempotency_key",
         )
-    value = _amount(amount)
+    value = parse_amount(amount)
     if not (1 <= len(destination) <= MAX_DESTINATION) or not destination.isprintable():
         raise InvalidInput("destination must be 1-64 printable characters", field="destination")
     return WithdrawalRequest(
@@ -163,62 +163,6 @@ def parse_request(
         destination=destination,
         idempotency_key=key,
         device_id=device_id,
-    )
-
-
-def _amount(amount: object) -> Decimal:
-    try:
-        value = parse_usd(amount)
-    except MoneyError as exc:
-        raise InvalidInput(f"amount {exc}", field="amount") from None
-    except InvalidOperation:  # an exponent beyond Decimal's precision: "1e30"
-        raise InvalidInput("amount is too large", field="amount") from None
-    if value <= 0:
-        raise InvalidInput("amount must be greater than zero", field="amount")
-    return value
-
-
-@lru_cache(maxsize=8)
-def _calendar(timezone: str, exchange: str) -> BusinessCalendar:
-    closed = holidays.financial_holidays(exchange)
-    return BusinessCalendar(timezone=timezone, is_holiday=lambda day: day in closed)
-
-
-def calendar_for(policy: Policy) -> BusinessCalendar:
-    """R-LIMIT-2: the configured exchange calendar (default NYSE) in the brokerage's zone."""
-    return _calendar(policy.timezone, policy.calendar)
-
-
-def remaining_json(remaining: Remaining) -> dict[str, str | None]:
-    def text(cents: int | None) -> str | None:
-        return None if cents is None else str(from_cents(cents))
-
-    return {"today": text(remaining.today_cents), "window": text(remaining.window_cents)}
-
-
-def check_limits(
-    services: Services,
-    uow: UnitOfWork,
-    *,
-    account_id: int,
-    limits: Limits,
-    amount_cents: int,
-    requested_at: datetime,
-    locked: bool,
-) -> LimitCheck:
-    """Funds and the two limits for one amount; reads ≤ 5 per-day rows (R-LIMIT-3/4).
-    With ``locked`` the account's lock is taken first (R-LIMIT-5)."""
-    calendar = calendar_for(services.policy)
-    day = business_day_of(requested_at, calendar)
-    days = window(day, calendar)
-    funds = uow.funds.lock_account(account_id) if locked else uow.funds.funds(account_id)
-    totals = uow.funds.day_totals(account_id, days)
-    return check_withdrawal(
-        amount_cents,
-        limits=limits,
-        available_cents=funds.available_cents,
-        day_total=totals.get(day, 0),
-        window_totals=[totals.get(d, 0) for d in days],
     )
 
 
@@ -663,30 +607,14 @@ def _audit(uow: UnitOfWork, action: str, username: str, **data: str | int | None
     )
 
 
-def deposit(services: Services, *, account: str, amount: object, actor: str = "admin") -> Decimal:
-    """Credit an account (funding desk / demo); returns the new balance.  Takes the
-    account's lock like every change of its money."""
-    value = _amount(amount)
+def pending_confirmation(
+    services: Services, session: CurrentSession, withdrawal_id: str
+) -> tuple[WithdrawalView, FactorView | None]:
+    """The portal's confirmation step: the withdrawal and the prompt its device shows."""
+    view = withdrawal_status(services, session, withdrawal_id)
     with services.uow() as uow:
-        row = uow.accounts.by_number(account.strip().upper())
-        if row is None:
-            raise UnknownAccount
-        funds = uow.funds.lock_account(row.id)
-        if funds.status is not AccountStatus.OPEN:
-            raise AccountClosed("This account is closed")
-        uow.funds.credit(
-            account_id=row.id,
-            amount_cents=to_cents(value),
-            reference="deposit",
-            now=services.clock.now(),
-        )
-        uow.audit.record(
-            AuditEvent(
-                action="funds.deposited",
-                actor=actor,
-                subject=row.number,
-                data={"amount": str(value)},
-            )
-        )
-        uow.commit()
-    return from_cents(funds.balance_cents + to_cents(value))
+        found = uow.funds.withdrawal(withdrawal_id)
+        factor = None
+        if found is not None and view.status is WithdrawalStatus.CONFIRMATION_REQUIRED:
+            factor = _current_factor(uow, found)
+    return view, factor

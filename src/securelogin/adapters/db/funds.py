@@ -65,38 +65,29 @@ class SqlFunds:
         ]
 
     def lock_account(self, account_id: int) -> Funds:
-        a = t.accounts
-        query = select(a.c.status, a.c.balance_cents).where(a.c.id == account_id)
-        if LOCKING:
-            query = query.with_for_update()
-        status, balance = self.conn.execute(query).one()
-        return Funds(
-            account_id=account_id,
-            status=AccountStatus(status),
-            balance_cents=int(balance),
-            held_cents=self._held(account_id),
-        )
+        return self._funds(account_id, lock=LOCKING)
 
     def funds(self, account_id: int) -> Funds:
-        a = t.accounts
-        status, balance = self.conn.execute(
-            select(a.c.status, a.c.balance_cents).where(a.c.id == account_id)
-        ).one()
+        return self._funds(account_id, lock=False)
+
+    def _funds(self, account_id: int, *, lock: bool) -> Funds:
+        """One round trip: the account row (locked when asked) and its held deposits."""
+        a, h = t.accounts, t.account_holds
+        held = (
+            select(func.coalesce(func.sum(h.c.amount_cents), 0))
+            .where(h.c.account_id == a.c.id, h.c.state == "held")
+            .scalar_subquery()
+        )
+        query = select(a.c.status, a.c.balance_cents, held).where(a.c.id == account_id)
+        if lock:
+            query = query.with_for_update(of=a)
+        status, balance, held_cents = self.conn.execute(query).one()
         return Funds(
             account_id=account_id,
             status=AccountStatus(status),
             balance_cents=int(balance),
-            held_cents=self._held(account_id),
+            held_cents=int(held_cents or 0),
         )
-
-    def _held(self, account_id: int) -> int:
-        h = t.account_holds
-        held = self.conn.scalar(
-            select(func.coalesce(func.sum(h.c.amount_cents), 0)).where(
-                h.c.account_id == account_id, h.c.state == "held"
-            )
-        )
-        return int(held or 0)
 
     def day_totals(self, account_id: int, days: Sequence[date]) -> dict[date, int]:
         d = f.withdrawal_day_totals

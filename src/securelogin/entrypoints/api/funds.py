@@ -17,6 +17,7 @@ from securelogin.entrypoints.api.problems import problem_responses
 from securelogin.entrypoints.api.schemas import FactorOut, TierOut
 from securelogin.service import restrictions, sessions, withdrawals
 from securelogin.service.context import Services
+from securelogin.service.funds import remaining_json
 
 
 class WithdrawalRequestIn(BaseModel):
@@ -36,7 +37,7 @@ class RemainingOut(BaseModel):
 
     @classmethod
     def of(cls, remaining: Remaining) -> "RemainingOut":
-        body = withdrawals.remaining_json(remaining)
+        body = remaining_json(remaining)
         return cls(today=body["today"], window=body["window"])
 
 

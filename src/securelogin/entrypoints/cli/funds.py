@@ -13,7 +13,8 @@ from securelogin.entrypoints.cli.common import (
     open_services,
     translate_errors,
 )
-from securelogin.service import service_keys, withdrawals
+from securelogin.service import service_keys
+from securelogin.service.funds import deposit as deposit_funds
 
 service_key_app = typer.Typer(no_args_is_help=True, help="API keys of other systems")
 funds_app = typer.Typer(no_args_is_help=True, help="Account funds")
@@ -61,7 +62,7 @@ def deposit(
     """Credit an account; prints the new balance."""
     services = open_services(database_url, migrate=True)
     try:
-        balance = withdrawals.deposit(services, account=account, amount=amount)
+        balance = deposit_funds(services, account=account, amount=amount)
     finally:
         services.database.close()
     typer.echo(f"{balance}")

@@ -127,7 +127,8 @@ class ConsolePages:
             template,
             self.language(request),
             status_code=status_code,
-            here=request.url.path,
+            # the language switch returns here: a page answering a POST goes home instead
+            here=request.url.path if request.method == "GET" else CONSOLE_PATH,
             messages=messages,
             operator=operator,
             menu=self.menu_for(operator),

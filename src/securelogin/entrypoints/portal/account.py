@@ -26,6 +26,7 @@ from securelogin.entrypoints.portal.web import (
     redirect,
 )
 from securelogin.errors import Unauthenticated
+from securelogin.service import documents as document_service
 from securelogin.service import me, sessions
 from securelogin.service.context import Services
 
@@ -43,9 +44,20 @@ LANDING: dict[AccessLevel, str] = {
 
 #: The menu of each level: (path, words).
 MENUS: dict[AccessLevel, tuple[tuple[str, str], ...]] = {
-    AccessLevel.FULL: ((HOME_PATH, "nav.home"), (DOCUMENTS_PATH, "nav.documents")),
+    AccessLevel.FULL: (
+        (HOME_PATH, "nav.home"),
+        (DOCUMENTS_PATH, "nav.documents"),
+        ("/portal/withdraw", "nav.withdraw"),
+        ("/portal/settings", "nav.settings"),
+        ("/portal/replacement", "nav.replacement"),
+        ("/portal/returns", "nav.returns"),
+        ("/portal/messages", "nav.messages"),
+    ),
     AccessLevel.CARD_ONLY: ((CARD_ONLY_PATH, "nav.card"),),
-    AccessLevel.DOCUMENTS_ONLY: ((DOCUMENTS_PATH, "nav.documents"),),
+    AccessLevel.DOCUMENTS_ONLY: (
+        (DOCUMENTS_PATH, "nav.documents"),
+        ("/portal/messages", "nav.messages"),
+    ),
 }
 
 
@@ -87,7 +99,9 @@ def session_for(
 def build_router(services: Services, pages: Pages) -> APIRouter:
     router = APIRouter()
 
-    def page(request: Request, template: str, here: str, found: me.Me) -> HTMLResponse:
+    def page(
+        request: Request, template: str, here: str, found: me.Me, documents: object = ()
+    ) -> HTMLResponse:
         return pages.render(
             request,
             template,
@@ -95,6 +109,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             here=here,
             me=found,
             menu=MENUS.get(found.access_level, ()),
+            documents=documents,
         )
 
     @router.get(HOME_PATH, response_class=HTMLResponse)
@@ -115,12 +130,18 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
 
     @router.get(DOCUMENTS_PATH, response_class=HTMLResponse)
     def documents(request: Request) -> Response:
-        """R-LOGIN-8: activity statements and tax forms (stored by a later issue)."""
+        """R-LOGIN-8: activity statements and tax forms (service/documents.py)."""
         allowed = {AccessLevel.FULL, AccessLevel.DOCUMENTS_ONLY}
         current = session_for(services, request, allowed)
         if isinstance(current, Response):
             return current
-        return page(request, "documents.html", DOCUMENTS_PATH, me.describe_me(services, current))
+        return page(
+            request,
+            "documents.html",
+            DOCUMENTS_PATH,
+            me.describe_me(services, current),
+            documents=document_service.list_documents(services, current),
+        )
 
     @router.post("/logout")
     def log_out(request: Request, token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:

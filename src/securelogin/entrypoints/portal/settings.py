@@ -1,16 +1,290 @@
-"""Client Portal pages: security settings: opt-out, opting back in, device sharing (issue 6, …
+"""Client Portal pages of security settings (SPEC §5.1, §5.3; R-OPT-1..3, R-SHARE-1..5).
 
-R-OPT, R-SHARE).
+``/portal/settings`` shows whether the user takes part in the Secure Login System, the
+notice naming the primary user when this user may not change settings (R-OPT-1), the
+opt-out (a signed waiver, ``/portal/settings/opt-out``) or the three ways back in, links
+to the device pages of other features, and the user's sharing requests.  Sharing is
+``/portal/settings/share``: the owner's username and password, then the owner's device
+answers a challenge.  Every page is for ``full`` sessions; every POST checks CSRF; each
+handler calls one service function and turns its errors into words.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from securelogin.entrypoints.portal.web import Pages
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from securelogin.domain.access import AccessLevel
+from securelogin.domain.optout import OptInChoice
+from securelogin.entrypoints.portal.account import MENUS, session_for
+from securelogin.entrypoints.portal.prompts import prompt_page
+from securelogin.entrypoints.portal.web import (
+    CSRF_FIELD,
+    PASSWORD_MAX,
+    RESPONSE_MAX,
+    USERNAME_MAX,
+    Message,
+    Pages,
+    csrf_ok,
+    page_language,
+    redirect,
+)
+from securelogin.errors import SecureLoginError, ShareRefused
+from securelogin.service import me, settings, sharing
 from securelogin.service.context import Services
+from securelogin.service.sessions import CurrentSession
+
+SETTINGS_PATH = "/portal/settings"
+OPT_OUT_PATH = "/portal/settings/opt-out"
+OPT_IN_PATH = "/portal/settings/opt-in"
+SHARE_PATH = "/portal/settings/share"
+SHARE_ANSWER_PATH = "/portal/settings/share/answer"
+#: pages of other features this page links to (issue 4: mobile key; issue 6 B: lifecycle)
+LINKS: tuple[tuple[str, str], ...] = (
+    ("/portal/settings/mobile-key", "settings.link.mobile_key"),
+    (SHARE_PATH, "settings.link.share"),
+    ("/portal/settings/online-card", "settings.link.online_card"),
+    ("/portal/settings/replacement", "settings.link.replacement"),
+    ("/portal/settings/returns", "settings.link.returns"),
+)
+#: ``?done=`` codes the settings page honours (a link cannot put other words on it)
+DONE = ("opted_out", "opted_in", "share_approved", "share_pending")
+FULL = {AccessLevel.FULL}
+
+
+def error_words(exc: SecureLoginError) -> Message:
+    if isinstance(exc, ShareRefused):
+        return Message(tone="error", key=f"share.error.{exc.code}")
+    known = {
+        "not_primary_user",
+        "opt_out_disabled",
+        "already_opted_out",
+        "not_opted_out",
+        "waiver_not_signed",
+        "reauthentication_failed",
+        "locked",
+    }
+    key = exc.code if exc.code in known else "generic"
+    return Message(tone="error", key=f"settings.error.{key}")
 
 
 def build_router(services: Services, pages: Pages) -> APIRouter:
     router = APIRouter(include_in_schema=False)
+
+    def render(
+        request: Request,
+        current: CurrentSession,
+        template: str,
+        *,
+        status_code: int = 200,
+        messages: tuple[Message, ...] = (),
+        **context: object,
+    ) -> HTMLResponse:
+        lang = page_language(request)
+        return pages.render(
+            request,
+            template,
+            lang,
+            status_code=status_code,
+            here=SETTINGS_PATH,
+            messages=messages,
+            me=me.describe_me(services, current),
+            menu=MENUS.get(current.access_level, ()),
+            **context,
+        )
+
+    def overview(
+        request: Request,
+        current: CurrentSession,
+        *,
+        status_code: int = 200,
+        messages: tuple[Message, ...] = (),
+    ) -> HTMLResponse:
+        view = settings.settings_of(
+            services, user_id=current.user_id, language=page_language(request)
+        )
+        return render(
+            request,
+            current,
+            "settings.html",
+            status_code=status_code,
+            messages=messages,
+            view=view,
+            links=LINKS,
+            choices=[c.value for c in OptInChoice],
+            requests=sharing.my_requests(services, user_id=current.user_id),
+        )
+
+    @router.get(SETTINGS_PATH, response_class=HTMLResponse)
+    def settings_page(request: Request) -> Response:
+        current = session_for(services, request, FULL)
+        if isinstance(current, Response):
+            return current
+        done = request.query_params.get("done", "")
+        messages = (Message(tone="info", key=f"settings.done.{done}"),) if done in DONE else ()
+        return overview(request, current, messages=messages)
+
+    @router.get(OPT_OUT_PATH, response_class=HTMLResponse)
+    def opt_out_page(request: Request) -> Response:
+        current = session_for(services, request, FULL)
+        if isinstance(current, Response):
+            return current
+        view = settings.settings_of(
+            services, user_id=current.user_id, language=page_language(request)
+        )
+        if not view.may_change or view.opted_out or not view.opt_out_allowed:
+            return redirect(request, page_language(request), SETTINGS_PATH)
+        return render(request, current, "settings_opt_out.html", view=view)
+
+    @router.post(OPT_OUT_PATH, response_class=HTMLResponse)
+    def opt_out(
+        request: Request,
+        token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+        accept: Annotated[str, Form(max_length=8)] = "",
+        digest: Annotated[str, Form(max_length=64)] = "",
+        password: Annotated[str, Form(max_length=PASSWORD_MAX)] = "",
+    ) -> Response:
+        current = session_for(services, request, FULL)
+        if isinstance(current, Response):
+            return current
+        lang = page_language(request)
+        if not csrf_ok(request, token):
+            return pages.csrf_refused(request, lang)
+        try:
+            settings.opt_out(
+                services,
+                user_id=current.user_id,
+                accept=accept == "yes",
+                waiver_digest=digest,
+                password=password,
+            )
+        except SecureLoginError as exc:
+            view = settings.settings_of(services, user_id=current.user_id, language=lang)
+            return render(
+                request,
+                current,
+                "settings_opt_out.html",
+                status_code=422,
+                messages=(error_words(exc),),
+                view=view,
+            )
+        return redirect(request, lang, f"{SETTINGS_PATH}?done=opted_out")
+
+    @router.post(OPT_IN_PATH, response_class=HTMLResponse)
+    def opt_in(
+        request: Request,
+        token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+        choice: Annotated[str, Form(max_length=16)] = "",
+    ) -> Response:
+        current = session_for(services, request, FULL)
+        if isinstance(current, Response):
+            return current
+        lang = page_language(request)
+        if not csrf_ok(request, token):
+            return pages.csrf_refused(request, lang)
+        try:
+            picked = OptInChoice(choice)
+        except ValueError:
+            picked = None
+        if picked is None:
+            msg = Message(tone="error", key="settings.error.generic")
+            return overview(request, current, status_code=422, messages=(msg,))
+        try:
+            result = settings.opt_back_in(services, user_id=current.user_id, choice=picked)
+        except SecureLoginError as exc:
+            return overview(request, current, status_code=422, messages=(error_words(exc),))
+        if result.done:
+            return redirect(request, lang, f"{SETTINGS_PATH}?done=opted_in")
+        if result.card is not None:  # shown once, never stored in the clear
+            values = sorted(result.card.values.items())
+            return render(request, current, "settings_card.html", values=values)
+        return redirect(request, lang, result.next_path or SETTINGS_PATH)
+
+    @router.get(SHARE_PATH, response_class=HTMLResponse)
+    def share_page(request: Request) -> Response:
+        current = session_for(services, request, FULL)
+        if isinstance(current, Response):
+            return current
+        return render(request, current, "share.html", owner="", username_max=USERNAME_MAX)
+
+    @router.post(SHARE_PATH, response_class=HTMLResponse)
+    def share_start(
+        request: Request,
+        token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+        owner: Annotated[str, Form(max_length=USERNAME_MAX)] = "",
+        owner_password: Annotated[str, Form(max_length=PASSWORD_MAX)] = "",
+        device_id: Annotated[str, Form(max_length=40)] = "",
+    ) -> Response:
+        current = session_for(services, request, FULL)
+        if isinstance(current, Response):
+            return current
+        lang = page_language(request)
+        if not csrf_ok(request, token):
+            return pages.csrf_refused(request, lang)
+        try:
+            started = sharing.start_share(
+                services,
+                requester_id=current.user_id,
+                owner_username=owner,
+                owner_password=owner_password,
+                device_id=device_id.strip() or None,
+            )
+        except SecureLoginError as exc:
+            return render(
+                request,
+                current,
+                "share.html",
+                status_code=422,
+                messages=(error_words(exc),),
+                owner=owner,
+                username_max=USERNAME_MAX,
+            )
+        return render(
+            request,
+            current,
+            "share_challenge.html",
+            prompt=prompt_page(started.factor),
+            request_id=started.request_id,
+            owner=owner.strip().lower(),
+            response_max=RESPONSE_MAX,
+        )
+
+    @router.post(SHARE_ANSWER_PATH, response_class=HTMLResponse)
+    def share_answer(
+        request: Request,
+        token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+        request_id: Annotated[str, Form(max_length=40)] = "",
+        response: Annotated[str, Form(max_length=RESPONSE_MAX)] = "",
+        response_2: Annotated[str, Form(max_length=RESPONSE_MAX)] = "",
+    ) -> Response:
+        current = session_for(services, request, FULL)
+        if isinstance(current, Response):
+            return current
+        lang = page_language(request)
+        if not csrf_ok(request, token):
+            return pages.csrf_refused(request, lang)
+        try:
+            decided = sharing.answer_share(
+                services,
+                requester_id=current.user_id,
+                request_id=request_id,
+                response=response + response_2,
+            )
+        except SecureLoginError as exc:
+            return render(
+                request,
+                current,
+                "share.html",
+                status_code=422,
+                messages=(error_words(exc),),
+                owner="",
+                username_max=USERNAME_MAX,
+            )
+        # When the requester's own device opened this session, the approval ended it and
+        # the settings page sends the browser to the login page (R-LOGIN-11).
+        done = "share_pending" if decided.status == "pending_compliance" else "share_approved"
+        return redirect(request, lang, f"{SETTINGS_PATH}?done={done}")
+
     return router

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from securelogin.domain.devices.base import PromptType
 from securelogin.entrypoints.portal import account
 from securelogin.entrypoints.portal.prompts import prompt_page
 from securelogin.entrypoints.portal.web import (
@@ -42,8 +43,11 @@ from securelogin.errors import (
 from securelogin.service import login
 from securelogin.service.context import Services
 from securelogin.service.login import LoginStatus
+from securelogin.service.sessions import SessionGrant
 
 VERIFY_PATH = "/login/verify"
+#: the push wait page reloads itself this often (an HTTP ``Refresh`` header, no script)
+PUSH_REFRESH_SECONDS = 2
 #: a login that can no longer be answered: the person starts again from the login form
 GONE = (LoginExpired, LoginClosed, UnknownLogin)
 
@@ -59,6 +63,16 @@ def back_to_login(request: Request, notice: str) -> Response:
 
 def to_verify(request: Request, notice: str | None = None) -> Response:
     return redirect(request, page_language(request), VERIFY_PATH, notice=notice)
+
+
+def logged_in(request: Request, grant: SessionGrant) -> Response:
+    """The session cookie, and on to the landing page of the session's access level."""
+    landing = account.landing_for(grant.access_level)
+    done = redirect(request, page_language(request), landing)
+    clear_private_cookie(done, request, LOGIN_COOKIE, path=LOGIN_COOKIE_PATH)
+    clear_private_cookie(done, request, CSRF_COOKIE)  # a new token once logged in
+    set_private_cookie(done, request, SESSION_COOKIE, grant.token)
+    return done
 
 
 def build_router(services: Services, pages: Pages) -> APIRouter:
@@ -77,9 +91,11 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             return back_to_login(request, "expired")
         if state.status == LoginStatus.DENIED:
             return back_to_login(request, "failed")
+        if state.status == LoginStatus.AUTHENTICATED and state.session is not None:
+            return logged_in(request, state.session)  # the push was approved (R-KEY-4)
         if state.status != LoginStatus.CHALLENGE or state.factor is None:
             return back_to_login(request, "expired")
-        return pages.render(
+        page = pages.render(
             request,
             "verify.html",
             page_language(request),
@@ -88,6 +104,9 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             prompt=prompt_page(state.factor),
             choices=choices if len(choices) > 1 else [],
         )
+        if state.factor.prompt.type is PromptType.PUSH:
+            page.headers["Refresh"] = str(PUSH_REFRESH_SECONDS)  # works without JavaScript
+        return page
 
     @router.post(VERIFY_PATH)
     def answer(
@@ -110,12 +129,22 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             return back_to_login(request, "failed")
         except GONE:
             return back_to_login(request, "expired")
-        landing = account.landing_for(grant.access_level)
-        done = redirect(request, page_language(request), landing)
-        clear_private_cookie(done, request, LOGIN_COOKIE, path=LOGIN_COOKIE_PATH)
-        clear_private_cookie(done, request, CSRF_COOKIE)  # a new token once logged in
-        set_private_cookie(done, request, SESSION_COOKIE, grant.token)
-        return done
+        return logged_in(request, grant)
+
+    @router.post("/login/fallback")
+    def fallback(request: Request, token: CsrfField = "") -> Response:
+        """R-LOGIN-5 "Click here if you do not receive the notification": the mobile
+        key's challenge; the push stays valid until one of them succeeds."""
+        if not csrf_ok(request, token):
+            return pages.csrf_refused(request, page_language(request))
+        login_id = request.cookies.get(LOGIN_COOKIE)
+        if not login_id:
+            return back_to_login(request, "expired")
+        try:
+            login.fallback_challenge(services, login_id)
+        except GONE:
+            return back_to_login(request, "expired")
+        return to_verify(request)
 
     @router.post("/login/resend")
     def resend(request: Request, token: CsrfField = "") -> Response:

@@ -1,13 +1,222 @@
-"""Client Portal pages: withdrawals with remaining limits (issue 5, R-WD, R-LIMIT)."""
+"""Client Portal pages: withdrawals with remaining limits (issue 5, R-WD, R-LIMIT).
+
+``/portal/withdraw`` shows the tier, the limits and what is left today and in the
+5-business-day window per account, and the request form.  The form carries a fresh
+idempotency key, so a double submission makes one withdrawal (R-WD-1).  The
+confirmation step shows the device's prompt (as the login's verify page does) with the
+amount and the destination it is bound to (R-WD-4).  A refusal names the rule and the
+amounts (R-WD-3).  Every POST carries the CSRF token and ends in a 303 or a page.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import secrets
+from typing import Annotated
 
-from securelogin.entrypoints.portal.web import Pages
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from securelogin.domain.access import AccessLevel
+from securelogin.domain.money import from_cents
+from securelogin.entrypoints.portal.account import MENUS, session_for
+from securelogin.entrypoints.portal.prompts import prompt_page
+from securelogin.entrypoints.portal.web import (
+    CSRF_FIELD,
+    RESPONSE_MAX,
+    Message,
+    Pages,
+    csrf_ok,
+    page_language,
+    redirect,
+)
+from securelogin.errors import (
+    AccessDenied,
+    AccountClosed,
+    ConfirmationFailed,
+    DeviceRequired,
+    IdempotencyKeyReused,
+    InvalidInput,
+    Locked,
+    NoWithdrawRight,
+    UnknownAccount,
+    UnknownWithdrawal,
+    WithdrawalClosed,
+    WithdrawalExpired,
+    WithdrawalRefused,
+)
+from securelogin.service import me, restrictions, withdrawals
 from securelogin.service.context import Services
+from securelogin.service.sessions import CurrentSession
+
+WITHDRAW_PATH = "/portal/withdraw"
+FULL = {AccessLevel.FULL}
+CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
+#: request errors shown on the form (the others are refusals with amounts)
+FORM_ERRORS = (
+    InvalidInput,
+    UnknownAccount,
+    NoWithdrawRight,
+    AccountClosed,
+    DeviceRequired,
+    IdempotencyKeyReused,
+    AccessDenied,
+)
+
+
+def money(cents: int | None) -> str | None:
+    return None if cents is None else f"{from_cents(cents):,}"
 
 
 def build_router(services: Services, pages: Pages) -> APIRouter:
     router = APIRouter(include_in_schema=False)
+
+    def render(
+        request: Request,
+        current: CurrentSession,
+        template: str,
+        *,
+        status_code: int = 200,
+        messages: tuple[Message, ...] = (),
+        **context: object,
+    ) -> HTMLResponse:
+        return pages.render(
+            request,
+            template,
+            page_language(request),
+            status_code=status_code,
+            here=WITHDRAW_PATH,
+            messages=messages,
+            me=me.describe_me(services, current),
+            menu=MENUS.get(current.access_level, ()),
+            money=money,
+            **context,
+        )
+
+    def overview(
+        request: Request,
+        current: CurrentSession,
+        *,
+        status_code: int = 200,
+        messages: tuple[Message, ...] = (),
+        refusal: WithdrawalRefused | None = None,
+        form: dict[str, str] | None = None,
+    ) -> HTMLResponse:
+        return render(
+            request,
+            current,
+            "withdraw.html",
+            status_code=status_code,
+            messages=messages,
+            view=restrictions.my_limits(services, current),
+            refusal=refusal,
+            form=form or {},
+            idempotency_key=secrets.token_urlsafe(16),
+        )
+
+    @router.get(WITHDRAW_PATH, response_class=HTMLResponse)
+    def show(request: Request) -> Response:
+        """Tier, limits, what is left, and the request form."""
+        current = session_for(services, request, FULL)
+        if isinstance(current, Response):
+            return current
+        return overview(request, current)
+
+    @router.post(WITHDRAW_PATH)
+    def ask(
+        request: Request,
+        token: CsrfField = "",
+        account: Annotated[str, Form()] = "",
+        amount: Annotated[str, Form()] = "",
+        destination: Annotated[str, Form()] = "",
+        idempotency_key: Annotated[str, Form()] = "",
+    ) -> Response:
+        """R-WD-1: request; on to the confirmation step, or the page with the refusal."""
+        if not csrf_ok(request, token):
+            return pages.csrf_refused(request, page_language(request))
+        current = session_for(services, request, FULL)
+        if isinstance(current, Response):
+            return current
+        form = {"account": account, "amount": amount, "destination": destination}
+        try:
+            parsed = withdrawals.parse_request(
+                account=account[:16],
+                amount=amount[:40],
+                destination=destination,
+                idempotency_key=idempotency_key,
+            )
+            started = withdrawals.request_withdrawal(services, current, parsed)
+        except WithdrawalRefused as refused:
+            return overview(request, current, status_code=422, refusal=refused, form=form)
+        except FORM_ERRORS as exc:
+            message = Message(tone="error", key=_error_key(exc))
+            return overview(request, current, status_code=422, messages=(message,), form=form)
+        return redirect(request, page_language(request), f"{WITHDRAW_PATH}/{started.withdrawal_id}")
+
+    @router.get(WITHDRAW_PATH + "/{withdrawal_id}", response_class=HTMLResponse)
+    def step(request: Request, withdrawal_id: str) -> Response:
+        """The confirmation step (R-WD-4), or the outcome once decided."""
+        current = session_for(services, request, FULL)
+        if isinstance(current, Response):
+            return current
+        try:
+            view, factor = withdrawals.pending_confirmation(services, current, withdrawal_id)
+        except UnknownWithdrawal:
+            return redirect(request, page_language(request), WITHDRAW_PATH)
+        notice = request.query_params.get("notice", "")
+        messages = (
+            (Message(tone="error", key="withdraw.confirm_failed"),) if notice == "failed" else ()
+        )
+        return render(
+            request,
+            current,
+            "withdraw_confirm.html",
+            messages=messages,
+            withdrawal=view,
+            prompt=prompt_page(factor) if factor else None,
+            limits=restrictions.my_limits(services, current),
+        )
+
+    @router.post(WITHDRAW_PATH + "/{withdrawal_id}")
+    def confirm(
+        request: Request,
+        withdrawal_id: str,
+        token: CsrfField = "",
+        response: Annotated[str, Form()] = "",
+        response_2: Annotated[str, Form()] = "",
+    ) -> Response:
+        """The device's answer: booked or refused atomically (R-LIMIT-5)."""
+        if not csrf_ok(request, token):
+            return pages.csrf_refused(request, page_language(request))
+        current = session_for(services, request, FULL)
+        if isinstance(current, Response):
+            return current
+        lang, here = page_language(request), f"{WITHDRAW_PATH}/{withdrawal_id}"
+        try:
+            withdrawals.confirm_withdrawal(
+                services, current, withdrawal_id, (response + response_2)[:RESPONSE_MAX]
+            )
+        except (ConfirmationFailed, Locked):
+            return redirect(request, lang, here + "?notice=failed")
+        except (WithdrawalClosed, WithdrawalExpired):
+            return redirect(request, lang, here)
+        except UnknownWithdrawal:
+            return redirect(request, lang, WITHDRAW_PATH)
+        return redirect(request, lang, here)
+
     return router
+
+
+def _error_key(exc: Exception) -> str:
+    code = getattr(exc, "code", "generic")
+    field = getattr(exc, "field", None)
+    if code == "invalid_input" and field in {"amount", "destination"}:
+        return f"withdraw.error.{field}"
+    known = {
+        "account_not_found",
+        "no_withdraw_right",
+        "account_closed",
+        "device_required",
+        "idempotency_key_reused",
+        "access_denied",
+    }
+    return f"withdraw.error.{code if code in known else 'generic'}"

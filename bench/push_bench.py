@@ -1,0 +1,276 @@
+"""Push logins at scale (R-KEY-4, R-LOGIN-5): one ``securelogin serve`` process holds
+``--logins`` pending push logins, each long-polled by ``GET /api/v1/logins/{id}?wait=30``;
+then ``--approvals`` pushes are approved one by one through the signed app call, and the
+time from the approval's answer to the long-poll returning ``authenticated`` is measured.
+
+    python -m bench.push_bench --db sqlite|postgres [--logins 10000] [--approvals 300]
+
+Prints one JSON object: server RSS before and while the long-polls wait, and the latency
+percentiles (target p99 <= 50 ms).  The logins and their pushes are created in-process
+through the product's own service code (``factors.issue_challenge``), skipping the
+password step (its Argon2id cost is measured by bench.login_bench, not here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import json
+import os
+import platform
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from bench.fixture import DEFAULT_PG_URL, installation, running_server
+from securelogin.bootstrap import bootstrap, load_settings
+from securelogin.domain.push import answer_payload, canonical_json, request_digest
+from securelogin.service import factors, mobile_key, push
+from securelogin.service.context import Services
+
+RECOVERY_PIN = "b3nch!"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class App:
+    def __init__(self) -> None:
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.app_id = ""
+
+    def public(self) -> str:
+        return b64url(
+            self.key.public_key().public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+
+    def sign(self, message: bytes) -> str:
+        return b64url(self.key.sign(message, ec.ECDSA(hashes.SHA256())))
+
+    def signed(self, method: str, path: str, body: bytes) -> dict[str, str]:
+        stamp = str(int(time.time()))
+        text = f"{method}\n{path}\n{stamp}\n{hashlib.sha256(body).hexdigest()}".encode()
+        return {
+            "X-SL-App": self.app_id,
+            "X-SL-Time": stamp,
+            "X-SL-Signature": self.sign(text),
+            "Content-Type": "application/json",
+        }
+
+    def answer(self, pushed: dict[str, Any], number: str) -> bytes:
+        payload = answer_payload(
+            push_id=str(pushed["push_id"]),
+            request=request_digest(pushed),
+            decision="approve",
+            number=number,
+            not_me=False,
+        )
+        body = {"decision": "approve", "number": number, "not_me": False}
+        return canonical_json(body | {"signature": self.sign(payload)})
+
+
+def activate(services: Services, username: str, app: App) -> int:
+    """A mobile key for the bench user through the QR path (the portal session's part
+    is played by inserting the one-time activation directly)."""
+    now = services.clock.now()
+    with services.uow() as uow:
+        user = uow.users.by_username(username)
+        assert user is not None
+        uow.mobile_keys.add_activation(
+            activation_id="kq_bench",
+            user_id=user.id,
+            method="qr",
+            now=now,
+            expires_at=now + timedelta(minutes=10),
+        )
+        uow.commit()
+    enrolled = mobile_key.complete_activation(
+        services, "kq_bench", code=None, public_key=app.public(), recovery_pin=RECOVERY_PIN
+    )
+    app.app_id = enrolled.app_id
+    return user.id
+
+
+def open_logins(services: Services, user_id: int, count: int) -> list[tuple[str, str]]:
+    """``count`` pending push logins: (login id, number on the screen)."""
+    made: list[tuple[str, str]] = []
+    now = datetime.now(UTC)
+    expires = now + timedelta(hours=1)
+    while len(made) < count:
+        with services.uow() as uow:
+            device = next(
+                d
+                for d in uow.device_access.of_user(user_id)
+                if d.kind == "mobile_key" and d.state == "active"
+            )
+            for _ in range(min(500, count - len(made))):
+                login_id = "lg_" + b64url(os.urandom(16))
+                uow.logins.add(
+                    login_id=login_id,
+                    user_id=user_id,
+                    platform="portal",
+                    device_id=device.id,
+                    status="challenge",
+                    now=now,
+                    expires_at=expires,
+                )
+                factor = factors.issue_challenge(
+                    services, uow, device=device, login_id=login_id, expires_at=expires, now=now
+                )
+                assert factor.prompt.number is not None
+                made.append((login_id, factor.prompt.number))
+            uow.commit()
+    return made
+
+
+def rss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return round(total / 1024, 1)
+
+
+async def long_poll(client: httpx.AsyncClient, login_id: str, done: dict[str, float]) -> None:
+    while True:
+        got = await client.get(f"/api/v1/logins/{login_id}", params={"wait": 30})
+        if got.json()["status"] != "challenge":
+            done[login_id] = time.perf_counter()
+            return
+
+
+async def measure(
+    base: str,
+    app: App,
+    logins: list[tuple[str, str]],
+    pushes: dict[str, dict[str, Any]],
+    approvals: int,
+    settle: float,
+    pids: list[int],
+) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=len(logins) + 50, max_keepalive_connections=None)
+    timeout = httpx.Timeout(120.0)
+    done: dict[str, float] = {}
+    async with (
+        httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as polls,
+        httpx.AsyncClient(base_url=base, timeout=timeout) as answers,
+    ):
+        idle_rss = rss_mb(pids)
+        tasks = [asyncio.create_task(long_poll(polls, lid, done)) for lid, _ in logins]
+        await asyncio.sleep(settle)  # every long-poll has arrived and waits
+        waiting_rss = rss_mb(pids)
+        latencies, from_send = [], []
+        for login_id, number in logins[:approvals]:
+            pushed = pushes[login_id]
+            body = app.answer(pushed, number)
+            path = f"/api/v1/key/pushes/{pushed['push_id']}/answer"
+            sent = time.perf_counter()
+            answered = await answers.post(
+                path, content=body, headers=app.signed("POST", path, body)
+            )
+            approved = time.perf_counter()
+            assert answered.status_code == 200, answered.text
+            while login_id not in done:
+                await asyncio.sleep(0.0005)
+            latencies.append((done[login_id] - approved) * 1000)
+            from_send.append((done[login_id] - sent) * 1000)
+            await asyncio.sleep(0.02)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return {
+        "rss_mb_idle": idle_rss,
+        "rss_mb_waiting": waiting_rss,
+        "approval_to_complete_ms": pct(latencies),
+        "answer_sent_to_complete_ms": pct(from_send),
+    }
+
+
+def pct(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+
+    def at(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 2)
+
+    return {
+        "p50": round(statistics.median(ordered), 2),
+        "p95": at(95),
+        "p99": at(99),
+        "max": round(ordered[-1], 2),
+        "n": len(ordered),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--logins", type=int, default=10_000)
+    parser.add_argument("--approvals", type=int, default=300)
+    parser.add_argument("--settle", type=float, default=20.0)
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
+    args = parser.parse_args()
+    with installation(args.db, users=1, pg_url=args.pg_url) as inst:
+        settings = load_settings(
+            database_url=inst.url, master_key=inst.env["SECURELOGIN_MASTER_KEY"]
+        )
+        services = bootstrap(settings)
+        app = App()
+        user_id = activate(services, inst.users[0].username, app)
+        t0 = time.perf_counter()
+        logins = open_logins(services, user_id, args.logins)
+        created = time.perf_counter() - t0
+        with services.uow() as uow:
+            app_row = uow.mobile_keys.app(app.app_id)
+        assert app_row is not None
+        by_push = {str(p["push_id"]): p for p in push.pending(services, app_row)}
+        with services.uow() as uow:
+            subject = {
+                r.subject: r.push_id
+                for r in uow.mobile_keys.pending_pushes(app_row.id, now=datetime.now(UTC))
+            }
+        pushes = {lid: by_push[subject[lid]] for lid, _ in logins[: args.approvals]}
+        services.database.close()
+        with running_server(url=inst.url, workers=1, env=inst.env, workdir=inst.workdir) as server:
+            figures = asyncio.run(
+                measure(
+                    server.base_url, app, logins, pushes, args.approvals, args.settle, server.pids()
+                )
+            )
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "push",
+                "db": args.db,
+                "pending_logins": args.logins,
+                "create_seconds": round(created, 1),
+                **figures,
+                "machine": f"{os.cpu_count()} cores, {cpu}",
+                "python": platform.python_version(),
+                "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

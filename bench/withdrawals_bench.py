@@ -1,0 +1,258 @@
+"""Withdrawal limits at scale (SPEC §6, R-LIMIT-3/4/5) on PostgreSQL.
+
+    python -m bench.withdrawals_bench [--rows 10000000] [--accounts 10000]
+                                      [--checks 2000] [--seconds 10] [--threads 8]
+
+1. A fresh database; ``--accounts`` accounts and ``--rows`` ledger rows (withdrawals
+   spread over 400 days) bulk-loaded with ``generate_series`` (not through the API), and
+   the per-business-day totals built from them with one ``INSERT … SELECT … GROUP BY``.
+2. ``limit_check``: the atomic check of a confirmation — lock the account row, read its
+   balance and holds and at most five per-day totals, decide — timed ``--checks`` times on
+   random accounts inside an open transaction (p50/p99/max in ms).
+3. ``withdrawals_per_second``: request + confirm (DSC+, OCRA response), in-process
+   service calls, ``--threads`` threads for ``--seconds``, all on ONE account (they
+   queue on its lock) and on MANY accounts (one per thread).
+
+Prints one JSON line per measurement (with the machine line first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import random
+import statistics
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench.fixture import DEFAULT_PG_URL, fresh_database
+from bench.run_all import machine
+from securelogin.bootstrap import bootstrap, load_settings
+from securelogin.domain import otp
+from securelogin.domain.access import Platform
+from securelogin.domain.devices.registry import DSC_PLUS_SUITE
+from securelogin.domain.limits import limits_for
+from securelogin.service import funds, importing, login, sessions, withdrawals
+from securelogin.service.context import Services
+
+PASSWORD = "Bench-Password-2026"
+SEED = bytes(range(1, 33))
+PIN = "4821"
+TRADERS = 8
+
+
+def emit(line: dict[str, Any]) -> None:
+    print(json.dumps(line), flush=True)
+
+
+def wire(url: str) -> Services:
+    settings = load_settings(
+        database_url=url, master_key=base64.b64encode(b"B" * 32).decode(), argon2_memory_kib=19456
+    )
+    return bootstrap(settings, migrate=True)
+
+
+def populate(services: Services, accounts: int) -> None:
+    """One organisation, ``accounts`` accounts, 8 traders with a DSC+ each, granted on all."""
+    numbers = [f"U{9000000 + i}" for i in range(accounts)]
+    data = {
+        "entities": [{"id": "E-B", "name": "Bench Org", "identification": {"ssn": "900-00-0009"}}],
+        "accounts": [{"id": n, "entity": "E-B", "cash": "1000000000.00"} for n in numbers],
+        "users": [
+            {
+                "username": f"trader{t}",
+                "entity": "E-B",
+                "password": PASSWORD,
+                "devices": [
+                    {
+                        "kind": "dsc_plus",
+                        "serial": f"B-DSCP-{t}",
+                        "secret_hex": SEED.hex(),
+                        "pin": PIN,
+                    }
+                ],
+                "grants": [{"account": n, "rights": ["trade", "withdraw"]} for n in numbers],
+            }
+            for t in range(TRADERS)
+        ],
+    }
+    importing.import_data(services, data)
+
+
+def bulk_ledger(url: str, rows: int) -> dict[str, Any]:
+    """``rows`` withdrawals over every account and 400 days, then the day totals."""
+    t0 = time.perf_counter()
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(
+            """
+            INSERT INTO ledger_entries (account_id, kind, amount_cents, business_day,
+                                        reference, created_at)
+            SELECT 1 + mod(g, n.c), 'withdrawal', -(100 + mod(g, 5000)),
+                   DATE '2026-11-20' - mod(g / n.c, 400)::int, 'bulk',
+                   TIMESTAMP '2026-11-20 15:00' - make_interval(days => mod(g / n.c, 400)::int)
+            FROM generate_series(1, %(rows)s::bigint) AS g,
+                 (SELECT count(*) AS c FROM accounts) AS n
+            """,
+            {"rows": rows},
+        )
+        loaded = time.perf_counter() - t0
+        conn.execute(
+            """
+            INSERT INTO withdrawal_day_totals (account_id, business_day, total_cents)
+            SELECT account_id, business_day, -sum(amount_cents) FROM ledger_entries
+            WHERE kind = 'withdrawal' GROUP BY account_id, business_day
+            """
+        )
+        conn.execute("ANALYZE")
+        totals = conn.execute("SELECT count(*) FROM withdrawal_day_totals").fetchone()
+        count = conn.execute("SELECT count(*) FROM ledger_entries").fetchone()
+    return {
+        "bench": "withdrawals",
+        "measure": "bulk_load",
+        "ledger_rows": count[0] if count else None,
+        "day_total_rows": totals[0] if totals else None,
+        "load_seconds": round(loaded, 1),
+        "total_seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
+def limit_checks(services: Services, accounts: int, samples: int) -> dict[str, Any]:
+    limits = limits_for(device_kind=None, opted_out=False, catalogue=services.policy.catalogue)
+    now = services.clock.now()
+    timings, cpu = [], []
+    for _ in range(samples):
+        account_id = random.randint(1, accounts)
+        with services.uow() as uow:
+            t0, c0 = time.perf_counter(), time.thread_time()
+            funds.check_limits(
+                services,
+                uow,
+                account_id=account_id,
+                limits=limits,
+                amount_cents=100,
+                requested_at=now,
+                locked=True,
+            )
+            timings.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.thread_time() - c0) * 1000)
+    timings.sort()
+    return {
+        "bench": "withdrawals",
+        "measure": "limit_check",
+        "samples": samples,
+        "p50_ms": round(statistics.median(timings), 3),
+        "p99_ms": round(timings[int(len(timings) * 0.99) - 1], 3),
+        "max_ms": round(timings[-1], 3),
+        "client_cpu_ms_p50": round(statistics.median(cpu), 3),
+        "target_p99_ms": 5,
+    }
+
+
+def traders(services: Services) -> list[sessions.CurrentSession]:
+    found = []
+    for t in range(TRADERS):
+        started = login.start_login(
+            services, username=f"trader{t}", password=PASSWORD, platform=Platform.PORTAL
+        )
+        assert started.factor is not None
+        response = otp.ocra(DSC_PLUS_SUITE, SEED, question=started.factor.prompt.challenge, pin=PIN)
+        grant = login.answer_login(services, started.login_id, response)
+        found.append(sessions.authenticate(services, grant.token))
+    return found
+
+
+def throughput(
+    services: Services, team: list[sessions.CurrentSession], *, accounts: list[str], seconds: float,
+    threads: int, label: str,
+) -> dict[str, Any]:  # fmt: skip
+    stop = time.monotonic() + seconds
+    done = [0] * threads
+    counter = iter(range(10**9))
+    lock = threading.Lock()
+
+    def worker(i: int) -> None:
+        session = team[i % len(team)]
+        account = accounts[i % len(accounts)]
+        while time.monotonic() < stop:
+            with lock:
+                n = next(counter)
+            started = withdrawals.request_withdrawal(
+                services,
+                session,
+                withdrawals.parse_request(
+                    account=account,
+                    amount="1.00",
+                    destination="Bench Bank",
+                    idempotency_key=f"{label}-{n}",
+                ),
+            )
+            assert started.factor is not None
+            challenge = started.factor.prompt.challenge
+            response = otp.ocra(DSC_PLUS_SUITE, SEED, question=challenge, pin=PIN)
+            result = withdrawals.confirm_withdrawal(
+                services, session, started.withdrawal_id, response
+            )
+            assert result.status == "accepted", result
+            done[i] += 1
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(worker, range(threads)))
+    elapsed = time.perf_counter() - t0
+    return {
+        "bench": "withdrawals",
+        "measure": f"withdrawals_per_second_{label}",
+        "threads": threads,
+        "accounts": len(set(accounts)),
+        "withdrawals": sum(done),
+        "per_second": round(sum(done) / elapsed, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--checks", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    emit(machine(args.pg_url))
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        fresh_database("postgres", workdir=Path(tmp), pg_url=args.pg_url) as url,
+    ):
+        services = wire(url)
+        try:
+            populate(services, args.accounts)
+            emit(bulk_ledger(url, args.rows))
+            emit(limit_checks(services, args.accounts, args.checks))
+            team = traders(services)
+            numbers = [f"U{9000000 + i}" for i in range(args.accounts)]
+            for label, chosen in (
+                ("one_account", numbers[:1]),
+                ("many_accounts", numbers[1 : 1 + args.threads]),
+            ):
+                line = throughput(
+                    services,
+                    team,
+                    accounts=chosen,
+                    seconds=args.seconds,
+                    threads=args.threads,
+                    label=label,
+                )
+                emit(line)
+        finally:
+            services.database.close()
+
+
+if __name__ == "__main__":
+    main()

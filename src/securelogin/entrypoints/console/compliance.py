@@ -1,0 +1,84 @@
+"""The compliance page of the operator console (R-OPS-2, R-SHARE-4): share requests
+between users of different entities with the same identification data wait here until an
+operator with the compliance role approves or rejects them, with a reason."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from securelogin.domain.operators import Operator, Role
+from securelogin.entrypoints.console.web import ConsolePages, MenuItem, csrf_ok, error_message
+from securelogin.entrypoints.portal.web import CSRF_FIELD, Message
+from securelogin.errors import SecureLoginError
+from securelogin.service import sharing
+from securelogin.service.context import Services
+
+PATH = "/console/compliance"
+MENU = (
+    MenuItem(
+        role=Role.COMPLIANCE,
+        path=PATH,
+        key="console.compliance",
+        text_key="console.compliance.text",
+    ),
+)
+
+
+def build_router(services: Services, pages: ConsolePages) -> APIRouter:
+    router = APIRouter()
+
+    def page(
+        request: Request,
+        operator: Operator,
+        *,
+        status_code: int = 200,
+        messages: tuple[Message, ...] = (),
+    ) -> HTMLResponse:
+        return pages.render(
+            request,
+            "console/compliance.html",
+            operator=operator,
+            status_code=status_code,
+            messages=messages,
+            requests=sharing.list_requests(services, operator),
+            reason_max=sharing.REASON_MAX,
+        )
+
+    @router.get(PATH, response_class=HTMLResponse)
+    def waiting(request: Request) -> Response:
+        operator = pages.operator(request, Role.COMPLIANCE)
+        if isinstance(operator, Response):
+            return operator
+        done = request.query_params.get("done") == "1"
+        messages = (Message(tone="info", key="console.compliance.done"),) if done else ()
+        return page(request, operator, messages=messages)
+
+    @router.post(f"{PATH}/decide", response_class=HTMLResponse)
+    def decide(
+        request: Request,
+        token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+        request_id: Annotated[str, Form(max_length=40)] = "",
+        decision: Annotated[str, Form(max_length=8)] = "",
+        reason: Annotated[str, Form(max_length=1000)] = "",
+    ) -> Response:
+        operator = pages.operator(request, Role.COMPLIANCE)
+        if isinstance(operator, Response):
+            return operator
+        if not csrf_ok(request, token):
+            return pages.csrf_refused(request, operator)
+        try:
+            sharing.decide(
+                services,
+                operator,
+                request_id=request_id,
+                approve=decision == "approve",
+                reason=reason,
+            )
+        except SecureLoginError as exc:
+            return page(request, operator, status_code=422, messages=(error_message(exc),))
+        return pages.redirect(request, f"{PATH}?done=1")
+
+    return router

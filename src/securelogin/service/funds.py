@@ -1,0 +1,115 @@
+"""Account money (SPEC §1 "Account", §6): the business calendar, the limit check under
+the account's lock (R-LIMIT-3/4/5), amounts, and deposits.
+
+The check reads the account row (locked), its held deposits and at most five
+per-business-day totals: its cost does not grow with the account's history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+import holidays
+
+from securelogin.domain.audit import AuditEvent
+from securelogin.domain.identity import AccountStatus
+from securelogin.domain.limits import (
+    BusinessCalendar,
+    LimitCheck,
+    Limits,
+    Remaining,
+    business_day_of,
+    check_withdrawal,
+    window,
+)
+from securelogin.domain.money import MoneyError, from_cents, parse_usd, to_cents
+from securelogin.errors import AccountClosed, InvalidInput, UnknownAccount
+from securelogin.service.context import Policy, Services
+from securelogin.service.ports import UnitOfWork
+
+
+def parse_amount(amount: object) -> Decimal:
+    try:
+        value = parse_usd(amount)
+    except MoneyError as exc:
+        raise InvalidInput(f"amount {exc}", field="amount") from None
+    except InvalidOperation:  # an exponent beyond Decimal's precision: "1e30"
+        raise InvalidInput("amount is too large", field="amount") from None
+    if value <= 0:
+        raise InvalidInput("amount must be greater than zero", field="amount")
+    return value
+
+
+@lru_cache(maxsize=8)
+def _calendar(timezone: str, exchange: str) -> BusinessCalendar:
+    closed = holidays.financial_holidays(exchange)
+    return BusinessCalendar(timezone=timezone, is_holiday=lambda day: day in closed)
+
+
+def calendar_for(policy: Policy) -> BusinessCalendar:
+    """R-LIMIT-2: the configured exchange calendar (default NYSE) in the brokerage's zone."""
+    return _calendar(policy.timezone, policy.calendar)
+
+
+def remaining_json(remaining: Remaining) -> dict[str, str | None]:
+    def text(cents: int | None) -> str | None:
+        return None if cents is None else str(from_cents(cents))
+
+    return {"today": text(remaining.today_cents), "window": text(remaining.window_cents)}
+
+
+def check_limits(
+    services: Services,
+    uow: UnitOfWork,
+    *,
+    account_id: int,
+    limits: Limits,
+    amount_cents: int,
+    requested_at: datetime,
+    locked: bool,
+) -> LimitCheck:
+    """Funds and the two limits for one amount; reads ≤ 5 per-day rows (R-LIMIT-3/4).
+    With ``locked`` the account's lock is taken first (R-LIMIT-5)."""
+    calendar = calendar_for(services.policy)
+    day = business_day_of(requested_at, calendar)
+    days = window(day, calendar)
+    funds = uow.funds.lock_account(account_id) if locked else uow.funds.funds(account_id)
+    totals = uow.funds.day_totals(account_id, days)
+    return check_withdrawal(
+        amount_cents,
+        limits=limits,
+        available_cents=funds.available_cents,
+        day_total=totals.get(day, 0),
+        window_totals=[totals.get(d, 0) for d in days],
+    )
+
+
+def deposit(services: Services, *, account: str, amount: object, actor: str = "admin") -> Decimal:
+    """Credit an account (funding desk / demo); returns the new balance.  Takes the
+    account's lock like every change of its money."""
+    value = parse_amount(amount)
+    with services.uow() as uow:
+        row = uow.accounts.by_number(account.strip().upper())
+        if row is None:
+            raise UnknownAccount
+        funds = uow.funds.lock_account(row.id)
+        if funds.status is not AccountStatus.OPEN:
+            raise AccountClosed("This account is closed")
+        uow.funds.credit(
+            account_id=row.id,
+            amount_cents=to_cents(value),
+            reference="deposit",
+            now=services.clock.now(),
+        )
+        uow.audit.record(
+            AuditEvent(
+                action="funds.deposited",
+                actor=actor,
+                subject=row.number,
+                data={"amount": str(value)},
+            )
+        )
+        uow.commit()
+    return from_cents(funds.balance_cents + to_cents(value))

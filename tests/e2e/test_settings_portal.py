@@ -1,0 +1,169 @@
+"""The security settings pages of the Client Portal (SPEC §5.1, §5.3; R-OPT-1..3,
+R-SHARE-1..5) through the real ASGI app, like a browser without JavaScript."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from securelogin.domain.optout import WAIVER_EN, WAIVER_ZH_CN
+from securelogin.service.context import Services
+from tests.dbutil import scalar, url_of
+from tests.devices import KINDS, PASSWORD
+from tests.e2e.portal_forms import (
+    ENDED,
+    csrf_of,
+    log_in,
+    messages_of,
+    path_of,
+    prompt_of,
+)
+from tests.fakes import FakeClock
+from tests.integration.sharing_data import code_card, dsc, dsc_plus, load, user
+
+
+@pytest.fixture
+def people(services: Services) -> Services:
+    load(
+        services,
+        user("alice", "E-A", "U1000001", dsc("DSC-A")),
+        user("sec", "E-A", "U1000001", code_card("SCC-S"), rights=["trade"]),
+        user("owner", "E-A", "U1000002", dsc_plus("DP-O")),
+        user("loner", "E-T", "U2000001", opted_out=True),
+    )
+    return services
+
+
+def opted_out(services: Services, name: str) -> bool:
+    return bool(scalar(url_of(services), f"SELECT opted_out FROM users WHERE username='{name}'"))
+
+
+def test_R_OPT_1_the_settings_page_names_the_user_who_has_the_right(
+    api: TestClient, people: Services, clock: FakeClock
+) -> None:
+    log_in(api, "code_card", clock, people, username="sec")
+    page = api.get("/portal/settings")
+    assert page.status_code == 200
+    notice = re.search(r'id="primary-notice">(.*?)</div>', page.text, re.S)
+    assert notice and "U1000001: alice" in notice.group(1)
+    assert 'id="opt-out-link"' not in page.text
+    refused = api.get("/portal/settings/opt-out", follow_redirects=False)
+    assert refused.headers["location"] == "/portal/settings"
+    form = {"csrf_token": csrf_of(page.text), "accept": "yes", "password": PASSWORD}
+    posted = api.post("/portal/settings/opt-out", data=form | {"digest": "x"})
+    assert posted.status_code == 422
+    assert "not allowed to change the security settings" in messages_of(posted.text)
+    assert not opted_out(people, "sec")
+
+
+def test_R_OPT_2_opting_out_in_the_portal_signs_the_waiver(
+    api: TestClient, people: Services, clock: FakeClock
+) -> None:
+    log_in(api, "dsc", clock, people)
+    home = api.get("/portal")
+    assert 'href="/portal/settings"' in home.text  # the account menu links the page
+    page = api.get("/portal/settings")
+    assert 'id="opt-out-link"' in page.text
+    for path in ("/portal/settings/mobile-key", "/portal/settings/share"):
+        assert f'href="{path}"' in page.text
+    zh = api.get("/portal/settings/opt-out", headers={"Accept-Language": "zh-CN"})
+    assert WAIVER_ZH_CN in zh.text
+    waiver = api.get("/portal/settings/opt-out")
+    assert WAIVER_EN.replace("'", "&#39;") in waiver.text
+    digest = re.search(r'name="digest" value="(\w+)"', waiver.text)
+    assert digest
+    form = {"csrf_token": csrf_of(waiver.text), "digest": digest.group(1)}
+
+    unticked = api.post("/portal/settings/opt-out", data=form | {"password": PASSWORD})
+    assert unticked.status_code == 422 and "tick the box" in messages_of(unticked.text)
+    wrong = api.post(
+        "/portal/settings/opt-out", data=form | {"accept": "yes", "password": "Wrong-pass-1"}
+    )
+    assert wrong.status_code == 422 and "password is not correct" in messages_of(wrong.text)
+    assert not opted_out(people, "alice")
+
+    done = api.post("/portal/settings/opt-out", data=form | {"accept": "yes", "password": PASSWORD})
+    assert path_of(done) == "/portal/settings?done=opted_out"
+    assert "Your signed agreement has been stored" in messages_of(done.text)
+    assert 'data-opted-out="yes"' in done.text and 'name="choice"' in done.text
+    assert opted_out(people, "alice")
+
+
+def test_R_OPT_3_the_three_ways_back_in(
+    api: TestClient, people: Services, clock: FakeClock
+) -> None:
+    answer = api.post(
+        "/login",
+        data={"username": "loner", "password": PASSWORD, "csrf_token": csrf_of(api.get("/").text)},
+    )
+    assert path_of(answer) == "/portal"  # opted out, no device: the password alone
+    page = api.get("/portal/settings")
+    assert len(re.findall(r'name="choice"', page.text)) == 3
+    token = csrf_of(page.text)
+    expected = {
+        "mobile_key": "/portal/settings/mobile-key",
+        "share": "/portal/settings/share",
+    }
+    for choice, where in expected.items():
+        moved = api.post(
+            "/portal/settings/opt-in",
+            data={"csrf_token": token, "choice": choice},
+            follow_redirects=False,
+        )
+        assert moved.status_code == 303 and moved.headers["location"] == where
+    card = api.post("/portal/settings/opt-in", data={"csrf_token": token, "choice": "online_card"})
+    assert card.status_code == 200
+    assert len(re.findall(r'<td class="mono">[A-Z0-9]{3}</td>', card.text)) == 200
+    bad = api.post("/portal/settings/opt-in", data={"csrf_token": token, "choice": "nothing"})
+    assert bad.status_code == 422
+    assert opted_out(people, "loner")
+
+
+def test_R_SHARE_1_sharing_in_the_portal_protects_the_requester_with_the_owners_device(
+    api: TestClient, people: Services, clock: FakeClock
+) -> None:
+    log_in(api, "dsc", clock, people)  # alice, same entity as owner
+    form = api.get("/portal/settings/share")
+    token = csrf_of(form.text)
+    weak = api.post(
+        "/portal/settings/share",
+        data={"csrf_token": token, "owner": "sec", "owner_password": PASSWORD},
+    )
+    assert weak.status_code == 422
+    assert "Less secure device" in messages_of(weak.text)
+    challenge = api.post(
+        "/portal/settings/share",
+        data={"csrf_token": token, "owner": "owner", "owner_password": PASSWORD},
+    )
+    assert challenge.status_code == 200
+    prompt = prompt_of(challenge.text)
+    request_id = re.search(r'name="request_id" value="(\w+)"', challenge.text)
+    assert request_id and prompt["type"] == "challenge"
+    response = KINDS["dsc_plus"].answer(prompt, clock.now(), people)
+    done = api.post(
+        "/portal/settings/share/answer",
+        data={"csrf_token": token, "request_id": request_id.group(1), "response": response},
+    )
+    # alice's own DSC was retired, so the session it opened ended (R-SHARE-5, R-LOGIN-11)
+    assert path_of(done) == "/?notice=session_ended" and ENDED in done.text
+    again = log_in(api, "dsc_plus", clock, people)
+    assert path_of(again) == "/portal"
+    settings_page = api.get("/portal/settings")
+    assert "Approved" in settings_page.text
+
+
+def test_R_SHARE_3_a_wrong_owner_password_shows_the_helpful_message(
+    api: TestClient, people: Services, clock: FakeClock
+) -> None:
+    log_in(api, "dsc", clock, people)
+    token = csrf_of(api.get("/portal/settings/share").text)
+    wrong = api.post(
+        "/portal/settings/share",
+        data={"csrf_token": token, "owner": "owner", "owner_password": "Nope-Nope-1"},
+    )
+    assert wrong.status_code == 422
+    assert "password or the device" in messages_of(wrong.text)
+    no_csrf = api.post("/portal/settings/share", data={"owner": "owner"})
+    assert no_csrf.status_code == 403
