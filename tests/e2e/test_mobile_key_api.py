@@ -3,6 +3,7 @@ real P-256 test key pair; runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -321,3 +322,88 @@ def test_a_fallback_for_a_login_without_a_mobile_key_is_refused(
     refused = api.post(f"/api/v1/logins/{login['login_id']}/fallback")
     assert refused.status_code == 409 and refused.json()["code"] == "login_closed"
     assert api.post("/api/v1/logins/lg_nope/fallback").json()["code"] == "login_not_found"
+
+
+def test_R_WD_4_a_withdrawal_push_carries_amount_and_destination_and_confirms_on_approval(
+    api: TestClient, app: TestApp, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from securelogin.domain.devices.base import Binding
+    from securelogin.service import factors, withdrawals
+
+    confirmed: list[tuple[str, object]] = []
+    monkeypatch.setattr(
+        withdrawals, "confirmed_by_push", lambda s, wid, dev: confirmed.append((wid, dev))
+    )
+    now = services.clock.now()
+    with services.uow() as uow:
+        user = uow.users.by_username("alice")
+        assert user is not None
+        device = next(d for d in uow.device_access.of_user(user.id) if d.kind == "mobile_key")
+        uow.logins.add(
+            login_id="wl_test",
+            user_id=user.id,
+            platform="portal",
+            device_id=device.id,
+            status="confirmation",
+            now=now,
+            expires_at=now + timedelta(minutes=3),
+        )
+        factor = factors.issue_challenge(
+            services,
+            uow,
+            device=device,
+            login_id="wl_test",
+            expires_at=now + timedelta(minutes=3),
+            now=now,
+            binding=Binding(amount="1234.56", destination="Chase ••••1234", nonce=b"n" * 16),
+        )
+        uow.commit()
+    assert factor.prompt.type.value == "push" and factor.prompt.amount == "1234.56"
+    [push] = app.pushes(api)
+    assert push["purpose"] == "withdrawal"
+    assert (push["amount"], push["destination"]) == ("1234.56", "Chase ••••1234")
+    assert app.answer(api, push, number=factor.prompt.number).status_code == 200
+    assert confirmed == [("wl_test", app.devices["alice"])]
+
+
+def test_R_KEY_4_a_long_poll_wakes_when_another_process_approves_the_push(
+    api: TestClient, app: TestApp, services: Services
+) -> None:
+    """The approval is recorded without this process's HTTP layer (as another server
+    process would): the shared poller finds it in the database."""
+    import threading
+    import time
+
+    from securelogin.service import push
+
+    login = start(api)
+    [pending] = app.pushes(api)
+    body = app.answer_body(pending, "approve", login["factor"]["prompt"]["number"])
+    with services.uow() as uow:
+        app_row = uow.mobile_keys.app(app.app_id)
+    assert app_row is not None
+    threading.Timer(
+        0.3, lambda: push.answer_push(services, app_row, push_id=pending["push_id"], **body)
+    ).start()
+    began = time.monotonic()
+    state = api.get(f"/api/v1/logins/{login['login_id']}", params={"wait": 10}).json()
+    assert state["status"] == "authenticated" and state["session"]["token"]
+    assert time.monotonic() - began < 3
+
+
+def test_R_KEY_4_the_pull_channel_long_polls_until_a_push_arrives(
+    api: TestClient, app: TestApp, services: Services
+) -> None:
+    import threading
+
+    from securelogin.domain.access import Platform
+    from securelogin.service import login as logins
+
+    threading.Timer(
+        0.3,
+        lambda: logins.start_login(
+            services, username="alice", password=PASSWORD, platform=Platform.PORTAL
+        ),
+    ).start()
+    [pushed] = app.pushes(api, wait=10)
+    assert pushed["username"] == "alice"

@@ -9,10 +9,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from securelogin.service import service_keys
+from securelogin.domain import otp
+from securelogin.domain.devices.registry import MOBILE_KEY_SUITE
+from securelogin.errors import UnknownWithdrawal, WithdrawalClosed
+from securelogin.service import service_keys, withdrawals
 from securelogin.service.context import Services
 from securelogin.service.notifications import recent_messages
+from securelogin.service.ports import NewDevice
 from tests.dbutil import execute, scalar, url_of
+from tests.devices import SEED32
 from tests.fakes import FakeClock
 from tests.withdrawal_kit import ACCOUNT, answer, bearer, load, session_token
 
@@ -396,3 +401,75 @@ def test_R_RESTRICT_1_a_service_key_or_the_own_session_reads_the_restrictions(
     assert api.get("/api/v1/users/petra/restrictions", headers=bearer(key)).status_code == 401
     stored = scalar(url_of(services), "SELECT key_hash FROM service_keys")
     assert key not in str(stored) and len(str(stored)) == 64
+
+
+def _give_mobile_key(services: Services, username: str) -> str:
+    """An active mobile key with a known OCRA secret and no app (so no push can go)."""
+    with services.uow() as uow:
+        user = uow.users.by_username(username)
+        assert user is not None
+        public_id = "dv_mobile_test"
+        uow.devices.add(
+            NewDevice(
+                public_id=public_id,
+                kind="mobile_key",
+                owner_id=user.id,
+                state="active",
+                secret=services.box.seal(SEED32, context=f"device:{public_id}"),
+                origin="test",
+            ),
+            at=services.clock.now(),
+        )
+        uow.commit()
+    execute(url_of(services), "UPDATE devices SET activated_at = created_at")
+    return public_id
+
+
+def test_R_WD_4_a_mobile_key_without_push_confirms_with_its_bound_ocra_fallback(
+    api: TestClient, services: Services
+) -> None:
+    load(services, {"maya": ["sms"]})
+    token = session_token(services, "maya", "sms")
+    device = _give_mobile_key(services, "maya")
+    started = ask(api, token, "2500.00", device_id=device).json()
+    prompt = started["factor"]["prompt"]
+    assert started["factor"]["kind"] == "mobile_key" and prompt["type"] == "challenge"
+    assert prompt["amount"] == "2500.00" and prompt["destination"] == "Chase ****1234"
+    again = api.post(
+        f"/api/v1/withdrawals/{started['withdrawal_id']}/fallback", headers=bearer(token)
+    )
+    assert again.status_code == 200
+    fresh = again.json()["prompt"]
+    assert fresh["type"] == "challenge" and fresh["amount"] == "2500.00"
+    response = otp.ocra(MOBILE_KEY_SUITE, SEED32, question=fresh["challenge"])
+    done = confirm(api, token, started["withdrawal_id"], response)
+    assert done.json()["status"] == "accepted"
+    assert done.json()["remaining"] == {"today": "997500.00", "window": "997500.00"}
+
+
+def test_R_WD_4_confirmed_by_push_books_like_a_correct_answer_once(
+    api: TestClient, services: Services
+) -> None:
+    load(services, {"maya": ["sms"]})
+    token = session_token(services, "maya", "sms")
+    device = _give_mobile_key(services, "maya")
+    started = ask(api, token, "100.00", device_id=device).json()
+    login_id = str(
+        scalar(
+            url_of(services),
+            "SELECT login_id FROM withdrawals WHERE id = :w",
+            w=started["withdrawal_id"],
+        )
+    )
+    with pytest.raises(UnknownWithdrawal):
+        withdrawals.confirmed_by_push(services, login_id, "dv_other")
+    result = withdrawals.confirmed_by_push(services, login_id, device)  # the push's subject
+    assert result.status == "accepted" and result.withdrawal_id == started["withdrawal_id"]
+    response = otp.ocra(MOBILE_KEY_SUITE, SEED32, question=started["factor"]["prompt"]["challenge"])
+    assert (
+        confirm(api, token, started["withdrawal_id"], response).json()["code"]
+        == "withdrawal_closed"
+    )
+    with pytest.raises(WithdrawalClosed):
+        withdrawals.confirmed_by_push(services, started["withdrawal_id"], device)
+    assert count(services, "ledger_entries WHERE kind = 'withdrawal'") == 1

@@ -4,6 +4,7 @@ R-OPS-2).  Every refusal code of R-SHARE-3 is reached here."""
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 
 from securelogin.domain.access import Platform
 from securelogin.errors import (
@@ -17,6 +18,7 @@ from securelogin.errors import (
 from securelogin.service import login, me, sessions, sharing
 from securelogin.service.context import Services
 from tests.dbutil import execute, scalar, snapshot, url_of
+from tests.devices import KINDS
 from tests.fakes import FakeClock
 from tests.integration.sharing_data import (
     CORA,
@@ -89,6 +91,9 @@ def test_R_SHARE_1_and_5_same_entity_is_approved_at_once_and_retires_the_request
     assert decided.status == "approved" and decided.decided_by == "system"
     states = {d.serial: d.state for d in devices_of(services, "alice2")}
     assert states == {"DP-A": "active", "DSC-B": "return_pending", "SCC-B": "revoked"}
+    # the DSC goes back through the returns of R-RETURN-1; the code card is shredded
+    returned = scalar(url_of(services), "SELECT reason FROM device_returns")
+    assert returned == "consolidated"
     with pytest.raises(Unauthenticated):  # the session of a retired device ended
         sessions.authenticate(services, grant.token)
     # the shared device is offered at login and listed by /me, for both usernames
@@ -347,3 +352,28 @@ def test_R_SHARE_4_a_second_decision_and_a_non_compliance_operator_write_nothing
             )
         assert caught.value.code == "share_request_decided"
     assert snapshot(url_of(services)) == after
+
+
+def test_R_SHARE_5_the_api_login_offers_the_shared_device_and_me_lists_it(
+    services: Services, clock: FakeClock, api: TestClient
+) -> None:
+    load(
+        services,
+        user("alice", "E-A", "U1000001", dsc_plus("DP-A")),
+        user("alice2", "E-A", "U1000002", code_card("SCC-B")),
+    )
+    shared = share(services, clock, "alice2", "alice")
+    started = api.post(
+        "/api/v1/logins", json={"username": "alice2", "password": PASSWORD, "platform": "portal"}
+    ).json()
+    assert started["factor"]["device_id"] == shared.device_id
+    assert started["factor"]["kind"] == "dsc_plus"
+    clock.advance(seconds=31)
+    response = KINDS["dsc_plus"].answer(started["factor"]["prompt"], clock.now(), services)
+    done = api.post(f"/api/v1/logins/{started['login_id']}/answer", json={"response": response})
+    assert done.status_code == 200, done.text
+    token = done.json()["session"]["token"]
+    mine = api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
+    listed = {d["device_id"]: d["state"] for d in mine["devices"]}
+    assert listed[shared.device_id] == "active"
+    assert mine["tier"] == {"rank": 4, "device_kind": "dsc_plus"}

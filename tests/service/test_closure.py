@@ -95,3 +95,18 @@ def test_R_CLOSE_1_unknown_account_and_received_return_after_closure(
     with services.uow() as uow:
         device = uow.device_access.by_serial("DSC-OTTO")
     assert device is not None and device_state(services, device.public_id) == "returned"
+
+
+def test_R_LOGIN_8_demo_has_a_closed_account_user_with_documents(
+    services: Services, clock: FakeClock
+) -> None:
+    from securelogin.service.demo import DEMO_PASSWORD, load_demo
+
+    load_demo(services)
+    started = login.start_login(
+        services, username="kate", password=DEMO_PASSWORD, platform=Platform.PORTAL
+    )
+    assert started.session is not None
+    assert started.session.access_level is AccessLevel.DOCUMENTS_ONLY
+    docs = documents.list_documents(services, current(services, started.session))
+    assert sorted(d.kind for d in docs) == ["activity_statement", "tax_form"]

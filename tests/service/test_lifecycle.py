@@ -59,7 +59,7 @@ def test_R_LOGIN_9_temporary_code_is_card_only_on_day_3(services: Services, cloc
 def test_R_LOST_2_online_card_lifts_tier_and_retires_the_temporary_code(
     services: Services, clock: FakeClock
 ):
-    story, grant, card = _online_card(services, clock)
+    _story, grant, card = _online_card(services, clock)
     session = current(services, grant)  # the same browser session continues on the card
     assert session.access_level is AccessLevel.FULL
     assert session.tier.device_kind is DeviceKind.ONLINE_CODE_CARD and session.tier.rank == 1
@@ -88,7 +88,7 @@ def test_R_LOST_2_wrong_card_answer_is_refused_and_card_stays_pending(
 def test_R_LOST_2_only_a_temporary_code_login_gets_an_online_card(
     services: Services, clock: FakeClock
 ):
-    _story, grant, card = _online_card(services, clock)
+    _story, grant, _card = _online_card(services, clock)
     with pytest.raises(AccessDenied):
         lifecycle.request_online_card(services, current(services, grant))
 
@@ -187,7 +187,7 @@ def test_R_OPS_3_logistics_role_is_required_and_double_shipping_is_refused(
 ):
     from securelogin.domain.operators import Operator, Role
 
-    session, done = _requested(services, clock)
+    _session, done = _requested(services, clock)
     stock_dsc_plus(services)
     helper = Operator(id=0, username="hank", roles=frozenset({Role.HELPDESK}))
     with pytest.raises(AccessDenied):
@@ -204,7 +204,7 @@ def test_R_OPS_3_logistics_role_is_required_and_double_shipping_is_refused(
 def test_R_LOST_4_reminder_on_day_18_then_auto_activation_on_day_21(
     services: Services, clock: FakeClock
 ):
-    session, shipped = _shipped(services, clock)
+    session, _shipped_request = _shipped(services, clock)
     new_device = device_id_of(services, USER, "dsc_plus")
     clock.advance(days=17, hours=23)
     assert jobs.run_once(services).reminded == 0
@@ -256,7 +256,7 @@ def test_R_OPS_4_expired_challenges_are_cleaned_up(services: Services, clock: Fa
 def test_R_OPS_5_message_centre_lists_messages_and_counts_unread(
     services: Services, clock: FakeClock
 ):
-    session, shipped = _shipped(services, clock)
+    session, _shipped_request = _shipped(services, clock)
     assert messages.deliver_portal(services) == 1  # "has shipped"
     assert messages.deliver_portal(services) == 0
     inbox = messages.inbox(services, session)

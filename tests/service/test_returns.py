@@ -86,7 +86,7 @@ def test_R_RETURN_2_receipt_returns_the_device_and_releases_the_deposit(
 def test_R_RETURN_3_lost_device_costs_its_deposit(services: Services, clock: FakeClock):
     from securelogin.service import helpdesk
 
-    session, device = _active_replacement(services, clock)
+    _session, device = _active_replacement(services, clock)
     url = url_of(services)
     balance = scalar(url, "SELECT balance_cents FROM accounts")
     with services.uow() as uow:

@@ -10,8 +10,9 @@ import base64
 from dataclasses import dataclass
 
 from securelogin.domain.cards import PrintableCard, generate_card
-from securelogin.domain.operators import Role
+from securelogin.domain.operators import Operator, Role
 from securelogin.errors import Conflict
+from securelogin.service import closure, documents
 from securelogin.service.context import Services
 from securelogin.service.importing import import_data
 from securelogin.service.operators import create_operator
@@ -146,6 +147,12 @@ def demo_data(services: Services) -> tuple[dict[str, object], tuple[DemoUser, ..
             [{"kind": "online_code_card", "serial": "DEMO-OSCC-0001", "values": _card(services)}],
             "online security code card",
         ),
+        (
+            "kate",
+            "Kate Moreau",
+            [{"kind": "dsc", "serial": "DEMO-DSC-0002", "secret_hex": _hex(services)}],
+            "account closed: password only, documents only",
+        ),
     ]
     data: dict[str, list[object]] = {"entities": [], "accounts": [], "users": []}
     holders = []
@@ -206,12 +213,23 @@ def load_demo(services: Services) -> DemoReport:
         roles=frozenset(Role),
         actor="demo",
     )
+    _close_demo_account(services, data)
     return DemoReport(
         created=True,
         users=holders,
         cards=_printable_cards(services, data),
         operator_uri=desk.otpauth_uri,
     )
+
+
+def _close_demo_account(services: Services, data: dict[str, object]) -> None:
+    """R-CLOSE-1, R-LOGIN-8: kate's account is closed (final statement) plus a tax form."""
+    users = data["users"]
+    assert isinstance(users, list)  # noqa: S101 - built above
+    account = next(u["grants"][0]["account"] for u in users if u["username"] == "kate")
+    admin = Operator(id=0, username="demo", roles=frozenset({Role.ADMIN}))
+    closure.close_account(services, admin, account=account)
+    documents.generate(services, admin, account=account, kind="tax_form", period="2025")
 
 
 def describe(report: DemoReport, *, url: str, cards_folder: str | None = None) -> str:

@@ -140,6 +140,10 @@ class FundsRepository(Protocol):
 
     def withdrawal_by_key(self, user_id: int, idempotency_key: str) -> WithdrawalRow | None: ...
 
+    def withdrawal_by_login(self, login_id: str) -> WithdrawalRow | None:
+        """The withdrawal whose confirmation challenge hangs off this internal login."""
+        ...
+
     def decide(
         self,
         withdrawal_id: str,

@@ -135,7 +135,9 @@ def expire_temporary_devices(services: Services) -> int:
         with services.uow() as uow:
             device = uow.lifecycle.device(device_id)
             if device is None or not uow.lifecycle.move_device(
-                device_id, frm={DeviceState.ACTIVE}, to=DeviceState.EXPIRED
+                device_id,
+                frm={DeviceState.ACTIVE, DeviceState.PENDING_ACTIVATION},
+                to=DeviceState.EXPIRED,
             ):
                 continue
             owner = uow.users.by_id(device.owner_id) if device.owner_id else None

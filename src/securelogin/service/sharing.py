@@ -19,7 +19,9 @@ from securelogin.domain.access import is_usable
 from securelogin.domain.audit import AuditEvent
 from securelogin.domain.devices.catalogue import DeviceKind, DeviceState
 from securelogin.domain.identity import PolicyViolation, normalize_username
+from securelogin.domain.lifecycle import RETURNABLE_STATES, ReturnReason
 from securelogin.domain.operators import Operator, Role, require_role
+from securelogin.domain.returns import Region
 from securelogin.domain.sharing import (
     HeldDevice,
     Participant,
@@ -42,9 +44,11 @@ from securelogin.errors import (
 )
 from securelogin.service.context import Services
 from securelogin.service.factors import FactorView, candidate, check_answer, issue_challenge
+from securelogin.service.lifecycle_ports import OwnedDevice
 from securelogin.service.login import MAX_ANSWERS, LoginStatus, deliver_codes, lockout
 from securelogin.service.login_ports import DeviceRow, FailureCounter
 from securelogin.service.ports import UnitOfWork, UserRow
+from securelogin.service.returns import begin_return
 from securelogin.service.settings import check_password, end_opt_out
 from securelogin.service.sharing_ports import ShareRequestRow
 
@@ -341,9 +345,19 @@ def _apply(
         if row.owner_id != requester.id or row.id == device.id:
             continue
         state = retire_state(DeviceKind(row.kind), catalogue=services.policy.catalogue)
-        if uow.sharing.retire(row.id, state=state, at=now):
-            retired.append(f"{row.public_id}:{state.value}")
-            ended.append(row.id)
+        owned = uow.lifecycle.device_by_public_id(row.public_id)
+        if owned is not None and _returnable(services, owned):
+            # physical devices go back through the returns of R-RETURN-1 (reason
+            # "consolidated"): logistics records receipt and releases the deposit
+            began = begin_return(
+                services, uow, owned, ReturnReason.CONSOLIDATED, Region.US_CANADA,
+                now=now, actor=actor,
+            )  # fmt: skip
+            state = DeviceState.REVOKED if began.shredded else DeviceState.RETURN_PENDING
+        elif not uow.sharing.retire(row.id, state=state, at=now):
+            continue
+        retired.append(f"{row.public_id}:{state.value}")
+        ended.append(row.id)
     uow.sharing.end_sessions(ended, at=now)
     uow.sharing.protect(device.id, requester.id, at=now)
     if uow.sharing.set_opted_out(requester.id, opted_out=False):
@@ -360,6 +374,11 @@ def _apply(
             },
         )
     )
+
+
+def _returnable(services: Services, device: OwnedDevice) -> bool:
+    info = services.policy.catalogue.get(DeviceKind(device.kind))
+    return bool(info and info.physical) and device.state in RETURNABLE_STATES
 
 
 def _own_request(uow: UnitOfWork, requester_id: int, request_id: str) -> ShareRequestRow:

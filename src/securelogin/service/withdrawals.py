@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from securelogin.domain.access import AccessLevel
-from securelogin.domain.audit import AuditEvent
 from securelogin.domain.devices.base import Binding
 from securelogin.domain.devices.catalogue import DeviceKind
 from securelogin.domain.identity import AccountStatus, Right
@@ -33,54 +31,55 @@ from securelogin.domain.limits import (
     LimitRule,
     Limits,
     Remaining,
-    business_day_of,
     limits_for,
 )
 from securelogin.domain.money import from_cents, to_cents
 from securelogin.errors import (
-    AccessDenied,
     AccountClosed,
-    ConfirmationFailed,
     DeviceRequired,
     IdempotencyKeyReused,
     InvalidInput,
-    Locked,
     NoWithdrawRight,
     UnknownAccount,
     UnknownWithdrawal,
     WithdrawalClosed,
-    WithdrawalExpired,
     WithdrawalRefused,
 )
 from securelogin.service.context import Services
 from securelogin.service.factors import (
     FactorView,
-    check_answer,
     choose_device,
     factor_view,
     issue_challenge,
 )
 from securelogin.service.funds import (
-    calendar_for,
     check_limits,
     parse_amount,
     remaining_json,
 )
 from securelogin.service.funds_ports import (
     AccountAccess,
-    DebitKind,
     NewWithdrawal,
     WithdrawalRow,
     WithdrawalStatus,
 )
-from securelogin.service.login import deliver_codes, locked_until, lockout
-from securelogin.service.login_ports import FailureCounter
+from securelogin.service.login import deliver_codes
 from securelogin.service.ports import UnitOfWork
 from securelogin.service.sessions import CurrentSession
+from securelogin.service.withdrawal_confirm import ConfirmResult as ConfirmResult
+from securelogin.service.withdrawal_confirm import (
+    audit,
+    binding_for,
+    bound_view,
+    limits_of,
+    require_full,
+)
+from securelogin.service.withdrawal_confirm import confirm_withdrawal as confirm_withdrawal
+from securelogin.service.withdrawal_confirm import confirmed_by_push as confirmed_by_push
+from securelogin.service.withdrawal_confirm import push_fallback as push_fallback
 
 #: the status of the internal logins row that carries a withdrawal's challenge
 CONFIRMATION_LOGIN = "withdrawal"
-MAX_ANSWERS = 3
 MAX_KEY_LENGTH = 100
 MAX_DESTINATION = 64
 
@@ -92,16 +91,6 @@ class WithdrawalStarted:
     withdrawal_id: str
     status: WithdrawalStatus
     factor: FactorView | None
-    remaining: Remaining
-
-
-@dataclass(frozen=True, kw_only=True)
-class ConfirmResult:
-    """``200 {"status":"accepted"|"refused","reason"?,"remaining"}`` (SPEC §10.2)."""
-
-    withdrawal_id: str
-    status: WithdrawalStatus
-    reason: str | None
     remaining: Remaining
 
 
@@ -201,18 +190,13 @@ def _account_for(uow: UnitOfWork, user_id: int, number: str) -> AccountAccess:
     return access
 
 
-def _require_full(session: CurrentSession) -> None:
-    if session.access_level is not AccessLevel.FULL:
-        raise AccessDenied("This session may not withdraw funds")
-
-
 def request_withdrawal(
     services: Services, session: CurrentSession, request: WithdrawalRequest
 ) -> WithdrawalStarted:
     """R-WD-1: the same key and body give the same answer and one row; the same key with
     another body is refused.  A request that cannot pass is refused at once (and that
     refusal is what the key answers from then on)."""
-    _require_full(session)
+    require_full(session)
     for _ in range(2):  # a concurrent insert of the same key: the second round finds it
         started = _request_once(services, session, request)
         if started is not None:
@@ -272,7 +256,7 @@ def _request_once(
             created_at=now,
             expires_at=expires_at,
         )
-        audit = {
+        details = {
             "withdrawal": withdrawal_id,
             "account": access.number,
             "amount": str(from_cents(request.amount_cents)),
@@ -285,7 +269,7 @@ def _request_once(
             )
             if not uow.funds.add_withdrawal(row):
                 return None
-            _audit(uow, "withdrawal.refused", user.username, reason=row.reason, **audit)
+            audit(uow, "withdrawal.refused", user.username, reason=row.reason, **details)
             uow.commit()
             raise _refusal(check)
         login_id = _new_id(services, "wl_")
@@ -300,11 +284,7 @@ def _request_once(
         )
         if not uow.funds.add_withdrawal(dataclasses.replace(row, login_id=login_id)):
             return None
-        binding = Binding(
-            amount=str(from_cents(request.amount_cents)),
-            destination=request.destination,
-            nonce=services.random.token_bytes(16),
-        )
+        binding = binding_for(services, request.amount_cents, request.destination)
         factor = issue_challenge(
             services,
             uow,
@@ -314,22 +294,14 @@ def _request_once(
             now=now,
             binding=binding,
         )
-        _audit(uow, "withdrawal.requested", user.username, **audit)
+        audit(uow, "withdrawal.requested", user.username, **details)
         uow.commit()
     return WithdrawalStarted(
         withdrawal_id=withdrawal_id,
         status=WithdrawalStatus.CONFIRMATION_REQUIRED,
-        factor=_bound_view(factor, binding),
+        factor=bound_view(factor, binding),
         remaining=check.remaining,
     )
-
-
-def _bound_view(factor: FactorView, binding: Binding) -> FactorView:
-    """R-WD-4: every withdrawal prompt names the amount and the destination."""
-    prompt = dataclasses.replace(
-        factor.prompt, amount=binding.amount, destination=binding.destination
-    )
-    return dataclasses.replace(factor, prompt=prompt)
 
 
 def _replay(
@@ -338,7 +310,7 @@ def _replay(
     """The same key again: the first answer, or a refusal if the body differs."""
     if found.request_hash != request.digest:
         raise IdempotencyKeyReused
-    limits = _limits_of(services, uow, found)
+    limits = limits_of(services, uow, found)
     if found.status is WithdrawalStatus.REFUSED and found.login_id is None:
         check = check_limits(
             services,
@@ -371,18 +343,7 @@ def _current_factor(uow: UnitOfWork, found: WithdrawalRow) -> FactorView | None:
     binding = Binding(
         amount=str(from_cents(found.amount_cents)), destination=found.destination, nonce=b""
     )
-    return _bound_view(view, binding)
-
-
-def _limits_of(services: Services, uow: UnitOfWork, found: WithdrawalRow) -> Limits:
-    """R-LIMIT-1: the tier of the device that confirms this withdrawal."""
-    user = uow.users.by_id(found.user_id)
-    device = uow.device_access.by_id(found.device_id) if found.device_id else None
-    return limits_for(
-        device_kind=DeviceKind(device.kind) if device else None,
-        opted_out=bool(user and user.opted_out),
-        catalogue=services.policy.catalogue,
-    )
+    return bound_view(view, binding)
 
 
 def _remaining(services: Services, uow: UnitOfWork, account_id: int, limits: Limits) -> Remaining:
@@ -397,178 +358,6 @@ def _remaining(services: Services, uow: UnitOfWork, account_id: int, limits: Lim
         locked=False,
     )
     return check.remaining
-
-
-def confirm_withdrawal(
-    services: Services, session: CurrentSession, withdrawal_id: str, response: str
-) -> ConfirmResult:
-    """``POST /withdrawals/{id}/confirm``: check the bound answer, then book or refuse
-    atomically under the account's lock (R-LIMIT-5).  A wrong answer is counted as a
-    second-factor failure (R-LOGIN-3) *before* it is evaluated, in its own transaction."""
-    _require_full(session)
-    now = services.clock.now()
-    _reserve_failure(services, session.user_id, withdrawal_id, now)
-    with services.uow() as uow:
-        found = _open_withdrawal(uow, withdrawal_id, now, user_id=session.user_id)
-        login = uow.logins.get(found.login_id) if found.login_id else None
-        if login is None:
-            raise WithdrawalClosed
-        outcome = check_answer(
-            services, uow, login=login, response=response, now=now, max_answers=MAX_ANSWERS
-        )
-        user = uow.users.by_id(found.user_id)
-        username = user.username if user else "?"
-        if outcome.accepted is None:
-            _audit(uow, "withdrawal.confirmation_failed", username, withdrawal=found.id)
-            if outcome.exhausted:
-                _decide_refused(uow, found, "confirmation_failed", username, now)
-            uow.commit()
-            raise ConfirmationFailed
-        result = _book(services, uow, found, username, now, via="challenge")
-        uow.failures.clear(found.user_id, FailureCounter.FACTOR)
-        uow.commit()
-    return result
-
-
-def confirmed_by_push(services: Services, withdrawal_id: str, device_id: int) -> ConfirmResult:
-    """The interface for push devices (issue 4, R-KEY-4, R-WD-4).
-
-    Call it after the mobile key's signed approval of *this* withdrawal was verified
-    (number matched, signature over amount and destination checked) for the device
-    ``device_id`` (the ``devices.id`` the push went to).  It does exactly what a correct
-    ``/confirm`` answer does: in one transaction it checks that the withdrawal still
-    waits for a confirmation from that device and has not expired, retires its open
-    challenges (the OCRA fallback can no longer be used), locks the account, re-checks
-    funds and both limits, and books it or refuses it.  Raises ``UnknownWithdrawal``
-    (other device, unknown id), ``WithdrawalClosed`` (already decided) or
-    ``WithdrawalExpired``.  Returns the :class:`ConfirmResult` the API answers.
-    """
-    now = services.clock.now()
-    with services.uow() as uow:
-        found = _open_withdrawal(uow, withdrawal_id, now, user_id=None)
-        if found.device_id != device_id:
-            raise UnknownWithdrawal
-        if found.login_id is not None:
-            uow.challenges.retire(found.login_id, now=now)
-        user = uow.users.by_id(found.user_id)
-        result = _book(services, uow, found, user.username if user else "?", now, via="push")
-        uow.commit()
-    return result
-
-
-def _reserve_failure(services: Services, user_id: int, withdrawal_id: str, now: datetime) -> None:
-    """Count the answer as a failure up front (cleared on success), only for a withdrawal
-    that can still be confirmed."""
-    with services.uow() as uow:
-        _open_withdrawal(uow, withdrawal_id, now, user_id=user_id)
-        reserved = uow.failures.reserve(
-            user_id, FailureCounter.FACTOR, now=now, lockout=lockout(services, now)
-        )
-        if reserved is None:
-            user = uow.users.by_id(user_id)
-            raise Locked(retry_at=locked_until(services, user, now) if user else None)
-        uow.commit()
-
-
-def _open_withdrawal(
-    uow: UnitOfWork, withdrawal_id: str, now: datetime, *, user_id: int | None
-) -> WithdrawalRow:
-    found = uow.funds.withdrawal(withdrawal_id)
-    if found is None or (user_id is not None and found.user_id != user_id):
-        raise UnknownWithdrawal
-    if found.status is not WithdrawalStatus.CONFIRMATION_REQUIRED:
-        raise WithdrawalClosed
-    if now >= found.expires_at:
-        raise WithdrawalExpired
-    return found
-
-
-def _decide_refused(
-    uow: UnitOfWork, found: WithdrawalRow, reason: str, username: str, now: datetime
-) -> None:
-    uow.funds.decide(
-        found.id,
-        status=WithdrawalStatus.REFUSED,
-        reason=reason,
-        business_day=None,
-        ledger_entry_id=None,
-        now=now,
-    )
-    _audit(uow, "withdrawal.refused", username, withdrawal=found.id, reason=reason)
-
-
-def _book(
-    services: Services,
-    uow: UnitOfWork,
-    found: WithdrawalRow,
-    username: str,
-    now: datetime,
-    *,
-    via: str,
-) -> ConfirmResult:
-    """R-LIMIT-5: lock, re-check, then write ledger, balance and day total together."""
-    limits = _limits_of(services, uow, found)
-    access = uow.funds.access(found.user_id, found.account_number)
-    check = check_limits(
-        services,
-        uow,
-        account_id=found.account_id,
-        limits=limits,
-        amount_cents=found.amount_cents,
-        requested_at=found.created_at,
-        locked=True,
-    )
-    if access is None or access.status is not AccountStatus.OPEN:
-        _decide_refused(uow, found, "account_closed", username, now)
-        return ConfirmResult(
-            withdrawal_id=found.id,
-            status=WithdrawalStatus.REFUSED,
-            reason="account_closed",
-            remaining=check.remaining,
-        )
-    if check.refused_by is not None:
-        _decide_refused(uow, found, check.refused_by.value, username, now)
-        return ConfirmResult(
-            withdrawal_id=found.id,
-            status=WithdrawalStatus.REFUSED,
-            reason=check.refused_by.value,
-            remaining=check.remaining,
-        )
-    day = business_day_of(found.created_at, calendar_for(services.policy))
-    entry = uow.funds.book_debit(
-        account_id=found.account_id,
-        kind=DebitKind.WITHDRAWAL,
-        amount_cents=found.amount_cents,
-        business_day=day,
-        reference=found.id,
-        now=now,
-    )
-    if not uow.funds.decide(
-        found.id,
-        status=WithdrawalStatus.ACCEPTED,
-        reason=None,
-        business_day=day,
-        ledger_entry_id=entry,
-        now=now,
-    ):
-        raise WithdrawalClosed  # a twin confirmation won; this transaction rolls back
-    _audit(
-        uow,
-        "withdrawal.confirmed",
-        username,
-        withdrawal=found.id,
-        account=found.account_number,
-        amount=str(from_cents(found.amount_cents)),
-        destination=found.destination,
-        business_day=day.isoformat(),
-        via=via,
-    )
-    return ConfirmResult(
-        withdrawal_id=found.id,
-        status=WithdrawalStatus.ACCEPTED,
-        reason=None,
-        remaining=check.after,
-    )
 
 
 def withdrawal_status(
@@ -593,17 +382,6 @@ def withdrawal_status(
         business_day=found.business_day,
         created_at=found.created_at,
         expires_at=found.expires_at,
-    )
-
-
-def _audit(uow: UnitOfWork, action: str, username: str, **data: str | int | None) -> None:
-    uow.audit.record(
-        AuditEvent(
-            action=action,
-            actor=username,
-            subject=username,
-            data={k: v for k, v in data.items() if v is not None},
-        )
     )
 
 

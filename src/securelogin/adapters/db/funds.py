@@ -203,6 +203,10 @@ class SqlFunds:
         ).first()
         return None if row is None else _withdrawal(row)
 
+    def withdrawal_by_login(self, login_id: str) -> WithdrawalRow | None:
+        row = self.conn.execute(self._select().where(f.withdrawals.c.login_id == login_id)).first()
+        return None if row is None else _withdrawal(row)
+
     def decide(
         self,
         withdrawal_id: str,

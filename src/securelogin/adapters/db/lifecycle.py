@@ -353,13 +353,17 @@ class SqlLifecycle:
         rows = self.conn.execute(
             select(d.id)
             .where(
-                d.state == DeviceState.ACTIVE,
                 or_(
                     and_(
+                        d.state == DeviceState.ACTIVE,
                         d.kind == DeviceKind.TEMPORARY_CODE,
                         or_(d.activated_at <= code_issued_before, d.expires_at <= now),
                     ),
-                    and_(d.kind == DeviceKind.ONLINE_CODE_CARD, d.expires_at <= now),
+                    and_(  # an online card never activated expires as well
+                        d.state.in_([DeviceState.ACTIVE, DeviceState.PENDING_ACTIVATION]),
+                        d.kind == DeviceKind.ONLINE_CODE_CARD,
+                        d.expires_at <= now,
+                    ),
                 ),
             )
             .order_by(d.id)

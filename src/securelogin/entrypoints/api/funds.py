@@ -61,6 +61,10 @@ class ConfirmOut(BaseModel):
     remaining: RemainingOut
 
 
+class FallbackOut(BaseModel):
+    prompt: dict[str, object]
+
+
 class WithdrawalOut(BaseModel):
     withdrawal_id: str
     account: str
@@ -148,6 +152,17 @@ def build_router(services: Services) -> APIRouter:
             reason=result.reason,
             remaining=RemainingOut.of(result.remaining),
         )
+
+    @router.post(
+        "/withdrawals/{withdrawal_id}/fallback",
+        response_model=FallbackOut,
+        responses=problem_responses(401, 403, 404, 409, 410),
+    )
+    def fallback(withdrawal_id: str, session: Session) -> FallbackOut:
+        """Mobile key: the offline challenge instead of the push (R-LOGIN-5), bound to
+        the withdrawal (R-WD-4)."""
+        factor = withdrawals.push_fallback(services, session, withdrawal_id)
+        return FallbackOut(prompt=factor.prompt.as_json())
 
     @router.get(
         "/withdrawals/{withdrawal_id}",

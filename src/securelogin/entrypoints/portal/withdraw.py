@@ -203,6 +203,21 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             return redirect(request, lang, WITHDRAW_PATH)
         return redirect(request, lang, here)
 
+    @router.post(WITHDRAW_PATH + "/{withdrawal_id}/fallback")
+    def fallback(request: Request, withdrawal_id: str, token: CsrfField = "") -> Response:
+        """Mobile key: the offline challenge instead of the push (R-LOGIN-5)."""
+        if not csrf_ok(request, token):
+            return pages.csrf_refused(request, page_language(request))
+        current = session_for(services, request, FULL)
+        if isinstance(current, Response):
+            return current
+        lang, here = page_language(request), f"{WITHDRAW_PATH}/{withdrawal_id}"
+        try:
+            withdrawals.push_fallback(services, current, withdrawal_id)
+        except (WithdrawalClosed, WithdrawalExpired, UnknownWithdrawal):
+            return redirect(request, lang, here)
+        return redirect(request, lang, here)
+
     return router
 
 

@@ -1,0 +1,293 @@
+"""Confirming a withdrawal (R-WD-4, R-LIMIT-5): the bound answer or the push approval,
+then the atomic booking under the account's lock.
+
+A second-factor failure is reserved before an answer is evaluated, in its own short
+transaction (R-LOGIN-3); then one transaction checks the answer against *this*
+withdrawal's challenge, locks the account, re-checks funds and both limits, writes the
+ledger row, the balance and the day's total, decides the withdrawal and audits it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from securelogin.domain.access import AccessLevel
+from securelogin.domain.audit import AuditEvent
+from securelogin.domain.devices.base import Binding
+from securelogin.domain.devices.catalogue import DeviceKind
+from securelogin.domain.identity import AccountStatus
+from securelogin.domain.limits import Limits, Remaining, business_day_of, limits_for
+from securelogin.domain.money import from_cents
+from securelogin.errors import (
+    AccessDenied,
+    ConfirmationFailed,
+    Locked,
+    UnknownWithdrawal,
+    WithdrawalClosed,
+    WithdrawalExpired,
+)
+from securelogin.service.context import Services
+from securelogin.service.factors import FactorView, check_answer, issue_challenge
+from securelogin.service.funds import calendar_for, check_limits
+from securelogin.service.funds_ports import DebitKind, WithdrawalRow, WithdrawalStatus
+from securelogin.service.login import locked_until, lockout
+from securelogin.service.login_ports import FailureCounter
+from securelogin.service.ports import UnitOfWork
+from securelogin.service.sessions import CurrentSession
+
+MAX_ANSWERS = 3
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmResult:
+    """``200 {"status":"accepted"|"refused","reason"?,"remaining"}`` (SPEC §10.2)."""
+
+    withdrawal_id: str
+    status: WithdrawalStatus
+    reason: str | None
+    remaining: Remaining
+
+
+def require_full(session: CurrentSession) -> None:
+    if session.access_level is not AccessLevel.FULL:
+        raise AccessDenied("This session may not withdraw funds")
+
+
+def bound_view(factor: FactorView, binding: Binding) -> FactorView:
+    """R-WD-4: every withdrawal prompt names the amount and the destination."""
+    prompt = replace(factor.prompt, amount=binding.amount, destination=binding.destination)
+    return replace(factor, prompt=prompt)
+
+
+def confirm_withdrawal(
+    services: Services, session: CurrentSession, withdrawal_id: str, response: str
+) -> ConfirmResult:
+    """``POST /withdrawals/{id}/confirm``: check the bound answer, then book or refuse
+    atomically under the account's lock (R-LIMIT-5).  A wrong answer is counted as a
+    second-factor failure (R-LOGIN-3) *before* it is evaluated, in its own transaction."""
+    require_full(session)
+    now = services.clock.now()
+    _reserve_failure(services, session.user_id, withdrawal_id, now)
+    with services.uow() as uow:
+        found = _open_withdrawal(uow, withdrawal_id, now, user_id=session.user_id)
+        login = uow.logins.get(found.login_id) if found.login_id else None
+        if login is None:
+            raise WithdrawalClosed
+        outcome = check_answer(
+            services, uow, login=login, response=response, now=now, max_answers=MAX_ANSWERS
+        )
+        user = uow.users.by_id(found.user_id)
+        username = user.username if user else "?"
+        if outcome.accepted is None:
+            audit(uow, "withdrawal.confirmation_failed", username, withdrawal=found.id)
+            if outcome.exhausted:
+                _decide_refused(uow, found, "confirmation_failed", username, now)
+            uow.commit()
+            raise ConfirmationFailed
+        result = _book(services, uow, found, username, now, via="challenge")
+        uow.failures.clear(found.user_id, FailureCounter.FACTOR)
+        uow.commit()
+    return result
+
+
+def confirmed_by_push(
+    services: Services, withdrawal_id: str, device_id: int | str
+) -> ConfirmResult:
+    """The interface for push devices (issue 4, R-KEY-4, R-WD-4).
+
+    Call it after the mobile key's signed approval of *this* withdrawal was verified
+    (number matched, signature over amount and destination checked).  ``withdrawal_id``
+    is the withdrawal's id or the push's subject (the internal confirmation login id the
+    challenge hangs off); ``device_id`` is the device the push went to (``devices.id``
+    or its public id).  It does exactly what a correct ``/confirm`` answer does: in one
+    transaction it checks that the withdrawal still waits for a confirmation from that
+    device and has not expired, retires its open challenges (the OCRA fallback can no
+    longer be used), locks the account, re-checks funds and both limits, and books it or
+    refuses it.  Raises ``UnknownWithdrawal`` (other device, unknown id),
+    ``WithdrawalClosed`` (already decided) or ``WithdrawalExpired``.  Returns the
+    :class:`ConfirmResult` the API answers.
+    """
+    now = services.clock.now()
+    with services.uow() as uow:
+        by_login = uow.funds.withdrawal_by_login(withdrawal_id)
+        found = _open_withdrawal(uow, by_login.id if by_login else withdrawal_id, now, user_id=None)
+        device = uow.device_access.by_id(found.device_id) if found.device_id else None
+        if device is None or device_id not in (device.id, device.public_id):
+            raise UnknownWithdrawal
+        if found.login_id is not None:
+            uow.challenges.retire(found.login_id, now=now)
+        user = uow.users.by_id(found.user_id)
+        result = _book(services, uow, found, user.username if user else "?", now, via="push")
+        uow.commit()
+    return result
+
+
+def push_fallback(services: Services, session: CurrentSession, withdrawal_id: str) -> FactorView:
+    """R-LOGIN-5 for withdrawals: "Click here if you do not receive the notification" —
+    the mobile key's offline OCRA challenge, bound to amount, destination and a fresh
+    nonce (R-WD-4); the push stays valid too, whichever succeeds first wins."""
+    now = services.clock.now()
+    with services.uow() as uow:
+        found = _open_withdrawal(uow, withdrawal_id, now, user_id=session.user_id)
+        device = uow.device_access.by_id(found.device_id) if found.device_id else None
+        if device is None or found.login_id is None or device.kind != DeviceKind.MOBILE_KEY:
+            raise WithdrawalClosed
+        binding = binding_for(services, found.amount_cents, found.destination)
+        factor = issue_challenge(
+            services,
+            uow,
+            device=device,
+            login_id=found.login_id,
+            expires_at=found.expires_at,
+            now=now,
+            binding=binding,
+            fallback=True,
+        )
+        uow.commit()
+    return bound_view(factor, binding)
+
+
+def binding_for(services: Services, amount_cents: int, destination: str) -> Binding:
+    return Binding(
+        amount=str(from_cents(amount_cents)),
+        destination=destination,
+        nonce=services.random.token_bytes(16),
+    )
+
+
+def _reserve_failure(services: Services, user_id: int, withdrawal_id: str, now: datetime) -> None:
+    """Count the answer as a failure up front (cleared on success), only for a withdrawal
+    that can still be confirmed."""
+    with services.uow() as uow:
+        _open_withdrawal(uow, withdrawal_id, now, user_id=user_id)
+        reserved = uow.failures.reserve(
+            user_id, FailureCounter.FACTOR, now=now, lockout=lockout(services, now)
+        )
+        if reserved is None:
+            user = uow.users.by_id(user_id)
+            raise Locked(retry_at=locked_until(services, user, now) if user else None)
+        uow.commit()
+
+
+def _open_withdrawal(
+    uow: UnitOfWork, withdrawal_id: str, now: datetime, *, user_id: int | None
+) -> WithdrawalRow:
+    found = uow.funds.withdrawal(withdrawal_id)
+    if found is None or (user_id is not None and found.user_id != user_id):
+        raise UnknownWithdrawal
+    if found.status is not WithdrawalStatus.CONFIRMATION_REQUIRED:
+        raise WithdrawalClosed
+    if now >= found.expires_at:
+        raise WithdrawalExpired
+    return found
+
+
+def _decide_refused(
+    uow: UnitOfWork, found: WithdrawalRow, reason: str, username: str, now: datetime
+) -> None:
+    uow.funds.decide(
+        found.id,
+        status=WithdrawalStatus.REFUSED,
+        reason=reason,
+        business_day=None,
+        ledger_entry_id=None,
+        now=now,
+    )
+    audit(uow, "withdrawal.refused", username, withdrawal=found.id, reason=reason)
+
+
+def _book(
+    services: Services,
+    uow: UnitOfWork,
+    found: WithdrawalRow,
+    username: str,
+    now: datetime,
+    *,
+    via: str,
+) -> ConfirmResult:
+    """R-LIMIT-5: lock, re-check, then write ledger, balance and day total together."""
+    limits = limits_of(services, uow, found)
+    access = uow.funds.access(found.user_id, found.account_number)
+    check = check_limits(
+        services,
+        uow,
+        account_id=found.account_id,
+        limits=limits,
+        amount_cents=found.amount_cents,
+        requested_at=found.created_at,
+        locked=True,
+    )
+    if access is None or access.status is not AccountStatus.OPEN:
+        _decide_refused(uow, found, "account_closed", username, now)
+        return ConfirmResult(
+            withdrawal_id=found.id,
+            status=WithdrawalStatus.REFUSED,
+            reason="account_closed",
+            remaining=check.remaining,
+        )
+    if check.refused_by is not None:
+        _decide_refused(uow, found, check.refused_by.value, username, now)
+        return ConfirmResult(
+            withdrawal_id=found.id,
+            status=WithdrawalStatus.REFUSED,
+            reason=check.refused_by.value,
+            remaining=check.remaining,
+        )
+    day = business_day_of(found.created_at, calendar_for(services.policy))
+    entry = uow.funds.book_debit(
+        account_id=found.account_id,
+        kind=DebitKind.WITHDRAWAL,
+        amount_cents=found.amount_cents,
+        business_day=day,
+        reference=found.id,
+        now=now,
+    )
+    if not uow.funds.decide(
+        found.id,
+        status=WithdrawalStatus.ACCEPTED,
+        reason=None,
+        business_day=day,
+        ledger_entry_id=entry,
+        now=now,
+    ):
+        raise WithdrawalClosed  # a twin confirmation won; this transaction rolls back
+    audit(
+        uow,
+        "withdrawal.confirmed",
+        username,
+        withdrawal=found.id,
+        account=found.account_number,
+        amount=str(from_cents(found.amount_cents)),
+        destination=found.destination,
+        business_day=day.isoformat(),
+        via=via,
+    )
+    return ConfirmResult(
+        withdrawal_id=found.id,
+        status=WithdrawalStatus.ACCEPTED,
+        reason=None,
+        remaining=check.after,
+    )
+
+
+def limits_of(services: Services, uow: UnitOfWork, found: WithdrawalRow) -> Limits:
+    """R-LIMIT-1: the tier of the device that confirms this withdrawal."""
+    user = uow.users.by_id(found.user_id)
+    device = uow.device_access.by_id(found.device_id) if found.device_id else None
+    return limits_for(
+        device_kind=DeviceKind(device.kind) if device else None,
+        opted_out=bool(user and user.opted_out),
+        catalogue=services.policy.catalogue,
+    )
+
+
+def audit(uow: UnitOfWork, action: str, username: str, **data: str | int | None) -> None:
+    uow.audit.record(
+        AuditEvent(
+            action=action,
+            actor=username,
+            subject=username,
+            data={k: v for k, v in data.items() if v is not None},
+        )
+    )
