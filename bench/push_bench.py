@@ -1,5 +1,5 @@
 """Push logins at scale (R-KEY-4, R-LOGIN-5): one ``securelogin serve`` process holds
-``--logins`` pending push logins, each long-polled by ``GET /api/v1/logins/{id}?wait=30``;
+``--logins`` pending push logins, each long-polled by ``GET /api/v1/logins/{id}?wait=60``;
 then ``--approvals`` pushes are approved one by one through the signed app call, and the
 time from the approval's answer to the long-poll returning ``authenticated`` is measured.
 
@@ -143,9 +143,20 @@ def rss_mb(pids: list[int]) -> float:
     return round(total / 1024, 1)
 
 
-async def long_poll(client: httpx.AsyncClient, login_id: str, done: dict[str, float]) -> None:
+async def long_poll(
+    client: httpx.AsyncClient, login_id: str, done: dict[str, float], errors: list[str]
+) -> None:
     while True:
-        got = await client.get(f"/api/v1/logins/{login_id}", params={"wait": 30})
+        try:
+            got = await client.get(f"/api/v1/logins/{login_id}", params={"wait": 60})
+        except httpx.HTTPError as exc:
+            errors.append(type(exc).__name__)
+            await asyncio.sleep(0.5)
+            continue
+        if got.status_code != 200:
+            errors.append(f"http {got.status_code}")
+            await asyncio.sleep(0.5)
+            continue
         if got.json()["status"] != "challenge":
             done[login_id] = time.perf_counter()
             return
@@ -163,27 +174,43 @@ async def measure(
     limits = httpx.Limits(max_connections=len(logins) + 50, max_keepalive_connections=None)
     timeout = httpx.Timeout(120.0)
     done: dict[str, float] = {}
+    errors: list[str] = []
     async with (
         httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as polls,
         httpx.AsyncClient(base_url=base, timeout=timeout) as answers,
     ):
         idle_rss = rss_mb(pids)
-        tasks = [asyncio.create_task(long_poll(polls, lid, done)) for lid, _ in logins]
+        tasks = []
+        for i in range(0, len(logins), 250):  # connect in waves (the listen backlog)
+            tasks += [
+                asyncio.create_task(long_poll(polls, lid, done, errors))
+                for lid, _ in logins[i : i + 250]
+            ]
+            await asyncio.sleep(0.25)
         await asyncio.sleep(settle)  # every long-poll has arrived and waits
         waiting_rss = rss_mb(pids)
+        connections = sum(len(os.listdir(f"/proc/{pid}/fd")) for pid in pids)
         latencies, from_send = [], []
         for login_id, number in logins[:approvals]:
             pushed = pushes[login_id]
             body = app.answer(pushed, number)
             path = f"/api/v1/key/pushes/{pushed['push_id']}/answer"
             sent = time.perf_counter()
-            answered = await answers.post(
-                path, content=body, headers=app.signed("POST", path, body)
-            )
+            try:
+                answered = await answers.post(
+                    path, content=body, headers=app.signed("POST", path, body)
+                )
+            except httpx.HTTPError as exc:
+                errors.append(f"answer {type(exc).__name__}")
+                continue
             approved = time.perf_counter()
             assert answered.status_code == 200, answered.text
-            while login_id not in done:
+            deadline = time.perf_counter() + 60
+            while login_id not in done and time.perf_counter() < deadline:
                 await asyncio.sleep(0.0005)
+            if login_id not in done:
+                errors.append("not completed")
+                continue
             latencies.append((done[login_id] - approved) * 1000)
             from_send.append((done[login_id] - sent) * 1000)
             await asyncio.sleep(0.02)
@@ -193,6 +220,9 @@ async def measure(
     return {
         "rss_mb_idle": idle_rss,
         "rss_mb_waiting": waiting_rss,
+        "server_open_fds_waiting": connections,
+        "client_errors": len(errors),
+        "client_error_kinds": sorted(set(errors)),
         "approval_to_complete_ms": pct(latencies),
         "answer_sent_to_complete_ms": pct(from_send),
     }

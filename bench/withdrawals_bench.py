@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,35 @@ def limit_checks(services: Services, accounts: int, samples: int) -> dict[str, A
     }
 
 
+def server_side(url: str, accounts: int, samples: int) -> dict[str, Any]:
+    """What PostgreSQL itself spends on the check's two statements (EXPLAIN ANALYZE:
+    planning + execution), against summing the window from the 10 M-row ledger."""
+    window = [date(2026, 11, d) for d in (16, 17, 18, 19, 20)]
+    statements = {
+        "lock": "SELECT status, balance_cents, (SELECT coalesce(sum(amount_cents), 0) FROM "
+        "account_holds h WHERE h.account_id = a.id AND h.state = 'held') FROM accounts a "
+        "WHERE a.id = %(id)s FOR UPDATE OF a",
+        "totals": "SELECT business_day, total_cents FROM withdrawal_day_totals "
+        "WHERE account_id = %(id)s AND business_day = ANY(%(days)s)",
+        "naive_ledger_sum": "SELECT business_day, -sum(amount_cents) FROM ledger_entries "
+        "WHERE account_id = %(id)s AND business_day = ANY(%(days)s) GROUP BY business_day",
+    }
+    found: dict[str, Any] = {"bench": "withdrawals", "measure": "limit_check_server_ms"}
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        for name, template in statements.items():
+            spent = []
+            for _ in range(samples):
+                params = {"id": random.randint(1, accounts), "days": window}
+                row = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + template, params).fetchone()
+                plan = row[0][0] if row else {"Planning Time": 0.0, "Execution Time": 0.0}
+                spent.append(plan["Planning Time"] + plan["Execution Time"])
+                conn.rollback()
+            spent.sort()
+            found[f"{name}_p50"] = round(statistics.median(spent), 3)
+            found[f"{name}_p99"] = round(spent[int(len(spent) * 0.99) - 1], 3)
+    return found
+
+
 def traders(services: Services) -> list[sessions.CurrentSession]:
     found = []
     for t in range(TRADERS):
@@ -235,6 +265,7 @@ def main() -> None:
             populate(services, args.accounts)
             emit(bulk_ledger(url, args.rows))
             emit(limit_checks(services, args.accounts, args.checks))
+            emit(server_side(url, args.accounts, 300))
             team = traders(services)
             numbers = [f"U{9000000 + i}" for i in range(args.accounts)]
             for label, chosen in (

@@ -21,6 +21,7 @@ else is allowed to reach a user.
     │   ├── TemporaryCodeInARow           temporary_code_in_a_row   (R-LOST-1)
     │   ├── DeviceNotActive               device_not_active
     │   ├── NotLocked                     not_locked
+    │   ├── CannotDisableSelf             cannot_disable_self       (issue 6)
     │   ├── WrongState                    wrong_state  (R-LOST-4, R-RETURN; double decisions)
     │   ├── DepositNotCovered             deposit_not_covered       (R-LOST-3)
     │   └── AccountClosed                 account_closed            (R-CLOSE-1)
@@ -268,6 +269,15 @@ class NotLocked(Conflict):
 
     def __init__(self) -> None:
         super().__init__("This login is not locked")
+
+
+class CannotDisableSelf(Conflict):
+    """An admin tried to disable their own operator (issue 6: the console keeps an admin)."""
+
+    code = "cannot_disable_self"
+
+    def __init__(self) -> None:
+        super().__init__("An admin cannot disable their own operator")
 
 
 class IdentityNotVerified(Forbidden):

@@ -336,3 +336,38 @@ def test_R_LOST_1_two_operators_at_once_issue_one_temporary_code(
         assert outcomes[1] == "refused"
     finally:
         services.database.close()
+
+
+def test_R_OPS_5_the_user_is_told_by_sms_when_a_temporary_code_is_issued_without_the_code(
+    services: Services, desk: Operator, clock: FakeClock
+) -> None:
+    from dataclasses import replace
+
+    from securelogin.service.notifications import deliver_due, recent_messages
+    from tests.fakes import RecordingSms
+
+    helpdesk.verify_identity(services, desk, username="alice", method="callback")
+    assert recent_messages(services, to=PHONE) == []
+    issued = helpdesk.issue_temporary_code(services, desk, username="alice")
+    [message] = recent_messages(services, to=PHONE)
+    assert message.channel == "sms" and message.sent_at is None  # in the outbox, not sent
+    assert "Client Services issued a temporary code for your user alice" in message.text
+    assert "If this was not you, call Client Services" in message.text
+    assert issued.code not in message.text and issued.code.lower() not in message.text.lower()
+    assert message.created_at == clock.now()  # written in the issuing transaction
+    sms = RecordingSms()
+    assert deliver_due(replace(services, sms=sms)).sent == 1
+    assert sms.sent == [(PHONE, message.text)]
+    assert ("helpdesk.temporary_code_issued", "operator:hannah", "alice") in audit_actions(services)
+
+
+def test_R_OPS_5_a_refused_temporary_code_sends_no_sms(services: Services, desk: Operator) -> None:
+    from securelogin.service.notifications import recent_messages
+
+    with pytest.raises(IdentityNotVerified):
+        helpdesk.issue_temporary_code(services, desk, username="alice")
+    helpdesk.verify_identity(services, desk, username="alice", method="callback")
+    helpdesk.issue_temporary_code(services, desk, username="alice")
+    with pytest.raises(TemporaryCodeInARow):
+        helpdesk.issue_temporary_code(services, desk, username="alice")
+    assert len(recent_messages(services, to=PHONE)) == 1

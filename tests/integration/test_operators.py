@@ -8,6 +8,7 @@ every change is audited with the operator as actor (R-OPS-6).
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -17,11 +18,15 @@ from securelogin.adapters.db.tables_operators import operators as operators_tabl
 from securelogin.domain import otp
 from securelogin.domain.operators import Role
 from securelogin.errors import (
+    AccessDenied,
+    CannotDisableSelf,
     Conflict,
     InvalidCredentials,
     InvalidInput,
     Locked,
     LoginFailed,
+    NotFound,
+    NotLocked,
     Unauthenticated,
 )
 from securelogin.service import operators
@@ -295,3 +300,126 @@ def test_R_LOGIN_6_one_totp_code_raced_from_parallel_logins_opens_one_session(
         assert outcomes.count("refused") == len(pending) - 1
     finally:
         services.database.close()
+
+
+# --- admin actions in the console (issue 6 follow-up) -------------------------------
+
+
+def test_R_OPS_1_an_admin_creates_lists_and_disables_operators_audited_as_themselves(
+    services: Services,
+) -> None:
+    admin = create(services, "ada", Role.ADMIN).operator
+    enrolled = operators.create_operator(
+        services,
+        username="hannah",
+        password=OP_PASSWORD,
+        roles=frozenset({Role.HELPDESK}),
+        acting=admin,
+    )
+    assert f"secret={enrolled.secret_base32}" in enrolled.otpauth_uri
+    listed = operators.list_operators(services, acting=admin)
+    assert [(o.username, o.disabled) for o in listed] == [("ada", False), ("hannah", False)]
+    token = console_login(services, enrolled)
+    operators.disable_operator(services, "hannah", acting=admin)
+    with pytest.raises(Unauthenticated):
+        operators.authenticate_operator(services, token)
+    with services.uow() as uow:
+        events = [(e.event.action, e.event.actor, e.event.subject) for e in uow.audit.chain()]
+    assert ("operator.created", "operator:ada", "operator:hannah") in events
+    assert ("operator.disabled", "operator:ada", "operator:hannah") in events
+    verify_chain(services)
+
+
+def test_R_OPS_1_operator_admin_actions_need_the_admin_role_and_write_nothing_otherwise(
+    services: Services,
+) -> None:
+    create(services, "ada", Role.ADMIN)
+    desk = create(services, "hannah", Role.HELPDESK, Role.COMPLIANCE).operator
+    before = snapshot(url_of(services))
+    with pytest.raises(AccessDenied):
+        operators.list_operators(services, acting=desk)
+    with pytest.raises(AccessDenied):
+        operators.create_operator(
+            services,
+            username="ivan",
+            password=OP_PASSWORD,
+            roles=frozenset({Role.ADMIN}),
+            acting=desk,
+        )
+    for action in (
+        operators.disable_operator,
+        operators.reset_operator_totp,
+        operators.unlock_operator,
+    ):
+        with pytest.raises(AccessDenied):
+            action(services, "ada", acting=desk)
+    assert snapshot(url_of(services)) == before
+
+
+def test_R_OPS_1_an_admin_cannot_disable_themselves(services: Services) -> None:
+    admin = create(services, "ada", Role.ADMIN).operator
+    before = snapshot(url_of(services))
+    with pytest.raises(CannotDisableSelf) as refused:
+        operators.disable_operator(services, "ADA", acting=admin)
+    assert refused.value.code == "cannot_disable_self"
+    assert snapshot(url_of(services)) == before
+    with pytest.raises(NotFound):
+        operators.disable_operator(services, "nobody", acting=admin)
+
+
+def test_R_LOGIN_6_a_totp_reset_replaces_the_secret_and_ends_the_operators_sessions(
+    services: Services, clock: FakeClock
+) -> None:
+    admin = create(services, "ada", Role.ADMIN).operator
+    old = create(services, "hannah")
+    token = console_login(services, old)
+    renewed = operators.reset_operator_totp(services, "hannah", acting=admin)
+    assert renewed.secret_base32 != old.secret_base32
+    assert renewed.otpauth_uri.startswith("otpauth://totp/SecureLogin%20Console%3Ahannah?")
+    with pytest.raises(Unauthenticated):  # the sessions ended with the reset
+        operators.authenticate_operator(services, token)
+    clock.advance(seconds=30)
+    pending = operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
+    with pytest.raises(LoginFailed):  # the old secret no longer works
+        operators.answer_console_totp(services, pending, totp_now(services, old.secret_base32))
+    clock.advance(seconds=30)
+    console_login(services, replace(old, secret_base32=renewed.secret_base32))
+    with services.uow() as uow:
+        row = uow.connection.execute(  # type: ignore[attr-defined]
+            select(operators_table).where(operators_table.c.username == "hannah")
+        ).one()
+        events = [(e.event.action, e.event.actor, e.event.data) for e in uow.audit.chain()]
+    assert seed_of(renewed.secret_base32) not in row.totp_secret  # sealed
+    assert ("operator.totp_reset", "operator:ada", {"sessions_ended": 1}) in events
+    with pytest.raises(NotFound):
+        operators.reset_operator_totp(services, "nobody", acting=admin)
+
+
+def test_R_LOGIN_3_an_admin_unlocks_an_operator_locked_by_failures(
+    services: Services,
+) -> None:
+    admin = create(services, "ada", Role.ADMIN).operator
+    enrolled = create(services, "hannah")
+    with pytest.raises(NotLocked):
+        operators.unlock_operator(services, "hannah", acting=admin)
+    for _ in range(10):
+        with pytest.raises(InvalidCredentials):
+            operators.start_console_login(services, username="hannah", password="Wrong-Pass-1")
+    with pytest.raises(Locked):
+        operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
+    operators.unlock_operator(services, "hannah", acting=admin)
+    assert [o.locked for o in operators.list_operators(services)] == [False, False]
+    console_login(services, enrolled)
+    with services.uow() as uow:
+        events = [(e.event.action, e.event.actor) for e in uow.audit.chain()]
+    assert ("operator.unlocked", "operator:ada") in events
+
+
+def test_the_command_line_resets_and_unlocks_as_the_control_actor(services: Services) -> None:
+    create(services, "hannah")
+    operators.reset_operator_totp(services, "hannah")
+    with pytest.raises(NotLocked):
+        operators.unlock_operator(services, "hannah")
+    with services.uow() as uow:
+        events = [(e.event.action, e.event.actor) for e in uow.audit.chain()]
+    assert ("operator.totp_reset", "admin") in events

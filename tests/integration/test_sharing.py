@@ -10,10 +10,12 @@ from securelogin.domain.access import Platform
 from securelogin.errors import (
     AccessDenied,
     InvalidInput,
+    LoginExpired,
     ShareRefused,
     ShareRequestDecided,
     Unauthenticated,
     UnknownDevice,
+    UnknownShareRequest,
 )
 from securelogin.service import login, me, sessions, sharing
 from securelogin.service.context import Services
@@ -377,3 +379,31 @@ def test_R_SHARE_5_the_api_login_offers_the_shared_device_and_me_lists_it(
     listed = {d["device_id"]: d["state"] for d in mine["devices"]}
     assert listed[shared.device_id] == "active"
     assert mine["tier"] == {"rank": 4, "device_kind": "dsc_plus"}
+
+
+def test_R_SHARE_1_the_owners_challenge_expires_with_its_login(
+    services: Services, clock: FakeClock
+) -> None:
+    load(
+        services,
+        user("alice", "E-A", "U1000001", dsc_plus("DP-A")),
+        user("alice2", "E-A", "U1000002", code_card("SCC-B")),
+    )
+    requester = user_id(services, "alice2")
+    started = sharing.start_share(
+        services, requester_id=requester, owner_username="alice", owner_password=PASSWORD
+    )
+    clock.advance(seconds=services.policy.login_ttl_seconds)
+    late = answer(services, started.factor, "dsc_plus", clock.now())
+    with pytest.raises(LoginExpired):
+        sharing.answer_share(
+            services, requester_id=requester, request_id=started.request_id, response=late
+        )
+    assert sharing.request_view(services, started.request_id).status == "failed"
+    with pytest.raises(UnknownShareRequest):  # another user's request is nobody's business
+        sharing.answer_share(
+            services,
+            requester_id=user_id(services, "alice"),
+            request_id=started.request_id,
+            response=late,
+        )

@@ -384,3 +384,21 @@ def test_R_KEY_1_qr_activation_reads_app_pin_then_recovery_pin(
     assert result.exit_code == 0, result.output
     complete = server.bodies[-1]
     assert set(complete) == {"public_key", "recovery_pin"} and complete["recovery_pin"] == "rec0!"
+
+
+def test_R_KEY_5_a_wrong_app_pin_is_refused_everywhere_and_changes_nothing(
+    server: FakeKeyServer, tmp_path: Path
+) -> None:
+    activated(tmp_path)
+    before, calls = (tmp_path / "vault.json").read_bytes(), len(server.bodies)
+    attempts = [
+        key(tmp_path, "respond", "123456", stdin="9999\n"),
+        key(tmp_path, "add-user", "--username", "bob", stdin=f"{PASSWORD}\nrec0!\n9999\n"),
+        key(tmp_path, "status", "--online", stdin="9999\n"),
+        key(tmp_path, "listen", "--count", "1", stdin="9999\n"),
+    ]
+    for result in attempts:
+        assert result.exit_code == 1 and "wrong app PIN" in result.stderr, result.output
+        assert result.stdout == ""
+    assert (tmp_path / "vault.json").read_bytes() == before
+    assert len(server.bodies) == calls  # nothing reached the server

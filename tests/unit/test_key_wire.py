@@ -161,3 +161,32 @@ def test_R_KEY_5_respond_computes_the_ocra_qn06_response_offline(
         key.respond(ctx, challenge="12a456", username=None)
     with pytest.raises(UsageError):
         key.respond(ctx, challenge="1234567", username=None)
+
+
+def test_R_KEY_4_the_servers_own_verifier_accepts_the_apps_signatures_and_vice_versa() -> None:
+    """Cross-check with the server's code (adapters/security/ecdsa.py, domain/push.py)."""
+    from securelogin.adapters.security.ecdsa import EcdsaPushCrypto
+    from securelogin.domain import push as server_push
+
+    server = EcdsaPushCrypto(bytes(range(32)))
+    app_key = new_private_key()
+    app_public = server.load_public_key(public_key_b64(app_key))
+    body = canonical_json({"username": "bob", "password": "pw", "recovery_pin": "k3y!"})
+    headers = request_headers(
+        app_key, app_id="app-1", method="POST", path_with_query="/api/v1/key/apps/app-1/users",
+        timestamp=1764082800, body=body,
+    )  # fmt: skip
+    expected = server_push.request_string(
+        method="POST", path="/api/v1/key/apps/app-1/users", timestamp="1764082800", body=body
+    )
+    assert server.verify(app_public, headers["X-SL-Signature"], expected)
+
+    unsigned = {k: v for k, v in a_push(new_private_key()).items() if k != "signature"}
+    pushed = unsigned | {"signature": server.sign(server_push.canonical_json(unsigned))}
+    verify_push(pushed, expected_server_key=server.server_public_key())
+    answer = push_answer(app_key, pushed, decision="deny", number=None, not_me=True)
+    payload = server_push.answer_payload(
+        push_id="p-1", request=server_push.request_digest(pushed), decision="deny",
+        number=None, not_me=True,
+    )  # fmt: skip
+    assert server.verify(app_public, answer["signature"], payload)

@@ -147,12 +147,6 @@ def demo_data(services: Services) -> tuple[dict[str, object], tuple[DemoUser, ..
             [{"kind": "online_code_card", "serial": "DEMO-OSCC-0001", "values": _card(services)}],
             "online security code card",
         ),
-        (
-            "kate",
-            "Kate Moreau",
-            [{"kind": "dsc", "serial": "DEMO-DSC-0002", "secret_hex": _hex(services)}],
-            "account closed: password only, documents only",
-        ),
     ]
     data: dict[str, list[object]] = {"entities": [], "accounts": [], "users": []}
     holders = []
@@ -193,6 +187,7 @@ def demo_data(services: Services) -> tuple[dict[str, object], tuple[DemoUser, ..
         }
     )
     holders.append(DemoUser(username="henry", devices=(), note="opted out; trade right only"))
+    _add_closed_account_user(services, data, holders)
     return dict(data), tuple(holders)
 
 
@@ -222,11 +217,46 @@ def load_demo(services: Services) -> DemoReport:
     )
 
 
+#: R-CLOSE-1, R-LOGIN-8: a user whose only account is closed (documents only)
+CLOSED_USER = "kate"
+CLOSED_ACCOUNT = "U9000010"
+
+
+def _add_closed_account_user(
+    services: Services, data: dict[str, list[object]], holders: list[DemoUser]
+) -> None:
+    data["entities"].append(
+        {
+            "id": "DEMO-E10",
+            "kind": "individual",
+            "name": "Kate Moreau",
+            "identification": {
+                "date_of_birth": "1979-10-10",
+                "citizenship": "FR",
+                "residence": "FR",
+                "document_type": "passport",
+                "document_number": "X1000010",
+            },
+        }
+    )
+    data["accounts"].append({"id": CLOSED_ACCOUNT, "entity": "DEMO-E10", "cash": "12500.00"})
+    data["users"].append(
+        {
+            "username": CLOSED_USER,
+            "entity": "DEMO-E10",
+            "password": DEMO_PASSWORD,
+            "grants": [{"account": CLOSED_ACCOUNT, "rights": ["trade", "withdraw"]}],
+            "devices": [{"kind": "dsc", "serial": "DEMO-DSC-0002", "secret_hex": _hex(services)}],
+        }
+    )
+    holders.append(
+        DemoUser(username=CLOSED_USER, devices=(), note="account closed: documents only")
+    )
+
+
 def _close_demo_account(services: Services, data: dict[str, object]) -> None:
     """R-CLOSE-1, R-LOGIN-8: kate's account is closed (final statement) plus a tax form."""
-    users = data["users"]
-    assert isinstance(users, list)  # noqa: S101 - built above
-    account = next(u["grants"][0]["account"] for u in users if u["username"] == "kate")
+    account = CLOSED_ACCOUNT
     admin = Operator(id=0, username="demo", roles=frozenset({Role.ADMIN}))
     closure.close_account(services, admin, account=account)
     documents.generate(services, admin, account=account, kind="tax_form", period="2025")

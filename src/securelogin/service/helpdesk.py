@@ -33,6 +33,7 @@ from securelogin.service.context import Services
 from securelogin.service.importing import seal_device
 from securelogin.service.login import locked_until
 from securelogin.service.login_ports import FailureCounter
+from securelogin.service.notifications import SMS
 from securelogin.service.ports import UnitOfWork, UserRow
 
 TEMPORARY_CODE_LETTERS = 12
@@ -251,11 +252,22 @@ def new_temporary_code(randbelow: Callable[[int], int]) -> str:
     return "".join(ALPHABET[randbelow(len(ALPHABET))] for _ in range(TEMPORARY_CODE_LETTERS))
 
 
+def temporary_code_notice(username: str, at: datetime) -> str:
+    """The SMS telling a user that Client Services issued a temporary code for them; it
+    never carries the code (the operator reads that out on the verified call)."""
+    return (
+        f"securelogin: Client Services issued a temporary code for your user {username} "
+        f"on {at:%Y-%m-%d %H:%M} UTC. If this was not you, call Client Services at once."
+    )
+
+
 def issue_temporary_code(services: Services, operator: Operator, *, username: str) -> TemporaryCode:
     """R-LOST-1, R-LOGIN-9: a temporary code, full access for 2 days then card-only for 10.
 
     Refused (``temporary_code_in_a_row``) while the last temporary code was not followed
-    by a login with a non-temporary device; any older temporary code is revoked.
+    by a login with a non-temporary device; any older temporary code is revoked.  The
+    user is told by SMS to the phone on record, through the outbox in the same
+    transaction (R-OPS-5) — without the code.
     """
     require_role(operator, Role.HELPDESK)
     now = services.clock.now()
@@ -288,8 +300,13 @@ def issue_temporary_code(services: Services, operator: Operator, *, username: st
                 user,
                 device_id=device.public_id,
                 expires_at=card_only_until.isoformat(),
+                notified=bool(user.phone),
             )
         )
+        if user.phone:
+            uow.outbox.enqueue(
+                channel=SMS, to=user.phone, text=temporary_code_notice(user.username, now)
+            )
         uow.commit()
     return TemporaryCode(
         username=user.username,

@@ -74,6 +74,10 @@ class OperatorRepository(Protocol):
         """Change the flag; False when it already had that value (a double action)."""
         ...
 
+    def set_totp_secret(self, operator_id: int, sealed: bytes) -> None:
+        """Replace the sealed TOTP seed (an admin's reset)."""
+        ...
+
     def reserve_failure(
         self, operator_id: int, counter: FailureCounter, *, now: datetime, lockout: Lockout
     ) -> int | None:

@@ -21,19 +21,21 @@ from securelogin.domain import otp
 from securelogin.domain.access import lock_ends
 from securelogin.domain.audit import AuditEvent
 from securelogin.domain.identity import PolicyViolation, check_password, normalize_username
-from securelogin.domain.operators import Operator, Role
+from securelogin.domain.operators import Operator, Role, require_role
 from securelogin.errors import (
+    CannotDisableSelf,
     Conflict,
     InvalidCredentials,
     InvalidInput,
     Locked,
     LoginFailed,
     NotFound,
+    NotLocked,
     Unauthenticated,
 )
 from securelogin.service.context import Services
 from securelogin.service.login_ports import FailureCounter, Lockout
-from securelogin.service.operator_ports import OperatorRow
+from securelogin.service.operator_ports import OperatorRepository, OperatorRow
 from securelogin.service.sessions import token_hash
 
 ISSUER = "SecureLogin Console"
@@ -120,8 +122,13 @@ def create_operator(
     password: str,
     roles: frozenset[Role],
     actor: str = CONTROL_ACTOR,
+    acting: Operator | None = None,
 ) -> OperatorEnrolled:
-    """``admin operator create``: password policy of R-LOGIN-2, a fresh TOTP seed."""
+    """``admin operator create``: password policy of R-LOGIN-2, a fresh TOTP seed.
+
+    ``acting``: the console admin doing it (role ``admin``, audited as them); without
+    it the caller is the server's command line (actor ``actor``)."""
+    actor = _acting_actor(acting, actor)
     name = _operator_name(username)
     if not roles:
         raise InvalidInput("an operator needs at least one role", field="role")
@@ -129,8 +136,7 @@ def create_operator(
         check_password(password, common=services.policy.common_passwords)
     except PolicyViolation as exc:
         raise InvalidInput(str(exc), field="password") from None
-    seed = services.random.token_bytes(TOTP_SEED_BYTES)
-    sealed = services.box.seal(seed, context=_totp_context(name))
+    seed, sealed = _new_seed(services, name)
     password_hash = services.passwords.hash(password)
     now = services.clock.now()
     with services.uow() as uow:
@@ -150,15 +156,41 @@ def create_operator(
             )
         )
         uow.commit()
+    return _enrolled(Operator(id=operator_id, username=name, roles=roles), seed)
+
+
+def _acting_actor(acting: Operator | None, actor: str) -> str:
+    """The audit actor of an admin action: the console admin (after ``require_role``), or
+    the server's command line."""
+    if acting is None:
+        return actor
+    require_role(acting, Role.ADMIN)
+    return acting.actor
+
+
+def _new_seed(services: Services, name: str) -> tuple[bytes, bytes]:
+    """A fresh TOTP seed and its sealed form (AES-GCM, context ``operator-totp:<name>``)."""
+    seed = services.random.token_bytes(TOTP_SEED_BYTES)
+    return seed, services.box.seal(seed, context=_totp_context(name))
+
+
+def _enrolled(operator: Operator, seed: bytes) -> OperatorEnrolled:
     secret = base64.b32encode(seed).decode("ascii").rstrip("=")
     return OperatorEnrolled(
-        operator=Operator(id=operator_id, username=name, roles=roles),
-        secret_base32=secret,
-        otpauth_uri=otpauth_uri(name, secret),
+        operator=operator, secret_base32=secret, otpauth_uri=otpauth_uri(operator.username, secret)
     )
 
 
-def list_operators(services: Services) -> list[OperatorSummary]:
+def _existing(repo: OperatorRepository, name: str) -> OperatorRow:
+    row = repo.by_username(name)
+    if row is None:
+        raise NotFound(f"no operator {name}")
+    return row
+
+
+def list_operators(services: Services, *, acting: Operator | None = None) -> list[OperatorSummary]:
+    """Every operator with roles and state (the console shows it to admins only)."""
+    _acting_actor(acting, CONTROL_ACTOR)
     now = services.clock.now()
     with services.uow() as uow:
         rows = uow.operators.all()
@@ -174,14 +206,22 @@ def list_operators(services: Services) -> list[OperatorSummary]:
     ]
 
 
-def disable_operator(services: Services, username: str, *, actor: str = CONTROL_ACTOR) -> None:
-    """Disable an operator and end their console sessions at once."""
+def disable_operator(
+    services: Services,
+    username: str,
+    *,
+    actor: str = CONTROL_ACTOR,
+    acting: Operator | None = None,
+) -> None:
+    """Disable an operator and end their console sessions at once.  A console admin
+    cannot disable themselves (``cannot_disable_self``): the console keeps an admin."""
+    actor = _acting_actor(acting, actor)
     name = _operator_name(username)
     now = services.clock.now()
     with services.uow() as uow:
-        row = uow.operators.by_username(name)
-        if row is None:
-            raise NotFound(f"no operator {name}")
+        row = _existing(uow.operators, name)
+        if acting is not None and row.id == acting.id:
+            raise CannotDisableSelf
         if not uow.operators.set_disabled(row.id, disabled=True):
             raise Conflict(f"operator {name} is already disabled")
         ended = uow.operators.revoke_sessions_of(row.id, now=now)
@@ -191,6 +231,68 @@ def disable_operator(services: Services, username: str, *, actor: str = CONTROL_
                 actor=actor,
                 subject=f"operator:{name}",
                 data={"sessions_ended": ended},
+            )
+        )
+        uow.commit()
+
+
+def reset_operator_totp(
+    services: Services,
+    username: str,
+    *,
+    actor: str = CONTROL_ACTOR,
+    acting: Operator | None = None,
+) -> OperatorEnrolled:
+    """A new TOTP seed for an operator (a lost or replaced phone), shown once; the old
+    one stops working and the operator's console sessions end in the same transaction.
+    The last accepted TOTP step stays, so no step is ever accepted twice (R-LOGIN-6)."""
+    actor = _acting_actor(acting, actor)
+    name = _operator_name(username)
+    seed, sealed = _new_seed(services, name)
+    now = services.clock.now()
+    with services.uow() as uow:
+        row = _existing(uow.operators, name)
+        uow.operators.set_totp_secret(row.id, sealed)
+        ended = uow.operators.revoke_sessions_of(row.id, now=now)
+        uow.audit.record(
+            AuditEvent(
+                action="operator.totp_reset",
+                actor=actor,
+                subject=f"operator:{name}",
+                data={"sessions_ended": ended},
+            )
+        )
+        uow.commit()
+    return _enrolled(as_operator(row), seed)
+
+
+def unlock_operator(
+    services: Services,
+    username: str,
+    *,
+    actor: str = CONTROL_ACTOR,
+    acting: Operator | None = None,
+) -> None:
+    """End an operator's lockout (R-LOGIN-3): both failure counters back to zero;
+    ``not_locked`` when they are not locked."""
+    actor = _acting_actor(acting, actor)
+    name = _operator_name(username)
+    now = services.clock.now()
+    with services.uow() as uow:
+        row = _existing(uow.operators, name)
+        if _locked_until(services, row, now) is None:
+            raise NotLocked
+        uow.operators.clear_failures(row.id, FailureCounter.PASSWORD)
+        uow.operators.clear_failures(row.id, FailureCounter.FACTOR)
+        uow.audit.record(
+            AuditEvent(
+                action="operator.unlocked",
+                actor=actor,
+                subject=f"operator:{name}",
+                data={
+                    "password_failures": row.password_failures,
+                    "factor_failures": row.factor_failures,
+                },
             )
         )
         uow.commit()

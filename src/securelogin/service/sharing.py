@@ -265,40 +265,18 @@ def _open_challenge(
 def answer_share(
     services: Services, *, requester_id: int, request_id: str, response: str
 ) -> ShareRequestView:
-    """R-SHARE-1/4/5: one answer from the owner's device; on success the request is
-    approved at once and applied, or waits for compliance."""
+    """R-SHARE-1/4/5: one answer from the owner's device; on success the rules are
+    checked again, then the request is approved and applied, or waits for compliance."""
     now = services.clock.now()
     with services.uow() as uow:
         request = _own_request(uow, requester_id, request_id)
-        login = uow.logins.get(request.login_id or "")
-        if request.status != ShareStatus.CHALLENGE or login is None:
-            raise ShareRequestDecided
-        if now >= login.expires_at or login.status != LoginStatus.CHALLENGE:
-            raise LoginExpired
         owner = uow.users.by_id(request.owner_id)
         requester = uow.users.by_id(request.requester_id)
-        assert owner is not None and requester is not None  # noqa: S101 - foreign keys
-        if (
-            uow.failures.reserve(
-                owner.id, FailureCounter.FACTOR, now=now, lockout=lockout(services, now)
-            )
-            is None
-        ):
-            raise ShareRefused("owner_authentication_failed")
-        outcome = check_answer(
-            services, uow, login=login, response=response, now=now, max_answers=MAX_ANSWERS
-        )
-        if outcome.accepted is None:
-            _audit(uow, "share.owner_factor_failed", requester, owner.username, request_id)
-            if outcome.exhausted:
-                uow.logins.finish(login.id, status=LoginStatus.DENIED, session_id=None, now=now)
-                uow.sharing.move(request.id, expected=ShareStatus.CHALLENGE, status="failed")
-            uow.commit()
-            raise ShareRefused("owner_authentication_failed")
-        uow.failures.clear(owner.id, FailureCounter.FACTOR)
-        uow.logins.finish(login.id, status=LoginStatus.AUTHENTICATED, session_id=None, now=now)
         device = uow.device_access.by_id(request.device_id)
-        assert device is not None  # noqa: S101 - foreign key
+        assert owner and requester and device  # noqa: S101 - foreign keys
+        if not _owner_answered(services, uow, request, owner, requester, response, now):
+            uow.commit()  # the counted failure and the audit event stay
+            raise ShareRefused("owner_authentication_failed")
         try:
             review = _check(services, uow, requester, owner, device, now)
         except ShareRefused as refused:
@@ -306,24 +284,69 @@ def answer_share(
             _audit(uow, "share.refused", requester, owner.username, request_id, refused.code)
             uow.commit()
             raise
-        if review is Review.COMPLIANCE:
-            if not uow.sharing.move(
-                request.id, expected=ShareStatus.CHALLENGE, status=ShareStatus.PENDING_COMPLIANCE
-            ):
-                raise ShareRequestDecided
-            _audit(uow, "share.pending_compliance", requester, owner.username, request_id)
-        else:
-            if not uow.sharing.move(
-                request.id,
-                expected=ShareStatus.CHALLENGE,
-                status=ShareStatus.APPROVED,
-                at=now,
-                by=SYSTEM,
-            ):
-                raise ShareRequestDecided
-            _apply(services, uow, requester, device, now, actor=SYSTEM, request_id=request_id)
+        _conclude(services, uow, request, requester, owner, device, review, now)
         uow.commit()
     return request_view(services, request_id)
+
+
+def _owner_answered(
+    services: Services,
+    uow: UnitOfWork,
+    request: ShareRequestRow,
+    owner: UserRow,
+    requester: UserRow,
+    response: str,
+    now: datetime,
+) -> bool:
+    """The owner's login bookkeeping (R-LOGIN-3/6): count the failure first, take one of
+    the 3 answers, evaluate; False = wrong (the request fails after the last answer)."""
+    login = uow.logins.get(request.login_id or "")
+    if request.status != ShareStatus.CHALLENGE or login is None:
+        raise ShareRequestDecided
+    if now >= login.expires_at or login.status != LoginStatus.CHALLENGE:
+        uow.sharing.move(request.id, expected=ShareStatus.CHALLENGE, status="failed")
+        uow.commit()
+        raise LoginExpired
+    limit = lockout(services, now)
+    if uow.failures.reserve(owner.id, FailureCounter.FACTOR, now=now, lockout=limit) is None:
+        raise ShareRefused("owner_authentication_failed")
+    outcome = check_answer(
+        services, uow, login=login, response=response, now=now, max_answers=MAX_ANSWERS
+    )
+    if outcome.accepted is None:
+        _audit(uow, "share.owner_factor_failed", requester, owner.username, request.public_id)
+        if outcome.exhausted:
+            uow.logins.finish(login.id, status=LoginStatus.DENIED, session_id=None, now=now)
+            uow.sharing.move(request.id, expected=ShareStatus.CHALLENGE, status="failed")
+        return False
+    uow.failures.clear(owner.id, FailureCounter.FACTOR)
+    uow.logins.finish(login.id, status=LoginStatus.AUTHENTICATED, session_id=None, now=now)
+    return True
+
+
+def _conclude(
+    services: Services,
+    uow: UnitOfWork,
+    request: ShareRequestRow,
+    requester: UserRow,
+    owner: UserRow,
+    device: DeviceRow,
+    review: Review,
+    now: datetime,
+) -> None:
+    """R-SHARE-4: same entity → approved and applied at once; else wait for compliance."""
+    if review is Review.COMPLIANCE:
+        status, at, by = ShareStatus.PENDING_COMPLIANCE, None, None
+    else:
+        status, at, by = ShareStatus.APPROVED, now, SYSTEM
+    if not uow.sharing.move(
+        request.id, expected=ShareStatus.CHALLENGE, status=status, at=at, by=by
+    ):
+        raise ShareRequestDecided
+    if review is Review.COMPLIANCE:
+        _audit(uow, "share.pending_compliance", requester, owner.username, request.public_id)
+    else:
+        _apply(services, uow, requester, device, now, actor=SYSTEM, request_id=request.public_id)
 
 
 def _apply(

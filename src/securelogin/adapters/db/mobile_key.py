@@ -129,7 +129,8 @@ class SqlMobileKeys:
         now: datetime,
     ) -> int:
         result = self.conn.execute(
-            insert(k.key_apps).values(
+            insert(k.key_apps)
+            .values(
                 app_id=app_id,
                 public_key=public_key,
                 state="active",
@@ -251,9 +252,7 @@ class SqlMobileKeys:
         link, d, a = k.key_app_users.c, t.devices.c, k.key_apps.c
         apps = select(link.app_id).where(link.device_id.in_(device_ids))
         still_used = (
-            select(link.app_id)
-            .join(t.devices, d.id == link.device_id)
-            .where(d.state == "active")
+            select(link.app_id).join(t.devices, d.id == link.device_id).where(d.state == "active")
         )
         self.conn.execute(
             update(k.key_apps)

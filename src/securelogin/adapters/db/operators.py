@@ -108,6 +108,11 @@ class SqlOperators:
         )
         return result.rowcount == 1
 
+    def set_totp_secret(self, operator_id: int, sealed: bytes) -> None:
+        self.conn.execute(
+            update(operators).where(operators.c.id == operator_id).values(totp_secret=sealed)
+        )
+
     def reserve_failure(
         self, operator_id: int, counter: FailureCounter, *, now: datetime, lockout: Lockout
     ) -> int | None:

@@ -4,7 +4,6 @@ The wire protocol is docs/mobile-key-protocol.md.  Calls after activation are si
 the app's P-256 key (headers ``X-SL-App``, ``X-SL-Time``, ``X-SL-Signature``).
 """
 
-
 import json
 import time
 from datetime import datetime
@@ -268,9 +267,8 @@ def build_router(services: Services) -> APIRouter:
         while True:
             found = await run_in_threadpool(push.pending, services, app)
             left = deadline - time.monotonic()
-            if found or left <= 0:
+            if found or left <= 0 or not await waits.apps.wait(app.app_id, left):
                 return PushesOut(pushes=found)
-            await waits.apps.wait(app.app_id, left)
 
     @router.post(
         "/pushes/{push_id}/answer",

@@ -27,7 +27,7 @@ from securelogin.service import login, me, sessions
 from securelogin.service.context import Services
 
 #: the longest a client may long-poll a login (seconds)
-MAX_WAIT = 30.0
+MAX_WAIT = 60.0
 
 
 class FallbackOut(BaseModel):
@@ -86,7 +86,8 @@ def build_router(services: Services) -> APIRouter:
             left = deadline - time.monotonic()
             if now.status != "challenge" or left <= 0:
                 break
-            await waits.logins.wait(login_id, left)
+            if not await waits.logins.wait(login_id, left):
+                break  # nothing changed (else this process or the poller had woken us)
         return LoginOut(
             login_id=now.login_id,
             status=now.status,

@@ -32,14 +32,15 @@ class Waits:
     def waiting(self) -> int:
         return sum(len(v) for v in self._waiters.values())
 
-    async def wait(self, key: str, timeout: float) -> None:
-        """Return when ``key`` may have changed, or after ``timeout`` seconds."""
+    async def wait(self, key: str, timeout: float) -> bool:
+        """Wait until ``key`` may have changed (True), or ``timeout`` seconds (False)."""
         event = asyncio.Event()
         self._waiters.setdefault(key, set()).add(event)
         self._ensure_poller()
         try:
             with anyio.move_on_after(timeout):
                 await event.wait()
+            return event.is_set()
         finally:
             events = self._waiters.get(key)
             if events is not None:

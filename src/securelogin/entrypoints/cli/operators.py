@@ -85,6 +85,27 @@ def disable(username: str, database_url: DatabaseUrl = None) -> None:
     typer.echo(f"operator {username} disabled")
 
 
+@operator_app.command("reset-totp")
+@translate_errors
+def reset_totp(username: str, database_url: DatabaseUrl = None) -> None:
+    """A new TOTP secret for an operator (printed once); their console sessions end."""
+    services = open_services(database_url, migrate=True)
+    enrolled = operators.reset_operator_totp(services, username)
+    typer.echo(f"operator {enrolled.operator.username}: new TOTP secret, console sessions ended")
+    typer.echo("Add this TOTP secret to the operator's authenticator app (shown only once):")
+    typer.echo(enrolled.otpauth_uri)
+    typer.echo(f"secret (base32): {enrolled.secret_base32}")
+
+
+@operator_app.command("unlock")
+@translate_errors
+def unlock_operator(username: str, database_url: DatabaseUrl = None) -> None:
+    """End an operator's lockout after 10 failures (R-LOGIN-3)."""
+    services = open_services(database_url, migrate=True)
+    operators.unlock_operator(services, username)
+    typer.echo(f"operator {username} unlocked")
+
+
 @helpdesk_app.command("verify")
 @translate_errors
 def verify(

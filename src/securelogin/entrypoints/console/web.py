@@ -2,10 +2,12 @@
 
 Every console page module uses only this module (see the package docstring for how to
 add one).  It reuses the portal's helpers (:mod:`securelogin.entrypoints.portal.web`):
-the same security headers, the same double-submit CSRF cookie, the same language
-negotiation; the console's own session travels in the HttpOnly, SameSite=Strict cookie
-``sl_console`` (path ``/console``), the login waiting for its TOTP code in
-``sl_console_login`` (path ``/console/login``).
+the same security headers, the same double-submit CSRF scheme, the same language
+negotiation.  The console keeps cookies of its own, all HttpOnly and SameSite=Strict, so
+that it never touches the portal's (an open portal tab keeps working after a console
+login in the same browser): the CSRF token in ``sl_console_csrf`` (path ``/console``),
+the session in ``sl_console`` (path ``/console``), the login waiting for its TOTP code
+in ``sl_console_login`` (path ``/console/login``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from securelogin.entrypoints.portal.web import (
     Message,
     Pages,
     clear_private_cookie,
-    csrf_ok,
+    csrf_matches,
     page_language,
     redirect,
     set_private_cookie,
@@ -38,6 +40,7 @@ from securelogin.service.context import Services
 
 __all__ = [
     "CONSOLE_COOKIE",
+    "CONSOLE_CSRF_COOKIE",
     "CONSOLE_PATH",
     "ConsolePages",
     "MenuItem",
@@ -54,6 +57,8 @@ TOTP_PATH = "/console/login/totp"
 CONSOLE_COOKIE = "sl_console"
 #: the console login waiting for its TOTP code; only the login routes read it
 CONSOLE_LOGIN_COOKIE = "sl_console_login"
+#: the console's double-submit CSRF token (never the portal's ``sl_csrf``)
+CONSOLE_CSRF_COOKIE = "sl_console_csrf"
 
 #: ``?notice=CODE`` values a console redirect may ask for (nothing else is shown)
 NOTICES: dict[str, tuple[Message, ...]] = {
@@ -91,6 +96,11 @@ def error_message(exc: SecureLoginError) -> Message:
     return Message(tone="error", key=key if key in EN else "console.error.generic")
 
 
+def csrf_ok(request: Request, field: str) -> bool:
+    """The console form's token matches the console's CSRF cookie (constant time)."""
+    return csrf_matches(request.cookies.get(CONSOLE_CSRF_COOKIE), field)
+
+
 def notices(request: Request) -> tuple[Message, ...]:
     return NOTICES.get(request.query_params.get("notice", ""), ())
 
@@ -101,7 +111,9 @@ class ConsolePages:
     def __init__(self, services: Services, menu: Sequence[MenuItem]) -> None:
         self.services = services
         self.menu = tuple(menu)
-        self._pages = Pages(environment(), services.random)
+        self._pages = Pages(
+            environment(), services.random, csrf_cookie=CONSOLE_CSRF_COOKIE, csrf_path=CONSOLE_PATH
+        )
 
     def language(self, request: Request) -> str:
         return page_language(request)
@@ -175,11 +187,12 @@ class ConsolePages:
         return current
 
     def start_session(self, request: Request, token: str) -> Response:
-        """After the TOTP step: the session cookie, and a new CSRF token."""
+        """After the TOTP step: the session cookie, and a new console CSRF token (the
+        portal's ``sl_csrf`` is left alone)."""
         response = self.redirect(request, CONSOLE_PATH)
         set_private_cookie(response, request, CONSOLE_COOKIE, token, path=CONSOLE_PATH)
         clear_private_cookie(response, request, CONSOLE_LOGIN_COOKIE, path=LOGIN_PATH)
-        clear_private_cookie(response, request, "sl_csrf")
+        clear_private_cookie(response, request, CONSOLE_CSRF_COOKIE, path=CONSOLE_PATH)
         return response
 
 

@@ -125,9 +125,9 @@ def same_site_path(candidate: str | None) -> str:
     return candidate
 
 
-def csrf_token(request: Request, random: Random) -> str:
+def csrf_token(request: Request, random: Random, *, cookie: str = CSRF_COOKIE) -> str:
     """The browser's token when it has a well-formed one, else a fresh one."""
-    current = request.cookies.get(CSRF_COOKIE, "")
+    current = request.cookies.get(cookie, "")
     if _TOKEN.fullmatch(current):
         return current
     return base64.urlsafe_b64encode(random.token_bytes(32)).rstrip(b"=").decode("ascii")
@@ -187,9 +187,20 @@ def redirect(
 class Pages:
     """Renders portal templates with the words of one language."""
 
-    def __init__(self, env: Environment, random: Random) -> None:
+    def __init__(
+        self,
+        env: Environment,
+        random: Random,
+        *,
+        csrf_cookie: str = CSRF_COOKIE,
+        csrf_path: str = "/",
+    ) -> None:
+        """``csrf_cookie``/``csrf_path``: the console keeps a CSRF cookie of its own, so
+        that its pages never replace the portal's token (an open portal tab stays valid)."""
         self._env = env
         self._random = random
+        self._csrf_cookie = csrf_cookie
+        self._csrf_path = csrf_path
 
     def render(
         self,
@@ -210,7 +221,7 @@ class Pages:
                 return escape(translate(lang, key)).format(**kw)
             return translate(lang, key, **kw)
 
-        token = csrf_token(request, self._random)
+        token = csrf_token(request, self._random, cookie=self._csrf_cookie)
         html = self._env.get_template(template).render(
             lang=lang,
             t=t,
@@ -223,7 +234,7 @@ class Pages:
         )
         response = HTMLResponse(html, status_code=status_code)
         secure(response, lang)
-        set_private_cookie(response, request, CSRF_COOKIE, token)
+        set_private_cookie(response, request, self._csrf_cookie, token, path=self._csrf_path)
         return response
 
     def login_form(
