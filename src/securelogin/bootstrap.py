@@ -29,6 +29,7 @@ from securelogin.adapters.security.secretbox import (
     read_or_create_key_file,
 )
 from securelogin.config import Environment, Settings, SmsGatewayKind
+from securelogin.domain.lifecycle import LifecyclePolicy
 from securelogin.errors import ConfigurationError
 from securelogin.service.context import Policy, Services
 from securelogin.service.mobile_key_ports import MobileKeyPorts
@@ -82,6 +83,13 @@ def policy_from(settings: Settings) -> Policy:
         opt_out_allowed=settings.opt_out_allowed,
         card_positions=settings.card_positions,
         online_card_days=settings.online_card_days,
+        lifecycle=LifecyclePolicy(
+            deposit_cents=settings.device_deposit_cents,
+            ship_business_days=settings.ship_business_days,
+            auto_activation_days=settings.auto_activation_days,
+            reminder_days_before=settings.activation_reminder_days,
+            closure_return_days=settings.closure_return_days,
+        ),
         outbox_max_attempts=settings.outbox_max_attempts,
     )
 

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     card_positions: int = Field(default=200, ge=2, le=300)
     #: R-LOST-2: an online security code card is valid this many days
     online_card_days: int = Field(default=21, ge=1, le=366)
+    #: R-LOST-3/4, R-RETURN-3 (docs/lifecycle.md "Configuration")
+    device_deposit_cents: int = Field(default=2000, ge=0)
+    ship_business_days: int = Field(default=2, ge=0, le=60)
+    auto_activation_days: int = Field(default=21, ge=1, le=366)
+    activation_reminder_days: int = Field(default=3, ge=0, le=60)
+    closure_return_days: int = Field(default=30, ge=1, le=366)
     #: set by ``securelogin demo``; the portal then shows the demo banner
     demo: bool = False
     #: R-OPS-5 notification channels (docs/configuration.md "Notifications")

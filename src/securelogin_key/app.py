@@ -265,7 +265,7 @@ def _wait_for_push(
     deadline = time.monotonic() + max(timeout, 0)
     while True:
         remaining = int(max(0, min(MAX_WAIT, deadline - time.monotonic())))
-        pushes = [p for p in client.pushes(vault.app_id, wait=remaining)]
+        pushes = client.pushes(vault.app_id, wait=remaining)
         for push in pushes:
             verify_push(push, expected_server_key=vault.server_public_key)
         mine = [p for p in pushes if username is None or p.get("username") == username]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.cli import run_cli
 from tests.e2e.test_cli_cards import load_people
 
@@ -71,3 +73,53 @@ def test_R_LOST_1_the_helpdesk_commands_verify_then_issue_one_temporary_code(
     assert twice.returncode == 1 and "temporary code was already issued" in twice.stderr
     not_locked = run_cli("admin", "helpdesk", "unlock", "alice", *base, env=cli_env)
     assert not_locked.returncode == 1 and "not locked" in not_locked.stderr
+
+
+def test_R_LOGIN_3_operators_are_unlocked_and_their_totp_reset_from_the_command_line(
+    sqlite_url: str, cli_env: dict[str, str]
+) -> None:
+    from securelogin.bootstrap import bootstrap
+    from securelogin.errors import InvalidCredentials
+    from securelogin.service import operators
+    from tests.conftest import make_settings
+
+    created = run_cli(
+        "admin", "operator", "create", "hannah", "--role", "helpdesk",
+        "--database-url", sqlite_url, env=cli_env, stdin="Console-Pass-42\n",
+    )  # fmt: skip
+    first = re.search(r"secret \(base32\): ([A-Z2-7]+)", created.stdout)
+    assert created.returncode == 0 and first
+    reset = run_cli(
+        "admin", "operator", "reset-totp", "hannah", "--database-url", sqlite_url, env=cli_env
+    )
+    assert reset.returncode == 0, reset.stderr
+    assert "new TOTP secret, console sessions ended" in reset.stdout
+    uri = re.search(r"otpauth://totp/\S+", reset.stdout)
+    second = re.search(r"secret \(base32\): ([A-Z2-7]+)", reset.stdout)
+    assert uri and second and f"secret={second.group(1)}" in uri.group(0)
+    assert second.group(1) != first.group(1)
+
+    not_locked = run_cli(
+        "admin", "operator", "unlock", "hannah", "--database-url", sqlite_url, env=cli_env
+    )
+    assert not_locked.returncode == 1 and "not locked" in not_locked.stderr
+    assert "Traceback" not in not_locked.stderr
+    services = bootstrap(make_settings(sqlite_url), migrate=False)
+    try:
+        for _ in range(10):
+            with pytest.raises(InvalidCredentials):
+                operators.start_console_login(services, username="hannah", password="Wrong-1x")
+    finally:
+        services.database.close()
+    listed = run_cli("admin", "operator", "list", "--database-url", sqlite_url, env=cli_env)
+    assert listed.stdout.splitlines() == ["hannah\thelpdesk\tlocked"]
+    unlocked = run_cli(
+        "admin", "operator", "unlock", "hannah", "--database-url", sqlite_url, env=cli_env
+    )
+    assert unlocked.returncode == 0 and "operator hannah unlocked" in unlocked.stdout
+    listed = run_cli("admin", "operator", "list", "--database-url", sqlite_url, env=cli_env)
+    assert listed.stdout.splitlines() == ["hannah\thelpdesk\tactive"]
+    unknown = run_cli(
+        "admin", "operator", "reset-totp", "nobody", "--database-url", sqlite_url, env=cli_env
+    )
+    assert unknown.returncode == 1 and "no operator nobody" in unknown.stderr

@@ -37,9 +37,9 @@ def audit(services: Services) -> list[tuple[str, str, str]]:
 
 
 def secret_of(html: str) -> str:
-    found = re.search(r'class="fact-value mono totp-secret">([A-Z2-7]+)<', html)
+    found = re.search(r'class="mono totp-secret">([A-Z2-7 ]+)<', html)
     assert found, html
-    return found.group(1)
+    return found.group(1).replace(" ", "")
 
 
 def row_state(html: str, username: str) -> str:

@@ -276,6 +276,8 @@ def test_a_withdrawal_expires_with_the_login_expiry(
         api, plus, body["withdrawal_id"], answer(services, "dsc_plus", body["factor"]["prompt"])
     )
     assert late.status_code == 410 and late.json()["code"] == "withdrawal_expired"
+    replay = ask(api, plus, "10.00")  # the same key: the same withdrawal, now expired
+    assert replay.json()["status"] == "expired" and replay.json()["factor"] is None
     assert (
         api.get(f"/api/v1/withdrawals/{body['withdrawal_id']}", headers=bearer(plus)).json()[
             "status"

@@ -263,3 +263,21 @@ def test_R_OPS_5_message_centre_lists_messages_and_counts_unread(
     assert inbox.unread == 1 and "has shipped" in inbox.messages[0].subject
     messages.mark_all_read(services, session)
     assert messages.unread_count(services, session) == 0
+
+
+def test_R_LOST_3_deposit_and_ship_days_come_from_the_settings(sqlite_url: str, clock: FakeClock):
+    from securelogin.bootstrap import bootstrap
+    from tests.conftest import make_settings
+
+    wired = bootstrap(
+        make_settings(sqlite_url, device_deposit_cents=500, ship_business_days=5),
+        migrate=True,
+        clock=clock,
+    )
+    try:
+        _session, done = _requested(wired, clock)
+        assert scalar(url_of(wired), "SELECT amount_cents FROM account_holds") == 500
+        # Mon 23 Nov + 5 business days, Thanksgiving skipped: Tue 1 Dec
+        assert done.deposit == 5 and done.estimated_ship_date == date(2026, 12, 1)
+    finally:
+        wired.database.close()

@@ -64,7 +64,8 @@ from securelogin.service.funds_ports import (
     WithdrawalStatus,
 )
 from securelogin.service.login import deliver_codes
-from securelogin.service.ports import UnitOfWork
+from securelogin.service.login_ports import DeviceRow
+from securelogin.service.ports import UnitOfWork, UserRow
 from securelogin.service.sessions import CurrentSession
 from securelogin.service.withdrawal_confirm import ConfirmResult as ConfirmResult
 from securelogin.service.withdrawal_confirm import (
@@ -211,38 +212,18 @@ def request_withdrawal(
 def _request_once(
     services: Services, session: CurrentSession, request: WithdrawalRequest
 ) -> WithdrawalStarted | None:
+    """One attempt in one transaction; None when a twin insert of the key won."""
     now = services.clock.now()
     with services.uow() as uow:
         found = uow.funds.withdrawal_by_key(session.user_id, request.idempotency_key)
         if found is not None:
             return _replay(services, uow, found, request)
-        access = _account_for(uow, session.user_id, request.account)
-        user = uow.users.by_id(session.user_id)
-        assert user is not None  # noqa: S101 - a session always has its user
-        device = choose_device(services, uow, user_id=user.id, requested=request.device_id, now=now)
-        if device is None:
-            raise DeviceRequired
-        limits = limits_for(
-            device_kind=DeviceKind(device.kind),
-            opted_out=user.opted_out,
-            catalogue=services.policy.catalogue,
-        )
-        check = check_limits(
-            services,
-            uow,
-            account_id=access.account_id,
-            limits=limits,
-            amount_cents=request.amount_cents,
-            requested_at=now,
-            locked=True,
-        )
+        user, access, device, check = _precheck(services, uow, session, request, now)
         found = uow.funds.withdrawal_by_key(session.user_id, request.idempotency_key)
         if found is not None:  # a twin request committed while we waited for the lock
             return _replay(services, uow, found, request)
-        withdrawal_id = _new_id(services, "wd_")
-        expires_at = now + timedelta(seconds=services.policy.login_ttl_seconds)
         row = NewWithdrawal(
-            id=withdrawal_id,
+            id=_new_id(services, "wd_"),
             account_id=access.account_id,
             user_id=user.id,
             idempotency_key=request.idempotency_key,
@@ -254,10 +235,10 @@ def _request_once(
             device_id=device.id,
             login_id=None,
             created_at=now,
-            expires_at=expires_at,
+            expires_at=now + timedelta(seconds=services.policy.login_ttl_seconds),
         )
         details = {
-            "withdrawal": withdrawal_id,
+            "withdrawal": row.id,
             "account": access.number,
             "amount": str(from_cents(request.amount_cents)),
             "destination": request.destination,
@@ -272,36 +253,79 @@ def _request_once(
             audit(uow, "withdrawal.refused", user.username, reason=row.reason, **details)
             uow.commit()
             raise _refusal(check)
-        login_id = _new_id(services, "wl_")
-        uow.logins.add(
-            login_id=login_id,
-            user_id=user.id,
-            platform="portal",
-            device_id=device.id,
-            status=CONFIRMATION_LOGIN,
-            now=now,
-            expires_at=expires_at,
-        )
-        if not uow.funds.add_withdrawal(dataclasses.replace(row, login_id=login_id)):
+        factor = _open_confirmation(services, uow, row, device, now)
+        if factor is None:
             return None
-        binding = binding_for(services, request.amount_cents, request.destination)
-        factor = issue_challenge(
-            services,
-            uow,
-            device=device,
-            login_id=login_id,
-            expires_at=expires_at,
-            now=now,
-            binding=binding,
-        )
         audit(uow, "withdrawal.requested", user.username, **details)
         uow.commit()
     return WithdrawalStarted(
-        withdrawal_id=withdrawal_id,
+        withdrawal_id=row.id,
         status=WithdrawalStatus.CONFIRMATION_REQUIRED,
-        factor=bound_view(factor, binding),
+        factor=factor,
         remaining=check.remaining,
     )
+
+
+def _precheck(
+    services: Services,
+    uow: UnitOfWork,
+    session: CurrentSession,
+    request: WithdrawalRequest,
+    now: datetime,
+) -> tuple[UserRow, AccountAccess, DeviceRow, LimitCheck]:
+    """Account and rights, the confirming device and its tier (R-LIMIT-1), then funds
+    and limits under the account's lock (R-WD-2, R-LIMIT-3/4)."""
+    access = _account_for(uow, session.user_id, request.account)
+    user = uow.users.by_id(session.user_id)
+    assert user is not None  # noqa: S101 - a session always has its user
+    device = choose_device(services, uow, user_id=user.id, requested=request.device_id, now=now)
+    if device is None:
+        raise DeviceRequired
+    limits = limits_for(
+        device_kind=DeviceKind(device.kind),
+        opted_out=user.opted_out,
+        catalogue=services.policy.catalogue,
+    )
+    check = check_limits(
+        services,
+        uow,
+        account_id=access.account_id,
+        limits=limits,
+        amount_cents=request.amount_cents,
+        requested_at=now,
+        locked=True,
+    )
+    return user, access, device, check
+
+
+def _open_confirmation(
+    services: Services, uow: UnitOfWork, row: NewWithdrawal, device: DeviceRow, now: datetime
+) -> FactorView | None:
+    """The internal login row the challenge hangs off, the withdrawal, and the challenge
+    bound to amount, destination and a fresh nonce (R-WD-4)."""
+    login_id = _new_id(services, "wl_")
+    uow.logins.add(
+        login_id=login_id,
+        user_id=row.user_id,
+        platform="portal",
+        device_id=device.id,
+        status=CONFIRMATION_LOGIN,
+        now=now,
+        expires_at=row.expires_at,
+    )
+    if not uow.funds.add_withdrawal(dataclasses.replace(row, login_id=login_id)):
+        return None
+    binding = binding_for(services, row.amount_cents, row.destination)
+    factor = issue_challenge(
+        services,
+        uow,
+        device=device,
+        login_id=login_id,
+        expires_at=row.expires_at,
+        now=now,
+        binding=binding,
+    )
+    return bound_view(factor, binding)
 
 
 def _replay(
@@ -324,12 +348,17 @@ def _replay(
         raise _refusal(
             dataclasses.replace(check, refused_by=LimitRule(found.reason or "insufficient_funds"))
         )
-    factor = None
-    if found.status is WithdrawalStatus.CONFIRMATION_REQUIRED and found.login_id is not None:
+    factor, status = None, found.status
+    if (
+        status is WithdrawalStatus.CONFIRMATION_REQUIRED
+        and services.clock.now() >= found.expires_at
+    ):
+        status = WithdrawalStatus.EXPIRED
+    if status is WithdrawalStatus.CONFIRMATION_REQUIRED and found.login_id is not None:
         factor = _current_factor(uow, found)
     return WithdrawalStarted(
         withdrawal_id=found.id,
-        status=found.status,
+        status=status,
         factor=factor,
         remaining=_remaining(services, uow, found.account_id, limits),
     )
