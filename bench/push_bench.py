@@ -143,6 +143,10 @@ def rss_mb(pids: list[int]) -> float:
     return round(total / 1024, 1)
 
 
+def open_fds(pids: list[int]) -> int:
+    return sum(len(os.listdir(f"/proc/{pid}/fd")) for pid in pids)
+
+
 async def long_poll(
     client: httpx.AsyncClient, login_id: str, done: dict[str, float], errors: list[str]
 ) -> None:
@@ -187,9 +191,13 @@ async def measure(
                 for lid, _ in logins[i : i + 250]
             ]
             await asyncio.sleep(0.25)
+        connected_at = time.perf_counter()
+        while open_fds(pids) < len(logins) and time.perf_counter() - connected_at < 900:
+            await asyncio.sleep(1)  # until the server holds every long-poll connection
+        ramp = round(time.perf_counter() - connected_at, 1)
         await asyncio.sleep(settle)  # every long-poll has arrived and waits
         waiting_rss = rss_mb(pids)
-        connections = sum(len(os.listdir(f"/proc/{pid}/fd")) for pid in pids)
+        connections = open_fds(pids)
         latencies, from_send = [], []
         for login_id, number in logins[:approvals]:
             pushed = pushes[login_id]
@@ -221,6 +229,7 @@ async def measure(
         "rss_mb_idle": idle_rss,
         "rss_mb_waiting": waiting_rss,
         "server_open_fds_waiting": connections,
+        "seconds_until_all_connected": ramp,
         "client_errors": len(errors),
         "client_error_kinds": sorted(set(errors)),
         "approval_to_complete_ms": pct(latencies),
