@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -37,6 +38,7 @@ from securelogin.service import factors, mobile_key, push
 from securelogin.service.context import Services
 
 RECOVERY_PIN = "b3nch!"
+POLLS_PER_CLIENT = 500
 
 
 def b64url(data: bytes) -> str:
@@ -175,20 +177,28 @@ async def measure(
     settle: float,
     pids: list[int],
 ) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=len(logins) + 50, max_keepalive_connections=None)
+    # one client per 500 long-polls: httpcore scans its pool on every request, so one
+    # client with 10,000 connections would make the load generator the bottleneck
+    limits = httpx.Limits(max_connections=POLLS_PER_CLIENT + 10, max_keepalive_connections=None)
     timeout = httpx.Timeout(120.0)
     done: dict[str, float] = {}
     errors: list[str] = []
-    async with (
-        httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as polls,
-        httpx.AsyncClient(base_url=base, timeout=timeout) as answers,
-    ):
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout)
+            )
+            for _ in range(0, len(logins), POLLS_PER_CLIENT)
+        ]
+        answers = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=timeout))
         idle_rss = rss_mb(pids)
         tasks = []
         for i in range(0, len(logins), 250):  # connect in waves (the listen backlog)
             tasks += [
-                asyncio.create_task(long_poll(polls, lid, done, errors))
-                for lid, _ in logins[i : i + 250]
+                asyncio.create_task(
+                    long_poll(clients[(i + n) // POLLS_PER_CLIENT], lid, done, errors)
+                )
+                for n, (lid, _) in enumerate(logins[i : i + 250])
             ]
             await asyncio.sleep(0.25)
         connected_at = time.perf_counter()
