@@ -16,6 +16,7 @@ else is allowed to reach a user.
     │   ├── UnknownLogin                  login_not_found
     │   └── UnknownUser                   user_not_found
     ├── Conflict                          conflict
+    │   ├── NotInStock                    not_in_stock
     │   ├── LoginExpired                  login_expired
     │   ├── LoginClosed                   login_closed
     │   ├── TemporaryCodeInARow           temporary_code_in_a_row   (R-LOST-1)
@@ -123,6 +124,12 @@ class NotFound(SecureLoginError):
 
 class Conflict(SecureLoginError):
     code = "conflict"
+
+
+class NotInStock(Conflict):
+    """The serial names no unassigned device of the inventory (R-OPS-3, R-LOST-4)."""
+
+    code = "not_in_stock"
 
 
 class Forbidden(SecureLoginError):

@@ -23,7 +23,7 @@ from securelogin.domain.inventory import (
     hardware_kind,
     seed_params,
 )
-from securelogin.errors import Conflict, InvalidInput, NotFound
+from securelogin.errors import InvalidInput, NotFound, NotInStock
 from securelogin.service.context import Services
 from securelogin.service.importing import seal_device
 from securelogin.service.ports import NewDevice, SeedRecord, UnitOfWork
@@ -195,7 +195,7 @@ def assign_device(
         if row is None:
             raise NotFound(f"no device with serial {serial}")
         if row.state != DeviceState.IN_STOCK or row.owner_id is not None:
-            raise Conflict(f"device {serial} is not in stock")
+            raise NotInStock(f"device {serial} is not in stock")
         kind = DeviceKind(row.kind)
         user = uow.users.by_username(_username(username))
         if user is None:

@@ -34,10 +34,10 @@ from securelogin.domain.lifecycle import (
 from securelogin.domain.operators import Operator, Role, require_role
 from securelogin.errors import (
     AccessDenied,
-    Conflict,
     DepositNotCovered,
     InvalidInput,
     NotFound,
+    NotInStock,
     WrongState,
 )
 from securelogin.service.context import Services
@@ -253,7 +253,7 @@ def assign_device(
             raise WrongState(f"request {request_id} is {row.state}, not waiting for a device")
         stock = uow.inventory.by_serial(serial.strip())
         if stock is None or stock.state != DeviceState.IN_STOCK or stock.owner_id is not None:
-            raise Conflict(f"device {serial} is not in stock")
+            raise NotInStock(f"device {serial} is not in stock")
         if stock.kind != row.kind:
             raise InvalidInput(
                 f"device {serial} is a {stock.kind}, the request is for a {row.kind}",

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from securelogin.adapters.db import tables as t
 from securelogin.adapters.db.repositories import SqlDevices
 from securelogin.domain.devices.catalogue import DeviceState
-from securelogin.errors import Conflict
+from securelogin.errors import Conflict, NotInStock
 from securelogin.service.ports import NewDevice, StockRow
 
 
@@ -74,7 +74,7 @@ class SqlInventory:
             .returning(c.id)
         )
         if device_id is None:
-            raise Conflict(f"device {serial} is not in stock")
+            raise NotInStock(f"device {serial} is not in stock")
         self.conn.execute(
             insert(t.device_users).values(device_id=device_id, user_id=user_id, created_at=at)
         )

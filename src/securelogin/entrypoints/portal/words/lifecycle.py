@@ -113,7 +113,7 @@ EN: dict[str, str] = {
     "console.logistics.no_returns": "No device is on its way back.",
     "console.error.wrong_state": "This step does not fit where the request or device stands "
     "(already done, or not yet possible).",
-    "console.error.conflict": "That device is not in stock.",
+    "console.error.not_in_stock": "That device is not in stock.",
     "console.error.not_found": "Not found.",
     "console.error.account_closed": "This account is closed already.",
 }
@@ -219,7 +219,7 @@ ZH_CN: dict[str, str] = {
     "console.logistics.receive": "登记收到",
     "console.logistics.no_returns": "没有寄回中的设备。",
     "console.error.wrong_state": "此操作与申请或设备的当前状态不符（已完成或尚不可行）。",
-    "console.error.conflict": "该设备不在库存中。",
+    "console.error.not_in_stock": "该设备不在库存中。",
     "console.error.not_found": "未找到。",
     "console.error.account_closed": "此账户已关闭。",
 }
