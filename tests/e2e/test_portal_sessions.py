@@ -82,7 +82,8 @@ def test_R_LOGIN_9_a_temporary_code_after_two_days_lands_on_the_card_page(
     landed = submit_answer(api, page, play("temporary_code", page, clock, services))
     assert path_of(landed) == "/portal/card-only"
     assert "Your temporary code period is over" in landed.text
-    assert "Online Security Code Card" in landed.text and "not available yet" in landed.text
+    assert "Online Security Code Card" in landed.text
+    assert 'href="/portal/online-card"' in landed.text  # R-LOST-2: the way out of card_only
     assert path_of(api.get("/portal")) == "/portal/card-only"
     assert path_of(api.get("/portal/documents")) == "/portal/card-only"
     assert path_of(api.get("/")) == "/portal/card-only"

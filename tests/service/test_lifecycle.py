@@ -194,7 +194,7 @@ def test_R_OPS_3_logistics_role_is_required_and_double_shipping_is_refused(
         replacement.assign_device(services, helper, request_id=done.request_id, serial=NEW_SERIAL)
     with pytest.raises(Exception) as caught:
         replacement.assign_device(services, LOGISTICS, request_id=done.request_id, serial="NOPE")
-    assert getattr(caught.value, "code", None) == "conflict"
+    assert getattr(caught.value, "code", None) == "not_in_stock"
     replacement.assign_device(services, LOGISTICS, request_id=done.request_id, serial=NEW_SERIAL)
     replacement.ship(services, LOGISTICS, request_id=done.request_id)
     with pytest.raises(WrongState):

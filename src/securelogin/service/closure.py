@@ -57,7 +57,7 @@ def close_account(services: Services, operator: Operator, *, account: str) -> Cl
             raise NotFound(f"no account {number}")
         if row.status is AccountStatus.CLOSED:
             raise AccountClosed(f"account {number} is closed already")
-        uow.lifecycle.lock_account(row.id)
+        uow.funds.lock_account(row.id)
         if not uow.lifecycle.close_account(row.id, now=now):
             raise AccountClosed(f"account {number} is closed already")
         for user_id in uow.lifecycle.users_of_account(row.id):

@@ -70,7 +70,7 @@ def store_document(
     lines = uow.lifecycle.ledger(account_id)
     if kind is DocumentKind.TAX_FORM:
         lines = [line for line in lines if line.at.year == int(period[:4])]
-    balance, _held = uow.lifecycle.lock_account(account_id)
+    balance = uow.funds.lock_account(account_id).balance_cents
     local = ZoneInfo(services.policy.timezone)
     statement = Statement(
         title=f"{TITLES[kind]} {period}",

@@ -4,8 +4,8 @@ deposit holds, returns, the message centre, documents, closures and the backgrou
 Every method that guards a rule "exactly once" (shipping, auto-activation, reminders,
 receipts, settling a hold) is one conditional ``UPDATE … WHERE state = …`` in the
 adapter and answers whether it won, so two processes can never both do the same step.
-Lock order: :meth:`LifecycleRepository.lock_account` (the same ``accounts`` row lock the
-withdrawals take, see ``funds_ports``) before any read of the account's money.
+Lock order: ``uow.funds.lock_account`` (the ``accounts`` row lock of the withdrawals, see
+``funds_ports``) before any read or change of the account's money or holds.
 """
 
 from __future__ import annotations
@@ -146,10 +146,6 @@ class LifecycleRepository(Protocol):
         ...
 
     # money (R-LOST-3, R-RETURN-2/3)
-    def lock_account(self, account_id: int) -> tuple[int, int]:
-        """Take the account row lock; returns (balance_cents, held_cents)."""
-        ...
-
     def add_hold(
         self, *, account_id: int, amount_cents: int, reason: str, now: datetime
     ) -> int: ...

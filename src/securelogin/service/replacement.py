@@ -162,8 +162,7 @@ def confirm_replacement(
             raise WrongState("This request was submitted already")
         if any(r.state in OPEN_STATES for r in uow.lifecycle.requests_of(session.user_id)):
             raise WrongState("A replacement device is already on its way")
-        balance, held = uow.lifecycle.lock_account(row.account_id)
-        if balance - held < deposit:
+        if uow.funds.lock_account(row.account_id).available_cents < deposit:
             raise DepositNotCovered(
                 f"account {row.account_number} does not have USD {Decimal(deposit) / 100} "
                 "available for the device deposit"

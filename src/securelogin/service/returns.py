@@ -174,7 +174,7 @@ def record_receipt(services: Services, operator: Operator, *, return_id: int) ->
         released = 0
         for hold in uow.lifecycle.holds_of_device(row.device_id):
             if hold.state == HoldState.HELD:
-                uow.lifecycle.lock_account(hold.account_id)
+                uow.funds.lock_account(hold.account_id)
                 released += uow.lifecycle.settle_hold(hold.id, to=HoldState.RELEASED, now=now)
         uow.audit.record(
             AuditEvent(
@@ -235,7 +235,7 @@ def charge_deposits(
     for hold in uow.lifecycle.holds_of_device(device.id):
         if hold.state != HoldState.HELD:
             continue
-        uow.lifecycle.lock_account(hold.account_id)
+        uow.funds.lock_account(hold.account_id)
         if uow.lifecycle.settle_hold(hold.id, to=HoldState.CHARGED, now=now):
             uow.lifecycle.charge(
                 account_id=hold.account_id,

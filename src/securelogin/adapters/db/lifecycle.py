@@ -3,8 +3,7 @@
 Every step that must happen exactly once is a single conditional ``UPDATE … WHERE
 state IN (…)`` whose row count says whether this transaction won (two worker
 processes, a double click, a logistics operator and the activation job racing).
-``lock_account`` takes the ``accounts`` row lock the withdrawals take (PostgreSQL
-``FOR UPDATE``; SQLite write transactions are serialised by ``BEGIN IMMEDIATE``).
+Money is read and changed only under the account lock of ``adapters.db.funds``.
 """
 
 from __future__ import annotations
@@ -225,19 +224,6 @@ class SqlLifecycle:
         return result.rowcount == 1
 
     # money ------------------------------------------------------------------------------
-
-    def lock_account(self, account_id: int) -> tuple[int, int]:
-        balance = self.conn.scalar(
-            select(t.accounts.c.balance_cents)
-            .where(t.accounts.c.id == account_id)
-            .with_for_update()
-        )
-        held = self.conn.scalar(
-            select(func.coalesce(func.sum(t.account_holds.c.amount_cents), 0)).where(
-                t.account_holds.c.account_id == account_id, t.account_holds.c.state == HELD
-            )
-        )
-        return int(balance or 0), int(held or 0)
 
     def add_hold(self, *, account_id: int, amount_cents: int, reason: str, now: datetime) -> int:
         new_id = self.conn.scalar(

@@ -151,9 +151,6 @@ EN: dict[str, str] = {
     "an Online Security Code Card.",
     "card_only.valid": "An Online Security Code Card lets you use every function of the "
     "Client Portal securely for 21 days.",
-    "card_only.later": "We are sorry: printing and activating the Online Security Code Card "
-    "here is not available yet. It is coming soon; until then, Client Services will gladly "
-    "help you by phone.",
     "documents.heading": "Activity statements and tax forms",
     "documents.intro": "View and print the activity statements and tax forms of your accounts.",
     "documents.closed": "Your accounts are closed. You can still view and print your "
@@ -294,8 +291,6 @@ ZH_CN: dict[str, str] = {
     "card_only.text": "临时码提供的两天完全访问期已结束。在您的安全设备恢复使用之前，"
     "本次登录只能打印并激活在线安全代码卡。",
     "card_only.valid": "在线安全代码卡可供您在21天内安全地访问客户端全部功能。",
-    "card_only.later": "非常抱歉，目前尚无法在此打印和激活在线安全代码卡。该功能即将推出；"
-    "在此之前，客户服务将乐意通过电话为您提供帮助。",
     "documents.heading": "活动报表和税表",
     "documents.intro": "查看并打印您账户的活动报表和税表。",
     "documents.closed": "您的账户已关闭。您仍可以查看并/或打印活动报表和税表，"
