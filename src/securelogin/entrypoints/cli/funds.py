@@ -7,12 +7,8 @@ from typing import Annotated
 
 import typer
 
-from securelogin.entrypoints.cli.common import (
-    DatabaseUrl,
-    admin_app,
-    open_services,
-    translate_errors,
-)
+from securelogin.entrypoints.cli.acting import opened
+from securelogin.entrypoints.cli.common import DatabaseUrl, admin_app, translate_errors
 from securelogin.service import service_keys
 from securelogin.service.funds import deposit as deposit_funds
 
@@ -29,11 +25,8 @@ def create_key(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a key and print it once (it is stored only as a hash)."""
-    services = open_services(database_url, migrate=True)
-    try:
+    with opened(database_url) as services:
         key = service_keys.create_service_key(services, name)
-    finally:
-        services.database.close()
     typer.echo(key)
 
 
@@ -44,11 +37,8 @@ def revoke_key(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Revoke a key at once."""
-    services = open_services(database_url, migrate=True)
-    try:
+    with opened(database_url) as services:
         service_keys.revoke_service_key(services, name)
-    finally:
-        services.database.close()
     typer.echo(f"securelogin: service key {name} revoked", err=True)
 
 
@@ -60,9 +50,6 @@ def deposit(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Credit an account; prints the new balance."""
-    services = open_services(database_url, migrate=True)
-    try:
+    with opened(database_url) as services:
         balance = deposit_funds(services, account=account, amount=amount)
-    finally:
-        services.database.close()
     typer.echo(f"{balance}")

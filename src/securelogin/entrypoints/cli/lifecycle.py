@@ -13,15 +13,14 @@ from typing import Annotated
 
 import typer
 
-from securelogin.domain.operators import Operator, Role
+from securelogin.entrypoints.cli.acting import open_acting
 from securelogin.entrypoints.cli.common import (
     DatabaseUrl,
     admin_app,
     open_services,
     translate_errors,
 )
-from securelogin.service import closure, documents, jobs, operators, replacement, returns
-from securelogin.service.context import Services
+from securelogin.service import closure, documents, jobs, replacement, returns
 
 replacements_app = typer.Typer(no_args_is_help=True, help="Replacement devices (R-LOST-3/4)")
 returns_app = typer.Typer(no_args_is_help=True, help="Device returns and deposits (R-RETURN)")
@@ -36,11 +35,6 @@ ActingOperator = Annotated[
     str | None,
     typer.Option("--operator", help="the operator acting (audited); default: local admin 'cli'"),
 ]
-LOCAL_ADMIN = Operator(id=0, username="cli", roles=frozenset({Role.ADMIN}))
-
-
-def _acting(services: Services, name: str | None) -> Operator:
-    return LOCAL_ADMIN if name is None else operators.operator_named(services, name)
 
 
 @jobs_app.command("run")
@@ -65,8 +59,8 @@ def close_account_command(
     account: str, operator: ActingOperator = None, database_url: DatabaseUrl = None
 ) -> None:
     """Close an account: settle its users' devices, end sessions (R-CLOSE-1)."""
-    services = open_services(database_url, migrate=True)
-    report = closure.close_account(services, _acting(services, operator), account=account)
+    services, actor = open_acting(database_url, operator)
+    report = closure.close_account(services, actor, account=account)
     typer.echo(
         f"account {report.account} closed; users: {', '.join(report.users) or '-'}; "
         f"sessions ended: {report.sessions_ended}; returns: {', '.join(report.returns) or '-'}; "
@@ -81,8 +75,8 @@ def close_account_command(
 @translate_errors
 def replacements_list(operator: ActingOperator = None, database_url: DatabaseUrl = None) -> None:
     """Open replacement requests (requested, assigned, shipped)."""
-    services = open_services(database_url, migrate=True)
-    for r in replacement.open_requests(services, _acting(services, operator)):
+    services, actor = open_acting(database_url, operator)
+    for r in replacement.open_requests(services, actor):
         typer.echo(
             f"{r.request_id}\t{r.username}\t{r.kind}\t{r.state}\t{r.serial or '-'}\t"
             f"ship by {r.estimated_ship_date}\t{r.address.replace(chr(10), ', ')}"
@@ -95,10 +89,8 @@ def replacements_assign(
     request: str, serial: str, operator: ActingOperator = None, database_url: DatabaseUrl = None
 ) -> None:
     """Assign a device from the inventory to a request, by serial."""
-    services = open_services(database_url, migrate=True)
-    done = replacement.assign_device(
-        services, _acting(services, operator), request_id=request, serial=serial
-    )
+    services, actor = open_acting(database_url, operator)
+    done = replacement.assign_device(services, actor, request_id=request, serial=serial)
     typer.echo(f"{done.request_id}: {done.serial} assigned to {done.username}")
 
 
@@ -108,8 +100,8 @@ def replacements_ship(
     request: str, operator: ActingOperator = None, database_url: DatabaseUrl = None
 ) -> None:
     """Mark the assigned device shipped (auto-activation in 21 days)."""
-    services = open_services(database_url, migrate=True)
-    done = replacement.ship(services, _acting(services, operator), request_id=request)
+    services, actor = open_acting(database_url, operator)
+    done = replacement.ship(services, actor, request_id=request)
     typer.echo(f"{done.request_id}: {done.serial} shipped; activates by {done.activates_at}")
 
 
@@ -117,8 +109,8 @@ def replacements_ship(
 @translate_errors
 def returns_list(operator: ActingOperator = None, database_url: DatabaseUrl = None) -> None:
     """Devices on their way back."""
-    services = open_services(database_url, migrate=True)
-    for r in returns.pending_returns(services, _acting(services, operator)):
+    services, actor = open_acting(database_url, operator)
+    for r in returns.pending_returns(services, actor):
         typer.echo(
             f"{r.id}\t{r.username}\t{r.kind}\t{r.serial or r.device_public_id}\t{r.reason}\t"
             f"{r.region}\tsince {r.created_at:%Y-%m-%d}"
@@ -131,8 +123,8 @@ def returns_receive(
     return_id: int, operator: ActingOperator = None, database_url: DatabaseUrl = None
 ) -> None:
     """Record receipt: the device is returned and its deposit released (R-RETURN-2)."""
-    services = open_services(database_url, migrate=True)
-    done = returns.record_receipt(services, _acting(services, operator), return_id=return_id)
+    services, actor = open_acting(database_url, operator)
+    done = returns.record_receipt(services, actor, return_id=return_id)
     typer.echo(f"return {done.id}: {done.serial or done.device_public_id} received")
 
 
@@ -145,10 +137,8 @@ def returns_take_deposit(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Convert the device's deposit hold into a charge (R-RETURN-3)."""
-    services = open_services(database_url, migrate=True)
-    cents = returns.take_deposit(
-        services, _acting(services, operator), device_id=device, reason=reason
-    )
+    services, actor = open_acting(database_url, operator)
+    cents = returns.take_deposit(services, actor, device_id=device, reason=reason)
     typer.echo(f"deposit of USD {cents / 100:.2f} taken for {device}")
 
 
@@ -162,8 +152,6 @@ def documents_generate(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Store an activity statement or tax form of an account as PDF."""
-    services = open_services(database_url, migrate=True)
-    doc = documents.generate(
-        services, _acting(services, operator), account=account, kind=kind, period=period
-    )
+    services, actor = open_acting(database_url, operator)
+    doc = documents.generate(services, actor, account=account, kind=kind, period=period)
     typer.echo(doc)

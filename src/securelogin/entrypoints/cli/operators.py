@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from securelogin.entrypoints.cli.acting import open_acting
 from securelogin.entrypoints.cli.common import (
     DatabaseUrl,
     admin_app,
@@ -48,6 +49,13 @@ def _new_password() -> str:
     return first
 
 
+def _print_secret(enrolled: operators.OperatorEnrolled) -> None:
+    """The new TOTP secret, once: as an ``otpauth://`` URI and in base32."""
+    typer.echo("Add this TOTP secret to the operator's authenticator app (shown only once):")
+    typer.echo(enrolled.otpauth_uri)
+    typer.echo(f"secret (base32): {enrolled.secret_base32}")
+
+
 @operator_app.command("create")
 @translate_errors
 def create(username: str, role: Roles, database_url: DatabaseUrl = None) -> None:
@@ -60,9 +68,7 @@ def create(username: str, role: Roles, database_url: DatabaseUrl = None) -> None
     )
     names = ",".join(sorted(r.value for r in enrolled.operator.roles))
     typer.echo(f"operator {enrolled.operator.username} created with roles {names}")
-    typer.echo("Add this TOTP secret to the operator's authenticator app (shown only once):")
-    typer.echo(enrolled.otpauth_uri)
-    typer.echo(f"secret (base32): {enrolled.secret_base32}")
+    _print_secret(enrolled)
 
 
 @operator_app.command("list")
@@ -92,9 +98,7 @@ def reset_totp(username: str, database_url: DatabaseUrl = None) -> None:
     services = open_services(database_url, migrate=True)
     enrolled = operators.reset_operator_totp(services, username)
     typer.echo(f"operator {enrolled.operator.username}: new TOTP secret, console sessions ended")
-    typer.echo("Add this TOTP secret to the operator's authenticator app (shown only once):")
-    typer.echo(enrolled.otpauth_uri)
-    typer.echo(f"secret (base32): {enrolled.secret_base32}")
+    _print_secret(enrolled)
 
 
 @operator_app.command("unlock")
@@ -118,8 +122,7 @@ def verify(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Record how the caller's identity was verified."""
-    services = open_services(database_url, migrate=True)
-    actor = operators.operator_named(services, operator)
+    services, actor = open_acting(database_url, operator)
     helpdesk.verify_identity(services, actor, username=username, method=method, note=note)
     typer.echo(f"identity of {username} verified by {method}")
 
@@ -128,8 +131,7 @@ def verify(
 @translate_errors
 def unlock(username: str, operator: ActingOperator, database_url: DatabaseUrl = None) -> None:
     """Unlock a locked login (R-LOGIN-3)."""
-    services = open_services(database_url, migrate=True)
-    actor = operators.operator_named(services, operator)
+    services, actor = open_acting(database_url, operator)
     helpdesk.unlock_login(services, actor, username=username)
     typer.echo(f"login of {username} unlocked")
 
@@ -140,8 +142,7 @@ def temporary_code(
     username: str, operator: ActingOperator, database_url: DatabaseUrl = None
 ) -> None:
     """Issue a temporary code (R-LOGIN-9); prints it once."""
-    services = open_services(database_url, migrate=True)
-    actor = operators.operator_named(services, operator)
+    services, actor = open_acting(database_url, operator)
     issued = helpdesk.issue_temporary_code(services, actor, username=username)
     typer.echo(issued.code)
     typer.echo(
@@ -161,8 +162,7 @@ def mark(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Mark a user's active device lost, stolen or damaged; its sessions end."""
-    services = open_services(database_url, migrate=True)
-    actor = operators.operator_named(services, operator)
+    services, actor = open_acting(database_url, operator)
     ended = helpdesk.mark_device(
         services, actor, username=username, device_id=device_id, state=state
     )

@@ -12,14 +12,9 @@ from typing import Annotated
 import typer
 
 from securelogin.domain.sharing import ShareStatus
-from securelogin.entrypoints.cli.common import (
-    DatabaseUrl,
-    admin_app,
-    fail,
-    open_services,
-    translate_errors,
-)
-from securelogin.service import operators, sharing
+from securelogin.entrypoints.cli.acting import open_acting
+from securelogin.entrypoints.cli.common import DatabaseUrl, admin_app, fail, translate_errors
+from securelogin.service import sharing
 
 share_app = typer.Typer(
     no_args_is_help=True, help="Share requests waiting for compliance (R-SHARE-4)"
@@ -54,8 +49,7 @@ def list_command(
         wanted = ShareStatus(status)
     except ValueError:
         raise fail(f"unknown status {status!r}", 2) from None
-    services = open_services(database_url, migrate=True)
-    actor = operators.operator_named(services, operator)
+    services, actor = open_acting(database_url, operator)
     for request in sharing.list_requests(services, actor, status=wanted):
         typer.echo(_line(request))
 
@@ -63,8 +57,7 @@ def list_command(
 def _decide(
     request_id: str, operator: str, reason: str, database_url: str | None, *, approve: bool
 ) -> None:
-    services = open_services(database_url, migrate=True)
-    actor = operators.operator_named(services, operator)
+    services, actor = open_acting(database_url, operator)
     decided = sharing.decide(services, actor, request_id=request_id, approve=approve, reason=reason)
     typer.echo(f"share request {decided.request_id} {decided.status.value}")
 

@@ -11,8 +11,8 @@ token, calls one function of :mod:`securelogin.service.operators` acting as the 
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 from urllib.parse import urlencode
 
 import segno
@@ -25,8 +25,8 @@ from securelogin.entrypoints.console.web import (
     ConsolePages,
     MenuItem,
     Message,
-    csrf_ok,
     error_message,
+    when,
 )
 from securelogin.entrypoints.portal.i18n import EN
 from securelogin.entrypoints.portal.web import CSRF_FIELD
@@ -53,12 +53,10 @@ STATUS = {
 FIELDS = ("username", "password", "role")
 PASSWORD_MAX = 128
 
+T = TypeVar("T")
+
 Token = Annotated[str, Form(alias=CSRF_FIELD)]
 Username = Annotated[str, Form()]
-
-
-def when(at: datetime | None) -> str:
-    return "—" if at is None else at.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def qr_svg(text: str) -> Markup:
@@ -146,6 +144,28 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
             return operator
         return overview(request, operator, messages=(DONE[done],) if done in DONE else ())
 
+    def act(
+        request: Request,
+        token: str,
+        action: Callable[[Operator], T],
+        done: Callable[[Operator, T], Response],
+        *,
+        new_username: str = "",
+        new_roles: frozenset[str] = frozenset(),
+    ) -> Response:
+        """CSRF, one call of :mod:`securelogin.service.operators` acting as the admin, then
+        ``done``; a refusal shows the list again with its words and status."""
+        return pages.submit(
+            request,
+            Role.ADMIN,
+            token,
+            action,
+            refused=lambda operator, exc: refused(
+                request, operator, exc, new_username=new_username, new_roles=new_roles
+            ),
+            done=done,
+        )
+
     @router.post(f"{PATH}/create", response_class=HTMLResponse)
     def create(
         request: Request,
@@ -154,64 +174,58 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
         password: Annotated[str, Form()] = "",
         role: Annotated[list[str] | None, Form()] = None,
     ) -> Response:
-        operator = pages.operator(request, Role.ADMIN)
-        if isinstance(operator, Response):
-            return operator
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, operator)
         chosen = frozenset(role or ())
-        try:
-            roles = operators.parse_roles(chosen)
-            enrolled = operators.create_operator(
+
+        def create_one(operator: Operator) -> operators.OperatorEnrolled:
+            return operators.create_operator(
                 services,
                 username=username[:64],
                 password=password[:PASSWORD_MAX],
-                roles=roles,
+                roles=operators.parse_roles(chosen),
                 acting=operator,
             )
-        except SecureLoginError as exc:
-            return refused(request, operator, exc, new_username=username, new_roles=chosen)
-        return secret_page(request, operator, enrolled, "console.admin.created.heading")
+
+        return act(
+            request,
+            token,
+            create_one,
+            lambda operator, enrolled: secret_page(
+                request, operator, enrolled, "console.admin.created.heading"
+            ),
+            new_username=username,
+            new_roles=chosen,
+        )
 
     @router.post(f"{PATH}/disable", response_class=HTMLResponse)
     def disable(request: Request, token: Token = "", username: Username = "") -> Response:
-        operator = pages.operator(request, Role.ADMIN)
-        if isinstance(operator, Response):
-            return operator
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, operator)
-        try:
-            operators.disable_operator(services, username, acting=operator)
-        except SecureLoginError as exc:
-            return refused(request, operator, exc)
-        return back(request, "disabled")
+        return act(
+            request,
+            token,
+            lambda operator: operators.disable_operator(services, username, acting=operator),
+            lambda _operator, _result: back(request, "disabled"),
+        )
 
     @router.post(f"{PATH}/reset-totp", response_class=HTMLResponse)
     def reset_totp(request: Request, token: Token = "", username: Username = "") -> Response:
-        operator = pages.operator(request, Role.ADMIN)
-        if isinstance(operator, Response):
-            return operator
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, operator)
-        try:
-            enrolled = operators.reset_operator_totp(services, username, acting=operator)
-        except SecureLoginError as exc:
-            return refused(request, operator, exc)
-        # an admin resetting their own TOTP ended their own session: no menu, log in again
-        shown_to = None if enrolled.operator.id == operator.id else operator
-        return secret_page(request, shown_to, enrolled, "console.admin.reset.heading")
+        def shown(operator: Operator, enrolled: operators.OperatorEnrolled) -> Response:
+            # an admin resetting their own TOTP ended their own session: no menu, log in again
+            shown_to = None if enrolled.operator.id == operator.id else operator
+            return secret_page(request, shown_to, enrolled, "console.admin.reset.heading")
+
+        return act(
+            request,
+            token,
+            lambda operator: operators.reset_operator_totp(services, username, acting=operator),
+            shown,
+        )
 
     @router.post(f"{PATH}/unlock", response_class=HTMLResponse)
     def unlock(request: Request, token: Token = "", username: Username = "") -> Response:
-        operator = pages.operator(request, Role.ADMIN)
-        if isinstance(operator, Response):
-            return operator
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, operator)
-        try:
-            operators.unlock_operator(services, username, acting=operator)
-        except SecureLoginError as exc:
-            return refused(request, operator, exc)
-        return back(request, "unlocked")
+        return act(
+            request,
+            token,
+            lambda operator: operators.unlock_operator(services, username, acting=operator),
+            lambda _operator, _result: back(request, "unlocked"),
+        )
 
     return router

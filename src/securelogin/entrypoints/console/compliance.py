@@ -10,9 +10,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.operators import Operator, Role
-from securelogin.entrypoints.console.web import ConsolePages, MenuItem, csrf_ok, error_message
+from securelogin.entrypoints.console.web import ConsolePages, MenuItem, error_message
 from securelogin.entrypoints.portal.web import CSRF_FIELD, Message
-from securelogin.errors import SecureLoginError
 from securelogin.service import sharing
 from securelogin.service.context import Services
 
@@ -64,21 +63,21 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
         decision: Annotated[str, Form(max_length=8)] = "",
         reason: Annotated[str, Form(max_length=1000)] = "",
     ) -> Response:
-        operator = pages.operator(request, Role.COMPLIANCE)
-        if isinstance(operator, Response):
-            return operator
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, operator)
-        try:
-            sharing.decide(
+        return pages.submit(
+            request,
+            Role.COMPLIANCE,
+            token,
+            lambda operator: sharing.decide(
                 services,
                 operator,
                 request_id=request_id,
                 approve=decision == "approve",
                 reason=reason,
-            )
-        except SecureLoginError as exc:
-            return page(request, operator, status_code=422, messages=(error_message(exc),))
-        return pages.redirect(request, f"{PATH}?done=1")
+            ),
+            refused=lambda operator, exc: page(
+                request, operator, status_code=422, messages=(error_message(exc),)
+            ),
+            done=lambda _operator, _decided: pages.redirect(request, f"{PATH}?done=1"),
+        )
 
     return router

@@ -9,8 +9,8 @@ put in a URL or a redirect.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
@@ -21,8 +21,8 @@ from securelogin.entrypoints.console.web import (
     ConsolePages,
     MenuItem,
     Message,
-    csrf_ok,
     error_message,
+    when,
 )
 from securelogin.entrypoints.portal.web import CSRF_FIELD
 from securelogin.errors import SecureLoginError
@@ -51,12 +51,10 @@ STATUS = {
     "not_locked": 409,
 }
 
+T = TypeVar("T")
+
 Token = Annotated[str, Form(alias=CSRF_FIELD)]
 Username = Annotated[str, Form()]
-
-
-def when(at: datetime | None) -> str:
-    return "—" if at is None else at.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def build_router(services: Services, pages: ConsolePages) -> APIRouter:
@@ -116,6 +114,28 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
         messages = (DONE[done],) if done in DONE else ()
         return user_page(request, operator, username.strip(), messages=messages)
 
+    def act(
+        request: Request,
+        token: str,
+        username: str,
+        action: Callable[[Operator], T],
+        done: Callable[[Operator, T], Response],
+    ) -> Response:
+        """CSRF, one helpdesk call, then ``done``; a refusal shows the user's page again."""
+        return pages.submit(
+            request,
+            Role.HELPDESK,
+            token,
+            action,
+            refused=lambda operator, exc: refused(request, operator, username, exc),
+            done=done,
+        )
+
+    def back_with(
+        request: Request, username: str, done: str
+    ) -> Callable[[Operator, object], Response]:
+        return lambda _operator, _result: back(request, username, done)
+
     @router.post(f"{PATH}/verify", response_class=HTMLResponse)
     def verify(
         request: Request,
@@ -124,49 +144,41 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
         method: Annotated[str, Form()] = "",
         note: Annotated[str, Form()] = "",
     ) -> Response:
-        operator = pages.operator(request, Role.HELPDESK)
-        if isinstance(operator, Response):
-            return operator
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, operator)
-        try:
-            helpdesk.verify_identity(
+        return act(
+            request,
+            token,
+            username,
+            lambda operator: helpdesk.verify_identity(
                 services, operator, username=username, method=method, note=note
-            )
-        except SecureLoginError as exc:
-            return refused(request, operator, username, exc)
-        return back(request, username, "verified")
+            ),
+            back_with(request, username, "verified"),
+        )
 
     @router.post(f"{PATH}/unlock", response_class=HTMLResponse)
     def unlock(request: Request, token: Token = "", username: Username = "") -> Response:
-        operator = pages.operator(request, Role.HELPDESK)
-        if isinstance(operator, Response):
-            return operator
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, operator)
-        try:
-            helpdesk.unlock_login(services, operator, username=username)
-        except SecureLoginError as exc:
-            return refused(request, operator, username, exc)
-        return back(request, username, "unlocked")
+        return act(
+            request,
+            token,
+            username,
+            lambda operator: helpdesk.unlock_login(services, operator, username=username),
+            back_with(request, username, "unlocked"),
+        )
 
     @router.post(f"{PATH}/temporary-code", response_class=HTMLResponse)
     def temporary_code(request: Request, token: Token = "", username: Username = "") -> Response:
-        operator = pages.operator(request, Role.HELPDESK)
-        if isinstance(operator, Response):
-            return operator
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, operator)
-        try:
-            issued = helpdesk.issue_temporary_code(services, operator, username=username)
-        except SecureLoginError as exc:
-            return refused(request, operator, username, exc)
-        return pages.render(
+        return act(
             request,
-            "console/helpdesk_code.html",
-            operator=operator,
-            issued=issued,
-            when=when,
+            token,
+            username,
+            lambda operator: helpdesk.issue_temporary_code(services, operator, username=username),
+            # the code is shown once, in the answer to this POST, never in a URL
+            lambda operator, issued: pages.render(
+                request,
+                "console/helpdesk_code.html",
+                operator=operator,
+                issued=issued,
+                when=when,
+            ),
         )
 
     @router.post(f"{PATH}/mark", response_class=HTMLResponse)
@@ -177,17 +189,14 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
         device_id: Annotated[str, Form()] = "",
         state: Annotated[str, Form()] = "",
     ) -> Response:
-        operator = pages.operator(request, Role.HELPDESK)
-        if isinstance(operator, Response):
-            return operator
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, operator)
-        try:
-            helpdesk.mark_device(
+        return act(
+            request,
+            token,
+            username,
+            lambda operator: helpdesk.mark_device(
                 services, operator, username=username, device_id=device_id, state=state
-            )
-        except SecureLoginError as exc:
-            return refused(request, operator, username, exc)
-        return back(request, username, "marked")
+            ),
+            back_with(request, username, "marked"),
+        )
 
     return router

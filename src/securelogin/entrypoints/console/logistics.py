@@ -4,15 +4,15 @@ devices on their way back (record receipt: returned, deposit released)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.operators import Operator, Role
-from securelogin.entrypoints.console.web import ConsolePages, MenuItem, csrf_ok, error_message
+from securelogin.entrypoints.console.web import ConsolePages, MenuItem, error_message
 from securelogin.entrypoints.portal.web import CSRF_FIELD, Message
-from securelogin.errors import SecureLoginError
 from securelogin.service import replacement, returns
 from securelogin.service.context import Services
 
@@ -53,6 +53,19 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
             return operator
         return page(request, operator)
 
+    def act(request: Request, token: str, action: Callable[[Operator], object]) -> Response:
+        """CSRF, one service call, then the list again: refused with words (422) or a 303."""
+        return pages.submit(
+            request,
+            Role.LOGISTICS,
+            token,
+            action,
+            refused=lambda operator, exc: page(
+                request, operator, status_code=422, messages=(error_message(exc),)
+            ),
+            done=lambda _operator, _result: pages.redirect(request, PATH),
+        )
+
     @router.post(PATH + "/assign", response_class=HTMLResponse)
     def assign(
         request: Request,
@@ -60,49 +73,33 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
         serial: Annotated[str, Form()] = "",
         token: Csrf = "",
     ) -> Response:
-        operator = pages.operator(request, Role.LOGISTICS)
-        if isinstance(operator, Response):
-            return operator
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, operator)
-        try:
-            replacement.assign_device(
+        return act(
+            request,
+            token,
+            lambda operator: replacement.assign_device(
                 services, operator, request_id=request_id[:40], serial=serial[:64]
-            )
-        except SecureLoginError as exc:
-            return page(request, operator, status_code=422, messages=(error_message(exc),))
-        return pages.redirect(request, PATH)
+            ),
+        )
 
     @router.post(PATH + "/ship", response_class=HTMLResponse)
     def ship(
         request: Request, request_id: Annotated[str, Form()] = "", token: Csrf = ""
     ) -> Response:
-        operator = pages.operator(request, Role.LOGISTICS)
-        if isinstance(operator, Response):
-            return operator
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, operator)
-        try:
-            replacement.ship(services, operator, request_id=request_id[:40])
-        except SecureLoginError as exc:
-            return page(request, operator, status_code=422, messages=(error_message(exc),))
-        return pages.redirect(request, PATH)
+        return act(
+            request,
+            token,
+            lambda operator: replacement.ship(services, operator, request_id=request_id[:40]),
+        )
 
     @router.post(PATH + "/receive", response_class=HTMLResponse)
     def receive(
         request: Request, return_id: Annotated[str, Form()] = "", token: Csrf = ""
     ) -> Response:
-        operator = pages.operator(request, Role.LOGISTICS)
-        if isinstance(operator, Response):
-            return operator
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, operator)
-        try:
-            returns.record_receipt(
-                services, operator, return_id=int(return_id) if return_id.isdigit() else -1
-            )
-        except SecureLoginError as exc:
-            return page(request, operator, status_code=422, messages=(error_message(exc),))
-        return pages.redirect(request, PATH)
+        number = int(return_id) if return_id.isdigit() else -1
+        return act(
+            request,
+            token,
+            lambda operator: returns.record_receipt(services, operator, return_id=number),
+        )
 
     return router

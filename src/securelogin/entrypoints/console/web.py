@@ -12,9 +12,11 @@ in ``sl_console_login`` (path ``/console/login``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
@@ -47,7 +49,10 @@ __all__ = [
     "Message",
     "csrf_ok",
     "error_message",
+    "when",
 ]
+
+T = TypeVar("T")
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 CONSOLE_PATH = "/console"
@@ -88,6 +93,11 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def when(at: datetime | None) -> str:
+    """A time as the console's tables show it (UTC, to the minute); ``—`` for none."""
+    return "—" if at is None else at.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def error_message(exc: SecureLoginError) -> Message:
@@ -185,6 +195,47 @@ class ConsolePages:
         if role is not None and not current.has(role):
             return self.refused(request, current, "console.error.access_denied")
         return current
+
+    def form_operator(self, request: Request, role: Role, token: str) -> Operator | Response:
+        """The operator behind a form POST: :meth:`operator`, then the console CSRF token
+        (a stale or forged form gets the 403 page).  Returns a response to return as it is
+        instead."""
+        operator = self.operator(request, role)
+        if isinstance(operator, Response):
+            return operator
+        if not csrf_ok(request, token):
+            return self.csrf_refused(request, operator)
+        return operator
+
+    def submit(
+        self,
+        request: Request,
+        role: Role,
+        token: str,
+        action: Callable[[Operator], T],
+        *,
+        refused: Callable[[Operator, SecureLoginError], Response],
+        done: Callable[[Operator, T], Response],
+    ) -> Response:
+        """One form POST: :meth:`form_operator`, then ``action`` (one service call); its
+        error goes to ``refused`` (the page again with the words), its result to ``done``
+        (usually a 303 with a notice)::
+
+            return pages.submit(
+                request, Role.LOGISTICS, token,
+                lambda operator: logistics.ship(services, operator, serial=serial),
+                refused=lambda operator, exc: page(request, operator, status_code=422, …),
+                done=lambda operator, _: pages.redirect(request, PATH),
+            )
+        """
+        operator = self.form_operator(request, role, token)
+        if isinstance(operator, Response):
+            return operator
+        try:
+            result = action(operator)
+        except SecureLoginError as exc:
+            return refused(operator, exc)
+        return done(operator, result)
 
     def start_session(self, request: Request, token: str) -> Response:
         """After the TOTP step: the session cookie, and a new console CSRF token (the

@@ -1,6 +1,7 @@
 """Client Portal pages of the lost-device story (issue 6): the online security code card
 (R-LOST-2), the replacement request and its activation (R-LOST-3/4), returns
-(R-RETURN-1), the message centre (R-OPS-5) and document downloads (R-LOGIN-8).
+(R-RETURN-1); the message centre (R-OPS-5) and document downloads (R-LOGIN-8) are in
+:mod:`securelogin.entrypoints.portal.inbox`, included here.
 
 Each handler checks the session's level, calls one service function and renders; errors
 come back on the same page with their message.  Every form carries the CSRF token.
@@ -9,8 +10,8 @@ come back on the same page with their message.  Every form carries the CSRF toke
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection
-from typing import Annotated, Any, cast
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -18,29 +19,29 @@ from fastapi.responses import HTMLResponse, Response
 from securelogin.domain.access import AccessLevel
 from securelogin.domain.lifecycle import ReturnReason
 from securelogin.domain.returns import RETURN_ADDRESSES, Region
-from securelogin.entrypoints.portal.account import MENUS, session_for
+from securelogin.entrypoints.portal import inbox
+from securelogin.entrypoints.portal.forms import AccountPages
 from securelogin.entrypoints.portal.web import (
     CSRF_FIELD,
     RESPONSE_MAX,
     Pages,
-    csrf_ok,
     page_language,
     redirect,
 )
 from securelogin.errors import SecureLoginError
-from securelogin.service import documents, lifecycle, me, messages, replacement, returns
+from securelogin.service import lifecycle, messages, replacement, returns
 from securelogin.service.context import Services
 from securelogin.service.sessions import CurrentSession
 
 ONLINE_CARD_PATH = "/portal/online-card"
 REPLACEMENT_PATH = "/portal/replacement"
 RETURNS_PATH = "/portal/returns"
-MESSAGES_PATH = "/portal/messages"
 FULL = frozenset({AccessLevel.FULL})
 CARD = frozenset({AccessLevel.FULL, AccessLevel.CARD_ONLY})
-READERS = frozenset({AccessLevel.FULL, AccessLevel.DOCUMENTS_ONLY})
 #: codes whose words the catalogue has; other errors show the service's message
 ERROR_WORDS = {"wrong_answer": "lost.wrong_answer"}
+
+T = TypeVar("T")
 
 Csrf = Annotated[str, Form(alias=CSRF_FIELD)]
 
@@ -52,9 +53,7 @@ def error_text(exc: SecureLoginError) -> tuple[str, dict[str, str]]:
 
 def build_router(services: Services, pages: Pages) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-
-    def gate(request: Request, allowed: Collection[AccessLevel]) -> CurrentSession | Response:
-        return session_for(services, request, allowed)
+    area = AccountPages(services, pages)
 
     def render(
         request: Request,
@@ -66,93 +65,72 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         error: SecureLoginError | None = None,
         **context: object,
     ) -> HTMLResponse:
-        found = me.describe_me(services, session)
-        problem = error_text(error) if error else None
-        return pages.render(
+        return area.render(
             request,
+            session,
             template,
-            page_language(request),
-            status_code=status_code,
             here=here,
-            me=found,
-            menu=MENUS.get(found.access_level, ()),
-            **cast(
-                dict[str, Any],
-                {
-                    "problem": problem,
-                    "unread": messages.unread_count(services, session),
-                    **context,
-                },
-            ),
+            status_code=status_code,
+            messages=(),
+            problem=error_text(error) if error else None,
+            unread=messages.unread_count(services, session),
+            **context,
         )
 
-    def refused(request: Request) -> HTMLResponse:
-        return pages.csrf_refused(request, page_language(request))
+    def card_page(request: Request, session: CurrentSession, **context: Any) -> HTMLResponse:
+        return render(request, "online_card.html", ONLINE_CARD_PATH, session, **context)
+
+    def card_refused(
+        request: Request, session: CurrentSession, exc: SecureLoginError
+    ) -> HTMLResponse:
+        return card_page(request, session, error=exc, pending=None, status_code=409)
 
     # --- R-LOST-2 --------------------------------------------------------------------
 
     @router.get(ONLINE_CARD_PATH, response_class=HTMLResponse)
     def online_card_page(request: Request) -> Response:
-        session = gate(request, CARD)
-        if isinstance(session, Response):
-            return session
-        pending = lifecycle.pending_online_card(services, session)
-        return render(request, "online_card.html", ONLINE_CARD_PATH, session, pending=pending)
+        return area.show(
+            request,
+            CARD,
+            lambda session: card_page(
+                request, session, pending=lifecycle.pending_online_card(services, session)
+            ),
+        )
 
     @router.post(ONLINE_CARD_PATH, response_class=HTMLResponse)
     def online_card_issue(request: Request, token: Csrf = "") -> Response:
-        session = gate(request, CARD)
-        if isinstance(session, Response):
-            return session
-        if not csrf_ok(request, token):
-            return refused(request)
-        try:
-            card = lifecycle.request_online_card(services, session)
-        except SecureLoginError as exc:
-            return render(
+        def issued(session: CurrentSession, card: lifecycle.NewOnlineCard) -> Response:
+            return card_page(
                 request,
-                "online_card.html",
-                ONLINE_CARD_PATH,
                 session,
-                error=exc,
-                pending=None,
-                status_code=409,
+                pending=card.device_id,
+                grid=sorted(card.values.items()),
+                expires_at=card.expires_at,
+                prompt=card.prompt,
             )
-        grid = sorted(card.values.items())
-        return render(
+
+        return area.submit(
             request,
-            "online_card.html",
-            ONLINE_CARD_PATH,
-            session,
-            pending=card.device_id,
-            grid=grid,
-            expires_at=card.expires_at,
-            prompt=card.prompt,
+            CARD,
+            token,
+            lambda session: lifecycle.request_online_card(services, session),
+            refused=lambda session, exc: card_refused(request, session, exc),
+            done=issued,
         )
 
     @router.post(ONLINE_CARD_PATH + "/challenge", response_class=HTMLResponse)
     def online_card_challenge(
         request: Request, device_id: Annotated[str, Form()] = "", token: Csrf = ""
     ) -> Response:
-        session = gate(request, CARD)
-        if isinstance(session, Response):
-            return session
-        if not csrf_ok(request, token):
-            return refused(request)
-        try:
-            prompt = lifecycle.activation_prompt(services, session, device_id[:40])
-        except SecureLoginError as exc:
-            return render(
-                request,
-                "online_card.html",
-                ONLINE_CARD_PATH,
-                session,
-                error=exc,
-                pending=None,
-                status_code=409,
-            )
-        return render(
-            request, "online_card.html", ONLINE_CARD_PATH, session, pending=device_id, prompt=prompt
+        return area.submit(
+            request,
+            CARD,
+            token,
+            lambda session: lifecycle.activation_prompt(services, session, device_id[:40]),
+            refused=lambda session, exc: card_refused(request, session, exc),
+            done=lambda session, prompt: card_page(
+                request, session, pending=device_id, prompt=prompt
+            ),
         )
 
     @router.post(ONLINE_CARD_PATH + "/activate", response_class=HTMLResponse)
@@ -163,29 +141,33 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         second: Annotated[str, Form()] = "",
         token: Csrf = "",
     ) -> Response:
-        session = gate(request, CARD)
-        if isinstance(session, Response):
-            return session
-        if not csrf_ok(request, token):
-            return refused(request)
         answer = (first.strip() + second.strip())[:RESPONSE_MAX]
-        try:
-            lifecycle.activate_online_card(services, session, device_id[:40], answer)
-        except SecureLoginError as exc:
+
+        def wrong(session: CurrentSession, exc: SecureLoginError) -> Response:
             prompt = None
             with contextlib.suppress(SecureLoginError):
                 prompt = lifecycle.activation_prompt(services, session, device_id[:40])
-            return render(
+            return card_page(
                 request,
-                "online_card.html",
-                ONLINE_CARD_PATH,
                 session,
                 error=exc,
                 pending=device_id if prompt else None,
                 prompt=prompt,
                 status_code=422,
             )
-        return redirect(request, page_language(request), REPLACEMENT_PATH + "?done=card")
+
+        return area.submit(
+            request,
+            CARD,
+            token,
+            lambda session: lifecycle.activate_online_card(
+                services, session, device_id[:40], answer
+            ),
+            refused=wrong,
+            done=lambda _session, _result: redirect(
+                request, page_language(request), REPLACEMENT_PATH + "?done=card"
+            ),
+        )
 
     # --- R-LOST-3/4 ------------------------------------------------------------------
 
@@ -212,10 +194,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
 
     @router.get(REPLACEMENT_PATH, response_class=HTMLResponse)
     def replacement_form(request: Request) -> Response:
-        session = gate(request, FULL)
-        if isinstance(session, Response):
-            return session
-        return replacement_page(request, session)
+        return area.show(request, FULL, lambda session: replacement_page(request, session))
 
     @router.post(REPLACEMENT_PATH, response_class=HTMLResponse)
     def replacement_draft(
@@ -225,20 +204,20 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         account: Annotated[str, Form()] = "",
         token: Csrf = "",
     ) -> Response:
-        session = gate(request, FULL)
-        if isinstance(session, Response):
-            return session
-        if not csrf_ok(request, token):
-            return refused(request)
-        try:
-            draft = replacement.draft_replacement(
+        return area.submit(
+            request,
+            FULL,
+            token,
+            lambda session: replacement.draft_replacement(
                 services, session, address=address[:1000], pin=pin[:16], account=account or None
-            )
-        except SecureLoginError as exc:
-            return replacement_page(
+            ),
+            refused=lambda session, exc: replacement_page(
                 request, session, error=exc, address=address[:500], status_code=422
-            )
-        return redirect(request, page_language(request), f"{REPLACEMENT_PATH}/{draft.request_id}")
+            ),
+            done=lambda _session, draft: redirect(
+                request, page_language(request), f"{REPLACEMENT_PATH}/{draft.request_id}"
+            ),
+        )
 
     def request_page(
         request: Request,
@@ -266,36 +245,50 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
 
     @router.get(REPLACEMENT_PATH + "/{request_id}", response_class=HTMLResponse)
     def replacement_overview(request: Request, request_id: str) -> Response:
-        session = gate(request, FULL)
-        if isinstance(session, Response):
-            return session
-        return request_page(request, session, request_id)
+        return area.show(request, FULL, lambda session: request_page(request, session, request_id))
+
+    def on_request(
+        request: Request,
+        request_id: str,
+        token: str,
+        action: Callable[[CurrentSession], T],
+        *,
+        status_code: int,
+        done: Callable[[CurrentSession, T], Response] | None = None,
+    ) -> Response:
+        """A POST about one replacement request: refused on its page, else back to it."""
+        back = f"{REPLACEMENT_PATH}/{request_id[:40]}"
+        return area.submit(
+            request,
+            FULL,
+            token,
+            action,
+            refused=lambda session, exc: request_page(
+                request, session, request_id, error=exc, status_code=status_code
+            ),
+            done=done or (lambda _s, _r: redirect(request, page_language(request), back)),
+        )
 
     @router.post(REPLACEMENT_PATH + "/{request_id}/confirm", response_class=HTMLResponse)
     def replacement_confirm(request: Request, request_id: str, token: Csrf = "") -> Response:
-        session = gate(request, FULL)
-        if isinstance(session, Response):
-            return session
-        if not csrf_ok(request, token):
-            return refused(request)
-        try:
-            replacement.confirm_replacement(services, session, request_id[:40])
-        except SecureLoginError as exc:
-            return request_page(request, session, request_id, error=exc, status_code=409)
-        return redirect(request, page_language(request), f"{REPLACEMENT_PATH}/{request_id[:40]}")
+        return on_request(
+            request,
+            request_id,
+            token,
+            lambda session: replacement.confirm_replacement(services, session, request_id[:40]),
+            status_code=409,
+        )
 
     @router.post(REPLACEMENT_PATH + "/{request_id}/challenge", response_class=HTMLResponse)
     def replacement_challenge(request: Request, request_id: str, token: Csrf = "") -> Response:
-        session = gate(request, FULL)
-        if isinstance(session, Response):
-            return session
-        if not csrf_ok(request, token):
-            return refused(request)
-        try:
-            prompt = lifecycle.replacement_prompt(services, session, request_id[:40])
-        except SecureLoginError as exc:
-            return request_page(request, session, request_id, error=exc, status_code=409)
-        return request_page(request, session, request_id, prompt=prompt)
+        return on_request(
+            request,
+            request_id,
+            token,
+            lambda session: lifecycle.replacement_prompt(services, session, request_id[:40]),
+            status_code=409,
+            done=lambda session, prompt: request_page(request, session, request_id, prompt=prompt),
+        )
 
     @router.post(REPLACEMENT_PATH + "/{request_id}/activate", response_class=HTMLResponse)
     def replacement_activate(
@@ -304,18 +297,16 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         response: Annotated[str, Form()] = "",
         token: Csrf = "",
     ) -> Response:
-        session = gate(request, FULL)
-        if isinstance(session, Response):
-            return session
-        if not csrf_ok(request, token):
-            return refused(request)
-        try:
-            lifecycle.activate_replacement(
-                services, session, request_id[:40], response.strip()[:RESPONSE_MAX]
-            )
-        except SecureLoginError as exc:
-            return request_page(request, session, request_id, error=exc, status_code=422)
-        return redirect(request, page_language(request), f"{REPLACEMENT_PATH}/{request_id[:40]}")
+        answer = response.strip()[:RESPONSE_MAX]
+        return on_request(
+            request,
+            request_id,
+            token,
+            lambda session: lifecycle.activate_replacement(
+                services, session, request_id[:40], answer
+            ),
+            status_code=422,
+        )
 
     # --- R-RETURN-1 --------------------------------------------------------------------
 
@@ -344,10 +335,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
 
     @router.get(RETURNS_PATH, response_class=HTMLResponse)
     def returns_form(request: Request) -> Response:
-        session = gate(request, FULL)
-        if isinstance(session, Response):
-            return session
-        return returns_page(request, session)
+        return area.show(request, FULL, lambda session: returns_page(request, session))
 
     @router.post(RETURNS_PATH, response_class=HTMLResponse)
     def returns_start(
@@ -357,62 +345,20 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         region: Annotated[str, Form()] = "us_canada",
         token: Csrf = "",
     ) -> Response:
-        session = gate(request, FULL)
-        if isinstance(session, Response):
-            return session
-        if not csrf_ok(request, token):
-            return refused(request)
-        try:
-            started = returns.start_return(
+        return area.submit(
+            request,
+            FULL,
+            token,
+            lambda session: returns.start_return(
                 services,
                 session,
                 device_id=device_id[:40],
                 reason=reason[:32],
                 region=region[:32],
-            )
-        except SecureLoginError as exc:
-            return returns_page(request, session, error=exc, status_code=422)
-        return returns_page(request, session, started=started)
-
-    # --- R-OPS-5 ---------------------------------------------------------------------
-
-    @router.get(MESSAGES_PATH, response_class=HTMLResponse)
-    def message_centre(request: Request) -> Response:
-        session = gate(request, READERS)
-        if isinstance(session, Response):
-            return session
-        inbox = messages.inbox(services, session)
-        return render(request, "messages.html", MESSAGES_PATH, session, inbox=inbox)
-
-    @router.post(MESSAGES_PATH + "/read")
-    def message_centre_read(request: Request, token: Csrf = "") -> Response:
-        session = gate(request, READERS)
-        if isinstance(session, Response):
-            return session
-        if not csrf_ok(request, token):
-            return refused(request)
-        messages.mark_all_read(services, session)
-        return redirect(request, page_language(request), MESSAGES_PATH)
-
-    # --- R-LOGIN-8 ---------------------------------------------------------------------
-
-    @router.get("/portal/documents/{document_id}.pdf")
-    def document_download(request: Request, document_id: str) -> Response:
-        session = gate(request, READERS)
-        if isinstance(session, Response):
-            return session
-        try:
-            found = documents.download(services, session, document_id[:40])
-        except SecureLoginError:
-            return Response(status_code=404)
-        return Response(
-            found.pdf,
-            media_type="application/pdf",
-            headers={
-                "Content-Disposition": f'attachment; filename="{found.filename}"',
-                "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff",
-            },
+            ),
+            refused=lambda session, exc: returns_page(request, session, error=exc, status_code=422),
+            done=lambda session, started: returns_page(request, session, started=started),
         )
 
+    router.include_router(inbox.build_router(services, pages))
     return router

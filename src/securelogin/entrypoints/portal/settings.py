@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.access import AccessLevel
 from securelogin.domain.optout import OptInChoice
-from securelogin.entrypoints.portal.account import MENUS, session_for
+from securelogin.entrypoints.portal.forms import AccountPages
 from securelogin.entrypoints.portal.prompts import prompt_page
 from securelogin.entrypoints.portal.web import (
     CSRF_FIELD,
@@ -27,12 +27,11 @@ from securelogin.entrypoints.portal.web import (
     USERNAME_MAX,
     Message,
     Pages,
-    csrf_ok,
     page_language,
     redirect,
 )
 from securelogin.errors import SecureLoginError, ShareRefused
-from securelogin.service import me, settings, sharing
+from securelogin.service import settings, sharing
 from securelogin.service.context import Services
 from securelogin.service.sessions import CurrentSession
 
@@ -72,28 +71,8 @@ def error_words(exc: SecureLoginError) -> Message:
 
 def build_router(services: Services, pages: Pages) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-
-    def render(
-        request: Request,
-        current: CurrentSession,
-        template: str,
-        *,
-        status_code: int = 200,
-        messages: tuple[Message, ...] = (),
-        **context: object,
-    ) -> HTMLResponse:
-        lang = page_language(request)
-        return pages.render(
-            request,
-            template,
-            lang,
-            status_code=status_code,
-            here=SETTINGS_PATH,
-            messages=messages,
-            me=me.describe_me(services, current),
-            menu=MENUS.get(current.access_level, ()),
-            **context,
-        )
+    area = AccountPages(services, pages, here=SETTINGS_PATH)
+    render = area.render
 
     def overview(
         request: Request,
@@ -117,26 +96,38 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             requests=sharing.my_requests(services, user_id=current.user_id),
         )
 
+    def share_refused(
+        request: Request, current: CurrentSession, exc: SecureLoginError, owner: str
+    ) -> Response:
+        return render(
+            request,
+            current,
+            "share.html",
+            status_code=422,
+            messages=(error_words(exc),),
+            owner=owner,
+            username_max=USERNAME_MAX,
+        )
+
     @router.get(SETTINGS_PATH, response_class=HTMLResponse)
     def settings_page(request: Request) -> Response:
-        current = session_for(services, request, FULL)
-        if isinstance(current, Response):
-            return current
         done = request.query_params.get("done", "")
         messages = (Message(tone="info", key=f"settings.done.{done}"),) if done in DONE else ()
-        return overview(request, current, messages=messages)
+        return area.show(
+            request, FULL, lambda current: overview(request, current, messages=messages)
+        )
 
     @router.get(OPT_OUT_PATH, response_class=HTMLResponse)
     def opt_out_page(request: Request) -> Response:
-        current = session_for(services, request, FULL)
-        if isinstance(current, Response):
-            return current
-        view = settings.settings_of(
-            services, user_id=current.user_id, language=page_language(request)
-        )
-        if not view.may_change or view.opted_out or not view.opt_out_allowed:
-            return redirect(request, page_language(request), SETTINGS_PATH)
-        return render(request, current, "settings_opt_out.html", view=view)
+        def waiver(current: CurrentSession) -> Response:
+            view = settings.settings_of(
+                services, user_id=current.user_id, language=page_language(request)
+            )
+            if not view.may_change or view.opted_out or not view.opt_out_allowed:
+                return redirect(request, page_language(request), SETTINGS_PATH)
+            return render(request, current, "settings_opt_out.html", view=view)
+
+        return area.show(request, FULL, waiver)
 
     @router.post(OPT_OUT_PATH, response_class=HTMLResponse)
     def opt_out(
@@ -146,21 +137,9 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         digest: Annotated[str, Form(max_length=64)] = "",
         password: Annotated[str, Form(max_length=PASSWORD_MAX)] = "",
     ) -> Response:
-        current = session_for(services, request, FULL)
-        if isinstance(current, Response):
-            return current
         lang = page_language(request)
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, lang)
-        try:
-            settings.opt_out(
-                services,
-                user_id=current.user_id,
-                accept=accept == "yes",
-                waiver_digest=digest,
-                password=password,
-            )
-        except SecureLoginError as exc:
+
+        def refused(current: CurrentSession, exc: SecureLoginError) -> Response:
             view = settings.settings_of(services, user_id=current.user_id, language=lang)
             return render(
                 request,
@@ -170,7 +149,23 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
                 messages=(error_words(exc),),
                 view=view,
             )
-        return redirect(request, lang, f"{SETTINGS_PATH}?done=opted_out")
+
+        return area.submit(
+            request,
+            FULL,
+            token,
+            lambda current: settings.opt_out(
+                services,
+                user_id=current.user_id,
+                accept=accept == "yes",
+                waiver_digest=digest,
+                password=password,
+            ),
+            refused=refused,
+            done=lambda _current, _result: redirect(
+                request, lang, f"{SETTINGS_PATH}?done=opted_out"
+            ),
+        )
 
     @router.post(OPT_IN_PATH, response_class=HTMLResponse)
     def opt_in(
@@ -178,12 +173,10 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
         choice: Annotated[str, Form(max_length=16)] = "",
     ) -> Response:
-        current = session_for(services, request, FULL)
+        current = area.form_session(request, FULL, token)
         if isinstance(current, Response):
             return current
         lang = page_language(request)
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, lang)
         try:
             picked = OptInChoice(choice)
         except ValueError:
@@ -204,10 +197,13 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
 
     @router.get(SHARE_PATH, response_class=HTMLResponse)
     def share_page(request: Request) -> Response:
-        current = session_for(services, request, FULL)
-        if isinstance(current, Response):
-            return current
-        return render(request, current, "share.html", owner="", username_max=USERNAME_MAX)
+        return area.show(
+            request,
+            FULL,
+            lambda current: render(
+                request, current, "share.html", owner="", username_max=USERNAME_MAX
+            ),
+        )
 
     @router.post(SHARE_PATH, response_class=HTMLResponse)
     def share_start(
@@ -217,38 +213,27 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         owner_password: Annotated[str, Form(max_length=PASSWORD_MAX)] = "",
         device_id: Annotated[str, Form(max_length=40)] = "",
     ) -> Response:
-        current = session_for(services, request, FULL)
-        if isinstance(current, Response):
-            return current
-        lang = page_language(request)
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, lang)
-        try:
-            started = sharing.start_share(
+        return area.submit(
+            request,
+            FULL,
+            token,
+            lambda current: sharing.start_share(
                 services,
                 requester_id=current.user_id,
                 owner_username=owner,
                 owner_password=owner_password,
                 device_id=device_id.strip() or None,
-            )
-        except SecureLoginError as exc:
-            return render(
+            ),
+            refused=lambda current, exc: share_refused(request, current, exc, owner),
+            done=lambda current, started: render(
                 request,
                 current,
-                "share.html",
-                status_code=422,
-                messages=(error_words(exc),),
-                owner=owner,
-                username_max=USERNAME_MAX,
-            )
-        return render(
-            request,
-            current,
-            "share_challenge.html",
-            prompt=prompt_page(started.factor),
-            request_id=started.request_id,
-            owner=owner.strip().lower(),
-            response_max=RESPONSE_MAX,
+                "share_challenge.html",
+                prompt=prompt_page(started.factor),
+                request_id=started.request_id,
+                owner=owner.strip().lower(),
+                response_max=RESPONSE_MAX,
+            ),
         )
 
     @router.post(SHARE_ANSWER_PATH, response_class=HTMLResponse)
@@ -259,32 +244,24 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         response: Annotated[str, Form(max_length=RESPONSE_MAX)] = "",
         response_2: Annotated[str, Form(max_length=RESPONSE_MAX)] = "",
     ) -> Response:
-        current = session_for(services, request, FULL)
-        if isinstance(current, Response):
-            return current
-        lang = page_language(request)
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, lang)
-        try:
-            decided = sharing.answer_share(
+        def answered(_current: CurrentSession, decided: sharing.ShareRequestView) -> Response:
+            # When the requester's own device opened this session, the approval ended it
+            # and the settings page sends the browser to the login page (R-LOGIN-11).
+            done = "share_pending" if decided.status == "pending_compliance" else "share_approved"
+            return redirect(request, page_language(request), f"{SETTINGS_PATH}?done={done}")
+
+        return area.submit(
+            request,
+            FULL,
+            token,
+            lambda current: sharing.answer_share(
                 services,
                 requester_id=current.user_id,
                 request_id=request_id,
                 response=response + response_2,
-            )
-        except SecureLoginError as exc:
-            return render(
-                request,
-                current,
-                "share.html",
-                status_code=422,
-                messages=(error_words(exc),),
-                owner="",
-                username_max=USERNAME_MAX,
-            )
-        # When the requester's own device opened this session, the approval ended it and
-        # the settings page sends the browser to the login page (R-LOGIN-11).
-        done = "share_pending" if decided.status == "pending_compliance" else "share_approved"
-        return redirect(request, lang, f"{SETTINGS_PATH}?done={done}")
+            ),
+            refused=lambda current, exc: share_refused(request, current, exc, ""),
+            done=answered,
+        )
 
     return router

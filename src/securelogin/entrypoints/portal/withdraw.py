@@ -18,14 +18,14 @@ from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.access import AccessLevel
 from securelogin.domain.money import from_cents
-from securelogin.entrypoints.portal.account import MENUS, session_for
+from securelogin.entrypoints.portal.account import session_for
+from securelogin.entrypoints.portal.forms import AccountPages
 from securelogin.entrypoints.portal.prompts import prompt_page
 from securelogin.entrypoints.portal.web import (
     CSRF_FIELD,
     RESPONSE_MAX,
     Message,
     Pages,
-    csrf_ok,
     page_language,
     redirect,
 )
@@ -44,7 +44,7 @@ from securelogin.errors import (
     WithdrawalExpired,
     WithdrawalRefused,
 )
-from securelogin.service import me, restrictions, withdrawals
+from securelogin.service import restrictions, withdrawals
 from securelogin.service.context import Services
 from securelogin.service.sessions import CurrentSession
 
@@ -69,28 +69,8 @@ def money(cents: int | None) -> str | None:
 
 def build_router(services: Services, pages: Pages) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-
-    def render(
-        request: Request,
-        current: CurrentSession,
-        template: str,
-        *,
-        status_code: int = 200,
-        messages: tuple[Message, ...] = (),
-        **context: object,
-    ) -> HTMLResponse:
-        return pages.render(
-            request,
-            template,
-            page_language(request),
-            status_code=status_code,
-            here=WITHDRAW_PATH,
-            messages=messages,
-            me=me.describe_me(services, current),
-            menu=MENUS.get(current.access_level, ()),
-            money=money,
-            **context,
-        )
+    area = AccountPages(services, pages, here=WITHDRAW_PATH, money=money)
+    render = area.render
 
     def overview(
         request: Request,
@@ -116,10 +96,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
     @router.get(WITHDRAW_PATH, response_class=HTMLResponse)
     def show(request: Request) -> Response:
         """Tier, limits, what is left, and the request form."""
-        current = session_for(services, request, FULL)
-        if isinstance(current, Response):
-            return current
-        return overview(request, current)
+        return area.show(request, FULL, lambda current: overview(request, current))
 
     @router.post(WITHDRAW_PATH)
     def ask(
@@ -131,9 +108,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         idempotency_key: Annotated[str, Form()] = "",
     ) -> Response:
         """R-WD-1: request; on to the confirmation step, or the page with the refusal."""
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, page_language(request))
-        current = session_for(services, request, FULL)
+        current = area.form_session(request, FULL, token, csrf_first=True)
         if isinstance(current, Response):
             return current
         form = {"account": account, "amount": amount, "destination": destination}
@@ -185,9 +160,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         response_2: Annotated[str, Form()] = "",
     ) -> Response:
         """The device's answer: booked or refused atomically (R-LIMIT-5)."""
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, page_language(request))
-        current = session_for(services, request, FULL)
+        current = area.form_session(request, FULL, token, csrf_first=True)
         if isinstance(current, Response):
             return current
         lang, here = page_language(request), f"{WITHDRAW_PATH}/{withdrawal_id}"
@@ -206,9 +179,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
     @router.post(WITHDRAW_PATH + "/{withdrawal_id}/fallback")
     def fallback(request: Request, withdrawal_id: str, token: CsrfField = "") -> Response:
         """Mobile key: the offline challenge instead of the push (R-LOGIN-5)."""
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, page_language(request))
-        current = session_for(services, request, FULL)
+        current = area.form_session(request, FULL, token, csrf_first=True)
         if isinstance(current, Response):
             return current
         lang, here = page_language(request), f"{WITHDRAW_PATH}/{withdrawal_id}"
