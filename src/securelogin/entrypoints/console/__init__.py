@@ -19,10 +19,9 @@ How a feature adds console pages
 
        from securelogin.domain.operators import Role
        from securelogin.entrypoints.console.web import (
-           ConsolePages, MenuItem, csrf_ok, error_message,
+           ConsolePages, MenuItem, error_message,
        )
        from securelogin.entrypoints.portal.web import CSRF_FIELD
-       from securelogin.errors import SecureLoginError
        from securelogin.service import logistics          # your service module
        from securelogin.service.context import Services
 
@@ -46,24 +45,25 @@ How a feature adds console pages
            def ship(request: Request,
                     token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
                     serial: Annotated[str, Form()] = "") -> Response:
-               operator = pages.operator(request, Role.LOGISTICS)
-               if isinstance(operator, Response):
-                   return operator
-               if not csrf_ok(request, token):              # every POST checks CSRF
-                   return pages.csrf_refused(request, operator)
-               try:
-                   logistics.ship(services, operator, serial=serial)
-               except SecureLoginError as exc:              # stable code → words
-                   return pages.render(request, "console/logistics.html", operator=operator,
-                                       status_code=422, messages=[error_message(exc)], …)
-               return pages.redirect(request, "/console/logistics")   # 303 See Other
+               return pages.submit(                             # CSRF, one call, words
+                   request, Role.LOGISTICS, token,
+                   lambda operator: logistics.ship(services, operator, serial=serial),
+                   refused=lambda operator, exc: pages.render(
+                       request, "console/logistics.html", operator=operator,
+                       status_code=422, messages=[error_message(exc)], …),
+                   done=lambda operator, _: pages.redirect(request, "/console/logistics"),
+               )                                                # 303 See Other
 
            return router
 
    Paths are absolute (``/console/<feature>…``).  ``pages.operator(request, role)``
    yields the logged-in :class:`~securelogin.domain.operators.Operator` or a response to
    return as it is (redirect to the login, or 403 when the role is missing; ``admin``
-   holds every role).  Service functions acting for an operator take the ``Operator``,
+   holds every role).  ``pages.submit(request, role, token, action, refused=…, done=…)``
+   is the whole form POST: the operator, the console CSRF check (403), ``action`` (one
+   service call), its :class:`~securelogin.errors.SecureLoginError` to ``refused``, its
+   result to ``done``; ``pages.form_operator(request, role, token)`` is the first two
+   steps alone.  Service functions acting for an operator take the ``Operator``,
    call :func:`~securelogin.domain.operators.require_role` first, and audit with
    ``actor=operator.actor`` (``operator:<name>``).
 
