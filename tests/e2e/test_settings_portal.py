@@ -167,3 +167,14 @@ def test_R_SHARE_3_a_wrong_owner_password_shows_the_helpful_message(
     assert "password or the device" in messages_of(wrong.text)
     no_csrf = api.post("/portal/settings/share", data={"owner": "owner"})
     assert no_csrf.status_code == 403
+
+
+def test_every_page_the_settings_page_links_to_exists(
+    api: TestClient, people: Services, clock: FakeClock
+) -> None:
+    log_in(api, "dsc", clock, people, username="alice")
+    page = api.get("/portal/settings")
+    links = sorted(set(re.findall(r'href="(/portal/[^"#?]*)"', page.text)))
+    assert "/portal/settings/mobile-key" in links and "/portal/replacement" in links
+    for link in links:
+        assert api.get(link).status_code == 200, link

@@ -19,6 +19,12 @@ from fastapi.responses import HTMLResponse, Response
 from securelogin.domain.access import AccessLevel
 from securelogin.domain.optout import OptInChoice
 from securelogin.entrypoints.portal.forms import AccountPages
+from securelogin.entrypoints.portal.lifecycle import (
+    ONLINE_CARD_PATH,
+    REPLACEMENT_PATH,
+    RETURNS_PATH,
+)
+from securelogin.entrypoints.portal.mobile_key import MOBILE_KEY_PATH
 from securelogin.entrypoints.portal.prompts import prompt_page
 from securelogin.entrypoints.portal.web import (
     CSRF_FIELD,
@@ -42,11 +48,11 @@ SHARE_PATH = "/portal/settings/share"
 SHARE_ANSWER_PATH = "/portal/settings/share/answer"
 #: pages of other features this page links to (issue 4: mobile key; issue 6 B: lifecycle)
 LINKS: tuple[tuple[str, str], ...] = (
-    ("/portal/settings/mobile-key", "settings.link.mobile_key"),
+    (MOBILE_KEY_PATH, "settings.link.mobile_key"),
     (SHARE_PATH, "settings.link.share"),
-    ("/portal/settings/online-card", "settings.link.online_card"),
-    ("/portal/settings/replacement", "settings.link.replacement"),
-    ("/portal/settings/returns", "settings.link.returns"),
+    (ONLINE_CARD_PATH, "settings.link.online_card"),
+    (REPLACEMENT_PATH, "settings.link.replacement"),
+    (RETURNS_PATH, "settings.link.returns"),
 )
 #: ``?done=`` codes the settings page honours (a link cannot put other words on it)
 DONE = ("opted_out", "opted_in", "share_approved", "share_pending")
