@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
 from securelogin.adapters.db import tables as t
 from securelogin.adapters.db.tables_sharing import opt_outs, share_requests
@@ -137,7 +136,7 @@ class SqlSharing:
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     def _select(self) -> Any:
-        requester, owner = aliased(t.users), aliased(t.users)
+        requester, owner = t.users.alias("requester"), t.users.alias("owner")
         d = t.devices
         return (
             select(

@@ -11,11 +11,15 @@ varies, so the same card renders to the same bytes (reproducible output, easy te
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # fpdf costs ~0.25 s to import: only when a PDF is made
+    from fpdf import FPDF
+
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from functools import cache
 
-from fpdf import FPDF
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from securelogin.domain.cards import HOW_TO_USE, KEEP_SAFE, CardGrid, PrintableCard
@@ -36,6 +40,8 @@ ACCENT = (23, 74, 140)
 def render_card_pdf(card: PrintableCard, *, paper: str = "A4") -> bytes:
     """One page (A4 or Letter) holding the card; the same card gives the same bytes."""
     width, height = PAPER_SIZES[paper]
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="portrait", unit="mm", format=(width, height))
     pdf.set_auto_page_break(auto=False)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)

@@ -7,10 +7,13 @@ The creation date is the statement's date, so the same statement gives the same 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # fpdf costs ~0.25 s to import: only when a PDF is made
+    pass
+
 from datetime import UTC, datetime, time
 from decimal import Decimal
-
-from fpdf import FPDF
 
 from securelogin.service.lifecycle_ports import Statement
 
@@ -27,6 +30,8 @@ class StatementRenderer:
     """The :class:`~securelogin.service.lifecycle_ports.StatementPrinter` of production."""
 
     def pdf(self, statement: Statement) -> bytes:
+        from fpdf import FPDF
+
         pdf = FPDF(orientation="portrait", unit="mm", format="A4")
         pdf.set_creation_date(datetime.combine(statement.generated, time(), tzinfo=UTC))
         pdf.set_title(_latin(statement.title))

@@ -7,8 +7,6 @@ import json
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from py_vapid import Vapid  # type: ignore[import-untyped]
-from pywebpush import WebPushException, webpush  # type: ignore[import-untyped]
 
 from securelogin.adapters.push.common import check
 from securelogin.errors import DeliveryFailed
@@ -22,11 +20,15 @@ class WebPushProvider:
         key = serialization.load_pem_private_key(vapid_private_key.encode(), password=None)
         if not isinstance(key, ec.EllipticCurvePrivateKey):
             raise ValueError("the VAPID key must be an EC P-256 key")
+        from py_vapid import Vapid  # type: ignore[import-untyped]  # imported when configured
+
         self.vapid = Vapid(key)
         self.subject = subject
         self.timeout = timeout
 
     def send(self, *, target: str, push_id: str) -> None:
+        from pywebpush import WebPushException, webpush  # type: ignore[import-untyped]
+
         try:
             subscription = json.loads(target)
         except json.JSONDecodeError:

@@ -25,7 +25,6 @@ from securelogin.entrypoints.cli.common import (
     open_services,
     translate_errors,
 )
-from securelogin.entrypoints.server import PROTOCOL
 from securelogin.service import audit, demo, importing
 
 
@@ -45,6 +44,8 @@ def serve(
 
 def _run_server(host: str, port: int, database_url: str, workers: int) -> None:
     import uvicorn
+
+    from securelogin.entrypoints.server import PROTOCOL
 
     os.environ["SECURELOGIN_DATABASE_URL"] = database_url
     typer.echo(f"securelogin: serving on http://{host}:{port}/", err=True)
