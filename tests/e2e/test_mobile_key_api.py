@@ -50,6 +50,9 @@ def test_R_KEY_1_activation_registers_the_key_and_the_login_asks_for_a_push(
     assert prompt["type"] == "push" and len(prompt["number"]) == 2
     [push] = app.pushes(api)
     assert push["username"] == "alice" and push["purpose"] == "login"
+    # who, from where (the login request's address; TestClient calls itself "testclient")
+    assert push["who"] == "alice"
+    assert push["where"] == {"ip": "testclient", "platform": "portal"}
     assert prompt["number"] in push["choices"] and len(set(push["choices"])) == 3
     approved = app.answer(api, push, number=prompt["number"])
     assert approved.status_code == 200 and approved.json() == {"status": "approved"}

@@ -96,14 +96,16 @@ def start_login(
     password: str,
     platform: Platform,
     device_id: str | None = None,
+    client_ip: str | None = None,
 ) -> LoginStarted:
     """R-LOGIN-1/3: check the password (same answer and work for unknown users), then
-    open the second-factor challenge, or a session where none applies (R-LOGIN-7/8)."""
+    open the second-factor challenge, or a session where none applies (R-LOGIN-7/8).
+    ``client_ip`` is where the request came from (the push shows it, R-KEY-4)."""
     now = services.clock.now()
     user = check_password(services, username, password, now=now)
     with services.uow() as uow:
         uow.failures.clear(user.id, FailureCounter.PASSWORD)
-        started = _after_password(services, uow, user, platform, device_id, now)
+        started = _after_password(services, uow, user, platform, device_id, now, client_ip)
         uow.commit()
     if started.factor is not None and started.factor.prompt.sent_to is not None:
         deliver_codes(services)
@@ -160,6 +162,7 @@ def _after_password(
     platform: Platform,
     device_id: str | None,
     now: datetime,
+    client_ip: str | None,
 ) -> LoginStarted:
     login_id = "lg_" + base64.urlsafe_b64encode(services.random.token_bytes(16)).decode()
     login_id = login_id.rstrip("=")
@@ -192,6 +195,7 @@ def _after_password(
             now=now,
             expires_at=expires_at,
             session_id=grant.session_id,
+            client_ip=client_ip,
         )
         _audit(uow, "login.succeeded", user.username, level=level)
         return LoginStarted(login_id=login_id, status=LoginStatus.AUTHENTICATED, session=grant)
@@ -204,6 +208,7 @@ def _after_password(
         status=LoginStatus.CHALLENGE,
         now=now,
         expires_at=expires_at,
+        client_ip=client_ip,
     )
     factor = issue_challenge(
         services, uow, device=device, login_id=login_id, expires_at=expires_at, now=now

@@ -53,6 +53,7 @@ class LoginRow:
     expires_at: datetime
     session_id: int | None
     sends: int
+    client_ip: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,6 +131,7 @@ class LoginRepository(Protocol):
         now: datetime,
         expires_at: datetime,
         session_id: int | None = None,
+        client_ip: str | None = None,
     ) -> None: ...
 
     def get(self, login_id: str) -> LoginRow | None: ...

@@ -101,7 +101,10 @@ def send_push(
         "username": user.username,
         "purpose": purpose,
         "who": user.username,
-        "where": {"ip": None, "platform": login.platform if login else None},
+        "where": {
+            "ip": login.client_ip if login else None,
+            "platform": login.platform if login else None,
+        },
         "amount": binding.amount if binding else None,
         "destination": binding.destination if binding else None,
         "choices": choices(prompt.number, draw),

@@ -154,6 +154,7 @@ class SqlLogins:
         now: datetime,
         expires_at: datetime,
         session_id: int | None = None,
+        client_ip: str | None = None,
     ) -> None:
         self.conn.execute(
             insert(t.logins).values(
@@ -166,6 +167,7 @@ class SqlLogins:
                 expires_at=expires_at,
                 session_id=session_id,
                 finished_at=now if session_id is not None else None,
+                client_ip=client_ip,
             )
         )
 
@@ -183,6 +185,7 @@ class SqlLogins:
             expires_at=row.expires_at,
             session_id=row.session_id,
             sends=row.sends,
+            client_ip=row.client_ip,
         )
 
     def finish(self, login_id: str, *, status: str, session_id: int | None, now: datetime) -> bool:

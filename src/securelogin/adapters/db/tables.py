@@ -257,6 +257,8 @@ logins = Table(
     Column("session_id", Id, ForeignKey("sessions.id")),
     #: codes sent for this login (SMS resend cap)
     Column("sends", Integer, nullable=False, server_default="0"),
+    #: where the login came from (shown in the mobile key's push, R-KEY-4)
+    Column("client_ip", String(45)),
 )
 
 #: a second-factor challenge: single use, bound to its login, expires, at most 3 answers

@@ -5,7 +5,7 @@ function and returns its result in the contract's shape; errors go through probl
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
@@ -54,7 +54,7 @@ def build_router(services: Services) -> APIRouter:
         response_model=LoginOut,
         responses=problem_responses(401, 422, 423, 429),
     )
-    def start(body: LoginRequest) -> LoginOut:
+    def start(body: LoginRequest, request: Request) -> LoginOut:
         """Password step (R-LOGIN-1): a challenge for the second factor, or a session where
         none applies (R-LOGIN-7/8).  401 ``invalid_credentials``; 423 ``locked``."""
         started = login.start_login(
@@ -63,6 +63,7 @@ def build_router(services: Services) -> APIRouter:
             password=body.password,
             platform=body.platform,
             device_id=body.device_id,
+            client_ip=request.client.host if request.client else None,
         )
         return LoginOut(
             login_id=started.login_id,

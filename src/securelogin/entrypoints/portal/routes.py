@@ -89,6 +89,7 @@ def build_router(services: Services) -> APIRouter:
                 username=username,
                 password=password,
                 platform=Platform.PORTAL,
+                client_ip=request.client.host if request.client else None,
             )
         except InvalidCredentials:
             return pages.login_form(request, lang, username=username, messages=INVALID_CREDENTIALS)

@@ -21,6 +21,9 @@ def _id_type() -> sa.types.TypeEngine[int]:
 
 
 def upgrade() -> None:
+    # where a login came from: the push shows it (R-KEY-4)
+    with op.batch_alter_table("logins", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("client_ip", sa.String(length=45), nullable=True))
     op.create_table(
         "key_apps",
         sa.Column("id", _id_type(), autoincrement=True, nullable=False),
@@ -135,3 +138,5 @@ def downgrade() -> None:
         "key_apps",
     ):
         op.drop_table(table)
+    with op.batch_alter_table("logins", schema=None) as batch_op:
+        batch_op.drop_column("client_ip")
