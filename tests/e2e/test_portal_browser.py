@@ -117,8 +117,8 @@ def type_answer(page: Any, prompt: dict[str, Any], answer: str, label: str | Non
 
     if prompt["type"] == "card":
         first, second = answer.split()
-        page.get_by_label(f"Code next to {prompt['indices'][0]}").fill(first)
-        page.get_by_label(f"Code next to {prompt['indices'][1]}").fill(second)
+        page.get_by_label(f"Code next to {prompt['indices'][0]}", exact=True).fill(first)
+        page.get_by_label(f"Code next to {prompt['indices'][1]}", exact=True).fill(second)
         return
     box = page.locator("#response") if label is None else page.get_by_label(label, exact=True)
     expect(box).to_be_focused()
