@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -31,6 +31,29 @@ from securelogin.service.funds_ports import (
 
 #: tests switch this off to show that the race tests fail without the lock (R-LIMIT-5)
 LOCKING = True
+
+
+def _funds_query(*, lock: bool) -> Select[Any]:
+    a, h = t.accounts, t.account_holds
+    held = (
+        select(func.coalesce(func.sum(h.c.amount_cents), 0))
+        .where(h.c.account_id == a.c.id, h.c.state == "held")
+        .scalar_subquery()
+    )
+    query = select(a.c.status, a.c.balance_cents, held).where(a.c.id == bindparam("account_id"))
+    return query.with_for_update(of=a) if lock else query
+
+
+# The limit check's statements are built once (R-LIMIT-3/4 on every confirmation): building
+# a SQLAlchemy construct per call cost more CPU than PostgreSQL spends answering it.
+_LOCK_FUNDS = _funds_query(lock=True)
+_READ_FUNDS = _funds_query(lock=False)
+_DAY_TOTALS = select(
+    f.withdrawal_day_totals.c.business_day, f.withdrawal_day_totals.c.total_cents
+).where(
+    f.withdrawal_day_totals.c.account_id == bindparam("account_id"),
+    f.withdrawal_day_totals.c.business_day.in_(bindparam("days", expanding=True)),
+)
 
 
 class SqlFunds:
@@ -72,16 +95,8 @@ class SqlFunds:
 
     def _funds(self, account_id: int, *, lock: bool) -> Funds:
         """One round trip: the account row (locked when asked) and its held deposits."""
-        a, h = t.accounts, t.account_holds
-        held = (
-            select(func.coalesce(func.sum(h.c.amount_cents), 0))
-            .where(h.c.account_id == a.c.id, h.c.state == "held")
-            .scalar_subquery()
-        )
-        query = select(a.c.status, a.c.balance_cents, held).where(a.c.id == account_id)
-        if lock:
-            query = query.with_for_update(of=a)
-        status, balance, held_cents = self.conn.execute(query).one()
+        query = _LOCK_FUNDS if lock else _READ_FUNDS
+        status, balance, held_cents = self.conn.execute(query, {"account_id": account_id}).one()
         return Funds(
             account_id=account_id,
             status=AccountStatus(status),
@@ -90,12 +105,7 @@ class SqlFunds:
         )
 
     def day_totals(self, account_id: int, days: Sequence[date]) -> dict[date, int]:
-        d = f.withdrawal_day_totals
-        rows = self.conn.execute(
-            select(d.c.business_day, d.c.total_cents).where(
-                d.c.account_id == account_id, d.c.business_day.in_(list(days))
-            )
-        )
+        rows = self.conn.execute(_DAY_TOTALS, {"account_id": account_id, "days": list(days)})
         return {day: int(total) for day, total in rows}
 
     def book_debit(
