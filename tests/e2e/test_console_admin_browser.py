@@ -14,40 +14,21 @@ from typing import Any
 
 import pytest
 
-from securelogin.domain import otp
 from securelogin.domain.operators import Role
 from securelogin.entrypoints.api.app import create_app
 from securelogin.service import operators
 from securelogin.service.context import Services
 from tests.devices import KINDS, PASSWORD, Brokerage
-from tests.e2e.live import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, serve
-from tests.e2e.test_portal_browser import wire
-from tests.integration.test_operators import OP_PASSWORD, seed_of
+from tests.e2e.browser_support import console_log_in, running, shot
+from tests.e2e.live import serve
+from tests.integration.test_operators import OP_PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Services]:
-    wired = wire(tmp_path)
-    Brokerage().user("alice", KINDS["dsc"].device).load(wired)
-    yield wired
-    wired.database.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail("needs Debian's chromium (make test installs it): apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    yield from running(tmp_path, Brokerage().user("alice", KINDS["dsc"].device).load)
 
 
 def test_R_OPS_1_an_admin_creates_an_operator_while_a_portal_tab_stays_usable(
@@ -67,14 +48,7 @@ def test_R_OPS_1_an_admin_creates_an_operator_while_a_portal_tab_stays_usable(
 
         console = context.new_page()
         console.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        console.goto(server + "/console/login")
-        console.get_by_label("Username").fill("ada")
-        console.get_by_label("Password").fill(OP_PASSWORD)
-        console.get_by_role("button", name="Log In").click()
-        step = otp.totp_counter(services.clock.now().timestamp(), 30)
-        console.get_by_label("Code", exact=True).fill(otp.hotp(seed_of(secret), step, digits=6))
-        console.get_by_role("button", name="OK").click()
-        expect(console).to_have_url(server + "/console")
+        console_log_in(console, server, services, "ada", secret)
         console.get_by_role("link", name="Operators").first.click()
         expect(console.get_by_role("heading", name="Create an operator")).to_be_visible()
         console.get_by_label("Username").fill("olga")
@@ -85,10 +59,10 @@ def test_R_OPS_1_an_admin_creates_an_operator_while_a_portal_tab_stays_usable(
         expect(console.locator("figure.qr-code svg")).to_be_visible()
         shown = console.locator(".totp-secret").inner_text().replace(" ", "")
         assert len(shown) == 32 and shown.isalnum()
-        console.screenshot(path=str(SCREENSHOTS / "console-operator-created.png"), full_page=True)
+        shot(console, "console-operator-created")
         console.get_by_role("link", name="Back to the operators").click()
         expect(console.locator('tr[data-username="olga"] .operator-state')).to_have_text("Active")
-        console.screenshot(path=str(SCREENSHOTS / "console-operators.png"), full_page=True)
+        shot(console, "console-operators")
 
         portal.bring_to_front()
         portal.get_by_label("Username").fill("alice")

@@ -20,8 +20,8 @@ from securelogin.entrypoints.api.app import create_app
 from securelogin.service import operators
 from securelogin.service.context import Services
 from tests.devices import KINDS, PASSWORD, Brokerage
-from tests.e2e.live import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, serve
-from tests.e2e.test_portal_browser import wire
+from tests.e2e.browser_support import running, shot
+from tests.e2e.live import serve
 from tests.integration.test_operators import OP_PASSWORD, seed_of
 
 pytestmark = pytest.mark.browser
@@ -29,29 +29,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Services]:
-    wired = wire(tmp_path)
-    Brokerage().user("alice", KINDS["dsc"].device).load(wired)
-    yield wired
-    wired.database.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail("needs Debian's chromium (make test installs it): apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def shot(page: Any, name: str) -> None:
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    yield from running(tmp_path, Brokerage().user("alice", KINDS["dsc"].device).load)
 
 
 def test_R_LOST_1_an_operator_issues_a_temporary_code_and_the_client_logs_in_with_it(

@@ -3,18 +3,16 @@ chromium through Playwright), in Simplified Chinese and English (R-LOST-2, R-LOS
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from securelogin.bootstrap import bootstrap, load_settings
 from securelogin.entrypoints.api.app import create_app
 from securelogin.service.context import Services
-from tests.devices import PASSWORD
-from tests.e2e.live import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, serve
+from tests.e2e.browser_support import log_in, running, shot
+from tests.e2e.live import serve
 from tests.lifecycle_kit import SOFT_PIN, USER, lose_device
 
 pytestmark = pytest.mark.browser
@@ -22,28 +20,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Services]:
-    settings = load_settings(
-        database_url=f"sqlite:///{tmp_path}/portal.db",
-        master_key=base64.b64encode(b"l" * 32).decode(),
-    )
-    wired = bootstrap(settings, migrate=True)  # the real clock, like the browser's
-    yield wired
-    wired.database.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail("needs Debian's chromium (make test installs it): apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    yield from running(tmp_path)
 
 
 def test_R_LOST_2_and_3_online_card_then_replacement_request_in_a_browser(
@@ -52,12 +29,7 @@ def test_R_LOST_2_and_3_online_card_then_replacement_request_in_a_browser(
     story = lose_device(services)
     with serve(create_app(services)) as server:
         page = browser.new_page()
-        page.goto(server + "/")
-        page.locator("#username").fill(USER)
-        page.locator("#password").fill(PASSWORD)
-        page.locator("form button[type=submit]").first.click()
-        page.locator("#response").fill(story.temporary_code)
-        page.locator("form.verify-form button[type=submit]").click()
+        log_in(page, server, USER, lambda _prompt: story.temporary_code, landing=None)
         # R-LOST-2: print the online card, answer two of its positions
         page.goto(server + "/lang/zh-CN?next=/portal/online-card")
         assert "在线安全代码卡" in page.content()
@@ -66,7 +38,7 @@ def test_R_LOST_2_and_3_online_card_then_replacement_request_in_a_browser(
         first, second = (int(x) for x in page.locator(".card-index").all_inner_texts())
         page.locator("#first").fill(page.locator(f'td[data-index="{first}"]').inner_text())
         page.locator("#second").fill(page.locator(f'td[data-index="{second}"]').inner_text())
-        page.screenshot(path=str(SCREENSHOTS / "lifecycle-online-card-zh.png"), full_page=True)
+        shot(page, "lifecycle-online-card-zh")
         page.locator("#activate-card").click()
         page.locator("#card-activated").wait_for()
         assert "在线安全代码卡已激活" in page.content()
@@ -80,6 +52,6 @@ def test_R_LOST_2_and_3_online_card_then_replacement_request_in_a_browser(
         page.locator("#repl-submit").click()
         page.locator("#ship-date").wait_for()
         assert "Your request was submitted" in page.content()
-        page.screenshot(path=str(SCREENSHOTS / "lifecycle-replacement-en.png"), full_page=True)
+        shot(page, "lifecycle-replacement-en")
         page.goto(server + "/portal/replacement")
         assert "Requested" in page.content()

@@ -17,12 +17,11 @@ import pytest
 from securelogin.entrypoints.api.app import create_app
 from securelogin.service.context import Services
 from tests.devices import KINDS, Brokerage
+from tests.e2e.browser_support import enter_password, open_page, shot, wire
 from tests.e2e.live import serve
-from tests.e2e.test_portal_browser import browser, enter_password, open_page, shot, wire
 from tests.mobile_key_app import TestApp
 
 pytestmark = pytest.mark.browser
-__all__ = ["browser"]  # the fixture, reused
 
 LABELS = ("Username", "Password", "Log In")
 

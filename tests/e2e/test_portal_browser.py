@@ -9,7 +9,6 @@ in ``test-artifacts/screenshots/``.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,13 +16,20 @@ from typing import Any
 
 import pytest
 
-from securelogin.bootstrap import bootstrap, load_settings
 from securelogin.entrypoints.api.app import create_app
 from securelogin.entrypoints.portal import i18n
 from securelogin.service.context import Services
 from tests.dbutil import execute, url_of
-from tests.devices import KINDS, PASSWORD, Brokerage
-from tests.e2e.live import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, serve
+from tests.devices import KINDS, Brokerage
+from tests.e2e.browser_support import (
+    enter_password,
+    open_page,
+    read_prompt,
+    shot,
+    type_answer,
+    wire,
+)
+from tests.e2e.live import serve
 from tests.fakes import FakeClock
 
 pytestmark = pytest.mark.browser
@@ -34,17 +40,6 @@ ANSWER_LABEL = {"challenge": "Response", "sms": "Code", "code": "Code"}
 
 def username_of(kind: str) -> str:
     return f"u-{kind}"
-
-
-def wire(tmp_path: Path, clock: FakeClock | None = None) -> Services:
-    settings = load_settings(
-        database_url=f"sqlite:///{tmp_path}/portal.db",
-        master_key=base64.b64encode(b"b" * 32).decode(),
-        argon2_memory_kib=19456,
-    )
-    if clock is None:
-        return bootstrap(settings, migrate=True)
-    return bootstrap(settings, migrate=True, clock=clock)
 
 
 @pytest.fixture
@@ -67,62 +62,6 @@ def services(tmp_path: Path) -> Iterator[Services]:
 def server(services: Services) -> Iterator[str]:
     with serve(create_app(services)) as url:
         yield url
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail("needs Debian's chromium (make test installs it): apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def open_page(browser: Any, locale: str, problems: list[str]) -> Any:
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale=locale)
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    return page
-
-
-def shot(page: Any, name: str) -> None:
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def enter_password(page: Any, server: str, username: str, labels: tuple[str, str, str]) -> None:
-    page.goto(server + "/")
-    page.get_by_label(labels[0]).fill(username)
-    page.get_by_label(labels[1]).fill(PASSWORD)
-    page.get_by_role("button", name=labels[2]).click()
-
-
-def read_prompt(page: Any) -> dict[str, Any]:
-    """The prompt as a person sees it on the second-factor page."""
-    section = page.locator("section.verify")
-    prompt: dict[str, Any] = {"type": section.get_attribute("data-prompt-type")}
-    if prompt["type"] == "challenge":
-        prompt["challenge"] = page.locator("#challenge-code").inner_text().strip()
-    elif prompt["type"] == "card":
-        prompt["indices"] = [int(i) for i in page.locator(".card-index").all_inner_texts()]
-    return prompt
-
-
-def type_answer(page: Any, prompt: dict[str, Any], answer: str, label: str | None) -> None:
-    from playwright.sync_api import expect
-
-    if prompt["type"] == "card":
-        first, second = answer.split()
-        page.get_by_label(f"Code next to {prompt['indices'][0]}", exact=True).fill(first)
-        page.get_by_label(f"Code next to {prompt['indices'][1]}", exact=True).fill(second)
-        return
-    box = page.locator("#response") if label is None else page.get_by_label(label, exact=True)
-    expect(box).to_be_focused()
-    box.fill(answer)
 
 
 def test_every_device_kind_logs_in_in_the_browser(

@@ -15,8 +15,7 @@ from securelogin.entrypoints.api.app import create_app
 from securelogin.service.context import Services
 from tests.dbutil import scalar, url_of
 from tests.devices import KINDS, PASSWORD
-from tests.e2e.live import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, serve
-from tests.e2e.test_portal_browser import (
+from tests.e2e.browser_support import (
     enter_password,
     open_page,
     read_prompt,
@@ -24,25 +23,11 @@ from tests.e2e.test_portal_browser import (
     type_answer,
     wire,
 )
+from tests.e2e.live import serve
 from tests.integration.sharing_data import code_card, dsc_plus, load, user
 
 pytestmark = pytest.mark.browser
 LOGIN = ("Username", "Password", "Log In")
-
-
-@pytest.fixture
-def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail("needs Debian's chromium (make test installs it): apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture
@@ -71,12 +56,12 @@ def log_in_with_card(page: Any, server: str, services: Services, username: str) 
     expect(page).to_have_url(server + "/portal")
 
 
-def test_R_OPT_2_opting_out_in_the_browser(chromium: Any, live: tuple[str, Services]) -> None:
+def test_R_OPT_2_opting_out_in_the_browser(browser: Any, live: tuple[str, Services]) -> None:
     from playwright.sync_api import expect
 
     server, services = live
     problems: list[str] = []
-    page = open_page(chromium, "en-US", problems)
+    page = open_page(browser, "en-US", problems)
     log_in_with_card(page, server, services, "alice")
     page.get_by_role("link", name="Security settings").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Security settings")
@@ -96,13 +81,13 @@ def test_R_OPT_2_opting_out_in_the_browser(chromium: Any, live: tuple[str, Servi
 
 
 def test_R_SHARE_1_sharing_a_device_in_the_browser_with_compliance_pending(
-    chromium: Any, live: tuple[str, Services]
+    browser: Any, live: tuple[str, Services]
 ) -> None:
     from playwright.sync_api import expect
 
     server, services = live
     problems: list[str] = []
-    page = open_page(chromium, "zh-CN", problems)
+    page = open_page(browser, "zh-CN", problems)
     enter_password(page, server, "alice2", ("用户名", "密码", "登录"))
     prompt = read_prompt(page)
     answer = KINDS["code_card"].answer(prompt, datetime.now(UTC), services).split()

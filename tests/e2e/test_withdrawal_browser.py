@@ -4,7 +4,6 @@ destination (R-WD-4), and a refusal naming the rule and the amounts (R-WD-3)."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from securelogin.bootstrap import bootstrap, load_settings
 from securelogin.entrypoints.api.app import create_app
 from securelogin.service.context import Services
-from tests.devices import KINDS, PASSWORD
-from tests.e2e.live import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, serve
+from tests.devices import KINDS
+from tests.e2e.browser_support import device_answer, log_in, open_page, running, shot
+from tests.e2e.live import serve
 from tests.withdrawal_kit import ACCOUNT, load
 
 pytestmark = pytest.mark.browser
@@ -24,45 +23,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Services]:
-    settings = load_settings(
-        database_url=f"sqlite:///{tmp_path}/portal.db",
-        master_key=base64.b64encode(b"w" * 32).decode(),
-        argon2_memory_kib=19456,
+    yield from running(
+        tmp_path, lambda wired: load(wired, {"petra": ["dsc_plus"], "tina": ["temporary_code"]})
     )
-    wired = bootstrap(settings, migrate=True)  # the real clock, like the browser's
-    load(wired, {"petra": ["dsc_plus"], "tina": ["temporary_code"]})
-    yield wired
-    wired.database.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail("needs Debian's chromium (make test installs it): apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def log_in(page: Any, server: str, username: str, kind: str, services: Services) -> None:
-    page.goto(server + "/")
-    page.locator("#username").fill(username)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("form button[type=submit]").first.click()
-    prompt: dict[str, Any] = {
-        "type": page.locator("section.verify").get_attribute("data-prompt-type")
-    }
-    if prompt["type"] == "challenge":
-        prompt["challenge"] = page.locator("#challenge-code").inner_text().strip()
-    page.locator("#response").fill(KINDS[kind].answer(prompt, datetime.now(UTC), services))
-    page.locator("form.verify-form button[type=submit]").click()
-    page.wait_for_url(server + "/portal")
 
 
 def test_R_WD_4_a_withdrawal_is_confirmed_in_the_browser_with_its_amount_shown(
@@ -71,10 +34,9 @@ def test_R_WD_4_a_withdrawal_is_confirmed_in_the_browser_with_its_amount_shown(
     from playwright.sync_api import expect
 
     with serve(create_app(services)) as server:
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
         problems: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        log_in(page, server, "petra", "dsc_plus", services)
+        page = open_page(browser, "en-US", problems)
+        log_in(page, server, "petra", device_answer("dsc_plus", services))
         page.get_by_role("link", name="Withdraw funds").click()
         expect(page).to_have_url(server + "/portal/withdraw")
         expect(page.locator("#tier-rank")).to_have_text("Tier 4")
@@ -108,8 +70,8 @@ def test_R_WD_3_a_refusal_names_the_rule_and_the_amounts_in_chinese(
     from playwright.sync_api import expect
 
     with serve(create_app(services)) as server:
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        log_in(page, server, "tina", "temporary_code", services)
+        page = open_page(browser, "zh-CN", [])
+        log_in(page, server, "tina", device_answer("temporary_code", services))
         page.goto(server + "/portal/withdraw")
         expect(page.locator("#daily-limit")).to_have_text("USD 50,000.00")
         page.get_by_label("金额(美元)").fill("50000.01")
@@ -121,7 +83,3 @@ def test_R_WD_3_a_refusal_names_the_rule_and_the_amounts_in_chinese(
         expect(page.locator("#refusal-today")).to_have_text("USD 50000.00")
         expect(page.locator("#refusal-window")).to_have_text("USD 100000.00")
         shot(page, "withdraw-refused-zh-CN")
-
-
-def shot(page: Any, name: str) -> None:
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

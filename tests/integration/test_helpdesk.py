@@ -251,8 +251,9 @@ def test_R_LOGIN_11_marking_a_device_lost_ends_the_sessions_it_opened(
     sessions.authenticate(services, grant.token)
     dsc = device_of(services, desk, "dsc").device_id
     helpdesk.verify_identity(services, desk, username="alice", method="callback")
-    ended = helpdesk.mark_device(services, desk, username="alice", device_id=dsc, state="lost")
-    assert ended == 1
+    reported = helpdesk.mark_device(services, desk, username="alice", device_id=dsc, state="lost")
+    assert reported.sessions_ended == 1
+    assert reported.deposit_charged_cents == 0  # imported: no deposit was held (R-RETURN-3)
     with pytest.raises(Unauthenticated):
         sessions.authenticate(services, grant.token)
     assert device_of(services, desk, "dsc").state == "lost"

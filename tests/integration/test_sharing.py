@@ -47,6 +47,31 @@ def untouched(services: Services) -> dict[str, list[tuple[object, ...]]]:
     return {name: every[name] for name in UNTOUCHED}
 
 
+def alice() -> dict[str, object]:
+    """The owner of most tests: Alice (entity E-A) with a DSC+."""
+    return user("alice", "E-A", "U1000001", dsc_plus("DP-A"))
+
+
+def alice2() -> dict[str, object]:
+    """Alice's second username (same entity E-A) with a code card."""
+    return user("alice2", "E-A", "U1000002", code_card("SCC-B"))
+
+
+def twin(*, opted_out: bool = False) -> dict[str, object]:
+    """A trust (entity E-T) with Alice's identification data: compliance decides."""
+    return user("twin", "E-T", "U2000001", code_card("SCC-T"), opted_out=opted_out)
+
+
+def audited(services: Services, action: str) -> object:
+    return scalar(url_of(services), "SELECT count(*) FROM audit_events WHERE action = :a", a=action)
+
+
+def start(services: Services, requester_id: int, owner: str) -> sharing.ShareStarted:
+    return sharing.start_share(
+        services, requester_id=requester_id, owner_username=owner, owner_password=PASSWORD
+    )
+
+
 def share(
     services: Services, clock: FakeClock, requester: str, owner: str, device_id: str | None = None
 ) -> sharing.ShareRequestView:
@@ -75,11 +100,7 @@ def refused(code: str, call: object) -> None:
 def test_R_SHARE_1_and_5_same_entity_is_approved_at_once_and_retires_the_requesters_devices(
     services: Services, clock: FakeClock
 ) -> None:
-    load(
-        services,
-        user("alice", "E-A", "U1000001", dsc_plus("DP-A")),
-        user("alice2", "E-A", "U1000002", dsc("DSC-B"), code_card("SCC-B")),
-    )
+    load(services, alice(), user("alice2", "E-A", "U1000002", dsc("DSC-B"), code_card("SCC-B")))
     own = login.start_login(
         services, username="alice2", password=PASSWORD, platform=Platform.PORTAL
     )
@@ -110,20 +131,13 @@ def test_R_SHARE_1_and_5_same_entity_is_approved_at_once_and_retires_the_request
     current = sessions.authenticate(services, session.token)
     assert "DP-A" in [d.serial for d in me.describe_me(services, current).devices]
     assert [d.serial for d in devices_of(services, "alice")] == ["DP-A"]
-    actions = scalar(
-        url_of(services), "SELECT count(*) FROM audit_events WHERE action = 'share.approved'"
-    )
-    assert actions == 1
+    assert audited(services, "share.approved") == 1
 
 
 def test_R_SHARE_1_a_wrong_owner_password_is_owner_authentication_failed_and_counted(
     services: Services, clock: FakeClock
 ) -> None:
-    load(
-        services,
-        user("alice", "E-A", "U1000001", dsc_plus("DP-A")),
-        user("alice2", "E-A", "U1000002", code_card("SCC-B")),
-    )
+    load(services, alice(), alice2())
     before = untouched(services)
     for owner in ("alice", "nobody"):
         refused(
@@ -145,15 +159,9 @@ def test_R_SHARE_1_a_wrong_owner_password_is_owner_authentication_failed_and_cou
 def test_R_SHARE_1_three_wrong_device_answers_fail_the_request(
     services: Services, clock: FakeClock
 ) -> None:
-    load(
-        services,
-        user("alice", "E-A", "U1000001", dsc_plus("DP-A")),
-        user("alice2", "E-A", "U1000002", code_card("SCC-B")),
-    )
+    load(services, alice(), alice2())
     requester = user_id(services, "alice2")
-    started = sharing.start_share(
-        services, requester_id=requester, owner_username="alice", owner_password=PASSWORD
-    )
+    started = start(services, requester, "alice")
     for _ in range(3):
         refused(
             "owner_authentication_failed",
@@ -172,18 +180,14 @@ def test_R_SHARE_1_three_wrong_device_answers_fail_the_request(
 
 
 def test_R_SHARE_3_requester_is_owner(services: Services, clock: FakeClock) -> None:
-    load(services, user("alice", "E-A", "U1000001", dsc_plus("DP-A")))
+    load(services, alice())
     before = untouched(services)
     refused("requester_is_owner", lambda: share(services, clock, "alice", "ALICE"))
     assert untouched(services) == before
 
 
 def test_R_SHARE_3_identity_mismatch(services: Services, clock: FakeClock) -> None:
-    load(
-        services,
-        user("alice", "E-A", "U1000001", dsc_plus("DP-A")),
-        user("bob", "E-B", "U3000001", code_card("SCC-B")),
-    )
+    load(services, alice(), user("bob", "E-B", "U3000001", code_card("SCC-B")))
     before = untouched(services)
     refused("identity_mismatch", lambda: share(services, clock, "bob", "alice"))
     assert untouched(services) == before
@@ -206,11 +210,7 @@ def test_R_SHARE_3_temporary_device_assigned(
 
 
 def test_R_SHARE_3_device_not_shareable(services: Services, clock: FakeClock) -> None:
-    load(
-        services,
-        user("alice", "E-A", "U1000001", sms()),
-        user("alice2", "E-A", "U1000002"),
-    )
+    load(services, user("alice", "E-A", "U1000001", sms()), user("alice2", "E-A", "U1000002"))
     before = untouched(services)
     refused("device_not_shareable", lambda: share(services, clock, "alice2", "alice"))
     named = devices_of(services, "alice")[0].public_id
@@ -219,11 +219,7 @@ def test_R_SHARE_3_device_not_shareable(services: Services, clock: FakeClock) ->
 
 
 def test_R_SHARE_3_device_not_active(services: Services, clock: FakeClock) -> None:
-    load(
-        services,
-        user("alice", "E-A", "U1000001", dsc_plus("DP-A")),
-        user("alice2", "E-A", "U1000002"),
-    )
+    load(services, alice(), user("alice2", "E-A", "U1000002"))
     execute(url_of(services), "UPDATE devices SET state = 'lost' WHERE serial = 'DP-A'")
     before = untouched(services)
     refused("device_not_active", lambda: share(services, clock, "alice2", "alice"))
@@ -254,21 +250,12 @@ def test_R_SHARE_3_less_secure_device(services: Services, clock: FakeClock) -> N
 
 
 def test_R_SHARE_2_ties_are_allowed(services: Services, clock: FakeClock) -> None:
-    load(
-        services,
-        user("alice", "E-A", "U1000001", code_card("SCC-A")),
-        user("alice2", "E-A", "U1000002", code_card("SCC-B")),
-    )
+    load(services, user("alice", "E-A", "U1000001", code_card("SCC-A")), alice2())
     assert share(services, clock, "alice2", "alice").status == "approved"
 
 
 def test_R_SHARE_3_already_shared(services: Services, clock: FakeClock) -> None:
-    load(
-        services,
-        user("alice", "E-A", "U1000001", dsc_plus("DP-A")),
-        user("alice2", "E-A", "U1000002", code_card("SCC-B")),
-        user("twin", "E-T", "U2000001", code_card("SCC-T")),
-    )
+    load(services, alice(), alice2(), twin())
     assert share(services, clock, "alice2", "alice").status == "approved"
     clock.advance(seconds=31)
     refused("already_shared", lambda: share(services, clock, "alice2", "alice"))
@@ -281,11 +268,7 @@ def test_R_SHARE_3_already_shared(services: Services, clock: FakeClock) -> None:
 def test_R_SHARE_4_matched_identification_waits_for_compliance_then_approved(
     services: Services, clock: FakeClock
 ) -> None:
-    load(
-        services,
-        user("alice", "E-A", "U1000001", dsc_plus("DP-A")),
-        user("twin", "E-T", "U2000001", code_card("SCC-T"), opted_out=True),
-    )
+    load(services, alice(), twin(opted_out=True))
     waiting = share(services, clock, "twin", "alice")
     assert waiting.status == "pending_compliance"
     assert [d.serial for d in devices_of(services, "twin")] == ["SCC-T"]
@@ -311,11 +294,7 @@ def test_R_SHARE_4_matched_identification_waits_for_compliance_then_approved(
 
 
 def test_R_SHARE_4_compliance_rejects_with_a_reason(services: Services, clock: FakeClock) -> None:
-    load(
-        services,
-        user("alice", "E-A", "U1000001", dsc_plus("DP-A")),
-        user("twin", "E-T", "U2000001", code_card("SCC-T")),
-    )
+    load(services, alice(), twin())
     waiting = share(services, clock, "twin", "alice")
     with pytest.raises(InvalidInput):
         sharing.decide(services, CORA, request_id=waiting.request_id, approve=False, reason=" ")
@@ -324,20 +303,13 @@ def test_R_SHARE_4_compliance_rejects_with_a_reason(services: Services, clock: F
     )
     assert decided.status == "rejected" and decided.reason == "documents differ"
     assert [d.serial for d in devices_of(services, "twin")] == ["SCC-T"]
-    actions = scalar(
-        url_of(services), "SELECT count(*) FROM audit_events WHERE action = 'share.rejected'"
-    )
-    assert actions == 1
+    assert audited(services, "share.rejected") == 1
 
 
 def test_R_SHARE_4_a_second_decision_and_a_non_compliance_operator_write_nothing(
     services: Services, clock: FakeClock
 ) -> None:
-    load(
-        services,
-        user("alice", "E-A", "U1000001", dsc_plus("DP-A")),
-        user("twin", "E-T", "U2000001", code_card("SCC-T")),
-    )
+    load(services, alice(), twin())
     waiting = share(services, clock, "twin", "alice")
     before = snapshot(url_of(services))
     with pytest.raises(AccessDenied):
@@ -359,11 +331,7 @@ def test_R_SHARE_4_a_second_decision_and_a_non_compliance_operator_write_nothing
 def test_R_SHARE_5_the_api_login_offers_the_shared_device_and_me_lists_it(
     services: Services, clock: FakeClock, api: TestClient
 ) -> None:
-    load(
-        services,
-        user("alice", "E-A", "U1000001", dsc_plus("DP-A")),
-        user("alice2", "E-A", "U1000002", code_card("SCC-B")),
-    )
+    load(services, alice(), alice2())
     shared = share(services, clock, "alice2", "alice")
     started = api.post(
         "/api/v1/logins", json={"username": "alice2", "password": PASSWORD, "platform": "portal"}
@@ -384,15 +352,9 @@ def test_R_SHARE_5_the_api_login_offers_the_shared_device_and_me_lists_it(
 def test_R_SHARE_1_the_owners_challenge_expires_with_its_login(
     services: Services, clock: FakeClock
 ) -> None:
-    load(
-        services,
-        user("alice", "E-A", "U1000001", dsc_plus("DP-A")),
-        user("alice2", "E-A", "U1000002", code_card("SCC-B")),
-    )
+    load(services, alice(), alice2())
     requester = user_id(services, "alice2")
-    started = sharing.start_share(
-        services, requester_id=requester, owner_username="alice", owner_password=PASSWORD
-    )
+    started = start(services, requester, "alice")
     clock.advance(seconds=services.policy.login_ttl_seconds)
     late = answer(services, started.factor, "dsc_plus", clock.now())
     with pytest.raises(LoginExpired):

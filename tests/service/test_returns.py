@@ -83,7 +83,9 @@ def test_R_RETURN_2_receipt_returns_the_device_and_releases_the_deposit(
     assert scalar(url, "SELECT count(*) FROM ledger_entries WHERE kind='device_deposit'") == 0
 
 
-def test_R_RETURN_3_lost_device_costs_its_deposit(services: Services, clock: FakeClock):
+def test_R_RETURN_3_a_device_reported_lost_costs_its_deposit_at_the_report(
+    services: Services, clock: FakeClock
+):
     from securelogin.service import helpdesk
 
     _session, device = _active_replacement(services, clock)
@@ -95,8 +97,10 @@ def test_R_RETURN_3_lost_device_costs_its_deposit(services: Services, clock: Fak
 
     assert hana is not None
     helpdesk.verify_identity(services, as_operator(hana), username=USER, method="callback")
-    helpdesk.mark_device(services, as_operator(hana), username=USER, device_id=device, state="lost")
-    assert returns.take_deposit(services, LOGISTICS, device_id=device, reason="lost") == 2000
+    reported = helpdesk.mark_device(
+        services, as_operator(hana), username=USER, device_id=device, state="lost"
+    )
+    assert reported.deposit_charged_cents == 2000
     assert scalar(url, "SELECT state FROM account_holds") == "charged"
     assert scalar(url, "SELECT balance_cents FROM accounts") == balance - 2000
     assert (

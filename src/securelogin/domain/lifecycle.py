@@ -119,19 +119,24 @@ class Settlement(StrEnum):
     """What closing an account does with one device (R-CLOSE-1, R-RETURN-3/4)."""
 
     RETURN = "return"  # physical device still out there: return_pending, hold stays
-    TAKE_DEPOSIT = "take_deposit"  # lost or stolen: the hold becomes a charge
+    TAKE_DEPOSIT = "take_deposit"  # lost or stolen: a hold still held becomes a charge
     SHRED = "shred"  # code cards: shredded, deactivated, never returned
-    REVOKE = "revoke"  # nothing physical: deactivated
+    REVOKE = "revoke"  # nothing physical, or never left the warehouse: deactivated
     NOTHING = "nothing"  # already settled (returned, revoked, expired …)
 
 
+#: the states closure moves to ``revoked`` (shred, revoke)
+SETTLED_FROM = LIVE_STATES | {DeviceState.DAMAGED}
+
+
 def settle_on_close(kind: DeviceKind, state: DeviceState, info: KindInfo) -> Settlement:
+    """R-CLOSE-1: the one decision per device that both the closure and its preview use."""
     if state in DEPOSIT_TAKEN_STATES:
         return Settlement.TAKE_DEPOSIT
-    if state not in LIVE_STATES and state is not DeviceState.DAMAGED:
+    if state not in SETTLED_FROM:
         return Settlement.NOTHING
     if kind in CARD_KINDS:
         return Settlement.SHRED
-    if info.physical:
+    if info.physical and state in RETURNABLE_STATES:
         return Settlement.RETURN
     return Settlement.REVOKE

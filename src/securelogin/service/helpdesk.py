@@ -5,7 +5,8 @@ with ``operator:<name>`` in the same transaction as the change (R-OPS-6).  Actio
 change a user's security (unlock, temporary code, lost device) need an identity check
 recorded for that user within ``policy.identity_check_minutes``; they run under a row
 lock on the user, so two operators acting on one caller at once are serialised — this is
-what keeps the rule "never two temporary codes in a row" true across processes.
+what keeps the rule "never two temporary codes in a row" true across processes.  Reporting
+a device lost or stolen takes its deposit in the same transaction (R-RETURN-3).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from securelogin.domain.audit import AuditEvent
 from securelogin.domain.devices.catalogue import DeviceKind, DeviceState
 from securelogin.domain.identity import PolicyViolation, normalize_username
 from securelogin.domain.importfile import DeviceSpec
+from securelogin.domain.lifecycle import DEPOSIT_TAKEN_STATES
 from securelogin.domain.operators import Operator, Role, require_role
 from securelogin.errors import (
     DeviceNotActive,
@@ -31,10 +33,13 @@ from securelogin.errors import (
 )
 from securelogin.service.context import Services
 from securelogin.service.importing import seal_device
+from securelogin.service.lifecycle_ports import OwnedDevice
 from securelogin.service.login import locked_until
 from securelogin.service.login_ports import FailureCounter
+from securelogin.service.messages import notify
 from securelogin.service.notifications import SMS
 from securelogin.service.ports import UnitOfWork, UserRow
+from securelogin.service.returns import charge_deposits
 
 TEMPORARY_CODE_LETTERS = 12
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -89,6 +94,17 @@ class UserCase:
     checks: tuple[IdentityCheck, ...]
     verified_until: datetime | None
     temporary_code_allowed: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceReported:
+    """A device reported lost, stolen or damaged (R-LOST-1, R-RETURN-3)."""
+
+    device_id: str
+    state: str
+    sessions_ended: int
+    #: the deposit taken at once (lost, stolen), in cents; 0 when there was no hold
+    deposit_charged_cents: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -324,9 +340,17 @@ def mark_device(
     username: str,
     device_id: str,
     state: str,
-) -> int:
+) -> DeviceReported:
     """R-LOST-1: an active device becomes lost, stolen or damaged; the sessions it opened
-    end at once (R-LOGIN-11).  Returns how many sessions ended."""
+    end at once (R-LOGIN-11).
+
+    R-RETURN-3: a device reported ``lost`` or ``stolen`` costs its deposit in the same
+    transaction — every held deposit of the device becomes a charge with its ledger row,
+    under the account lock (lock order: user, then account), and the user is told through
+    the outbox (message centre and SMS).  A ``damaged`` device keeps its hold: logistics
+    decides on receipt (released for ordinary damage, charged for intentional damage).
+    A device without a hold (an imported one) costs nothing.
+    """
     require_role(operator, Role.HELPDESK)
     try:
         new_state = LostState(state)
@@ -361,5 +385,43 @@ def mark_device(
                 sessions_ended=ended,
             )
         )
+        charged = 0
+        if DeviceState(new_state.value) in DEPOSIT_TAKEN_STATES:
+            owned = uow.lifecycle.device(device.id)
+            assert owned is not None  # noqa: S101 - changed just above
+            charged = charge_deposits(
+                uow, owned, now=now, reason=new_state.value, actor=operator.actor
+            )
+            if charged:
+                notify_deposit_taken(uow, user, owned, new_state.value, charged)
         uow.commit()
-    return ended
+    return DeviceReported(
+        device_id=device.public_id,
+        state=new_state.value,
+        sessions_ended=ended,
+        deposit_charged_cents=charged,
+    )
+
+
+def notify_deposit_taken(
+    uow: UnitOfWork, user: UserRow, device: OwnedDevice, why: str, cents: int
+) -> None:
+    """R-RETURN-3, R-OPS-5: the user hears that the deposit was taken (message centre and
+    SMS, through the outbox, delivered after the commit)."""
+    label = device.serial or device.public_id
+    amount = f"USD {cents // 100}.{cents % 100:02d}"
+    notify(
+        uow,
+        user_id=user.id,
+        phone=user.phone,
+        subject=f"Device deposit taken for {label}",
+        body=(
+            f"Your security device {label} was reported {why}. Its deposit hold of {amount} "
+            "has been converted into a charge on your account. If this was not you, call "
+            "Client Services at once."
+        ),
+        sms=(
+            f"securelogin: your security device {label} was reported {why}; its deposit of "
+            f"{amount} was charged. If this was not you, call Client Services at once."
+        ),
+    )

@@ -193,6 +193,10 @@ class LifecycleRepository(Protocol):
     # sessions
     def revoke_sessions(self, user_id: int, *, now: datetime) -> int: ...
 
+    def open_sessions(self, user_id: int) -> int:
+        """How many sessions :meth:`revoke_sessions` would end now (the closure preview)."""
+        ...
+
     def step_up_session(
         self, session_id: int, *, device_id: int, tier_rank: int, tier_kind: str
     ) -> None:

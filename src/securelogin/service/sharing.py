@@ -6,7 +6,9 @@ the owner (platform ``share``): the same failure counters, expiry, three answers
 replay guards as any login (R-LOGIN-3/6), through :mod:`service.factors`.  No session is
 opened for the owner.  The rules themselves are pure (:mod:`domain.sharing`) and are
 checked twice: before the challenge (a helpful answer at once) and after it (the devices
-may have changed meanwhile).
+may have changed meanwhile).  Compliance lists and decides the requests that wait for it
+(R-SHARE-4).  Checking the rules against the database and carrying out an approval
+(retiring the requester's devices, R-SHARE-5) live in :mod:`service.sharing_approval`.
 """
 
 from __future__ import annotations
@@ -17,20 +19,15 @@ from datetime import datetime, timedelta
 
 from securelogin.domain.access import is_usable
 from securelogin.domain.audit import AuditEvent
-from securelogin.domain.devices.catalogue import DeviceKind, DeviceState
+from securelogin.domain.devices.catalogue import DeviceKind
 from securelogin.domain.identity import PolicyViolation, normalize_username
-from securelogin.domain.lifecycle import RETURNABLE_STATES, ReturnReason
 from securelogin.domain.operators import Operator, Role, require_role
-from securelogin.domain.returns import Region
 from securelogin.domain.sharing import (
-    HeldDevice,
     Participant,
     Review,
     ShareStatus,
     check_requester,
-    check_share,
     default_device,
-    retire_state,
 )
 from securelogin.errors import (
     InvalidInput,
@@ -44,18 +41,22 @@ from securelogin.errors import (
 )
 from securelogin.service.context import Services
 from securelogin.service.factors import FactorView, candidate, check_answer, issue_challenge
-from securelogin.service.lifecycle_ports import OwnedDevice
 from securelogin.service.login import MAX_ANSWERS, LoginStatus, deliver_codes, lockout
 from securelogin.service.login_ports import DeviceRow, FailureCounter
 from securelogin.service.ports import UnitOfWork, UserRow
-from securelogin.service.returns import begin_return
-from securelogin.service.settings import check_password, end_opt_out
+from securelogin.service.settings import check_password
+from securelogin.service.sharing_approval import (
+    apply_share,
+    audit_share,
+    conclude,
+    held,
+    review,
+)
 from securelogin.service.sharing_ports import ShareRequestRow
 
 #: the owner's login that carries the challenge
 SHARE_PLATFORM = "share"
 REASON_MAX = 500
-SYSTEM = "system"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,53 +96,12 @@ def _view(row: ShareRequestRow) -> ShareRequestView:
     )
 
 
-def _held(row: DeviceRow) -> HeldDevice:
-    return HeldDevice(
-        id=row.id,
-        kind=DeviceKind(row.kind),
-        state=DeviceState(row.state),
-        activated_at=row.activated_at,
-        expires_at=row.expires_at,
-    )
-
-
-def _participant(uow: UnitOfWork, user: UserRow) -> Participant:
-    return Participant(
-        user_id=user.id,
-        entity_id=user.entity_id,
-        identification_fp=uow.sharing.identification_fp(user.entity_id),
-        devices=tuple(_held(r) for r in uow.device_access.of_user(user.id)),
-    )
-
-
 def _owned_device(uow: UnitOfWork, owner: UserRow, public_id: str) -> DeviceRow:
     rows = uow.device_access.of_user(owner.id)
     found = next((r for r in rows if r.public_id == public_id and r.owner_id == owner.id), None)
     if found is None:
         raise UnknownDevice
     return found
-
-
-def _check(
-    services: Services,
-    uow: UnitOfWork,
-    requester: UserRow,
-    owner: UserRow,
-    device: DeviceRow,
-    now: datetime,
-    *,
-    waiting: set[int] | None = None,
-) -> Review:
-    shared = {r.id for r in uow.device_access.of_user(requester.id)}
-    return check_share(
-        requester=_participant(uow, requester),
-        owner=_participant(uow, owner),
-        device=_held(device),
-        catalogue=services.policy.catalogue,
-        shared_with_requester=shared
-        | (uow.sharing.waiting_device_ids(requester.id) if waiting is None else waiting),
-        now=now,
-    )
 
 
 def start_share(
@@ -175,8 +135,8 @@ def start_share(
         raise ShareRefused("owner_authentication_failed")
     with services.uow() as uow:
         device = _device_to_share(services, uow, owner, device_id, now)
-        review = _check(services, uow, requester, owner, device, now)
-        started = _open_challenge(services, uow, requester, owner, device, review, now)
+        verdict = review(services, uow, requester, owner, device, now)
+        started = _open_challenge(services, uow, requester, owner, device, verdict, now)
         uow.commit()
     if started.factor.prompt.sent_to is not None:
         deliver_codes(services)
@@ -196,13 +156,13 @@ def _device_to_share(
     if device_id:
         return _owned_device(uow, owner, device_id)
     rows = [r for r in uow.device_access.of_user(owner.id) if r.owner_id == owner.id]
-    held = Participant(
+    owner_side = Participant(
         user_id=owner.id,
         entity_id=owner.entity_id,
         identification_fp="",
-        devices=tuple(_held(r) for r in rows),
+        devices=tuple(held(r) for r in rows),
     )
-    best = default_device(held, catalogue=services.policy.catalogue, now=now)
+    best = default_device(owner_side, catalogue=services.policy.catalogue, now=now)
     if best is None:
         usable = [r for r in rows if is_usable(candidate(r), now=now)]
         raise ShareRefused("device_not_shareable" if usable else "device_not_active")
@@ -215,7 +175,7 @@ def _open_challenge(
     requester: UserRow,
     owner: UserRow,
     device: DeviceRow,
-    review: Review,
+    verdict: Review,
     now: datetime,
 ) -> ShareStarted:
     login_id = "lg_" + base64.urlsafe_b64encode(services.random.token_bytes(16)).decode()
@@ -248,7 +208,7 @@ def _open_challenge(
         device_id=device.id,
         login_id=login_id,
         status=ShareStatus.CHALLENGE,
-        review=review,
+        review=verdict,
         at=now,
     )
     uow.audit.record(
@@ -278,13 +238,13 @@ def answer_share(
             uow.commit()  # the counted failure and the audit event stay
             raise ShareRefused("owner_authentication_failed")
         try:
-            review = _check(services, uow, requester, owner, device, now)
+            verdict = review(services, uow, requester, owner, device, now)
         except ShareRefused as refused:
             uow.sharing.move(request.id, expected=ShareStatus.CHALLENGE, status="failed")
-            _audit(uow, "share.refused", requester, owner.username, request_id, refused.code)
+            audit_share(uow, "share.refused", requester, owner.username, request_id, refused.code)
             uow.commit()
             raise
-        _conclude(services, uow, request, requester, owner, device, review, now)
+        conclude(services, uow, request, requester, owner, device, verdict, now)
         uow.commit()
     return request_view(services, request_id)
 
@@ -314,7 +274,7 @@ def _owner_answered(
         services, uow, login=login, response=response, now=now, max_answers=MAX_ANSWERS
     )
     if outcome.accepted is None:
-        _audit(uow, "share.owner_factor_failed", requester, owner.username, request.public_id)
+        audit_share(uow, "share.owner_factor_failed", requester, owner.username, request.public_id)
         if outcome.exhausted:
             uow.logins.finish(login.id, status=LoginStatus.DENIED, session_id=None, now=now)
             uow.sharing.move(request.id, expected=ShareStatus.CHALLENGE, status="failed")
@@ -322,86 +282,6 @@ def _owner_answered(
     uow.failures.clear(owner.id, FailureCounter.FACTOR)
     uow.logins.finish(login.id, status=LoginStatus.AUTHENTICATED, session_id=None, now=now)
     return True
-
-
-def _conclude(
-    services: Services,
-    uow: UnitOfWork,
-    request: ShareRequestRow,
-    requester: UserRow,
-    owner: UserRow,
-    device: DeviceRow,
-    review: Review,
-    now: datetime,
-) -> None:
-    """R-SHARE-4: same entity → approved and applied at once; else wait for compliance."""
-    if review is Review.COMPLIANCE:
-        status, at, by = ShareStatus.PENDING_COMPLIANCE, None, None
-    else:
-        status, at, by = ShareStatus.APPROVED, now, SYSTEM
-    if not uow.sharing.move(
-        request.id, expected=ShareStatus.CHALLENGE, status=status, at=at, by=by
-    ):
-        raise ShareRequestDecided
-    if review is Review.COMPLIANCE:
-        _audit(uow, "share.pending_compliance", requester, owner.username, request.public_id)
-    else:
-        _apply(services, uow, requester, device, now, actor=SYSTEM, request_id=request.public_id)
-
-
-def _apply(
-    services: Services,
-    uow: UnitOfWork,
-    requester: UserRow,
-    device: DeviceRow,
-    now: datetime,
-    *,
-    actor: str,
-    request_id: str,
-) -> None:
-    """R-SHARE-5: the requester's own devices are retired (physical ones go back, the
-    rest are revoked; their sessions end) and the shared device protects both users.
-    An opted-out requester is back in the Secure Login System (R-OPT-3)."""
-    retired: list[str] = []
-    ended: list[int] = []
-    for row in uow.device_access.of_user(requester.id):
-        if row.owner_id != requester.id or row.id == device.id:
-            continue
-        state = retire_state(DeviceKind(row.kind), catalogue=services.policy.catalogue)
-        owned = uow.lifecycle.device_by_public_id(row.public_id)
-        if owned is not None and _returnable(services, owned):
-            # physical devices go back through the returns of R-RETURN-1 (reason
-            # "consolidated"): logistics records receipt and releases the deposit
-            began = begin_return(
-                services, uow, owned, ReturnReason.CONSOLIDATED, Region.US_CANADA,
-                now=now, actor=actor,
-            )  # fmt: skip
-            state = DeviceState.REVOKED if began.shredded else DeviceState.RETURN_PENDING
-        elif not uow.sharing.retire(row.id, state=state, at=now):
-            continue
-        retired.append(f"{row.public_id}:{state.value}")
-        ended.append(row.id)
-    uow.sharing.end_sessions(ended, at=now)
-    uow.sharing.protect(device.id, requester.id, at=now)
-    if uow.sharing.set_opted_out(requester.id, opted_out=False):
-        end_opt_out(uow, requester, now=now, how="share")
-    uow.audit.record(
-        AuditEvent(
-            action="share.approved",
-            actor=actor,
-            subject=requester.username,
-            data={
-                "request_id": request_id,
-                "device_id": device.public_id,
-                "retired": ",".join(retired),
-            },
-        )
-    )
-
-
-def _returnable(services: Services, device: OwnedDevice) -> bool:
-    info = services.policy.catalogue.get(DeviceKind(device.kind))
-    return bool(info and info.physical) and device.state in RETURNABLE_STATES
 
 
 def _own_request(uow: UnitOfWork, requester_id: int, request_id: str) -> ShareRequestRow:
@@ -459,7 +339,7 @@ def decide(
         assert requester and owner and device  # noqa: S101 - foreign keys
         if approve:  # the devices may have changed while the request waited
             waiting = uow.sharing.waiting_device_ids(requester.id) - {device.id}
-            _check(services, uow, requester, owner, device, now, waiting=waiting)
+            review(services, uow, requester, owner, device, now, waiting=waiting)
         status = ShareStatus.APPROVED if approve else ShareStatus.REJECTED
         if not uow.sharing.move(
             request.id,
@@ -471,7 +351,7 @@ def decide(
         ):
             raise ShareRequestDecided
         if approve:
-            _apply(
+            apply_share(
                 services, uow, requester, device, now, actor=operator.actor, request_id=request_id
             )
         else:
@@ -485,22 +365,6 @@ def decide(
             )
         uow.commit()
     return request_view(services, request_id)
-
-
-def _audit(
-    uow: UnitOfWork,
-    action: str,
-    requester: UserRow,
-    owner: str,
-    request_id: str,
-    code: str | None = None,
-) -> None:
-    data: dict[str, str | None] = {"request_id": request_id, "owner": owner}
-    if code:
-        data["code"] = code
-    uow.audit.record(
-        AuditEvent(action=action, actor=requester.username, subject=requester.username, data=data)
-    )
 
 
 def _record(services: Services, action: str, requester: UserRow, owner: str) -> None:

@@ -9,6 +9,7 @@ audited under that name).  Without it the command acts as the local administrato
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Annotated
 
 import typer
@@ -30,6 +31,13 @@ admin_app.add_typer(replacements_app, name="replacements")
 admin_app.add_typer(returns_app, name="returns")
 admin_app.add_typer(documents_app, name="documents")
 admin_app.add_typer(jobs_app, name="jobs")
+
+
+def echo_rows(rows: Iterable[tuple[object, ...]]) -> None:
+    """One line a row, its fields separated by tabs (for ``cut`` and ``awk``)."""
+    for row in rows:
+        typer.echo("\t".join(str(field) for field in row))
+
 
 ActingOperator = Annotated[
     str | None,
@@ -76,11 +84,18 @@ def close_account_command(
 def replacements_list(operator: ActingOperator = None, database_url: DatabaseUrl = None) -> None:
     """Open replacement requests (requested, assigned, shipped)."""
     services, actor = open_acting(database_url, operator)
-    for r in replacement.open_requests(services, actor):
-        typer.echo(
-            f"{r.request_id}\t{r.username}\t{r.kind}\t{r.state}\t{r.serial or '-'}\t"
-            f"ship by {r.estimated_ship_date}\t{r.address.replace(chr(10), ', ')}"
+    echo_rows(
+        (
+            r.request_id,
+            r.username,
+            r.kind,
+            r.state,
+            r.serial or "-",
+            f"ship by {r.estimated_ship_date}",
+            r.address.replace("\n", ", "),
         )
+        for r in replacement.open_requests(services, actor)
+    )
 
 
 @replacements_app.command("assign")
@@ -110,11 +125,18 @@ def replacements_ship(
 def returns_list(operator: ActingOperator = None, database_url: DatabaseUrl = None) -> None:
     """Devices on their way back."""
     services, actor = open_acting(database_url, operator)
-    for r in returns.pending_returns(services, actor):
-        typer.echo(
-            f"{r.id}\t{r.username}\t{r.kind}\t{r.serial or r.device_public_id}\t{r.reason}\t"
-            f"{r.region}\tsince {r.created_at:%Y-%m-%d}"
+    echo_rows(
+        (
+            r.id,
+            r.username,
+            r.kind,
+            r.serial or r.device_public_id,
+            r.reason,
+            r.region,
+            f"since {r.created_at:%Y-%m-%d}",
         )
+        for r in returns.pending_returns(services, actor)
+    )
 
 
 @returns_app.command("receive")

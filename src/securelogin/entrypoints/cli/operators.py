@@ -163,7 +163,11 @@ def mark(
 ) -> None:
     """Mark a user's active device lost, stolen or damaged; its sessions end."""
     services, actor = open_acting(database_url, operator)
-    ended = helpdesk.mark_device(
+    done = helpdesk.mark_device(
         services, actor, username=username, device_id=device_id, state=state
     )
-    typer.echo(f"device {device_id} marked {state}; {ended} session(s) ended")
+    charged = done.deposit_charged_cents
+    typer.echo(
+        f"device {device_id} marked {state}; {done.sessions_ended} session(s) ended"
+        + (f"; deposit USD {charged // 100}.{charged % 100:02d} charged" if charged else "")
+    )

@@ -40,6 +40,7 @@ DONE: dict[str, Message] = {
     "verified": Message(tone="info", key="console.helpdesk.done.verified"),
     "unlocked": Message(tone="info", key="console.helpdesk.done.unlocked"),
     "marked": Message(tone="info", key="console.helpdesk.done.marked"),
+    "charged": Message(tone="info", key="console.helpdesk.done.charged"),
 }
 #: HTTP status of a refused action, by error code (the rest: 422)
 STATUS = {
@@ -196,7 +197,10 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
             lambda operator: helpdesk.mark_device(
                 services, operator, username=username, device_id=device_id, state=state
             ),
-            back_with(request, username, "marked"),
+            # R-RETURN-3: say so when the report took the device's deposit
+            lambda _operator, reported: back(
+                request, username, "charged" if reported.deposit_charged_cents else "marked"
+            ),
         )
 
     return router

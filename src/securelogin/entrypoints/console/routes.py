@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from securelogin.entrypoints.console import admin, auth, compliance, helpdesk, logistics
+from securelogin.entrypoints.console import (
+    admin,
+    auth,
+    closure,
+    compliance,
+    helpdesk,
+    logistics,
+)
 from securelogin.entrypoints.console.web import ConsolePages
 from securelogin.service.context import Services
 
 #: the console's page modules, in menu order (one line per feature)
-FEATURES = (helpdesk, compliance, logistics, admin)
+FEATURES = (helpdesk, compliance, logistics, admin, closure)
 
 
 def build_router(services: Services) -> APIRouter:

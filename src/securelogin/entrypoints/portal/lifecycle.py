@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -51,6 +51,20 @@ def error_text(exc: SecureLoginError) -> tuple[str, dict[str, str]]:
     return (key, {}) if key else ("lost.error", {"message": exc.message})
 
 
+class Page(Protocol):
+    """A page of this area, shown again with the error when a form is refused."""
+
+    def __call__(
+        self,
+        request: Request,
+        session: CurrentSession,
+        *,
+        error: SecureLoginError | None = None,
+        status_code: int = 200,
+        **context: Any,
+    ) -> Response: ...
+
+
 def build_router(services: Services, pages: Pages) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     area = AccountPages(services, pages)
@@ -77,25 +91,46 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             **context,
         )
 
-    def card_page(request: Request, session: CurrentSession, **context: Any) -> HTMLResponse:
-        return render(request, "online_card.html", ONLINE_CARD_PATH, session, **context)
+    def shown(path: str, allowed: frozenset[AccessLevel], page: Page) -> None:
+        """GET ``path``: ``page`` for a session whose level is allowed."""
 
-    def card_refused(
-        request: Request, session: CurrentSession, exc: SecureLoginError
-    ) -> HTMLResponse:
-        return card_page(request, session, error=exc, pending=None, status_code=409)
+        def show(request: Request) -> Response:
+            return area.show(request, allowed, lambda session: page(request, session))
+
+        router.add_api_route(path, show, methods=["GET"], response_class=HTMLResponse)
+
+    def submit(
+        request: Request,
+        allowed: frozenset[AccessLevel],
+        token: str,
+        action: Callable[[CurrentSession], T],
+        *,
+        page: Page,
+        status_code: int,
+        done: Callable[[CurrentSession, T], Response],
+        **again: Any,
+    ) -> Response:
+        """A POST of these pages: one service call; when refused, ``page`` again with the
+        error (and ``again``) under ``status_code``."""
+        return area.submit(
+            request,
+            allowed,
+            token,
+            action,
+            refused=lambda session, exc: page(
+                request, session, error=exc, status_code=status_code, **again
+            ),
+            done=done,
+        )
 
     # --- R-LOST-2 --------------------------------------------------------------------
 
-    @router.get(ONLINE_CARD_PATH, response_class=HTMLResponse)
-    def online_card_page(request: Request) -> Response:
-        return area.show(
-            request,
-            CARD,
-            lambda session: card_page(
-                request, session, pending=lifecycle.pending_online_card(services, session)
-            ),
-        )
+    def card_page(request: Request, session: CurrentSession, **context: Any) -> HTMLResponse:
+        if "pending" not in context:  # the page as a GET shows it
+            context["pending"] = lifecycle.pending_online_card(services, session)
+        return render(request, "online_card.html", ONLINE_CARD_PATH, session, **context)
+
+    shown(ONLINE_CARD_PATH, CARD, card_page)
 
     @router.post(ONLINE_CARD_PATH, response_class=HTMLResponse)
     def online_card_issue(request: Request, token: Csrf = "") -> Response:
@@ -109,12 +144,14 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
                 prompt=card.prompt,
             )
 
-        return area.submit(
+        return submit(
             request,
             CARD,
             token,
             lambda session: lifecycle.request_online_card(services, session),
-            refused=lambda session, exc: card_refused(request, session, exc),
+            page=card_page,
+            status_code=409,
+            pending=None,
             done=issued,
         )
 
@@ -122,12 +159,14 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
     def online_card_challenge(
         request: Request, device_id: Annotated[str, Form()] = "", token: Csrf = ""
     ) -> Response:
-        return area.submit(
+        return submit(
             request,
             CARD,
             token,
             lambda session: lifecycle.activation_prompt(services, session, device_id[:40]),
-            refused=lambda session, exc: card_refused(request, session, exc),
+            page=card_page,
+            status_code=409,
+            pending=None,
             done=lambda session, prompt: card_page(
                 request, session, pending=device_id, prompt=prompt
             ),
@@ -172,29 +211,21 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
     # --- R-LOST-3/4 ------------------------------------------------------------------
 
     def replacement_page(
-        request: Request,
-        session: CurrentSession,
-        *,
-        error: SecureLoginError | None = None,
-        address: str = "",
-        status_code: int = 200,
+        request: Request, session: CurrentSession, *, address: str = "", **context: Any
     ) -> HTMLResponse:
         return render(
             request,
             "replacement.html",
             REPLACEMENT_PATH,
             session,
-            error=error,
-            status_code=status_code,
             requests=replacement.my_requests(services, session),
             accounts=replacement.deposit_accounts(services, session),
             address=address,
             done=request.query_params.get("done", ""),
+            **context,
         )
 
-    @router.get(REPLACEMENT_PATH, response_class=HTMLResponse)
-    def replacement_form(request: Request) -> Response:
-        return area.show(request, FULL, lambda session: replacement_page(request, session))
+    shown(REPLACEMENT_PATH, FULL, replacement_page)
 
     @router.post(REPLACEMENT_PATH, response_class=HTMLResponse)
     def replacement_draft(
@@ -204,16 +235,16 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         account: Annotated[str, Form()] = "",
         token: Csrf = "",
     ) -> Response:
-        return area.submit(
+        return submit(
             request,
             FULL,
             token,
             lambda session: replacement.draft_replacement(
                 services, session, address=address[:1000], pin=pin[:16], account=account or None
             ),
-            refused=lambda session, exc: replacement_page(
-                request, session, error=exc, address=address[:500], status_code=422
-            ),
+            page=replacement_page,
+            status_code=422,
+            address=address[:500],
             done=lambda _session, draft: redirect(
                 request, page_language(request), f"{REPLACEMENT_PATH}/{draft.request_id}"
             ),
@@ -258,14 +289,15 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
     ) -> Response:
         """A POST about one replacement request: refused on its page, else back to it."""
         back = f"{REPLACEMENT_PATH}/{request_id[:40]}"
-        return area.submit(
+        return submit(
             request,
             FULL,
             token,
             action,
-            refused=lambda session, exc: request_page(
-                request, session, request_id, error=exc, status_code=status_code
+            page=lambda request, session, **again: request_page(
+                request, session, request_id, **again
             ),
+            status_code=status_code,
             done=done or (lambda _s, _r: redirect(request, page_language(request), back)),
         )
 
@@ -314,28 +346,24 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         request: Request,
         session: CurrentSession,
         *,
-        error: SecureLoginError | None = None,
         started: returns.ReturnStarted | None = None,
-        status_code: int = 200,
+        **context: Any,
     ) -> HTMLResponse:
         return render(
             request,
             "returns.html",
             RETURNS_PATH,
             session,
-            error=error,
-            status_code=status_code,
             devices=returns.returnable_devices(services, session),
             mine=returns.my_returns(services, session),
-            started=started,
             reasons=[r.value for r in ReturnReason],
             regions=[r.value for r in Region],
             addresses={r.value: a for r, a in RETURN_ADDRESSES.items()},
+            started=started,
+            **context,
         )
 
-    @router.get(RETURNS_PATH, response_class=HTMLResponse)
-    def returns_form(request: Request) -> Response:
-        return area.show(request, FULL, lambda session: returns_page(request, session))
+    shown(RETURNS_PATH, FULL, returns_page)
 
     @router.post(RETURNS_PATH, response_class=HTMLResponse)
     def returns_start(
@@ -345,7 +373,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         region: Annotated[str, Form()] = "us_canada",
         token: Csrf = "",
     ) -> Response:
-        return area.submit(
+        return submit(
             request,
             FULL,
             token,
@@ -356,7 +384,8 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
                 reason=reason[:32],
                 region=region[:32],
             ),
-            refused=lambda session, exc: returns_page(request, session, error=exc, status_code=422),
+            page=returns_page,
+            status_code=422,
             done=lambda session, started: returns_page(request, session, started=started),
         )
 

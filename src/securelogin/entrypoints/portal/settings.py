@@ -238,7 +238,6 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
                 prompt=prompt_page(started.factor),
                 request_id=started.request_id,
                 owner=owner.strip().lower(),
-                response_max=RESPONSE_MAX,
             ),
         )
 

@@ -8,7 +8,8 @@ redirect (post/redirect/get): reloading a page never sends an answer twice.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Mapping
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -36,6 +37,7 @@ from securelogin.errors import (
     LoginClosed,
     LoginExpired,
     LoginFailed,
+    SecureLoginError,
     TooManyCodes,
     UnknownDevice,
     UnknownLogin,
@@ -52,6 +54,9 @@ PUSH_REFRESH_SECONDS = 2
 GONE = (LoginExpired, LoginClosed, UnknownLogin)
 
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
+T = TypeVar("T")
+#: where an error sends the browser: a redirect maker and its notice
+Outcome = tuple[Callable[[Request, str], Response], str]
 
 
 def back_to_login(request: Request, notice: str) -> Response:
@@ -63,6 +68,12 @@ def back_to_login(request: Request, notice: str) -> Response:
 
 def to_verify(request: Request, notice: str | None = None) -> Response:
     return redirect(request, page_language(request), VERIFY_PATH, notice=notice)
+
+
+#: a login that is gone: back to the login form, "expired"
+GONE_OUTCOMES: dict[type[SecureLoginError], Outcome] = {
+    gone: (back_to_login, "expired") for gone in GONE
+}
 
 
 def logged_in(request: Request, grant: SessionGrant) -> Response:
@@ -108,6 +119,31 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             page.headers["Refresh"] = str(PUSH_REFRESH_SECONDS)  # works without JavaScript
         return page
 
+    def on_login(
+        request: Request,
+        token: str,
+        action: Callable[[str], T],
+        *,
+        done: Callable[[T], Response],
+        refused: Mapping[type[SecureLoginError], Outcome] | None = None,
+    ) -> Response:
+        """A POST about the browser's login: the CSRF token, the login cookie, then one
+        service call; an error in ``refused`` goes where it says, a login that is gone
+        goes back to the login form."""
+        if not csrf_ok(request, token):
+            return pages.csrf_refused(request, page_language(request))
+        login_id = request.cookies.get(LOGIN_COOKIE)
+        if not login_id:
+            return back_to_login(request, "expired")
+        try:
+            result = action(login_id)
+        except SecureLoginError as exc:
+            for error, (go, notice) in {**(refused or {}), **GONE_OUTCOMES}.items():
+                if isinstance(exc, error):
+                    return go(request, notice)
+            raise
+        return done(result)
+
     @router.post(VERIFY_PATH)
     def answer(
         request: Request,
@@ -116,51 +152,37 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         response_2: Annotated[str, Form()] = "",
     ) -> Response:
         """The answer (a card's two values are joined); a session on success."""
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, page_language(request))
-        login_id = request.cookies.get(LOGIN_COOKIE)
-        if not login_id:
-            return back_to_login(request, "expired")
-        try:
-            grant = login.answer_login(services, login_id, (response + response_2)[:RESPONSE_MAX])
-        except LoginFailed:
-            return to_verify(request, "failed")
-        except Locked:
-            return back_to_login(request, "failed")
-        except GONE:
-            return back_to_login(request, "expired")
-        return logged_in(request, grant)
+        return on_login(
+            request,
+            token,
+            lambda login_id: login.answer_login(
+                services, login_id, (response + response_2)[:RESPONSE_MAX]
+            ),
+            refused={LoginFailed: (to_verify, "failed"), Locked: (back_to_login, "failed")},
+            done=lambda grant: logged_in(request, grant),
+        )
 
     @router.post("/login/fallback")
     def fallback(request: Request, token: CsrfField = "") -> Response:
         """R-LOGIN-5 "Click here if you do not receive the notification": the mobile
         key's challenge; the push stays valid until one of them succeeds."""
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, page_language(request))
-        login_id = request.cookies.get(LOGIN_COOKIE)
-        if not login_id:
-            return back_to_login(request, "expired")
-        try:
-            login.fallback_challenge(services, login_id)
-        except GONE:
-            return back_to_login(request, "expired")
-        return to_verify(request)
+        return on_login(
+            request,
+            token,
+            lambda login_id: login.fallback_challenge(services, login_id),
+            done=lambda _: to_verify(request),
+        )
 
     @router.post("/login/resend")
     def resend(request: Request, token: CsrfField = "") -> Response:
         """A new SMS code; the old one stops working (R-LOGIN-3: counters stay)."""
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, page_language(request))
-        login_id = request.cookies.get(LOGIN_COOKIE)
-        if not login_id:
-            return back_to_login(request, "expired")
-        try:
-            login.resend_code(services, login_id)
-        except TooManyCodes:
-            return to_verify(request, "too_many_codes")
-        except GONE:
-            return back_to_login(request, "expired")
-        return to_verify(request, "resent")
+        return on_login(
+            request,
+            token,
+            lambda login_id: login.resend_code(services, login_id),
+            refused={TooManyCodes: (to_verify, "too_many_codes")},
+            done=lambda _: to_verify(request, "resent"),
+        )
 
     @router.post("/login/device")
     def switch(
@@ -169,17 +191,12 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         device_id: Annotated[str, Form()] = "",
     ) -> Response:
         """Answer with another of the user's active devices (R-LOGIN-4)."""
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, page_language(request))
-        login_id = request.cookies.get(LOGIN_COOKIE)
-        if not login_id:
-            return back_to_login(request, "expired")
-        try:
-            login.switch_device(services, login_id, device_id)
-        except (UnknownDevice, LoginFailed):
-            return to_verify(request, "failed")
-        except GONE:
-            return back_to_login(request, "expired")
-        return to_verify(request)
+        return on_login(
+            request,
+            token,
+            lambda login_id: login.switch_device(services, login_id, device_id),
+            refused={UnknownDevice: (to_verify, "failed"), LoginFailed: (to_verify, "failed")},
+            done=lambda _: to_verify(request),
+        )
 
     return router

@@ -81,6 +81,11 @@ EN: dict[str, str] = {
     "console.helpdesk.done.verified": "The identity verification was recorded.",
     "console.helpdesk.done.unlocked": "The login was unlocked.",
     "console.helpdesk.done.marked": "The device was reported and its sessions ended.",
+    "console.helpdesk.done.charged": "The device was reported and its sessions ended. Its "
+    "deposit was taken: the hold is now a charge on the client's account.",
+    "console.helpdesk.mark.deposit": "Reporting a device lost or stolen takes its deposit at "
+    "once (the hold becomes a charge on the account). A damaged device keeps its hold until "
+    "logistics receives it.",
     "console.admin.error.not_found": "No operator with this username.",
     "console.admin.error.conflict": "Already done: an operator with this username exists, or "
     "the operator is already disabled.",
@@ -128,6 +133,100 @@ EN: dict[str, str] = {
     "console.admin.secret.own": "This was your own authenticator: your console session has "
     "ended. Log in again with the new code.",
     "console.admin.back": "Back to the operators",
+    "console.closure": "Account closure",
+    "console.closure.text": "Close a client's account: see what closing will do to its "
+    "users, their devices, deposits and sessions, then confirm.",
+    "console.closure.intro": "Find an open account by its number. Nothing changes until you "
+    "confirm by typing the account number.",
+    "console.closure.account": "Account number",
+    "console.closure.find": "Show what closing does",
+    "console.closure.preview": "Closing account {account}",
+    "console.closure.holder": "Account holder",
+    "console.closure.balance": "Cash balance",
+    "console.closure.user": "User {username}",
+    "console.closure.keeps": "This user has another open account and keeps their devices; "
+    "only their sessions end.",
+    "console.closure.no_users": "No user has access to this account.",
+    "console.closure.col.outcome": "On closing",
+    "console.closure.outcome.return": "To be returned (return pending)",
+    "console.closure.outcome.take_deposit": "Deposit taken",
+    "console.closure.outcome.shred": "Shredded and deactivated",
+    "console.closure.outcome.revoke": "Deactivated",
+    "console.closure.outcome.nothing": "Nothing (already settled)",
+    "console.closure.outcome.keep": "Kept",
+    "console.closure.outcome.held": "deposit {amount} stays on hold; taken if not returned "
+    "within {days} days",
+    "console.closure.summary": "What closing will do",
+    "console.closure.sum.sessions": "Sessions ended: {count}",
+    "console.closure.sum.returns": "Devices to be returned: {devices}",
+    "console.closure.sum.shredded": "Code cards shredded: {devices}",
+    "console.closure.sum.deactivated": "Devices deactivated: {devices}",
+    "console.closure.sum.deposits": "Deposits taken now: {amount}",
+    "console.closure.sum.documents": "A final activity statement is stored. Users left "
+    "without an open account log in with their password alone, to their statements and tax "
+    "forms only.",
+    "console.closure.confirm": "Confirm the closure",
+    "console.closure.warning": "Closing an account cannot be undone.",
+    "console.closure.type": "Type the account number {account} to confirm",
+    "console.closure.submit": "Close account {account}",
+    "console.closure.error.not_found": "No account with this number.",
+    "console.closure.error.account_closed": "This account is closed already.",
+    "console.closure.error.invalid_input.confirmation": "The confirmation does not match the "
+    "account number. Nothing was changed.",
+    "console.closure.done.heading": "Account {account} closed",
+    "console.closure.done.text": "The account is closed. What was done:",
+    "console.closure.done.users": "Users: {users}",
+    "console.closure.done.sessions": "Sessions ended: {count}",
+    "console.closure.done.returns": "Devices to be returned: {devices}",
+    "console.closure.done.shredded": "Code cards shredded: {devices}",
+    "console.closure.done.deactivated": "Devices deactivated: {devices}",
+    "console.closure.done.deposits": "Deposits taken: {amount}",
+    "console.closure.done.statement": "Final activity statement: {document}",
+    "console.closure.back": "Close another account",
+    # logistics: stock and PSKC seed-file import (R-OPS-3)
+    "console.logistics.stock": "Hardware stock",
+    "console.logistics.stock.in_stock": "In stock",
+    "console.logistics.stock.assigned": "Assigned, not yet shipped",
+    "console.logistics.stock.shipped": "Shipped, not yet activated",
+    "console.logistics.stock.hint": "In stock: imported and not given to anybody. Assigned: "
+    "given to a replacement request and waiting to ship. Shipped: on its way to the client "
+    "and not yet activated.",
+    "console.logistics.import": "Import a seed file",
+    "console.logistics.import.intro": "Upload the manufacturer's PSKC seed file (RFC 6030, "
+    "at most {mb} MB) and choose the kind of device it holds. The file is imported whole or "
+    "not at all: one bad seed, or a serial number that is already known, refuses the whole "
+    "file.",
+    "console.logistics.import.file": "PSKC seed file",
+    "console.logistics.import.kind": "Device kind",
+    "console.logistics.import.password": "File password (only for a password-protected file)",
+    "console.logistics.import.preshared_key": "Pre-shared key in hex (only for a file "
+    "encrypted with a pre-shared key)",
+    "console.logistics.import.preshared_key_file": "or the pre-shared key file",
+    "console.logistics.import.secrets": "The password and the key open this file only; they "
+    "are never stored.",
+    "console.logistics.import.submit": "Import into stock",
+    "console.logistics.import.done": "{count} devices ({kind}) were put in stock.",
+    "console.logistics.import.refused": "Nothing was imported.",
+    "console.logistics.import.error.invalid_input": "The file could not be imported. "
+    "Nothing was put in stock.",
+    "console.logistics.import.error.invalid_input.file": "This is not a readable PSKC seed "
+    "file. Nothing was put in stock.",
+    "console.logistics.import.error.invalid_input.password": "The file is protected by a "
+    "password: enter its password. Nothing was put in stock.",
+    "console.logistics.import.error.invalid_input.preshared_key": "The file is encrypted "
+    "with a pre-shared key: give the right key (16, 24 or 32 bytes, as a file or in hex), "
+    "once. Nothing was put in stock.",
+    "console.logistics.import.error.invalid_input.serial": "A serial number of the file is "
+    "already known, or appears twice in the file. Nothing was put in stock.",
+    "console.logistics.import.error.invalid_input.seed": "The seeds of the file do not fit "
+    "the chosen device kind. Nothing was put in stock.",
+    "console.logistics.import.error.invalid_input.kind": "Choose one of the hardware device "
+    "kinds. Nothing was put in stock.",
+    "console.logistics.import.error.invalid_input.file_size": "The file is larger than the "
+    "console takes. Split it, or import it with securelogin admin import-pskc. Nothing was "
+    "put in stock.",
+    "console.logistics.import.error.conflict": "Another import put one of these serial "
+    "numbers in stock at the same moment. Nothing was imported from this file.",
 }
 
 ZH_CN: dict[str, str] = {
@@ -202,6 +301,10 @@ ZH_CN: dict[str, str] = {
     "console.helpdesk.done.verified": "身份核实已记录。",
     "console.helpdesk.done.unlocked": "登录已解锁。",
     "console.helpdesk.done.marked": "设备已报告，其会话已结束。",
+    "console.helpdesk.done.charged": "设备已报告，其会话已结束。其押金已被扣取："
+    "冻结金额现已从客户账户中扣除。",
+    "console.helpdesk.mark.deposit": "报告设备遗失或被盗会立即扣取其押金（冻结金额转为账户扣款）。"
+    "损坏的设备在物流部门收到之前保留冻结。",
     "console.admin.error.not_found": "没有此用户名的操作员。",
     "console.admin.error.conflict": "已完成：已存在此用户名的操作员，或该操作员已被停用。",
     "console.admin.error.cannot_disable_self": "您不能停用您自己的操作员账户。",
@@ -247,4 +350,87 @@ ZH_CN: dict[str, str] = {
     "console.admin.secret.own": "这是您自己的身份验证器：您的控制台会话已结束。"
     "请使用新代码重新登录。",
     "console.admin.back": "返回操作员列表",
+    "console.closure": "关闭账户",
+    "console.closure.text": "关闭客户账户：先查看关闭对其用户、设备、押金和会话的影响，再确认。",
+    "console.closure.intro": "按账户号码查找未关闭的账户。"
+    "在您输入账户号码确认之前，不会有任何更改。",
+    "console.closure.account": "账户号码",
+    "console.closure.find": "查看关闭的影响",
+    "console.closure.preview": "关闭账户 {account}",
+    "console.closure.holder": "账户持有人",
+    "console.closure.balance": "现金余额",
+    "console.closure.user": "用户 {username}",
+    "console.closure.keeps": "此用户还有其他未关闭的账户，将保留其设备；仅结束其会话。",
+    "console.closure.no_users": "没有用户可访问此账户。",
+    "console.closure.col.outcome": "关闭时",
+    "console.closure.outcome.return": "待退回（等待退回）",
+    "console.closure.outcome.take_deposit": "扣取押金",
+    "console.closure.outcome.shred": "销毁并停用",
+    "console.closure.outcome.revoke": "停用",
+    "console.closure.outcome.nothing": "无（已处理）",
+    "console.closure.outcome.keep": "保留",
+    "console.closure.outcome.held": "押金 {amount} 继续冻结；{days}天内未退回则扣取",
+    "console.closure.summary": "关闭将执行的操作",
+    "console.closure.sum.sessions": "结束的会话：{count}",
+    "console.closure.sum.returns": "待退回的设备：{devices}",
+    "console.closure.sum.shredded": "销毁的安全代码卡：{devices}",
+    "console.closure.sum.deactivated": "停用的设备：{devices}",
+    "console.closure.sum.deposits": "立即扣取的押金：{amount}",
+    "console.closure.sum.documents": "将保存最终活动报表。没有其他未关闭账户的用户仅凭密码登录，"
+    "且只能查看其报表和税表。",
+    "console.closure.confirm": "确认关闭",
+    "console.closure.warning": "关闭账户后无法撤销。",
+    "console.closure.type": "请输入账户号码 {account} 以确认",
+    "console.closure.submit": "关闭账户 {account}",
+    "console.closure.error.not_found": "没有此号码的账户。",
+    "console.closure.error.account_closed": "此账户已关闭。",
+    "console.closure.error.invalid_input.confirmation": "确认内容与账户号码不符。未做任何更改。",
+    "console.closure.done.heading": "账户 {account} 已关闭",
+    "console.closure.done.text": "账户已关闭。已执行的操作：",
+    "console.closure.done.users": "用户：{users}",
+    "console.closure.done.sessions": "结束的会话：{count}",
+    "console.closure.done.returns": "待退回的设备：{devices}",
+    "console.closure.done.shredded": "销毁的安全代码卡：{devices}",
+    "console.closure.done.deactivated": "停用的设备：{devices}",
+    "console.closure.done.deposits": "扣取的押金：{amount}",
+    "console.closure.done.statement": "最终活动报表：{document}",
+    "console.closure.back": "关闭其他账户",
+    # logistics: stock and PSKC seed-file import (R-OPS-3)
+    "console.logistics.stock": "硬件库存",
+    "console.logistics.stock.in_stock": "库存中",
+    "console.logistics.stock.assigned": "已分配，尚未寄出",
+    "console.logistics.stock.shipped": "已寄出，尚未激活",
+    "console.logistics.stock.hint": "库存中：已导入、尚未分配给任何人。已分配：已分配给替换申请，"
+    "等待寄出。已寄出：正在寄往客户途中，尚未激活。",
+    "console.logistics.import": "导入种子文件",
+    "console.logistics.import.intro": "上传制造商的PSKC种子文件（RFC 6030，最大{mb} MB），"
+    "并选择其中设备的类型。文件要么全部导入，要么全部不导入：只要有一个种子无效，"
+    "或有一个序列号已存在，整个文件都会被拒绝。",
+    "console.logistics.import.file": "PSKC种子文件",
+    "console.logistics.import.kind": "设备类型",
+    "console.logistics.import.password": "文件密码（仅限受密码保护的文件）",
+    "console.logistics.import.preshared_key": "预共享密钥（十六进制，仅限用预共享密钥加密的文件）",
+    "console.logistics.import.preshared_key_file": "或预共享密钥文件",
+    "console.logistics.import.secrets": "密码和密钥仅用于打开此文件，绝不会被保存。",
+    "console.logistics.import.submit": "导入库存",
+    "console.logistics.import.done": "已将{count}台设备（{kind}）放入库存。",
+    "console.logistics.import.refused": "未导入任何内容。",
+    "console.logistics.import.error.invalid_input": "无法导入此文件。未向库存添加任何设备。",
+    "console.logistics.import.error.invalid_input.file": "这不是可读取的PSKC种子文件。"
+    "未向库存添加任何设备。",
+    "console.logistics.import.error.invalid_input.password": "此文件受密码保护：请输入其密码。"
+    "未向库存添加任何设备。",
+    "console.logistics.import.error.invalid_input.preshared_key": "此文件用预共享密钥加密："
+    "请提供正确的密钥（16、24或32字节，以文件或十六进制形式，只提供一次）。"
+    "未向库存添加任何设备。",
+    "console.logistics.import.error.invalid_input.serial": "文件中的某个序列号已存在，"
+    "或在文件中出现了两次。未向库存添加任何设备。",
+    "console.logistics.import.error.invalid_input.seed": "文件中的种子与所选设备类型不符。"
+    "未向库存添加任何设备。",
+    "console.logistics.import.error.invalid_input.kind": "请选择一种硬件设备类型。"
+    "未向库存添加任何设备。",
+    "console.logistics.import.error.invalid_input.file_size": "文件超过控制台允许的大小。"
+    "请拆分文件，或使用 securelogin admin import-pskc 导入。未向库存添加任何设备。",
+    "console.logistics.import.error.conflict": "另一次导入同时将其中某个序列号放入了库存。"
+    "此文件未导入任何内容。",
 }
