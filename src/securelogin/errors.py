@@ -97,6 +97,13 @@ class StorageUnavailable(SecureLoginError):
     code = "storage_unavailable"
 
 
+class StorageBusy(StorageUnavailable):
+    """The database gave up on this transaction (a deadlock, a serialisation failure, a
+    lock wait too long): nothing was written; the same request may be sent again."""
+
+    code = "storage_busy"
+
+
 class InvalidInput(SecureLoginError):
     """A request or a file carries a value that breaks a rule; nothing was written."""
 

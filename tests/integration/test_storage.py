@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from securelogin.adapters.db import tables as t
+from securelogin.bootstrap import bootstrap
 from securelogin.domain.audit import AuditEvent
+from securelogin.errors import StorageBusy
 from securelogin.service.audit import verify_chain
 from securelogin.service.context import Services
+from tests.conftest import make_settings
+from tests.devices import Brokerage
+from tests.fakes import FakeClock
 
 
 def test_the_migrations_build_exactly_the_declared_schema(services: Services) -> None:
@@ -55,3 +63,51 @@ def test_R_OPS_6_audit_events_are_chained_in_the_committing_transaction(
         rows = list(uow.audit.chain())
     assert [r.id for r in rows] == [1, 2, 3]
     assert rows[1].prev_hash == rows[0].hash and rows[2].prev_hash == rows[1].hash
+
+
+def test_a_deadlock_is_a_stable_storage_busy_error_and_writes_nothing(
+    pg_url: str, clock: FakeClock
+) -> None:
+    """Two units of work lock two accounts in opposite orders: PostgreSQL aborts one of
+    them (deadlock).  The loser gets ``storage_busy`` (503, may retry) — never a raw
+    driver error, which the HTTP layer would answer with a 500 — and its writes are gone."""
+    services = bootstrap(make_settings(pg_url), migrate=True, clock=clock)
+    try:
+        Brokerage().user("ann").user("bob").load(services)
+        with services.uow() as uow:
+            first, second = (uow.accounts.by_number(n) for n in ("U7000001", "U7000002"))
+        assert first is not None and second is not None
+        before = outbox_rows(services)
+        both_locked_one = threading.Barrier(2)
+
+        def lock_in_order(ids: tuple[int, int], tag: str) -> str:
+            try:
+                with services.uow() as uow:
+                    uow.funds.lock_account(ids[0])
+                    uow.outbox.enqueue(channel="sms", to="+15551230001", text=tag)
+                    both_locked_one.wait(timeout=10)
+                    uow.funds.lock_account(ids[1])
+                    uow.commit()
+                return "committed"
+            except StorageBusy as exc:
+                assert exc.code == "storage_busy"
+                return "busy"
+
+        with ThreadPoolExecutor(2) as pool:
+            results = sorted(
+                pool.map(
+                    lock_in_order,
+                    [(first.id, second.id), (second.id, first.id)],
+                    ["one", "two"],
+                )
+            )
+        assert results == ["busy", "committed"]
+        assert outbox_rows(services) == before + 1  # the loser's message was rolled back
+    finally:
+        services.database.close()
+
+
+def outbox_rows(services: Services) -> int:
+    with services.uow() as uow:
+        conn = uow.connection  # type: ignore[attr-defined]
+        return int(conn.execute(select(func.count()).select_from(t.outbox)).scalar_one())

@@ -30,7 +30,7 @@ from securelogin.adapters.db.repositories import (
     SqlUsers,
 )
 from securelogin.adapters.db.sharing import SqlSharing
-from securelogin.errors import StorageUnavailable
+from securelogin.errors import StorageBusy, StorageUnavailable
 from securelogin.service.ports import Clock
 
 
@@ -104,6 +104,8 @@ class SqlUnitOfWork:
             if self._conn is not None:
                 self._conn.close()
             self._conn = self._tx = None
+        if isinstance(exc, OperationalError):
+            raise storage_error(exc) from None
 
     @property
     def connection(self) -> Connection:
@@ -116,6 +118,21 @@ class SqlUnitOfWork:
             raise RuntimeError("unit of work used outside its with-block")
         self.audit.flush()
         self._tx.commit()
+
+
+#: SQLSTATEs of a transaction the database gave up on: deadlock, serialisation failure,
+#: lock not available (lock_timeout); SQLite says "database is locked" / "busy"
+_BUSY_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+
+
+def storage_error(exc: OperationalError) -> StorageUnavailable:
+    """An OperationalError inside a unit of work as a stable error (never a 500): busy
+    (rolled back, may be retried) or the database away."""
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    text_of = str(exc.orig).lower()
+    if sqlstate in _BUSY_SQLSTATES or "database is locked" in text_of or "busy" in text_of:
+        return StorageBusy(f"the database is busy, nothing was written: {exc.orig}")
+    return StorageUnavailable(f"database unavailable: {exc.orig}")
 
 
 class SqlDatabase:
