@@ -25,7 +25,7 @@ def test_lifecycle_words_exist_in_english_and_chinese() -> None:
     assert words.EN.keys() == words.ZH_CN.keys()
 
 
-def _requested(services: Services, clock: FakeClock) -> str:
+def replacement_requested(services: Services, clock: FakeClock) -> str:
     Brokerage().user("remy").load(services)
     with services.uow() as uow:
         user = uow.users.by_username("remy")
@@ -46,7 +46,7 @@ def _requested(services: Services, clock: FakeClock) -> str:
 def test_R_OPS_3_logistics_assigns_ships_and_records_the_return_in_the_console(
     api: TestClient, services: Services, clock: FakeClock
 ) -> None:
-    request_id = _requested(services, clock)
+    request_id = replacement_requested(services, clock)
     console_login(api, services, "lara", enrol(services, "lara", Role.LOGISTICS))
     page = api.get("/console/logistics")
     assert page.status_code == 200 and request_id in page.text
@@ -98,7 +98,7 @@ def test_R_OPS_3_logistics_assigns_ships_and_records_the_return_in_the_console(
 def test_R_OPS_3_logistics_pages_need_the_role_and_a_csrf_token(
     api: TestClient, services: Services, clock: FakeClock
 ) -> None:
-    request_id = _requested(services, clock)
+    request_id = replacement_requested(services, clock)
     console_login(api, services, "hank", enrol(services, "hank", Role.HELPDESK))
     assert api.get("/console/logistics").status_code == 403
     refused = api.post(

@@ -63,6 +63,10 @@ class PskcError(ValueError):
     """A PSKC file is malformed, unsupported, or does not decrypt or verify."""
 
 
+class PskcKeyError(PskcError):
+    """The file's password or pre-shared key is missing, or does not open the file."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class PskcKey:
     """One key of a PSKC ``KeyPackage`` (RFC 6030 §4), secret decrypted."""
@@ -122,11 +126,11 @@ def _protection(root: Element, *, password: str | None, preshared_key: bytes | N
         key = None
     elif encryption.find("ds:KeyName", _NS) is not None:
         if preshared_key is None:
-            raise PskcError("PSKC: the file is encrypted with a pre-shared key; none was given")
+            raise PskcKeyError("PSKC: the file is encrypted with a pre-shared key; none was given")
         key = preshared_key
     elif (derived := encryption.find("xenc11:DerivedKey", _NS)) is not None:
         if password is None:
-            raise PskcError("PSKC: the file is encrypted with a password; none was given")
+            raise PskcKeyError("PSKC: the file is encrypted with a password; none was given")
         key = _derive_key(derived, password)
     else:
         raise PskcError("PSKC: unsupported EncryptionKey (need ds:KeyName or xenc11:DerivedKey)")
@@ -180,7 +184,7 @@ def _decrypt(encrypted: Element, key: bytes, what: str) -> bytes:
     decryptor = Cipher(algorithms.AES(key), modes.CBC(blob[:_BLOCK])).decryptor()
     padded = decryptor.update(blob[_BLOCK:]) + decryptor.finalize()
     if not 1 <= padded[-1] <= _BLOCK:
-        raise PskcError(f"PSKC: wrong password or pre-shared key (the {what} does not decrypt)")
+        raise PskcKeyError(f"PSKC: wrong password or pre-shared key (the {what} does not decrypt)")
     return padded[: -padded[-1]]
 
 
@@ -238,7 +242,7 @@ def _value(
     blob = _cipher_value(encrypted, f"{name} of {serial!r}")
     expected = hmac.new(protection.mac_key, blob, protection.mac_algorithm).digest()
     if not hmac.compare_digest(expected, value_mac):
-        raise PskcError(f"PSKC: wrong password or corrupted MAC for key {serial!r}")
+        raise PskcKeyError(f"PSKC: wrong password or corrupted MAC for key {serial!r}")
     return _decrypt(encrypted, protection.key, f"{name} of {serial!r}")
 
 

@@ -1,7 +1,10 @@
 """The ``SeedFileReader`` port over the RFC 6030 PSKC reader (SPEC §2, R-OPS-3).
 
 The service sees seed records and the error tree only: every ``PskcError`` (malformed or
-unsafe XML, wrong password, bad MAC …) becomes ``InvalidInput`` with the reader's message.
+unsafe XML, wrong password, bad MAC …) becomes ``InvalidInput`` with the reader's message,
+``field="file"``; a missing or wrong password says ``field="password"`` and a missing or
+wrong pre-shared key ``field="preshared_key"``, so that an operator is asked for the right
+thing.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as defused_et  # type: ignore[import-untyped]  # no stubs shipped
 from defusedxml import DefusedXmlException
 
-from securelogin.adapters.pskc import PSKC_NS, XENC11_NS, PskcError, read_pskc
+from securelogin.adapters.pskc import PSKC_NS, XENC11_NS, PskcError, PskcKeyError, read_pskc
 from securelogin.errors import InvalidInput
 from securelogin.service.ports import SeedRecord
 
@@ -24,6 +27,9 @@ class PskcSeedFiles:
     ) -> list[SeedRecord]:
         try:
             keys = read_pskc(data, password=password, preshared_key=preshared_key)
+        except PskcKeyError as exc:
+            field = "password" if self.needs_password(data) else "preshared_key"
+            raise InvalidInput(str(exc), field=field) from None
         except PskcError as exc:
             raise InvalidInput(str(exc), field="file") from None
         return [

@@ -4,6 +4,10 @@
 the kind and the serials against the file and the database, before one commit writes
 them.  Seeds are sealed exactly as ``admin import`` seals them (``device:{public_id}``),
 so a device works the same whichever way it came in.
+
+The operator console goes through ``stock_seed_file`` (role ``logistics``, audited as
+``operator:<name>``, files up to ``MAX_SEED_FILE_BYTES``) and ``stock_overview`` (per
+kind: in stock, assigned and waiting to ship, shipped and not yet activated).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from securelogin.domain.inventory import (
     hardware_kind,
     seed_params,
 )
+from securelogin.domain.operators import Operator, Role, require_role
 from securelogin.errors import InvalidInput, NotFound, NotInStock
 from securelogin.service.context import Services
 from securelogin.service.importing import seal_device
@@ -31,6 +36,12 @@ from securelogin.service.ports import NewDevice, SeedRecord, UnitOfWork
 ORIGIN = "pskc"
 _CHUNK = 500  # serials per existence query (far below SQLite's bound-parameter limit)
 _AES_KEY_SIZES = (16, 24, 32)
+#: the largest seed file the console takes: a key package is ~0.7 KB plain and ~1 KB
+#: encrypted (measured with ``write_pskc``), so 5 MB holds ~5,000 devices; larger batches
+#: go through ``securelogin admin import-pskc`` or are split
+MAX_SEED_FILE_BYTES = 5 * 1024 * 1024
+#: a pre-shared key file holds 16-32 bytes, or their hex with a line end
+MAX_KEY_FILE_BYTES = 256
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +67,18 @@ class AssignedDevice:
     kind: DeviceKind
     username: str
     state: DeviceState
+
+
+@dataclass(frozen=True, kw_only=True)
+class StockLine:
+    """One hardware kind on the logistics page: devices in stock (unassigned), assigned
+    to a replacement request and waiting to ship (``ordered``), shipped and not yet
+    activated (``shipped``)."""
+
+    kind: DeviceKind
+    in_stock: int
+    assigned: int
+    shipped: int
 
 
 def parse_kind(text: str) -> DeviceKind:
@@ -249,3 +272,54 @@ def stock_counts(services: Services, kind: DeviceKind | None = None) -> dict[Dev
     kinds = HARDWARE_KINDS if kind is None else (parse_kind(str(kind)),)
     with services.uow() as uow:
         return {k: uow.inventory.count_in_stock(k) for k in kinds}
+
+
+def oversized_seed_file() -> InvalidInput:
+    """The refusal of a seed file larger than ``MAX_SEED_FILE_BYTES`` (``file_size``);
+    an entry point that stops reading an upload early raises it too."""
+    mib = MAX_SEED_FILE_BYTES // (1024 * 1024)
+    return InvalidInput(f"the seed file is larger than {mib} MB", field="file_size")
+
+
+def stock_seed_file(
+    services: Services,
+    operator: Operator,
+    data: bytes,
+    *,
+    kind: str,
+    password: str | None,
+    preshared_key: bytes | None,
+) -> StockReport:
+    """The console's import (R-OPS-3): the role first (nothing read, nothing written
+    without it), then :func:`import_seed_file` audited as ``operator:<name>``."""
+    require_role(operator, Role.LOGISTICS)
+    hardware = parse_kind(kind)
+    if len(data) > MAX_SEED_FILE_BYTES:
+        raise oversized_seed_file()
+    if not data.strip():
+        raise InvalidInput("choose the manufacturer's PSKC file", field="file")
+    return import_seed_file(
+        services,
+        data,
+        kind=hardware,
+        password=password,
+        preshared_key=preshared_key,
+        actor=operator.actor,
+    )
+
+
+def stock_overview(services: Services, operator: Operator) -> list[StockLine]:
+    """Per hardware kind: in stock, assigned (waiting to ship), shipped (read only)."""
+    require_role(operator, Role.LOGISTICS)
+    states = (DeviceState.IN_STOCK, DeviceState.ORDERED, DeviceState.SHIPPED)
+    with services.uow() as uow:
+        counts = uow.inventory.count_by_state(HARDWARE_KINDS, states)
+    return [
+        StockLine(
+            kind=kind,
+            in_stock=counts.get((kind, DeviceState.IN_STOCK), 0),
+            assigned=counts.get((kind, DeviceState.ORDERED), 0),
+            shipped=counts.get((kind, DeviceState.SHIPPED), 0),
+        )
+        for kind in HARDWARE_KINDS
+    ]

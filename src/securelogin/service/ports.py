@@ -411,3 +411,9 @@ class InventoryRepository(Protocol):
         ...
 
     def count_in_stock(self, kind: str) -> int: ...
+
+    def count_by_state(
+        self, kinds: Sequence[str], states: Sequence[str]
+    ) -> dict[tuple[str, str], int]:
+        """How many devices of each (kind, state) pair there are; absent pairs have none."""
+        ...

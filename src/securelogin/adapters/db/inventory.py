@@ -7,6 +7,7 @@ loser's update matches no row once the winner's has committed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -87,3 +88,15 @@ class SqlInventory:
             .where(c.kind == kind, c.state == DeviceState.IN_STOCK, c.owner_id.is_(None))
         )
         return int(count or 0)
+
+    def count_by_state(
+        self, kinds: Sequence[str], states: Sequence[str]
+    ) -> dict[tuple[str, str], int]:
+        """One grouped count over the devices table (the stock page, R-OPS-3)."""
+        c = t.devices.c
+        rows = self.conn.execute(
+            select(c.kind, c.state, func.count())
+            .where(c.kind.in_(list(kinds)), c.state.in_(list(states)))
+            .group_by(c.kind, c.state)
+        )
+        return {(str(kind), str(state)): int(count) for kind, state, count in rows}
