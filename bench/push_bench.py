@@ -5,8 +5,13 @@ time from the approval's answer to the long-poll returning ``authenticated`` is 
 
     python -m bench.push_bench --db sqlite|postgres [--logins 10000] [--approvals 300]
 
-Prints one JSON object: server RSS before and while the long-polls wait, and the latency
-percentiles (target p99 <= 50 ms).  The logins and their pushes are created in-process
+The long-polls are all connected within seconds, so they all time out and re-poll within
+the same second or so every 60 s (as real apps do after a network blip).  The approvals
+are spread over ``--spread`` seconds (default 75) so that at least one such re-poll wave
+falls among them; approvals sent within 2 s of a wave are also reported apart.
+
+Prints one JSON object: server RSS before, while the long-polls wait and at the end, and
+the latency percentiles (target p99 <= 50 ms).  The logins and their pushes are created in-process
 through the product's own service code (``factors.issue_challenge``), skipping the
 password step (its Argon2id cost is measured by bench.login_bench, not here).
 """
@@ -39,6 +44,8 @@ from securelogin.service.context import Services
 
 RECOVERY_PIN = "b3nch!"
 POLLS_PER_CLIENT = 500
+#: an approval sent within this many seconds of a re-poll wave counts as "in the wave"
+WAVE_MARGIN = 2.0
 
 
 def b64url(data: bytes) -> str:
@@ -150,9 +157,17 @@ def open_fds(pids: list[int]) -> int:
 
 
 async def long_poll(
-    client: httpx.AsyncClient, login_id: str, done: dict[str, float], errors: list[str]
+    client: httpx.AsyncClient,
+    login_id: str,
+    done: dict[str, float],
+    errors: list[str],
+    repolls: list[float],
 ) -> None:
+    first = True
     while True:
+        if not first:
+            repolls.append(time.perf_counter())
+        first = False
         try:
             got = await client.get(f"/api/v1/logins/{login_id}", params={"wait": 60})
         except httpx.HTTPError as exc:
@@ -175,6 +190,7 @@ async def measure(
     pushes: dict[str, dict[str, Any]],
     approvals: int,
     settle: float,
+    spread: float,
     pids: list[int],
 ) -> dict[str, Any]:
     # one client per 500 long-polls: httpcore scans its pool on every request, so one
@@ -183,6 +199,7 @@ async def measure(
     timeout = httpx.Timeout(120.0)
     done: dict[str, float] = {}
     errors: list[str] = []
+    repolls: list[float] = []
     async with contextlib.AsyncExitStack() as stack:
         clients = [
             await stack.enter_async_context(
@@ -196,7 +213,7 @@ async def measure(
         for i in range(0, len(logins), 250):  # connect in waves (the listen backlog)
             tasks += [
                 asyncio.create_task(
-                    long_poll(clients[(i + n) // POLLS_PER_CLIENT], lid, done, errors)
+                    long_poll(clients[(i + n) // POLLS_PER_CLIENT], lid, done, errors, repolls)
                 )
                 for n, (lid, _) in enumerate(logins[i : i + 250])
             ]
@@ -208,8 +225,12 @@ async def measure(
         await asyncio.sleep(settle)  # every long-poll has arrived and waits
         waiting_rss = rss_mb(pids)
         connections = open_fds(pids)
-        latencies, from_send = [], []
-        for login_id, number in logins[:approvals]:
+        latencies, from_send, sent_at = [], [], []
+        began = time.perf_counter()
+        for k, (login_id, number) in enumerate(logins[:approvals]):
+            pause = began + k * spread / max(1, approvals) - time.perf_counter()
+            if pause > 0:
+                await asyncio.sleep(pause)
             pushed = pushes[login_id]
             body = app.answer(pushed, number)
             path = f"/api/v1/key/pushes/{pushed['push_id']}/answer"
@@ -231,24 +252,69 @@ async def measure(
                 continue
             latencies.append((done[login_id] - approved) * 1000)
             from_send.append((done[login_id] - sent) * 1000)
+            sent_at.append(sent)
             await asyncio.sleep(0.02)
+        end_rss = rss_mb(pids)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+    waves = find_waves(repolls, len(logins))
+
+    def near(at: float, wave: tuple[float, float, int]) -> bool:
+        return wave[0] - WAVE_MARGIN <= at <= wave[1] + WAVE_MARGIN
+
+    in_wave = [any(near(at, w) for w in waves) for at in sent_at]
     return {
         "rss_mb_idle": idle_rss,
         "rss_mb_waiting": waiting_rss,
+        "rss_mb_end": end_rss,
         "server_open_fds_waiting": connections,
         "seconds_until_all_connected": ramp,
         "client_errors": len(errors),
         "client_error_kinds": sorted(set(errors)),
         "approval_to_complete_ms": pct(latencies),
         "answer_sent_to_complete_ms": pct(from_send),
+        "repolls": len(repolls),
+        "repoll_waves": [
+            {
+                "from_s": round(w[0] - began, 1),
+                "to_s": round(w[1] - began, 1),
+                "repolls": w[2],
+                "approvals_near": sum(near(at, w) for at in sent_at),
+            }
+            for w in waves
+        ],
+        "near_wave_approval_to_complete_ms": pct(
+            [v for v, i in zip(latencies, in_wave, strict=True) if i]
+        ),
+        "away_from_waves_approval_to_complete_ms": pct(
+            [v for v, i in zip(latencies, in_wave, strict=True) if not i]
+        ),
     }
+
+
+def find_waves(repolls: list[float], logins: int) -> list[tuple[float, float, int]]:
+    """Runs of seconds in which at least a twentieth of the long-polls re-polled:
+    (first re-poll, last re-poll, re-polls)."""
+    buckets: dict[int, list[float]] = {}
+    for at in repolls:
+        buckets.setdefault(int(at), []).append(at)
+    waves: list[tuple[float, float, int]] = []
+    for second in sorted(buckets):
+        got = buckets[second]
+        if len(got) < logins / 20:
+            continue
+        if waves and second - waves[-1][1] <= 2:
+            waves[-1] = (waves[-1][0], max(got), waves[-1][2] + len(got))
+        else:
+            waves.append((min(got), max(got), len(got)))
+    return waves
 
 
 def pct(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
+    if not ordered:
+        return {"n": 0}
 
     def at(p: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 2)
@@ -268,6 +334,9 @@ def main() -> None:
     parser.add_argument("--logins", type=int, default=10_000)
     parser.add_argument("--approvals", type=int, default=300)
     parser.add_argument("--settle", type=float, default=20.0)
+    parser.add_argument(
+        "--spread", type=float, default=75.0, help="seconds the approvals are spread over"
+    )
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
     args = parser.parse_args()
     with installation(args.db, users=1, pg_url=args.pg_url) as inst:
@@ -294,7 +363,14 @@ def main() -> None:
         with running_server(url=inst.url, workers=1, env=inst.env, workdir=inst.workdir) as server:
             figures = asyncio.run(
                 measure(
-                    server.base_url, app, logins, pushes, args.approvals, args.settle, server.pids()
+                    server.base_url,
+                    app,
+                    logins,
+                    pushes,
+                    args.approvals,
+                    args.settle,
+                    args.spread,
+                    server.pids(),
                 )
             )
     cpu = next(

@@ -191,7 +191,11 @@ def _challenge_context(login_id: str, device: DeviceRow) -> str:
 
 
 def factor_view(uow: UnitOfWork, login: LoginRow) -> FactorView | None:
-    challenge = uow.challenges.current(login.id)
+    return challenge_view(uow, uow.challenges.current(login.id))
+
+
+def challenge_view(uow: UnitOfWork, challenge: ChallengeRow | None) -> FactorView | None:
+    """What the client is shown for this challenge (None without one)."""
     device = uow.device_access.by_id(challenge.device_id) if challenge else None
     if challenge is None or device is None:
         return None

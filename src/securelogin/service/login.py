@@ -32,9 +32,9 @@ from securelogin.service.factors import (
     Accepted,
     FactorView,
     candidate,
+    challenge_view,
     check_answer,
     choose_device,
-    factor_view,
     issue_challenge,
 )
 from securelogin.service.login_ports import FailureCounter, Lockout, LoginRow
@@ -67,6 +67,10 @@ class LoginState:
     factor: FactorView | None = None
     #: the session an approved push opened, handed out once (R-KEY-4)
     session: SessionGrant | None = None
+    #: while in ``challenge``: when the login expires, and which challenge ``factor``
+    #: shows (a new one after a resend or a fallback) — what a long-poll re-checks
+    expires_at: datetime | None = None
+    challenge_mark: int | None = None
 
 
 def lockout(services: Services, now: datetime) -> Lockout:
@@ -236,14 +240,22 @@ def login_state(services: Services, login_id: str) -> LoginState:
         status = login.status
         if status == LoginStatus.CHALLENGE and now >= login.expires_at:
             status = LoginStatus.EXPIRED
-        factor = factor_view(uow, login) if status == LoginStatus.CHALLENGE else None
+        challenge = uow.challenges.current(login.id) if status == LoginStatus.CHALLENGE else None
+        factor = challenge_view(uow, challenge)
         session = None
         if status == LoginStatus.AUTHENTICATED and services.mobile is not None:
             from securelogin.service import push
 
             session = push.collect_session(services, uow, login.id)
             uow.commit()
-    return LoginState(login_id=login.id, status=status, factor=factor, session=session)
+    return LoginState(
+        login_id=login.id,
+        status=status,
+        factor=factor,
+        session=session,
+        expires_at=login.expires_at if challenge else None,
+        challenge_mark=challenge.id if challenge else None,
+    )
 
 
 def answer_login(services: Services, login_id: str, response: str) -> SessionGrant:

@@ -151,8 +151,11 @@ class MobileKeyRepository(Protocol):
 
     def mute(self, user_id: int, *, until: datetime) -> None: ...
 
-    def settled_logins(self, login_ids: Sequence[str], *, now: datetime) -> set[str]:
-        """Which of these logins left ``challenge`` or expired (long-poll wake-ups)."""
+    def login_changes(self, login_ids: Sequence[str], *, now: datetime) -> dict[str, int | None]:
+        """Long-poll checks, few rows: those of these logins that left ``challenge`` or
+        expired (None), and those still in ``challenge`` that had more than one challenge
+        (a resend, a fallback), with their newest challenge's id.  A login not named is
+        still in ``challenge`` with the only challenge it ever had."""
         ...
 
     def apps_with_pushes(self, app_ids: Sequence[str], *, now: datetime) -> set[str]: ...

@@ -338,10 +338,11 @@ def deliver_quietly(services: Services) -> None:
         deliver_wakeups(services, limit=10)
 
 
-def settled_logins(services: Services, login_ids: list[str]) -> set[str]:
-    """Long-poll wake-ups: which logins left ``challenge`` (one query for all waiters)."""
+def login_changes(services: Services, login_ids: list[str]) -> dict[str, int | None]:
+    """Long-poll wake-ups, one query for all waiters: the logins that left ``challenge``
+    (None) and those showing a later challenge than their first (its id)."""
     with services.uow() as uow:
-        return uow.mobile_keys.settled_logins(login_ids, now=services.clock.now())
+        return uow.mobile_keys.login_changes(login_ids, now=services.clock.now())
 
 
 def apps_with_pushes(services: Services, app_ids: list[str]) -> set[str]:

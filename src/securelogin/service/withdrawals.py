@@ -192,14 +192,19 @@ def _account_for(uow: UnitOfWork, user_id: int, number: str) -> AccountAccess:
 
 
 def request_withdrawal(
-    services: Services, session: CurrentSession, request: WithdrawalRequest
+    services: Services,
+    session: CurrentSession,
+    request: WithdrawalRequest,
+    *,
+    client_ip: str | None = None,
 ) -> WithdrawalStarted:
     """R-WD-1: the same key and body give the same answer and one row; the same key with
     another body is refused.  A request that cannot pass is refused at once (and that
-    refusal is what the key answers from then on)."""
+    refusal is what the key answers from then on).  ``client_ip`` is where the request
+    came from, shown in the withdrawal's push (R-KEY-4 "from where")."""
     require_full(session)
     for _ in range(2):  # a concurrent insert of the same key: the second round finds it
-        started = _request_once(services, session, request)
+        started = _request_once(services, session, request, client_ip)
         if started is not None:
             break
     else:  # pragma: no cover - the key's row exists after the first round
@@ -210,7 +215,7 @@ def request_withdrawal(
 
 
 def _request_once(
-    services: Services, session: CurrentSession, request: WithdrawalRequest
+    services: Services, session: CurrentSession, request: WithdrawalRequest, client_ip: str | None
 ) -> WithdrawalStarted | None:
     """One attempt in one transaction; None when a twin insert of the key won."""
     now = services.clock.now()
@@ -253,7 +258,7 @@ def _request_once(
             audit(uow, "withdrawal.refused", user.username, reason=row.reason, **details)
             uow.commit()
             raise _refusal(check)
-        factor = _open_confirmation(services, uow, row, device, now)
+        factor = _open_confirmation(services, uow, row, device, now, client_ip)
         if factor is None:
             return None
         audit(uow, "withdrawal.requested", user.username, **details)
@@ -299,7 +304,12 @@ def _precheck(
 
 
 def _open_confirmation(
-    services: Services, uow: UnitOfWork, row: NewWithdrawal, device: DeviceRow, now: datetime
+    services: Services,
+    uow: UnitOfWork,
+    row: NewWithdrawal,
+    device: DeviceRow,
+    now: datetime,
+    client_ip: str | None,
 ) -> FactorView | None:
     """The internal login row the challenge hangs off, the withdrawal, and the challenge
     bound to amount, destination and a fresh nonce (R-WD-4)."""
@@ -312,6 +322,7 @@ def _open_confirmation(
         status=CONFIRMATION_LOGIN,
         now=now,
         expires_at=row.expires_at,
+        client_ip=client_ip,
     )
     if not uow.funds.add_withdrawal(dataclasses.replace(row, login_id=login_id)):
         return None

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, and_, case, delete, func, insert, or_, select, update
 
 from securelogin.adapters.db import tables as t
 from securelogin.adapters.db import tables_mobile_key as k
@@ -356,18 +356,20 @@ class SqlMobileKeys:
 
     # --- long-poll checks (one query for many waiters) ----------------------------------
 
-    def settled_logins(self, login_ids: Sequence[str], *, now: datetime) -> set[str]:
-        c = t.logins.c
-        found: set[str] = set()
+    def login_changes(self, login_ids: Sequence[str], *, now: datetime) -> dict[str, int | None]:
+        c, ch = t.logins.c, t.challenges.c
+        newest = select(func.max(ch.id)).where(ch.login_id == c.id).scalar_subquery()
+        several = select(func.count(ch.id)).where(ch.login_id == c.id).scalar_subquery() > 1
+        pending = and_(c.status == "challenge", c.expires_at > now)
+        found: dict[str, int | None] = {}
         for i in range(0, len(login_ids), SLICE):
             part = list(login_ids[i : i + SLICE])
-            found.update(
-                self.conn.execute(
-                    select(c.id).where(
-                        c.id.in_(part), or_(c.status != "challenge", c.expires_at <= now)
-                    )
-                ).scalars()
+            rows = self.conn.execute(
+                select(c.id, case((pending, newest), else_=None)).where(
+                    c.id.in_(part), or_(~pending, several)
+                )
             )
+            found.update((login_id, mark) for login_id, mark in rows)
         return found
 
     def apps_with_pushes(self, app_ids: Sequence[str], *, now: datetime) -> set[str]:

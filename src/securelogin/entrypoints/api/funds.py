@@ -7,7 +7,7 @@ errors (with ``remaining`` for limit refusals) go through problems.py.
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from securelogin.domain.limits import Remaining
@@ -118,6 +118,7 @@ def build_router(services: Services) -> APIRouter:
     def request(
         body: WithdrawalRequestIn,
         session: Session,
+        http: Request,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> WithdrawalStartedOut:
         """R-WD-1: ask for a withdrawal; the answer names the device to confirm with and
@@ -130,7 +131,9 @@ def build_router(services: Services) -> APIRouter:
             idempotency_key=idempotency_key,
             device_id=body.device_id,
         )
-        started = withdrawals.request_withdrawal(services, session, parsed)
+        started = withdrawals.request_withdrawal(
+            services, session, parsed, client_ip=http.client.host if http.client else None
+        )
         return WithdrawalStartedOut(
             withdrawal_id=started.withdrawal_id,
             status=started.status,

@@ -21,7 +21,7 @@ from securelogin.entrypoints.api.schemas import (
     SessionOut,
     TierOut,
 )
-from securelogin.entrypoints.api.waits import hubs
+from securelogin.entrypoints.api.waits import hubs, until
 from securelogin.errors import Unauthenticated
 from securelogin.service import login, me, sessions
 from securelogin.service.context import Services
@@ -80,21 +80,26 @@ def build_router(services: Services) -> APIRouter:
     ) -> LoginOut:
         """Where the login stands; ``?wait=S`` long-polls until it leaves ``challenge``
         (``authenticated`` once its push is approved, with the session, handed out once;
-        ``denied`` after a denial).  A waiter holds no thread and no connection."""
-        deadline = time.monotonic() + wait
-        while True:
-            now = await run_in_threadpool(login.login_state, services, login_id)
-            left = deadline - time.monotonic()
-            if now.status != "challenge" or left <= 0:
-                break
-            if not await waits.logins.wait(login_id, left):
-                break  # nothing changed (else this process or the poller had woken us)
-        return LoginOut(
-            login_id=now.login_id,
-            status=now.status,
-            factor=FactorOut.of(now.factor) if now.factor else None,
-            session=SessionOut.of(now.session) if now.session else None,
-        )
+        ``denied`` after a denial).  A waiter holds no thread and no connection, and the
+        re-poll of a login this process keeps as pending costs no query (waits.py)."""
+        if wait <= 0:
+            return _out(await run_in_threadpool(login.login_state, services, login_id))
+        return _out(await _long_poll(login_id, time.monotonic() + wait))
+
+    async def _long_poll(login_id: str, deadline: float) -> login.LoginState:
+        hub = waits.logins
+        with hub.watch(login_id) as woken:  # first, so a change during a read wakes us
+            now = hub.recall(login_id)
+            if now is None:
+                now = await hub.first_read(lambda: login.login_state(services, login_id))
+            while now.status == "challenge" and (left := deadline - time.monotonic()) > 0:
+                if not woken.is_set():
+                    hub.remember(now)  # no notify came during the read: still current
+                if not await until(woken, left):
+                    break  # nothing changed (else this process or the poller had woken us)
+                woken.clear()
+                now = await run_in_threadpool(login.login_state, services, login_id)
+        return now
 
     @router.post(
         "/logins/{login_id}/answer",
@@ -103,8 +108,10 @@ def build_router(services: Services) -> APIRouter:
     )
     async def answer(login_id: str, body: AnswerRequest) -> AnswerOut:
         """The second factor's answer; 401 ``login_failed`` never says what was wrong."""
-        grant = await run_in_threadpool(login.answer_login, services, login_id, body.response)
-        waits.logins.notify(login_id)
+        try:
+            grant = await run_in_threadpool(login.answer_login, services, login_id, body.response)
+        finally:
+            waits.logins.notify(login_id)  # a failed answer may have denied the login
         return AnswerOut(status="authenticated", session=SessionOut.of(grant))
 
     @router.post(
@@ -112,10 +119,11 @@ def build_router(services: Services) -> APIRouter:
         response_model=FallbackOut,
         responses=problem_responses(404, 409, 410),
     )
-    def fallback(login_id: str) -> FallbackOut:
+    async def fallback(login_id: str) -> FallbackOut:
         """R-LOGIN-5 "Click here if you do not receive the notification": the mobile
         key's offline challenge; the push stays valid too (whichever succeeds first)."""
-        factor = login.fallback_challenge(services, login_id)
+        factor = await run_in_threadpool(login.fallback_challenge, services, login_id)
+        waits.logins.notify(login_id)  # the login shows this challenge now
         return FallbackOut(prompt=factor.prompt.as_json())
 
     @router.post(
@@ -123,9 +131,11 @@ def build_router(services: Services) -> APIRouter:
         response_model=FactorOut,
         responses=problem_responses(404, 409, 410, 429),
     )
-    def resend(login_id: str) -> FactorOut:
+    async def resend(login_id: str) -> FactorOut:
         """A new SMS code, or a new push (at most 3 per login), for this login."""
-        return FactorOut.of(login.resend_code(services, login_id))
+        factor = await run_in_threadpool(login.resend_code, services, login_id)
+        waits.logins.notify(login_id)  # the login shows this challenge now
+        return FactorOut.of(factor)
 
     @router.get("/me", response_model=MeOut, responses=problem_responses(401))
     def who(session: Annotated[sessions.CurrentSession, Depends(current)]) -> MeOut:
@@ -154,3 +164,12 @@ def build_router(services: Services) -> APIRouter:
         return Response(status_code=204)
 
     return router
+
+
+def _out(state: login.LoginState) -> LoginOut:
+    return LoginOut(
+        login_id=state.login_id,
+        status=state.status,
+        factor=FactorOut.of(state.factor) if state.factor else None,
+        session=SessionOut.of(state.session) if state.session else None,
+    )

@@ -5,25 +5,57 @@ process changes the thing (``notify``), or when one shared poller per hub finds 
 changed in the database — one query for all waiters, so that several processes on one
 PostgreSQL behave as one.  Nothing here decides anything: the waiter re-reads the state
 from the database after waking (no correctness state in memory, SPEC §8).
+
+Logins also keep the last ``challenge`` answer of each login waited on here
+(``LoginWaits``), so that a re-poll — all clients re-poll together when their waits end
+or after a network blip — waits again without a query.  That answer only ever stands for
+"still this challenge", and the poller re-checks it on every pass (docs/mobile-key.md).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
 
 import anyio
+import anyio.to_thread
 from fastapi.concurrency import run_in_threadpool
 
 from securelogin.errors import SecureLoginError
 from securelogin.service import push
 from securelogin.service.context import Services
+from securelogin.service.login import LoginState
+
+T = TypeVar("T")
+
+#: how often other processes' changes are looked for (this process notifies at once)
+LOGIN_POLL_SECONDS = 0.5
+APP_POLL_SECONDS = 0.25
+#: how long a login's last answer is kept after its last waiter left (the client's re-poll)
+KEEP_SECONDS = 10.0
+#: at most this many kept answers per process (the oldest goes first)
+MAX_KEPT = 100_000
+#: long-poll first reads running at once: the rest of the thread pool and of the
+#: database connections stays free for approvals and for the woken waiters' re-reads
+FIRST_READS = 16
+
+
+async def until(event: asyncio.Event, timeout: float) -> bool:
+    """Wait for ``event`` at most ``timeout`` seconds; True when it is set."""
+    with anyio.move_on_after(timeout):
+        await event.wait()
+    return event.is_set()
 
 
 class Waits:
-    def __init__(self, check: Callable[[list[str]], set[str]], *, interval: float) -> None:
-        self.check = check
+    """Waiters under keys and the poller that wakes them (``_changed`` says which)."""
+
+    def __init__(self, *, interval: float) -> None:
         self.interval = interval
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._poller: asyncio.Task[None] | None = None
@@ -32,26 +64,41 @@ class Waits:
     def waiting(self) -> int:
         return sum(len(v) for v in self._waiters.values())
 
-    async def wait(self, key: str, timeout: float) -> bool:
-        """Wait until ``key`` may have changed (True), or ``timeout`` seconds (False)."""
+    @contextlib.contextmanager
+    def watch(self, key: str) -> Iterator[asyncio.Event]:
+        """A waiter for ``key`` from now on: register it *before* reading the state, so
+        that a change during the read sets the event instead of being missed."""
         event = asyncio.Event()
         self._waiters.setdefault(key, set()).add(event)
         self._ensure_poller()
         try:
-            with anyio.move_on_after(timeout):
-                await event.wait()
-            return event.is_set()
+            yield event
         finally:
             events = self._waiters.get(key)
             if events is not None:
                 events.discard(event)
                 if not events:
                     del self._waiters[key]
+                    self._left(key)
+
+    async def wait(self, key: str, timeout: float) -> bool:
+        """Wait until ``key`` may have changed (True), or ``timeout`` seconds (False)."""
+        with self.watch(key) as event:
+            return await until(event, timeout)
 
     def notify(self, key: str) -> None:
         """Wake the waiters of ``key`` (call on the event loop)."""
         for event in self._waiters.get(key, ()):
             event.set()
+
+    def _left(self, key: str) -> None:
+        """The last waiter of ``key`` left."""
+
+    def _watched(self) -> list[str]:
+        return list(self._waiters)
+
+    async def _changed(self, keys: list[str]) -> set[str]:
+        raise NotImplementedError
 
     def _ensure_poller(self) -> None:
         loop = asyncio.get_running_loop()
@@ -59,40 +106,155 @@ class Waits:
             self._poller = loop.create_task(self._poll())
 
     async def _poll(self) -> None:
-        while self._waiters:
+        while True:
             await asyncio.sleep(self.interval)
-            keys = list(self._waiters)
+            keys = self._watched()
             if not keys:
                 break
             try:
-                ready = await run_in_threadpool(self.check, keys)
+                ready = await self._changed(keys)
             except SecureLoginError:
                 continue  # the database is away; the waiters time out as usual
             for key in ready:
                 self.notify(key)
 
 
+class KeyWaits(Waits):
+    """Waits whose poller asks ``check`` which of the waited keys changed."""
+
+    def __init__(self, check: Callable[[list[str]], set[str]], *, interval: float) -> None:
+        super().__init__(interval=interval)
+        self.check = check
+
+    async def _changed(self, keys: list[str]) -> set[str]:
+        return await run_in_threadpool(self.check, keys)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Kept:
+    state: LoginState
+    mark: int
+    expires_at: datetime
+
+
+class LoginWaits(Waits):
+    """Waits on logins, and the last ``challenge`` answer of each login waited on here.
+
+    A kept answer is dropped when the login is notified, when a poller pass finds that
+    the login left ``challenge`` or shows another challenge (resend, fallback: its
+    ``challenge_mark`` moved), at the login's expiry, ``keep`` seconds after its last
+    waiter left, and when ``limit`` answers are kept (the oldest).  The poller checks
+    kept logins as well as waited ones, so an answer is never older than one pass.
+    """
+
+    def __init__(
+        self,
+        changes: Callable[[list[str]], dict[str, int | None]],
+        *,
+        interval: float,
+        clock: Callable[[], datetime],
+        keep: float = KEEP_SECONDS,
+        limit: int = MAX_KEPT,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(interval=interval)
+        self.changes = changes
+        self.clock = clock
+        self.keep = keep
+        self.limit = limit
+        self.monotonic = monotonic
+        self._kept: dict[str, _Kept] = {}
+        self._idle_since: dict[str, float] = {}
+        self._limiter: tuple[asyncio.AbstractEventLoop, anyio.CapacityLimiter] | None = None
+
+    @property
+    def kept(self) -> int:
+        return len(self._kept)
+
+    def recall(self, login_id: str) -> LoginState | None:
+        """The kept ``challenge`` answer of ``login_id``, unless the login has expired."""
+        kept = self._kept.get(login_id)
+        if kept is None:
+            return None
+        if self.clock() >= kept.expires_at:
+            self._forget(login_id)
+            return None
+        return kept.state
+
+    def remember(self, state: LoginState) -> None:
+        """Keep a ``challenge`` answer just read (call only when no notify came during
+        the read: the caller's waiter event is still clear)."""
+        mark, expires_at = state.challenge_mark, state.expires_at
+        if state.status != "challenge" or mark is None or expires_at is None:
+            return
+        key = state.login_id
+        if key not in self._kept and len(self._kept) >= self.limit:
+            self._forget(next(iter(self._kept)))
+        self._kept[key] = _Kept(state=state, mark=mark, expires_at=expires_at)
+        if key not in self._waiters:
+            self._idle_since[key] = self.monotonic()
+
+    async def first_read(self, read: Callable[[], T]) -> T:
+        """A long-poll's first read, in at most ``FIRST_READS`` threads at once."""
+        loop = asyncio.get_running_loop()
+        if self._limiter is None or self._limiter[0] is not loop:
+            self._limiter = (loop, anyio.CapacityLimiter(FIRST_READS))
+        return await anyio.to_thread.run_sync(read, limiter=self._limiter[1])
+
+    @contextlib.contextmanager
+    def watch(self, key: str) -> Iterator[asyncio.Event]:
+        self._idle_since.pop(key, None)
+        with super().watch(key) as event:
+            yield event
+
+    def notify(self, key: str) -> None:
+        self._forget(key)
+        super().notify(key)
+
+    def _forget(self, key: str) -> None:
+        self._kept.pop(key, None)
+        self._idle_since.pop(key, None)
+
+    def _left(self, key: str) -> None:
+        if key in self._kept:
+            self._idle_since[key] = self.monotonic()
+
+    def _watched(self) -> list[str]:
+        now, idle_before = self.clock(), self.monotonic() - self.keep
+        for key in [k for k, since in self._idle_since.items() if since <= idle_before]:
+            self._forget(key)
+        for key in [k for k, kept in self._kept.items() if now >= kept.expires_at]:
+            self._forget(key)
+        return list(self._waiters.keys() | self._kept.keys())
+
+    async def _changed(self, keys: list[str]) -> set[str]:
+        marks = {k: kept.mark for k in keys if (kept := self._kept.get(k)) is not None}
+        changes = await run_in_threadpool(self.changes, keys)
+        # None: left ``challenge``; a mark: the login's newest challenge (resend, fallback)
+        return {k for k, mark in changes.items() if mark is None or marks.get(k, mark) != mark}
+
+
 @dataclass(frozen=True)
 class Hubs:
-    logins: Waits
-    apps: Waits
+    logins: LoginWaits
+    apps: KeyWaits
 
 
 _HUBS: dict[int, Hubs] = {}
-
-#: how often other processes' changes are looked for (this process notifies at once)
-LOGIN_POLL_SECONDS = 0.5
-APP_POLL_SECONDS = 0.25
 
 
 def hubs(services: Services) -> Hubs:
     found = _HUBS.get(id(services))
     if found is None:
         found = Hubs(
-            logins=Waits(
-                lambda ids: push.settled_logins(services, ids), interval=LOGIN_POLL_SECONDS
+            logins=LoginWaits(
+                lambda ids: push.login_changes(services, ids),
+                interval=LOGIN_POLL_SECONDS,
+                clock=services.clock.now,
             ),
-            apps=Waits(lambda ids: push.apps_with_pushes(services, ids), interval=APP_POLL_SECONDS),
+            apps=KeyWaits(
+                lambda ids: push.apps_with_pushes(services, ids), interval=APP_POLL_SECONDS
+            ),
         )
         _HUBS[id(services)] = found
     return found

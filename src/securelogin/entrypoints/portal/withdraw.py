@@ -119,7 +119,12 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
                 destination=destination,
                 idempotency_key=idempotency_key,
             )
-            started = withdrawals.request_withdrawal(services, current, parsed)
+            started = withdrawals.request_withdrawal(
+                services,
+                current,
+                parsed,
+                client_ip=request.client.host if request.client else None,
+            )
         except WithdrawalRefused as refused:
             return overview(request, current, status_code=422, refusal=refused, form=form)
         except FORM_ERRORS as exc:

@@ -100,7 +100,9 @@ EN: dict[str, str] = {
     "documents.download": "Download PDF",
     "documents.account": "Account {account}",
     "console.logistics": "Logistics",
-    "console.logistics.text": "Import seed files into the stock, assign and ship replacement devices, record returns.",
+    "console.logistics.text": (
+        "Import seed files into the stock, assign and ship replacement devices, record returns."
+    ),
     "console.logistics.requests": "Replacement requests",
     "console.logistics.user": "User",
     "console.logistics.action": "Action",
