@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from securelogin.domain.money import from_cents
 from securelogin.entrypoints.cli.acting import open_acting
 from securelogin.entrypoints.cli.common import (
     DatabaseUrl,
@@ -169,5 +170,5 @@ def mark(
     charged = done.deposit_charged_cents
     typer.echo(
         f"device {device_id} marked {state}; {done.sessions_ended} session(s) ended"
-        + (f"; deposit USD {charged // 100}.{charged % 100:02d} charged" if charged else "")
+        + (f"; deposit USD {from_cents(charged)} charged" if charged else "")
     )
