@@ -1,12 +1,13 @@
 # securelogin — two commands for a fresh machine (README "Quick start"):
-#   make serve   venv + install, load the demo brokerage into ./securelogin.db, serve it
-#   make test    venv + install, start PostgreSQL and provide chromium, run every check
+#   make serve      venv + install, load the demo brokerage into ./securelogin.db, serve it
+#   make test       venv + install, start PostgreSQL and provide chromium, run every check
+#   make test-fast  the inner loop: lint, unit tests and service tests on fakes (no services)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: venv serve demo test lint typecheck contracts pytest bench clean
+.PHONY: venv serve demo test test-fast lint typecheck contracts pytest bench clean
 
 venv: $(STAMP)
 
@@ -30,12 +31,26 @@ typecheck: venv
 contracts: venv
 	$(BIN)/lint-imports
 
+# pytest-xdist workers for `make test` (each has its own databases, ports and chromium);
+# the suite waits on subprocesses, servers and the browser as much as it computes, so
+# more workers than cores pays (docs/development.md has the measurements).
+TEST_WORKERS ?= 4
+
 # The test command of the README and of .ci/run: static checks, then the whole suite
 # against SQLite, a real PostgreSQL and Debian's chromium (scripts/test-services.sh
-# uses a running server or starts its own, and installs what is missing).
+# uses a running server or starts its own, and installs what is missing), in random
+# order (pytest-randomly prints the seed; `PYTEST_ARGS=--randomly-seed=N` repeats an order).
 test: lint typecheck contracts
 	set -e; svc_env="$$(scripts/test-services.sh)"; eval "$$svc_env"; \
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+
+# The inner loop, no services needed: ruff, the import contracts, then the unit tests and
+# every service and contract test on the in-memory unit of work (tests/fake_uow.py).
+test-fast: venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
+	$(BIN)/pytest -n 2 -m "unit or fake" $(PYTEST_ARGS)
 
 bench: venv
 	set -e; svc_env="$$(scripts/test-services.sh)"; eval "$$svc_env"; \

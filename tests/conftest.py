@@ -1,5 +1,6 @@
-"""Shared fixtures: databases (SQLite file and a fresh PostgreSQL database per test),
-settings with an explicit master key, and the wired services.
+"""Shared fixtures: databases (a migrated SQLite file and a migrated PostgreSQL database
+per test, both from a template: tests/databases.py), settings with an explicit master
+key, and the wired services.
 
 PostgreSQL comes from ``SECURELOGIN_TEST_POSTGRES_URL`` (SPEC §10.1), which the README's
 test command sets; without it the PostgreSQL tests fail rather than skip, so that CI can
@@ -10,22 +11,45 @@ from __future__ import annotations
 
 import base64
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from securelogin.bootstrap import bootstrap, load_settings
+from securelogin.adapters.clock import SystemRandom
+from securelogin.adapters.printing.card_pdf import CardRenderer
+from securelogin.adapters.printing.statement_pdf import StatementRenderer
+from securelogin.adapters.pskc_port import PskcSeedFiles
+from securelogin.adapters.security.passwords import Argon2Passwords
+from securelogin.adapters.security.secretbox import AesGcmSecretBox
+from securelogin.bootstrap import (
+    bootstrap,
+    load_settings,
+    mail_gateway,
+    master_keys,
+    policy_from,
+    sms_gateway,
+)
 from securelogin.config import Settings
 from securelogin.entrypoints.api.app import create_app
 from securelogin.service.context import Services
+from tests.databases import PostgresPool, migrated_sqlite
+from tests.fake_uow import FakeDatabase, FakeUnitOfWorkFactory
 from tests.fakes import FakeClock
 
 REPO = Path(__file__).resolve().parents[1]
 MASTER_KEY = base64.b64encode(b"\x07" * 32).decode()
+
+
+UNIT_TESTS = Path(__file__).with_name("unit")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/unit is marked ``unit`` (``make test-fast`` selects it)."""
+    for item in items:
+        if UNIT_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.unit)
 
 
 def postgres_admin_url() -> str:
@@ -35,35 +59,46 @@ def postgres_admin_url() -> str:
     return url
 
 
-def _with_database(url: str, name: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{name}"
+@pytest.fixture(scope="session")
+def pg_pool() -> Iterator[PostgresPool]:
+    """This test process's migrated PostgreSQL databases (tests/databases.py)."""
+    pool = PostgresPool(postgres_admin_url())
+    yield pool
+    pool.close()
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A new, empty PostgreSQL database for one test, dropped afterwards."""
-    admin = postgres_admin_url()
-    name = "sl_test_" + secrets.token_hex(6)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+def pg_url(pg_pool: PostgresPool) -> Iterator[str]:
+    """A migrated PostgreSQL database of this test's own, as a fresh `alembic upgrade head`
+    leaves it (copied from the template, or reset after an earlier test)."""
+    name = pg_pool.acquire()
     try:
-        yield _with_database(admin, name)
+        yield pg_pool.url(name)
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        pg_pool.release(name)
+
+
+@pytest.fixture
+def pg_empty_url(pg_pool: PostgresPool) -> Iterator[str]:
+    """A new PostgreSQL database without any table (for tests of the migrations)."""
+    name = pg_pool.empty()
+    try:
+        yield pg_pool.url(name)
+    finally:
+        pg_pool.drop(name)
 
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/securelogin.db"
+    """A migrated SQLite file of this test's own (a copy of the process's template)."""
+    return migrated_sqlite(tmp_path / "securelogin.db")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Runs a test once on SQLite and once on PostgreSQL."""
+def db_url(request: pytest.FixtureRequest) -> str:
+    """Runs a test once on SQLite and once on PostgreSQL, each on a migrated database."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/securelogin.db"
+        return str(request.getfixturevalue("sqlite_url"))
     return str(request.getfixturevalue("pg_url"))
 
 
@@ -86,6 +121,53 @@ def services(settings: Settings, clock: FakeClock) -> Iterator[Services]:
     wired = bootstrap(settings, migrate=True, clock=clock)
     yield wired
     wired.database.close()
+
+
+@pytest.fixture
+def fake_services(clock: FakeClock) -> Services:
+    """The services wired as ``bootstrap`` wires them, on the in-memory unit of work
+    (tests/fake_uow.py) instead of a database."""
+    settings = load_settings(database_url="sqlite:///:memory:", master_key=MASTER_KEY)
+    return Services(
+        uow=FakeUnitOfWorkFactory(clock),
+        database=FakeDatabase(),
+        clock=clock,
+        random=SystemRandom(),
+        box=AesGcmSecretBox(master_keys(settings)),
+        passwords=Argon2Passwords(
+            memory_kib=settings.argon2_memory_kib,
+            time_cost=settings.argon2_time_cost,
+            parallelism=settings.argon2_parallelism,
+        ),
+        policy=policy_from(settings),
+        seed_files=PskcSeedFiles(),
+        printer=CardRenderer(),
+        statements=StatementRenderer(),
+        sms=sms_gateway(settings),
+        mail=mail_gateway(settings),
+    )
+
+
+ON_EVERY_STORE = [
+    pytest.param("fake", marks=pytest.mark.fake),
+    "sqlite",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=ON_EVERY_STORE)
+def any_services(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[Services]:
+    """Runs a service test three times: on the in-memory unit of work, on SQLite and on
+    PostgreSQL (for use cases whose repositories have a fake: tests/fake_uow.py)."""
+    if request.param == "fake":
+        yield request.getfixturevalue("fake_services")
+        return
+    url = str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
+    wired = bootstrap(make_settings(url), clock=clock)
+    try:
+        yield wired
+    finally:
+        wired.database.close()
 
 
 @pytest.fixture

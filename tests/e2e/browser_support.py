@@ -18,6 +18,7 @@ import pytest
 
 from securelogin.bootstrap import bootstrap, load_settings
 from securelogin.service.context import Services
+from tests.databases import migrated_sqlite
 from tests.devices import KINDS, PASSWORD
 from tests.e2e.live import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 from tests.fakes import FakeClock
@@ -30,7 +31,7 @@ Answer = Callable[[dict[str, Any]], str]
 def wire(tmp_path: Path, clock: FakeClock | None = None) -> Services:
     """The app's services on a fresh SQLite file; the real clock unless ``clock``."""
     settings = load_settings(
-        database_url=f"sqlite:///{tmp_path}/portal.db",
+        database_url=migrated_sqlite(tmp_path / "portal.db"),
         master_key=base64.b64encode(b"b" * 32).decode(),
         argon2_memory_kib=19456,
     )
@@ -66,6 +67,30 @@ def chromium() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+class TestBrowser:
+    """The process's chromium as one test sees it: ``new_context`` and ``new_page`` as
+    Playwright's, and :meth:`close` closes what this test opened (not the browser)."""
+
+    __test__ = False  # not a test class, whatever pytest thinks of its name
+
+    def __init__(self, launched: Any) -> None:
+        self._launched = launched
+        self._contexts: list[Any] = []
+
+    def new_context(self, **options: Any) -> Any:
+        context = self._launched.new_context(**options)
+        self._contexts.append(context)
+        return context
+
+    def new_page(self, **options: Any) -> Any:
+        """A page in a context of its own (Playwright's ``Browser.new_page``)."""
+        return self.new_context(**options).new_page()
+
+    def close(self) -> None:
+        while self._contexts:
+            self._contexts.pop().close()
 
 
 def open_page(browser: Any, locale: str, problems: list[str]) -> Any:

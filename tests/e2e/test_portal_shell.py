@@ -11,6 +11,7 @@ import base64
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -20,7 +21,8 @@ from securelogin.bootstrap import bootstrap, load_settings
 from securelogin.entrypoints.api.app import create_app
 from securelogin.entrypoints.portal import i18n
 from securelogin.entrypoints.portal.routes import same_site_path
-from tests.e2e.live import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, serve
+from tests.databases import migrated_sqlite
+from tests.e2e.live import SCREENSHOTS, serve
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -33,7 +35,7 @@ INVALID_EN = "Invalid username or password"
 @pytest.fixture
 def app(tmp_path: Path) -> FastAPI:
     settings = load_settings(
-        database_url=f"sqlite:///{tmp_path}/t.db",
+        database_url=migrated_sqlite(tmp_path / "t.db"),
         master_key=base64.b64encode(b"k" * 32).decode(),
         argon2_memory_kib=19456,
     )
@@ -253,43 +255,35 @@ def live_server(app: FastAPI) -> Iterator[str]:
 
 
 @pytest.mark.browser
-def test_browser_shows_the_labelled_login_form_in_both_languages(live_server: str) -> None:
-    if not CHROMIUM.exists():
-        pytest.fail("needs Debian's chromium (make test installs it): apt-get install -y chromium")
-    from playwright.sync_api import expect, sync_playwright
+def test_browser_shows_the_labelled_login_form_in_both_languages(
+    live_server: str, browser: Any
+) -> None:
+    from playwright.sync_api import expect
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 860}, locale="en-US")
-            page.on(
-                "console", lambda msg: problems.append(msg.text) if msg.type == "error" else None
-            )
-            page.goto(live_server + "/")
-            expect(page).to_have_title("Client Portal · Secure Login System")
-            expect(page.get_by_label("Username")).to_be_visible()
-            expect(page.get_by_label("Password")).to_be_visible()
-            expect(page.get_by_role("button", name="Log In")).to_be_visible()
-            # The stylesheet applied under the CSP (header background is the brand colour).
-            header = page.locator("header.site-header")
-            expect(header).to_have_css("background-color", "rgb(11, 58, 102)")
-            page.screenshot(path=str(SCREENSHOTS / "portal-en.png"), full_page=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 860}, locale="en-US")
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.goto(live_server + "/")
+    expect(page).to_have_title("Client Portal · Secure Login System")
+    expect(page.get_by_label("Username")).to_be_visible()
+    expect(page.get_by_label("Password")).to_be_visible()
+    expect(page.get_by_role("button", name="Log In")).to_be_visible()
+    # The stylesheet applied under the CSP (header background is the brand colour).
+    header = page.locator("header.site-header")
+    expect(header).to_have_css("background-color", "rgb(11, 58, 102)")
+    page.screenshot(path=str(SCREENSHOTS / "portal-en.png"), full_page=True)
 
-            page.get_by_role("link", name="简体中文").click()
-            expect(page).to_have_title("客户端 · 安全登录系统")
-            expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
-            expect(page.get_by_label("用户名")).to_be_visible()
-            page.screenshot(path=str(SCREENSHOTS / "portal-zh-CN.png"), full_page=True)
+    page.get_by_role("link", name="简体中文").click()
+    expect(page).to_have_title("客户端 · 安全登录系统")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.get_by_label("用户名")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "portal-zh-CN.png"), full_page=True)
 
-            # The double-submit cookie travels with a real form post.
-            page.get_by_label("用户名").fill("alice")
-            page.get_by_label("密码").fill("secret-1")
-            page.get_by_role("button", name="登录").click()
-            expect(page.get_by_role("alert")).to_contain_text("用户名或密码无效")
-            page.set_viewport_size({"width": 390, "height": 844})
-            page.screenshot(path=str(SCREENSHOTS / "portal-zh-CN-mobile.png"), full_page=True)
-        finally:
-            browser.close()
+    # The double-submit cookie travels with a real form post.
+    page.get_by_label("用户名").fill("alice")
+    page.get_by_label("密码").fill("secret-1")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("alert")).to_contain_text("用户名或密码无效")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SCREENSHOTS / "portal-zh-CN-mobile.png"), full_page=True)
     assert problems == [], "no console errors (e.g. CSP violations)"

@@ -107,136 +107,142 @@ def test_bad_operator_input_is_refused_and_nothing_is_written(services: Services
     assert snapshot(url_of(services)) == before
 
 
-def test_an_operator_logs_in_with_password_then_totp(services: Services) -> None:
-    enrolled = create(services)
-    token = console_login(services, enrolled)
-    current = operators.authenticate_operator(services, token)
+def test_an_operator_logs_in_with_password_then_totp(any_services: Services) -> None:
+    enrolled = create(any_services)
+    token = console_login(any_services, enrolled)
+    current = operators.authenticate_operator(any_services, token)
     assert current.username == "hannah" and current.actor == "operator:hannah"
 
 
 def test_R_LOGIN_1_unknown_disabled_and_wrong_password_answer_the_same(
-    services: Services,
+    any_services: Services,
 ) -> None:
-    create(services, "hannah")
-    create(services, "olga")
-    operators.disable_operator(services, "olga")
+    create(any_services, "hannah")
+    create(any_services, "olga")
+    operators.disable_operator(any_services, "olga")
     for name, password in (
         ("nobody", OP_PASSWORD),
         ("hannah", "Wrong-Pass-1"),
         ("olga", OP_PASSWORD),
     ):
         with pytest.raises(InvalidCredentials) as refused:
-            operators.start_console_login(services, username=name, password=password)
+            operators.start_console_login(any_services, username=name, password=password)
         assert refused.value.message == "Invalid username or password"
 
 
-def test_the_pending_totp_token_is_not_a_session(services: Services) -> None:
-    enrolled = create(services)
-    pending = operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
+def test_the_pending_totp_token_is_not_a_session(any_services: Services) -> None:
+    enrolled = create(any_services)
+    pending = operators.start_console_login(any_services, username="hannah", password=OP_PASSWORD)
     with pytest.raises(Unauthenticated):
-        operators.authenticate_operator(services, pending)
+        operators.authenticate_operator(any_services, pending)
     token = operators.answer_console_totp(
-        services, pending, totp_now(services, enrolled.secret_base32)
+        any_services, pending, totp_now(any_services, enrolled.secret_base32)
     ).token
     assert token != pending
     with pytest.raises(Unauthenticated):  # the pending token is spent
-        operators.answer_console_totp(services, pending, "000000")
+        operators.answer_console_totp(any_services, pending, "000000")
 
 
 def test_R_LOGIN_6_an_operator_totp_step_is_never_accepted_twice(
-    services: Services, clock: FakeClock
+    any_services: Services, clock: FakeClock
 ) -> None:
-    enrolled = create(services)
-    code = totp_now(services, enrolled.secret_base32)
-    first = operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
-    operators.answer_console_totp(services, first, code)
-    second = operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
+    enrolled = create(any_services)
+    code = totp_now(any_services, enrolled.secret_base32)
+    first = operators.start_console_login(any_services, username="hannah", password=OP_PASSWORD)
+    operators.answer_console_totp(any_services, first, code)
+    second = operators.start_console_login(any_services, username="hannah", password=OP_PASSWORD)
     with pytest.raises(LoginFailed):
-        operators.answer_console_totp(services, second, code)
+        operators.answer_console_totp(any_services, second, code)
     # the previous step is accepted once, within the same login
     clock.advance(seconds=30)
-    third = operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
-    operators.answer_console_totp(services, third, totp_now(services, enrolled.secret_base32))
+    third = operators.start_console_login(any_services, username="hannah", password=OP_PASSWORD)
+    operators.answer_console_totp(
+        any_services, third, totp_now(any_services, enrolled.secret_base32)
+    )
 
 
 def test_the_totp_step_must_follow_the_password_within_3_minutes(
-    services: Services, clock: FakeClock
+    any_services: Services, clock: FakeClock
 ) -> None:
-    enrolled = create(services)
-    pending = operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
+    enrolled = create(any_services)
+    pending = operators.start_console_login(any_services, username="hannah", password=OP_PASSWORD)
     clock.advance(seconds=181)
     with pytest.raises(Unauthenticated):
-        operators.answer_console_totp(services, pending, totp_now(services, enrolled.secret_base32))
+        operators.answer_console_totp(
+            any_services, pending, totp_now(any_services, enrolled.secret_base32)
+        )
 
 
 def test_R_LOGIN_3_ten_failures_lock_the_console_login(
-    services: Services, clock: FakeClock
+    any_services: Services, clock: FakeClock
 ) -> None:
-    create(services)
+    create(any_services)
     for _ in range(10):
         with pytest.raises(InvalidCredentials):
-            operators.start_console_login(services, username="hannah", password="Wrong-Pass-1")
+            operators.start_console_login(any_services, username="hannah", password="Wrong-Pass-1")
     with pytest.raises(Locked):
-        operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
-    assert [o.locked for o in operators.list_operators(services)] == [True]
+        operators.start_console_login(any_services, username="hannah", password=OP_PASSWORD)
+    assert [o.locked for o in operators.list_operators(any_services)] == [True]
     clock.advance(hours=24, seconds=1)
-    operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
+    operators.start_console_login(any_services, username="hannah", password=OP_PASSWORD)
 
 
-def test_R_LOGIN_3_ten_wrong_totp_codes_lock_the_console_login(services: Services) -> None:
-    enrolled = create(services)
-    right = totp_now(services, enrolled.secret_base32)
+def test_R_LOGIN_3_ten_wrong_totp_codes_lock_the_console_login(any_services: Services) -> None:
+    enrolled = create(any_services)
+    right = totp_now(any_services, enrolled.secret_base32)
     wrong = "000000" if right != "000000" else "111111"
     for _ in range(10):
-        pending = operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
+        pending = operators.start_console_login(
+            any_services, username="hannah", password=OP_PASSWORD
+        )
         with pytest.raises(LoginFailed):
-            operators.answer_console_totp(services, pending, wrong)
+            operators.answer_console_totp(any_services, pending, wrong)
     with pytest.raises(Locked):
-        operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
+        operators.start_console_login(any_services, username="hannah", password=OP_PASSWORD)
 
 
 def test_console_sessions_end_after_15_idle_minutes_and_after_8_hours(
-    services: Services, clock: FakeClock
+    any_services: Services, clock: FakeClock
 ) -> None:
-    enrolled = create(services)
-    token = console_login(services, enrolled)
+    enrolled = create(any_services)
+    token = console_login(any_services, enrolled)
     clock.advance(minutes=14)
-    operators.authenticate_operator(services, token)
+    operators.authenticate_operator(any_services, token)
     clock.advance(minutes=15, seconds=1)
     with pytest.raises(Unauthenticated):
-        operators.authenticate_operator(services, token)
+        operators.authenticate_operator(any_services, token)
     clock.advance(seconds=30)
-    token = console_login(services, enrolled)
+    token = console_login(any_services, enrolled)
     started = clock.now()
     with pytest.raises(Unauthenticated):  # kept busy, it still ends after 8 hours
         for _ in range(8 * 5):
             clock.advance(minutes=14)
-            operators.authenticate_operator(services, token)
+            operators.authenticate_operator(any_services, token)
     assert timedelta(hours=7, minutes=45) < clock.now() - started <= timedelta(hours=8, minutes=14)
 
 
-def test_disabling_an_operator_ends_their_sessions_at_once(services: Services) -> None:
-    enrolled = create(services)
-    token = console_login(services, enrolled)
-    operators.disable_operator(services, "hannah")
+def test_disabling_an_operator_ends_their_sessions_at_once(any_services: Services) -> None:
+    enrolled = create(any_services)
+    token = console_login(any_services, enrolled)
+    operators.disable_operator(any_services, "hannah")
     with pytest.raises(Unauthenticated):
-        operators.authenticate_operator(services, token)
+        operators.authenticate_operator(any_services, token)
     with pytest.raises(Conflict):
-        operators.disable_operator(services, "hannah")
+        operators.disable_operator(any_services, "hannah")
 
 
 def test_R_OPS_6_console_logins_are_audited_with_the_operator_as_actor(
-    services: Services,
+    any_services: Services,
 ) -> None:
-    enrolled = create(services)
-    token = console_login(services, enrolled)
-    operators.logout_operator(services, token)
-    with services.uow() as uow:
+    enrolled = create(any_services)
+    token = console_login(any_services, enrolled)
+    operators.logout_operator(any_services, token)
+    with any_services.uow() as uow:
         events = [(e.event.action, e.event.actor) for e in uow.audit.chain()]
     assert ("operator.created", "admin") in events
     assert ("operator.logged_in", "operator:hannah") in events
     assert ("operator.logged_out", "operator:hannah") in events
-    verify_chain(services)
+    verify_chain(any_services)
 
 
 def test_the_demo_has_an_operator_with_every_role(services: Services) -> None:
@@ -306,28 +312,28 @@ def test_R_LOGIN_6_one_totp_code_raced_from_parallel_logins_opens_one_session(
 
 
 def test_R_OPS_1_an_admin_creates_lists_and_disables_operators_audited_as_themselves(
-    services: Services,
+    any_services: Services,
 ) -> None:
-    admin = create(services, "ada", Role.ADMIN).operator
+    admin = create(any_services, "ada", Role.ADMIN).operator
     enrolled = operators.create_operator(
-        services,
+        any_services,
         username="hannah",
         password=OP_PASSWORD,
         roles=frozenset({Role.HELPDESK}),
         acting=admin,
     )
     assert f"secret={enrolled.secret_base32}" in enrolled.otpauth_uri
-    listed = operators.list_operators(services, acting=admin)
+    listed = operators.list_operators(any_services, acting=admin)
     assert [(o.username, o.disabled) for o in listed] == [("ada", False), ("hannah", False)]
-    token = console_login(services, enrolled)
-    operators.disable_operator(services, "hannah", acting=admin)
+    token = console_login(any_services, enrolled)
+    operators.disable_operator(any_services, "hannah", acting=admin)
     with pytest.raises(Unauthenticated):
-        operators.authenticate_operator(services, token)
-    with services.uow() as uow:
+        operators.authenticate_operator(any_services, token)
+    with any_services.uow() as uow:
         events = [(e.event.action, e.event.actor, e.event.subject) for e in uow.audit.chain()]
     assert ("operator.created", "operator:ada", "operator:hannah") in events
     assert ("operator.disabled", "operator:ada", "operator:hannah") in events
-    verify_chain(services)
+    verify_chain(any_services)
 
 
 def test_R_OPS_1_operator_admin_actions_need_the_admin_role_and_write_nothing_otherwise(
@@ -396,30 +402,30 @@ def test_R_LOGIN_6_a_totp_reset_replaces_the_secret_and_ends_the_operators_sessi
 
 
 def test_R_LOGIN_3_an_admin_unlocks_an_operator_locked_by_failures(
-    services: Services,
+    any_services: Services,
 ) -> None:
-    admin = create(services, "ada", Role.ADMIN).operator
-    enrolled = create(services, "hannah")
+    admin = create(any_services, "ada", Role.ADMIN).operator
+    enrolled = create(any_services, "hannah")
     with pytest.raises(NotLocked):
-        operators.unlock_operator(services, "hannah", acting=admin)
+        operators.unlock_operator(any_services, "hannah", acting=admin)
     for _ in range(10):
         with pytest.raises(InvalidCredentials):
-            operators.start_console_login(services, username="hannah", password="Wrong-Pass-1")
+            operators.start_console_login(any_services, username="hannah", password="Wrong-Pass-1")
     with pytest.raises(Locked):
-        operators.start_console_login(services, username="hannah", password=OP_PASSWORD)
-    operators.unlock_operator(services, "hannah", acting=admin)
-    assert [o.locked for o in operators.list_operators(services)] == [False, False]
-    console_login(services, enrolled)
-    with services.uow() as uow:
+        operators.start_console_login(any_services, username="hannah", password=OP_PASSWORD)
+    operators.unlock_operator(any_services, "hannah", acting=admin)
+    assert [o.locked for o in operators.list_operators(any_services)] == [False, False]
+    console_login(any_services, enrolled)
+    with any_services.uow() as uow:
         events = [(e.event.action, e.event.actor) for e in uow.audit.chain()]
     assert ("operator.unlocked", "operator:ada") in events
 
 
-def test_the_command_line_resets_and_unlocks_as_the_control_actor(services: Services) -> None:
-    create(services, "hannah")
-    operators.reset_operator_totp(services, "hannah")
+def test_the_command_line_resets_and_unlocks_as_the_control_actor(any_services: Services) -> None:
+    create(any_services, "hannah")
+    operators.reset_operator_totp(any_services, "hannah")
     with pytest.raises(NotLocked):
-        operators.unlock_operator(services, "hannah")
-    with services.uow() as uow:
+        operators.unlock_operator(any_services, "hannah")
+    with any_services.uow() as uow:
         events = [(e.event.action, e.event.actor) for e in uow.audit.chain()]
     assert ("operator.totp_reset", "admin") in events
