@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,7 +63,14 @@ def chromium() -> Iterator[Any]:
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        # SECURELOGIN_TEST_HEADED=1 shows the window (needs a display, e.g. `xvfb-run`
+        # or a desktop); SECURELOGIN_TEST_SLOWMO=ms slows each action down for watching.
+        launched = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            headless=os.environ.get("SECURELOGIN_TEST_HEADED", "") != "1",
+            slow_mo=float(os.environ.get("SECURELOGIN_TEST_SLOWMO", "0")),
+        )
         try:
             yield launched
         finally:
