@@ -10,6 +10,10 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import re
+import subprocess
+import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +25,7 @@ from securelogin.bootstrap import bootstrap, load_settings
 from securelogin.service.context import Services
 from tests.databases import migrated_sqlite
 from tests.devices import KINDS, PASSWORD
-from tests.e2e.live import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.e2e.live import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_SERVER_ARGS, SCREENSHOTS
 from tests.fakes import FakeClock
 from tests.integration.test_operators import OP_PASSWORD, seed_of
 
@@ -55,26 +59,76 @@ def running(
 
 
 @contextlib.contextmanager
-def chromium() -> Iterator[Any]:
-    """Debian's chromium, launched by Playwright; a test fails (never skips) without it."""
+def chromium() -> Iterator[str]:
+    """Debian's chromium as a process of its own; yields its DevTools endpoint (``ws://…``).
+
+    A test fails (never skips) without chromium.  The process outlives the tests that use
+    it: each test connects Playwright to it (:func:`connected`) instead of launching a
+    browser.  A Playwright sync session may not outlive its test: while it is open, the
+    thread counts as running an event loop and ``asyncio.run`` in a later test would fail.
+    SECURELOGIN_TEST_HEADED=1 shows the window (needs a display, e.g. ``xvfb-run``).
+    """
     if not CHROMIUM.exists():
         pytest.fail("needs Debian's chromium (make test installs it): apt-get install -y chromium")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    headless = [] if os.environ.get("SECURELOGIN_TEST_HEADED", "") == "1" else ["--headless"]
+    with tempfile.TemporaryDirectory(prefix="sl-chromium-") as profile:
+        proc = subprocess.Popen(
+            [str(CHROMIUM), *headless, *CHROMIUM_ARGS, *CHROMIUM_SERVER_ARGS,
+             "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        assert proc.stderr is not None
+        try:
+            yield _devtools_endpoint(proc)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            proc.stderr.close()
+
+
+def _devtools_endpoint(proc: subprocess.Popen[str]) -> str:
+    """Read chromium's stderr up to "DevTools listening on ws://…" (then keep draining
+    it in a thread, so that chromium never blocks on a full pipe)."""
+    assert proc.stderr is not None
+    seen: list[str] = []
+    for line in proc.stderr:
+        seen.append(line)
+        found = re.search(r"DevTools listening on (ws://\S+)", line)
+        if found:
+            drain = proc.stderr.buffer.raw  # unbuffered: the pipe can be closed meanwhile
+            threading.Thread(target=_drain, args=(drain,), daemon=True).start()
+            return found.group(1)
+    pytest.fail("chromium exited before it listened:\n" + "".join(seen[-20:]))
+
+
+def _drain(pipe: Any) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        while pipe.read(65536):
+            pass
+
+
+@contextlib.contextmanager
+def connected(endpoint: str) -> Iterator[Any]:
+    """Playwright connected to the chromium at ``endpoint``, for one test."""
     from playwright.sync_api import sync_playwright
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        # SECURELOGIN_TEST_HEADED=1 shows the window (needs a display, e.g. `xvfb-run`
-        # or a desktop); SECURELOGIN_TEST_SLOWMO=ms slows each action down for watching.
-        launched = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_ARGS,
-            headless=os.environ.get("SECURELOGIN_TEST_HEADED", "") != "1",
-            slow_mo=float(os.environ.get("SECURELOGIN_TEST_SLOWMO", "0")),
+        # SECURELOGIN_TEST_SLOWMO=ms slows each action down, for watching a headed run
+        browser = p.chromium.connect_over_cdp(
+            endpoint, slow_mo=float(os.environ.get("SECURELOGIN_TEST_SLOWMO", "0"))
         )
         try:
-            yield launched
+            yield browser
         finally:
-            launched.close()
+            browser.close()  # closes this test's contexts and disconnects; chromium stays
 
 
 class TestBrowser:

@@ -42,7 +42,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def serving(
-    database_url: str, env: dict[str, str], workdir: Path, *extra: str, timeout: float = 30
+    database_url: str, env: dict[str, str], workdir: Path, *extra: str, timeout: float = 90
 ) -> Iterator[str]:
     """A real ``securelogin serve`` process on a free port; yields its base URL."""
     port = free_port()

@@ -23,6 +23,17 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+#: what Playwright's own launch adds that matters for a shared headless chromium: timers
+#: and renderers of pages in the background run at full speed, /dev/shm is not needed
+CHROMIUM_SERVER_ARGS = [
+    "--disable-background-timer-throttling",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-renderer-backgrounding",
+    "--disable-dev-shm-usage",
+    "--no-default-browser-check",
+    "--hide-scrollbars",
+    "--mute-audio",
+]
 
 
 @contextlib.contextmanager

@@ -37,7 +37,10 @@ PARALLEL = 32
 TRADERS = [f"trader{i:02d}" for i in range(PARALLEL)]
 AMOUNT = "2000.00"
 ACCEPTABLE = 25
-REPETITIONS = int(os.environ.get("SECURELOGIN_RACE_REPETITIONS", "100"))
+#: each repetition is a fresh account raced by 32 confirmations; without the account lock
+#: an overshoot comes within 10 repetitions (the test after the race shows it), so 20 keep
+#: the proof and the suite's time; SECURELOGIN_RACE_REPETITIONS=100 for a deeper run
+REPETITIONS = int(os.environ.get("SECURELOGIN_RACE_REPETITIONS", "20"))
 HTTP_REPETITIONS = int(os.environ.get("SECURELOGIN_HTTP_RACE_REPETITIONS", "5"))
 
 
