@@ -35,13 +35,18 @@ contracts: venv
 # the suite waits on subprocesses, servers and the browser as much as it computes, so
 # more workers than cores pays (docs/development.md has the measurements).
 TEST_WORKERS ?= 4
+# 0: the tests run on a PostgreSQL cluster of their own (initdb'd once into .cache/, on a
+# free loopback port, fsync off, 200 connections), not on a server shared with other
+# work; TEST_PG_PROBE_PORT=5432 uses a trust-auth server there when one answers.
+TEST_PG_PROBE_PORT ?= 0
 
 # The test command of the README and of .ci/run: static checks, then the whole suite
 # against SQLite, a real PostgreSQL and Debian's chromium (scripts/test-services.sh
 # uses a running server or starts its own, and installs what is missing), in random
 # order (pytest-randomly prints the seed; `PYTEST_ARGS=--randomly-seed=N` repeats an order).
 test: lint typecheck contracts
-	set -e; svc_env="$$(scripts/test-services.sh)"; eval "$$svc_env"; \
+	set -e; svc_env="$$(SECURELOGIN_TEST_PG_PROBE_PORT=$(TEST_PG_PROBE_PORT) scripts/test-services.sh)"; \
+	eval "$$svc_env"; \
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The inner loop, no services needed: ruff, the import contracts, then the unit tests and
