@@ -23,9 +23,7 @@ from datetime import date
 #: (A–Z0–9 gave 31.0); the lock-out after a few wrong answers (R-LOGIN-3) is what bounds
 #: guessing, not these bits.
 LOOK_ALIKES = frozenset("0O1IL2Z5S8B")
-CARD_ALPHABET = "".join(
-    c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" if c not in LOOK_ALIKES
-)
+CARD_ALPHABET = "".join(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" if c not in LOOK_ALIKES)
 #: what a card issued before the look-alike rule may carry (imported cards, old prints)
 ISSUED_CARD_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 VALUE_LENGTH = 3

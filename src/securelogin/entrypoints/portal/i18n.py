@@ -34,6 +34,9 @@ EN: dict[str, str] = {
     "login.invalid_credentials": "Invalid username or password",
     "login.failed": "Login failed",
     "login.failed_help": "If you keep having trouble logging in, please contact Client Services.",
+    "login.no_device": "You have no security device that works any more. Call Client "
+    "Services for a temporary code: it logs you in, and you can then print an online "
+    "security code card and activate the Mobile Key on your phone (Security settings).",
     "login.push_wait": "A notification has been sent to your phone. Open it with the Mobile "
     "Key to continue.",
     "login.push_fallback": "Click here if you do not receive the notification",
@@ -182,6 +185,8 @@ ZH_CN: dict[str, str] = {
     "login.invalid_credentials": "用户名或密码无效",
     "login.failed": "登录失败",
     "login.failed_help": "如仍无法登录，请联系客户服务。",
+    "login.no_device": "您已没有可用的安全设备。请致电客户服务获取临时码：用它登录后，"
+    "您可打印在线安全代码卡，并在手机上激活移动验证程序（Mobile Key）（安全设置）。",
     "login.push_wait": "系统已向您的手机发送一条通知，"
     "请用移动验证程序（Mobile Key）打开该通知以继续。",
     "login.push_fallback": "如未收到通知，请点击此处",

@@ -80,6 +80,10 @@ NOTICES: dict[str, tuple[Message, ...]] = {
         Message(tone="error", key="login.failed"),
         Message(tone="info", key="login.failed_help"),
     ),
+    "no_device": (
+        Message(tone="error", key="login.failed"),
+        Message(tone="info", key="login.no_device"),
+    ),
     "resent": (Message(tone="info", key="verify.sms.resent"),),
     "too_many_codes": (Message(tone="error", key="verify.sms.too_many"),),
 }
