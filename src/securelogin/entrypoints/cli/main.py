@@ -8,6 +8,7 @@ line on stderr, never a traceback.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -69,19 +70,45 @@ def demo_command(
     host: Annotated[str | None, typer.Option()] = None,
     port: Annotated[int | None, typer.Option()] = None,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="load only")] = False,
+    reset_operator: Annotated[
+        bool,
+        typer.Option(
+            "--reset-operator", help="a new TOTP enrolment for the demo operator, printed"
+        ),
+    ] = False,
 ) -> None:
     """Load the demo brokerage (once), print how to try it, then serve."""
     settings = load_settings(database_url=database_url, host=host, port=port, demo=True)
     services = bootstrap(settings, migrate=True)
-    report = demo.load_demo(services)
+    report = demo.load_demo(services, reset_operator=reset_operator)
     from securelogin.entrypoints.cli.cards import save_demo_cards
 
     folder = save_demo_cards(services, settings, report.cards)
     url = f"http://{settings.host}:{settings.port}/"
-    typer.echo(demo.describe(report, url=url, cards_folder=str(folder) if folder else None))
+    typer.echo(
+        demo.describe(
+            report,
+            url=url,
+            cards_folder=str(folder) if folder else None,
+            command=_this_command(),
+        )
+    )
     if not no_serve:
         os.environ["SECURELOGIN_DEMO"] = "true"
         _run_server(settings.host, settings.port, settings.database_url, 1)
+
+
+def _this_command() -> str:
+    """How a person runs ``securelogin`` again from here: the bare name when it is on the
+    PATH, else the path it was started by (``.venv/bin/securelogin`` after ``make serve``)."""
+    started = Path(sys.argv[0])
+    on_path = shutil.which("securelogin")
+    if on_path and Path(on_path).resolve() == started.resolve():
+        return "securelogin"
+    try:
+        return str(started.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(started)
 
 
 @db_app.command("upgrade")
