@@ -141,6 +141,8 @@ EN: dict[str, str] = {
     "home.logged_in_with": "Logged in with",
     "home.password_only": "Password only",
     "home.access": "Access",
+    "home.full_until": "Full access until {when} UTC; then only the online security code card "
+    "can be printed",
     "home.devices": "Your security devices",
     "home.devices.none": "No security device is registered for your user.",
     "home.limits": "Your withdrawal limits follow the protection of your strongest active device.",
@@ -285,6 +287,7 @@ ZH_CN: dict[str, str] = {
     "home.logged_in_with": "登录所用设备",
     "home.password_only": "仅密码",
     "home.access": "访问权限",
+    "home.full_until": "完全访问至 {when}（UTC）；此后仅可打印在线安全代码卡",
     "home.devices": "您的安全设备",
     "home.devices.none": "您的用户名下没有登记安全设备。",
     "home.limits": "您的取款限额取决于您保护性能最高的已激活设备。",
