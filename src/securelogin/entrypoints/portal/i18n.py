@@ -162,6 +162,8 @@ EN: dict[str, str] = {
     "activity statements and tax forms; you log in with your username and password alone.",
     "documents.statements": "Activity statements",
     "documents.tax_forms": "Tax forms",
+    "documents.title.activity_statement": "Activity Statement {period}",
+    "documents.title.tax_form": "Tax Form (annual cash summary) {period}",
     "documents.empty": "No documents are available yet. They will be listed here as soon as "
     "they are issued.",
     "error.heading": "Something went wrong",
@@ -304,6 +306,8 @@ ZH_CN: dict[str, str] = {
     "documents.closed": "您的账户已关闭。您仍可以查看并/或打印活动报表和税表，"
     "只需输入用户名和密码便能登录。",
     "documents.statements": "活动报表",
+    "documents.title.activity_statement": "活动报表 {period}",
+    "documents.title.tax_form": "税表（年度现金汇总）{period}",
     "documents.tax_forms": "税表",
     "documents.empty": "暂无可查看的文件。报表和税表发布后将列示于此。",
     "error.heading": "出现错误",
