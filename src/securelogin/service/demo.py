@@ -130,7 +130,12 @@ def demo_data(services: Services) -> tuple[dict[str, object], tuple[DemoUser, ..
             ],
             "any authenticator app",
         ),
-        ("frank", "Frank Li", [{"kind": "sms", "phone": "+15551230006"}], "SMS only"),
+        (
+            "frank",
+            "Frank Li",
+            [{"kind": "sms", "phone": "+15551230006"}],
+            "SMS; `securelogin demo` readies his mobile key",
+        ),
         (
             "grace",
             "Grace Park",
@@ -209,7 +214,7 @@ def load_demo(services: Services, *, reset_operator: bool = False) -> DemoReport
         uri = None
         if reset_operator:
             uri = reset_operator_totp(services, DEMO_OPERATOR, actor="demo").otpauth_uri
-        return DemoReport(created=False, users=_held_now(services, holders), operator_uri=uri)
+        return DemoReport(created=False, users=held_now(services, holders), operator_uri=uri)
     desk = create_operator(
         services,
         username=DEMO_OPERATOR,
@@ -226,7 +231,7 @@ def load_demo(services: Services, *, reset_operator: bool = False) -> DemoReport
     )
 
 
-def _held_now(services: Services, holders: tuple[DemoUser, ...]) -> tuple[DemoUser, ...]:
+def held_now(services: Services, holders: tuple[DemoUser, ...]) -> tuple[DemoUser, ...]:
     """The demo users with the kinds of the devices they hold active today."""
     now: list[DemoUser] = []
     with services.uow() as uow:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from securelogin.bootstrap import bootstrap, load_settings
+from securelogin.config import Settings
+from securelogin.entrypoints.cli.cards import demo_folder, save_demo_cards
 from securelogin.entrypoints.cli.common import (
     DatabaseUrl,
     admin_app,
@@ -26,7 +29,10 @@ from securelogin.entrypoints.cli.common import (
     open_services,
     translate_errors,
 )
+from securelogin.entrypoints.cli.demo_key import DEMO_KEYS_FOLDER, describe_key, prepare_demo_key
 from securelogin.service import audit, demo, importing
+from securelogin.service.context import Services
+from securelogin_key.errors import KeyAppError
 
 
 @app.command()
@@ -81,21 +87,42 @@ def demo_command(
     settings = load_settings(database_url=database_url, host=host, port=port, demo=True)
     services = bootstrap(settings, migrate=True)
     report = demo.load_demo(services, reset_operator=reset_operator)
-    from securelogin.entrypoints.cli.cards import save_demo_cards
-
     folder = save_demo_cards(services, settings, report.cards)
     url = f"http://{settings.host}:{settings.port}/"
+    command = _this_command()
+    key_home = _demo_key(services, settings, url, fresh=report.created)
+    report = replace(report, users=demo.held_now(services, report.users))
     typer.echo(
         demo.describe(
             report,
             url=url,
             cards_folder=str(folder) if folder else None,
-            command=_this_command(),
+            command=command,
         )
     )
+    if key_home is not None:
+        typer.echo(describe_key(_shown(key_home), command))
     if not no_serve:
         os.environ["SECURELOGIN_DEMO"] = "true"
         _run_server(settings.host, settings.port, settings.database_url, 1)
+
+
+def _demo_key(services: Services, settings: Settings, url: str, *, fresh: bool) -> Path | None:
+    """The demo user's ready mobile key (demo-keys/frank); the demo runs without it."""
+    folder = demo_folder(settings, DEMO_KEYS_FOLDER)
+    try:
+        return prepare_demo_key(services, folder, server=url.rstrip("/"), fresh=fresh)
+    except (KeyAppError, OSError) as exc:
+        typer.echo(f"securelogin: demo mobile key not prepared in {folder}: {exc}", err=True)
+        return None
+
+
+def _shown(path: Path) -> Path:
+    """A path as short as a person types it: relative to the current folder when inside."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def _this_command() -> str:
