@@ -1,11 +1,13 @@
 """Small things a new user trips on in the first hour (issue 13 item 11): the temporary-code
 home page says when full access ends (R-LOGIN-9), the console does not offer a temporary
 code it will refuse (R-LOST-1), the English menu fits one row at 1280 px, and the push
-wait's buttons are equally wide and apart.  HTTP first, then one browser run."""
+wait's buttons are equally wide and apart, and a DSC user confirming a withdrawal right
+after the login is told to wait for the next code.  HTTP first, then one browser run."""
 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from tests.e2e.portal_forms import csrf_of
 from tests.e2e.portal_forms import log_in as portal_log_in
 from tests.e2e.test_console import console_login, enrol
 from tests.fakes import FakeClock
+from tests.withdrawal_kit import ACCOUNT, load
 
 
 @pytest.fixture
@@ -66,6 +69,32 @@ def test_R_LOST_1_the_console_greys_out_a_temporary_code_it_would_refuse(
     )
     again = api.get("/console/helpdesk", params={"username": "alice"}).text
     assert "Not available" in again and 'id="issue-temporary-code" disabled>' in again
+
+
+def ask_withdrawal(api: TestClient) -> str:
+    form = api.get("/portal/withdraw").text
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', form)
+    assert key, form
+    data = {
+        "csrf_token": csrf_of(form),
+        "idempotency_key": key.group(1),
+        "account": ACCOUNT,
+        "amount": "125.00",
+        "destination": "Chase ****1234",
+    }
+    return api.post("/portal/withdraw", data=data).text
+
+
+def test_R_WD_4_a_dsc_user_confirming_a_withdrawal_is_told_to_wait_for_the_next_code(
+    services: Services, api: TestClient, clock: FakeClock
+) -> None:
+    load(services, {"petra": ["dsc"], "cara": ["dsc_plus"]})
+    portal_log_in(api, "dsc", clock, services, username="petra")
+    confirm = ask_withdrawal(api)
+    assert 'id="next-code-hint"' in confirm and "wait for the next one" in confirm
+    api.cookies.clear()
+    portal_log_in(api, "dsc_plus", clock, services, username="cara")
+    assert 'id="next-code-hint"' not in ask_withdrawal(api)  # a challenge is fresh each time
 
 
 PUSH_WAIT = """<!doctype html><html><head><meta charset="utf-8">

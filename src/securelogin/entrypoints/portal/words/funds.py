@@ -36,6 +36,8 @@ EN: dict[str, str] = {
     "withdraw.bound": "Check the amount and the destination: your confirmation is valid "
     "for this withdrawal only.",
     "withdraw.confirm": "Confirm withdrawal",
+    "withdraw.next_code": "Each code works once. If you just logged in with the code your "
+    "{device} shows now, wait for the next one (a new code every 30 seconds).",
     "withdraw.confirm_failed": "Confirmation failed. Please check the code and try again.",
     "withdraw.accepted": "The withdrawal was accepted. It counts on business day {business_day}.",
     "withdraw.again": "Back to withdrawals",
@@ -91,6 +93,8 @@ ZH_CN: dict[str, str] = {
     "withdraw.confirm_heading": "确认取款",
     "withdraw.bound": "请核对金额和收款方：您的确认仅对本笔取款有效。",
     "withdraw.confirm": "确认取款",
+    "withdraw.next_code": "每个代码只能使用一次。如果您刚用{device}当前显示的代码登录，"
+    "请等待下一个代码（每30秒更新一次）。",
     "withdraw.confirm_failed": "确认失败。请检查代码后重试。",
     "withdraw.accepted": "取款已受理，计入工作日 {business_day}。",
     "withdraw.again": "返回取款",
