@@ -55,7 +55,7 @@ def test_SPEC_8_every_demo_run_says_how_to_reach_the_console(
     first = demo.describe(demo.load_demo(services), url=URL)
     assert "/console: desk" in first and "otpauth://totp/" in first
     again = demo.describe(demo.load_demo(services), url=URL)
-    assert "/console: desk" in again and "securelogin demo --reset-operator" in again
+    assert "/console: desk" in again and "securelogin demo --reset-operator --no-serve" in again
     assert "otpauth://totp/" not in again  # a secret is shown once per enrolment
     reset = demo.load_demo(services, reset_operator=True)
     assert reset.operator_uri and reset.operator_uri in demo.describe(reset, url=URL)

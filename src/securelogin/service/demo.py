@@ -326,7 +326,7 @@ def describe(
     else:
         lines.append(
             console + "its TOTP secret was shown when the demo was loaded; to enrol an "
-            f"authenticator again: {command} demo --reset-operator"
+            f"authenticator again (prints a new one): {command} demo --reset-operator --no-serve"
         )
     if not report.created:
         lines.append("(the demo was already loaded in this database)")
