@@ -82,7 +82,7 @@ def ask_withdrawal(api: TestClient) -> str:
         "amount": "125.00",
         "destination": "Chase ****1234",
     }
-    return api.post("/portal/withdraw", data=data).text
+    return str(api.post("/portal/withdraw", data=data).text)
 
 
 def test_R_WD_4_a_dsc_user_confirming_a_withdrawal_is_told_to_wait_for_the_next_code(

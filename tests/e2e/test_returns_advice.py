@@ -51,7 +51,8 @@ def return_card(api: TestClient) -> httpx.Response:
         "region": "us_canada",
         "csrf_token": csrf_of(page.text),
     }
-    return api.post("/portal/returns", data=form)
+    answer: httpx.Response = api.post("/portal/returns", data=form)
+    return answer
 
 
 def test_R_RETURN_4_the_returns_page_advises_the_mobile_key_instead_of_a_code_card(

@@ -17,7 +17,7 @@ import subprocess
 from collections.abc import Callable
 from typing import Any
 
-import pskc  # type: ignore[import-untyped]  # python-pskc, the other tool
+import pskc  # python-pskc, the other tool
 import pytest
 from fastapi.testclient import TestClient
 
