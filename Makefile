@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# make serve [PORT=8000] [HOST=127.0.0.1]
 serve demo: venv
-	$(BIN)/securelogin demo
+	$(BIN)/securelogin demo $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 lint: venv
 	$(BIN)/ruff check src tests bench

@@ -29,6 +29,7 @@ else is allowed to reach a user.
     ├── AuthenticationFailed              (code per subclass)
     │   ├── InvalidCredentials            invalid_credentials
     │   ├── LoginFailed                   login_failed
+    │   │   └── NoDeviceLeft              login_failed  (the portal adds how to get a device)
     │   ├── Locked                        locked          (retry_at)
     │   └── Unauthenticated               unauthenticated
     ├── Forbidden                         forbidden
@@ -161,6 +162,12 @@ class LoginFailed(AuthenticationFailed):
 
     def __init__(self) -> None:
         super().__init__("Login failed")
+
+
+class NoDeviceLeft(LoginFailed):
+    """The password was right but the user, who has not opted out, has no usable device
+    (a returned code card was the only one).  Reads as ``login_failed`` (SPEC §10); the
+    portal adds how to get a device: a temporary code from Client Services, the mobile key."""
 
 
 class Locked(AuthenticationFailed):

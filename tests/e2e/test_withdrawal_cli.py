@@ -55,7 +55,7 @@ def test_admin_funds_deposit_credits_the_ledger_and_refuses_bad_amounts(
     done = run_cli("admin", "funds", "deposit", ACCOUNT, "2500.50",
                    "--database-url", sqlite_url, env=cli_env)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "2600.50"
+    assert done.stdout.strip() == "USD 2,600.50"
     for bad in ("-1", "0.001", "abc", "1e30"):
         refused = run_cli("admin", "funds", "deposit", ACCOUNT, bad,
                           "--database-url", sqlite_url, env=cli_env)  # fmt: skip

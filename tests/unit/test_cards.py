@@ -14,6 +14,7 @@ from securelogin.adapters.printing.card_pdf import render_card_html, render_card
 from securelogin.domain.cards import (
     CARD_ALPHABET,
     HOW_TO_USE,
+    LOOK_ALIKES,
     CardError,
     PrintableCard,
     card_grid,
@@ -70,8 +71,32 @@ def test_SPEC_3_a_card_has_200_numbered_positions_of_three_characters_from_the_a
 def test_SPEC_3_the_randomness_is_injected_one_draw_per_character() -> None:
     calls, draw = counting_draw()
     values = generate_card(draw, positions=5)
-    assert calls == [36] * 15
-    assert values[1] == "BCD" and values[5] == "NOP"
+    assert calls == [len(CARD_ALPHABET)] * 15
+    assert values[1] == CARD_ALPHABET[1:4] and values[5] == CARD_ALPHABET[13:16]
+
+
+def test_SPEC_2_new_cards_draw_from_an_alphabet_without_look_alike_pairs() -> None:
+    assert set("0O1IL2Z5S8B") == LOOK_ALIKES
+    assert not LOOK_ALIKES & set(CARD_ALPHABET)
+    assert len(set(CARD_ALPHABET)) == len(CARD_ALPHABET) == 25
+    every_draw = [generate_card(lambda n, i=i: i % n, positions=2) for i in range(25)]
+    assert {c for card in every_draw for v in card.values() for c in v} == set(CARD_ALPHABET)
+
+
+def test_SPEC_2_card_values_print_in_the_pdfs_monospaced_face() -> None:
+    card = sample_card()
+    pdf = render_card_pdf(card)
+    faces = {
+        name.decode(): re.search(
+            rb"\n" + number + rb" 0 obj.*?/BaseFont\s*/([\w-]+)", pdf, re.DOTALL
+        ).group(1)  # type: ignore[union-attr]
+        for name, number in re.findall(rb"/(F\d+)\s*(\d+) 0 R", pdf)
+    }
+    text = pdf_text(pdf)
+    for position in (1, 77, 200):
+        before = text[: text.index(f"({card.values[position]}) Tj")]
+        font = re.findall(r"/(F\d+) [\d.]+ Tf", before)[-1]
+        assert faces[font] == b"Courier-Bold"
 
 
 def test_SPEC_3_the_number_of_positions_is_configurable_within_printable_bounds() -> None:
@@ -96,6 +121,7 @@ def test_a_printable_card_refuses_gaps_and_foreign_characters() -> None:
         sample_card(values={1: "AAA", 3: "BBB"})
     with pytest.raises(CardError, match="A-Z and 0-9"):
         sample_card(values={1: "AAA", 2: "ab1"})
+    assert sample_card(values={1: "O0I", 2: "1LZ"}).values[1] == "O0I"  # cards issued earlier
 
 
 def test_the_pdf_is_one_page_with_title_serial_holder_grid_instructions_and_warning() -> None:

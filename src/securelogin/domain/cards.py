@@ -2,9 +2,14 @@
 
 Pure: the randomness is a parameter (``draw`` is ``secrets.randbelow`` in production), and
 the layout is plain arithmetic shared by the PDF and the HTML renderer so that both show
-the same grid.  A card has numbered positions ``1..N``; each carries a 3-character value
-from ``A–Z0–9``.  The login screen names two positions and the user types both values,
-concatenated without spaces (KB1042).
+the same grid.  A card has numbered positions ``1..N``; each carries a 3-character value.
+The login screen names two positions and the user types both values, concatenated without
+spaces (KB1042); case and spaces are ignored.
+
+New cards draw from :data:`CARD_ALPHABET`, which has no look-alike pairs (SPEC §2: none of
+``0 O 1 I L 2 Z 5 S 8 B``), so a client who reads ``O`` for ``0`` cannot fail a login on
+it.  Cards issued earlier drew from ``A–Z0–9`` (:data:`ISSUED_CARD_CHARACTERS`) and keep
+working: values are stored only as hashes of what was printed, whatever the alphabet.
 """
 
 from __future__ import annotations
@@ -14,7 +19,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-CARD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+#: SPEC §2: no look-alike pairs.  25 symbols: a 6-character answer carries 27.9 bits
+#: (A–Z0–9 gave 31.0); the lock-out after a few wrong answers (R-LOGIN-3) is what bounds
+#: guessing, not these bits.
+LOOK_ALIKES = frozenset("0O1IL2Z5S8B")
+CARD_ALPHABET = "".join(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" if c not in LOOK_ALIKES)
+#: what a card issued before the look-alike rule may carry (imported cards, old prints)
+ISSUED_CARD_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 VALUE_LENGTH = 3
 DEFAULT_POSITIONS = 200
 #: two are needed for a challenge; 300 (30 rows of 10) still prints readably on one page
@@ -60,7 +71,8 @@ def _check_positions(positions: int) -> None:
 
 
 def is_card_value(value: str) -> bool:
-    return len(value) == VALUE_LENGTH and all(c in CARD_ALPHABET for c in value)
+    """A value a card may carry: new cards' alphabet or the ``A–Z0–9`` of earlier cards."""
+    return len(value) == VALUE_LENGTH and all(c in ISSUED_CARD_CHARACTERS for c in value)
 
 
 @dataclass(frozen=True, kw_only=True)

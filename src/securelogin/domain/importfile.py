@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TypeVar
 
@@ -82,6 +83,8 @@ class DeviceSpec:
     phone: str | None = None
     code: str | None = None
     card_values: Mapping[int, str] = field(default_factory=dict)
+    #: an online card's end (R-LOST-2); None: the service gives it 21 days from the import
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -311,7 +314,23 @@ def _device(entry: _Entry, index: int, raw: object) -> DeviceSpec:
         spec["code"] = dev.check(
             "code", r.get("code"), _pattern(TEMP_CODE_RE, "must be 12 upper-case letters")
         )
+    if r.get("expires_at") is not None:
+        if kind is not DeviceKind.ONLINE_CODE_CARD:
+            raise dev.fail("expires_at", "only an online_code_card expires")
+        spec["expires_at"] = dev.check("expires_at", r["expires_at"], _moment)
     return DeviceSpec(**spec)  # type: ignore[arg-type]
+
+
+def _moment(value: object) -> datetime:
+    """An ISO 8601 date and time with its time zone (YAML may hand over a datetime)."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):  # not ISO 8601: the message below says so
+            value = datetime.fromisoformat(value.strip())
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValueError(
+            "must be an ISO 8601 date and time with a time zone, such as 2027-01-31T17:00:00Z"
+        )
+    return value.astimezone(UTC)
 
 
 def _phone(value: object) -> str:

@@ -36,3 +36,12 @@ def to_cents(amount: Decimal) -> int:
 
 def from_cents(cents: int) -> Decimal:
     return (Decimal(cents) / 100).quantize(CENT)
+
+
+def format_usd(amount: Decimal | int | str) -> str:
+    """Money as people read it, the one way every page, message and command writes it:
+    ``USD 1,497,500.00`` (``-USD 20.00`` below zero).  An ``int`` is cents; a ``str`` is
+    the API's canonical ``"1497500.00"``."""
+    value = from_cents(amount) if isinstance(amount, int) else Decimal(amount).quantize(CENT)
+    sign = "-" if value < 0 else ""
+    return f"{sign}USD {abs(value):,.2f}"

@@ -10,12 +10,13 @@ import base64
 from dataclasses import dataclass
 
 from securelogin.domain.cards import PrintableCard, generate_card
+from securelogin.domain.devices.catalogue import DeviceState
 from securelogin.domain.operators import Operator, Role
 from securelogin.errors import Conflict
 from securelogin.service import closure, documents
 from securelogin.service.context import Services
 from securelogin.service.importing import import_data
-from securelogin.service.operators import create_operator
+from securelogin.service.operators import create_operator, reset_operator_totp
 
 DEMO_PASSWORD = "Demo-Login-2026"  # noqa: S105 - printed for people trying the demo
 DEMO_OPERATOR = "desk"
@@ -35,7 +36,8 @@ class DemoReport:
     password: str = DEMO_PASSWORD
     #: the code cards of a demo loaded by this run, for printing (values exist nowhere else)
     cards: tuple[PrintableCard, ...] = ()
-    #: the demo operator's TOTP secret (otpauth URI), printed once when the demo is loaded
+    #: the demo operator's TOTP secret (otpauth URI): printed when the demo is loaded, and
+    #: again (a new one) when a later run is asked to reset the enrolment
     operator_uri: str | None = None
 
 
@@ -128,7 +130,12 @@ def demo_data(services: Services) -> tuple[dict[str, object], tuple[DemoUser, ..
             ],
             "any authenticator app",
         ),
-        ("frank", "Frank Li", [{"kind": "sms", "phone": "+15551230006"}], "SMS only"),
+        (
+            "frank",
+            "Frank Li",
+            [{"kind": "sms", "phone": "+15551230006"}],
+            "SMS; `securelogin demo` readies his mobile key",
+        ),
         (
             "grace",
             "Grace Park",
@@ -191,16 +198,23 @@ def demo_data(services: Services) -> tuple[dict[str, object], tuple[DemoUser, ..
     return dict(data), tuple(holders)
 
 
-def load_demo(services: Services) -> DemoReport:
-    """Import the demo once; a second run leaves the existing demo as it is."""
+def load_demo(services: Services, *, reset_operator: bool = False) -> DemoReport:
+    """Import the demo once; a second run leaves the existing demo as it is, lists the
+    devices its users hold now (a mobile key added since shows), and gives the demo
+    operator a new TOTP enrolment when ``reset_operator`` (a lost authenticator entry)."""
     data, holders = demo_data(services)
     with services.uow() as uow:
-        if uow.users.by_username("alice") is not None:
-            return DemoReport(created=False, users=holders)
-    try:
-        import_data(services, data, actor="demo", origin="demo")
-    except Conflict:
-        return DemoReport(created=False, users=holders)
+        loaded = uow.users.by_username("alice") is not None
+    if not loaded:
+        try:
+            import_data(services, data, actor="demo", origin="demo")
+        except Conflict:
+            loaded = True
+    if loaded:
+        uri = None
+        if reset_operator:
+            uri = reset_operator_totp(services, DEMO_OPERATOR, actor="demo").otpauth_uri
+        return DemoReport(created=False, users=held_now(services, holders), operator_uri=uri)
     desk = create_operator(
         services,
         username=DEMO_OPERATOR,
@@ -215,6 +229,21 @@ def load_demo(services: Services) -> DemoReport:
         cards=_printable_cards(services, data),
         operator_uri=desk.otpauth_uri,
     )
+
+
+def held_now(services: Services, holders: tuple[DemoUser, ...]) -> tuple[DemoUser, ...]:
+    """The demo users with the kinds of the devices they hold active today."""
+    now: list[DemoUser] = []
+    with services.uow() as uow:
+        for holder in holders:
+            user = uow.users.by_username(holder.username)
+            if user is None:
+                now.append(holder)
+                continue
+            active = uow.lifecycle.devices_of(user.id)
+            kinds = tuple(d.kind for d in active if d.state == DeviceState.ACTIVE)
+            now.append(DemoUser(username=holder.username, devices=kinds, note=holder.note))
+    return tuple(now)
 
 
 #: R-CLOSE-1, R-LOGIN-8: a user whose only account is closed (documents only)
@@ -262,7 +291,15 @@ def _close_demo_account(services: Services, data: dict[str, object]) -> None:
     documents.generate(services, admin, account=account, kind="tax_form", period="2025")
 
 
-def describe(report: DemoReport, *, url: str, cards_folder: str | None = None) -> str:
+def describe(
+    report: DemoReport,
+    *,
+    url: str,
+    cards_folder: str | None = None,
+    command: str = "securelogin",
+) -> str:
+    """What a person needs to try the demo; ``command`` is how to run ``securelogin`` here
+    (``.venv/bin/securelogin`` after ``make serve``), in a second terminal."""
     lines = [f"securelogin demo at {url}", "demo users (password " + report.password + "):"]
     for u in report.users:
         kinds = ", ".join(u.devices) or "no device"
@@ -273,15 +310,23 @@ def describe(report: DemoReport, *, url: str, cards_folder: str | None = None) -
         )
         lines.append(f"printable code cards ({holders}): {cards_folder}")
     lines.append(
-        "play a demo card or token: securelogin admin demo-device SERIAL [CHALLENGE]"
-        " (serials DEMO-DSCP-0001, DEMO-DSC-0001, DEMO-PLAT-0001, DEMO-GOLD-0001,"
-        " DEMO-TOTP-0001, DEMO-TEMP-0001); SMS codes: securelogin admin outbox"
+        f"in a second terminal, play a demo card or token: {command} admin demo-device SERIAL"
+        " [CHALLENGE] (serials DEMO-DSCP-0001, DEMO-DSC-0001, DEMO-PLAT-0001, DEMO-GOLD-0001,"
+        f" DEMO-TOTP-0001, DEMO-TEMP-0001); SMS codes: {command} admin outbox"
+    )
+    console = (
+        f"operator console {url.rstrip('/')}/console: {DEMO_OPERATOR} (password "
+        f"{report.password}, every role); "
     )
     if report.operator_uri is not None:
         lines.append(
-            f"operator console {url.rstrip('/')}/console: {DEMO_OPERATOR} (password "
-            f"{report.password}, every role); add this TOTP secret to an authenticator app "
-            f"(shown once): {report.operator_uri}"
+            console + "add this TOTP secret to an authenticator app (shown once, "
+            f"or e.g. oathtool --totp -b SECRET): {report.operator_uri}"
+        )
+    else:
+        lines.append(
+            console + "its TOTP secret was shown when the demo was loaded; to enrol an "
+            f"authenticator again (prints a new one): {command} demo --reset-operator --no-serve"
         )
     if not report.created:
         lines.append("(the demo was already loaded in this database)")

@@ -26,6 +26,7 @@ from securelogin.domain.devices.base import (
 from securelogin.domain.devices.catalogue import CARD_KINDS, DeviceKind, DeviceState
 from securelogin.domain.devices.challenges import card_pair
 from securelogin.domain.devices.registry import MOBILE_KEY, plugin_for
+from securelogin.domain.money import format_usd
 from securelogin.errors import LoginFailed, UnknownDevice
 from securelogin.service.context import Services
 from securelogin.service.login_ports import ChallengeRow, DeviceRow, LoginRow
@@ -174,7 +175,7 @@ def issue_challenge(
 def _send_code(uow: UnitOfWork, device: DeviceRow, code: str, binding: Binding | None) -> None:
     phone = str(device.params.get("phone", ""))
     what = (
-        f"to confirm the withdrawal of USD {binding.amount} to {binding.destination}"
+        f"to confirm the withdrawal of {format_usd(binding.amount)} to {binding.destination}"
         if binding
         else "to log in"
     )

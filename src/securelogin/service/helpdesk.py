@@ -22,7 +22,7 @@ from securelogin.domain.devices.catalogue import DeviceKind, DeviceState
 from securelogin.domain.identity import PolicyViolation, normalize_username
 from securelogin.domain.importfile import DeviceSpec
 from securelogin.domain.lifecycle import DEPOSIT_TAKEN_STATES
-from securelogin.domain.money import from_cents
+from securelogin.domain.money import format_usd
 from securelogin.domain.operators import Operator, Role, require_role
 from securelogin.errors import (
     DeviceNotActive,
@@ -410,7 +410,7 @@ def notify_deposit_taken(
     """R-RETURN-3, R-OPS-5: the user hears that the deposit was taken (message centre and
     SMS, through the outbox, delivered after the commit)."""
     label = device.serial or device.public_id
-    amount = f"USD {from_cents(cents)}"
+    amount = format_usd(cents)
     notify(
         uow,
         user_id=user.id,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 import yaml
 
 from securelogin.domain.audit import AuditEvent
-from securelogin.domain.devices.catalogue import DeviceState
+from securelogin.domain.devices.catalogue import DeviceKind, DeviceState
 from securelogin.domain.importfile import (
     DeviceSpec,
     Existing,
@@ -157,8 +157,10 @@ def _add_user(
             data={"grants": len(u.grants), "opted_out": u.opted_out},
         )
     )
-    for spec in u.devices:
+    for index, spec in enumerate(u.devices):
         device = seal_device(services, spec, owner_id=user_id, origin=origin)
+        if spec.kind is DeviceKind.ONLINE_CODE_CARD:
+            device = replace(device, expires_at=_online_card_end(services, u, index, spec, now))
         uow.devices.add(device, at=now)
         uow.audit.record(
             AuditEvent(
@@ -169,6 +171,22 @@ def _add_user(
             )
         )
     return len(u.devices)
+
+
+def _online_card_end(
+    services: Services, u: UserSpec, index: int, spec: DeviceSpec, now: datetime
+) -> datetime:
+    """R-LOST-2: an imported online card is active from the import and ends 21 days later,
+    or when the file says; an end already past refuses the whole file."""
+    if spec.expires_at is None:
+        return now + timedelta(days=services.policy.online_card_days)
+    if spec.expires_at <= now:
+        raise ImportRejected(
+            entry=f"users ({u.username})",
+            field=f"devices[{index}].expires_at",
+            problem=f"{spec.expires_at.isoformat()} has already passed",
+        )
+    return spec.expires_at
 
 
 def new_device_id(services: Services) -> str:

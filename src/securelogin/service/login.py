@@ -23,6 +23,7 @@ from securelogin.errors import (
     LoginClosed,
     LoginExpired,
     LoginFailed,
+    NoDeviceLeft,
     SecureLoginError,
     TooManyCodes,
     UnknownLogin,
@@ -177,7 +178,7 @@ def _after_password(
         device = choose_device(services, uow, user_id=user.id, requested=device_id, now=now)
         if device is None and not user.opted_out:
             _audit(uow, "login.no_device", user.username)
-            raise LoginFailed
+            raise NoDeviceLeft
         if device is None:
             level = AccessLevel.FULL  # opted out and no device: the password is all there is
     if level is not None:

@@ -31,6 +31,7 @@ from securelogin.domain.lifecycle import (
     auto_activation_at,
     check_soft_pin,
 )
+from securelogin.domain.money import format_usd
 from securelogin.domain.operators import Operator, Role, require_role
 from securelogin.errors import (
     AccessDenied,
@@ -164,7 +165,7 @@ def confirm_replacement(
             raise WrongState("A replacement device is already on its way")
         if uow.funds.lock_account(row.account_id).available_cents < deposit:
             raise DepositNotCovered(
-                f"account {row.account_number} does not have USD {Decimal(deposit) / 100} "
+                f"account {row.account_number} does not have {format_usd(deposit)} "
                 "available for the device deposit"
             )
         hold_id = uow.lifecycle.add_hold(

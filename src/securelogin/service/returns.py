@@ -39,6 +39,8 @@ class ReturnStarted:
     kind: DeviceKind
     shredded: bool
     address: ReturnAddress | None
+    #: a shredded card was the user's last active device: the page says how to get one
+    no_device_left: bool = False
 
 
 def parse_reason(text: str) -> ReturnReason:
@@ -122,7 +124,18 @@ def begin_return(
                 data={"device_id": device.public_id, "serial": device.serial, "reason": reason},
             )
         )
-        return ReturnStarted(device_id=device.public_id, kind=kind, shredded=True, address=None)
+        left = [
+            d
+            for d in (uow.lifecycle.devices_of(owner.id) if owner else [])
+            if d.id != device.id and d.state == DeviceState.ACTIVE
+        ]
+        return ReturnStarted(
+            device_id=device.public_id,
+            kind=kind,
+            shredded=True,
+            address=None,
+            no_device_left=owner is not None and not left,
+        )
     if not uow.lifecycle.move_device(
         device.id, frm=RETURNABLE_STATES, to=DeviceState.RETURN_PENDING
     ):

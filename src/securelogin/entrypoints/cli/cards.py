@@ -90,13 +90,18 @@ def _write_private(path: Path, data: bytes) -> None:
         sink.write(data)
 
 
+def demo_folder(settings: Settings, name: str) -> Path:
+    """Where the demo keeps its files: next to its SQLite file, else the current folder."""
+    database = default_database_path(settings)
+    return (database.parent if database else Path.cwd()) / name
+
+
 def save_demo_cards(
     services: Services, settings: Settings, demo_cards: Sequence[PrintableCard]
 ) -> Path | None:
     """The demo's code cards in ``demo-cards/`` next to its SQLite file (else the current
     folder); returns the folder when it holds cards (written now or by an earlier run)."""
-    database = default_database_path(settings)
-    folder = (database.parent if database else Path.cwd()) / DEMO_CARDS_FOLDER
+    folder = demo_folder(settings, DEMO_CARDS_FOLDER)
     try:
         if demo_cards:
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)

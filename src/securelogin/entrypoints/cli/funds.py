@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from securelogin.domain.money import format_usd
 from securelogin.entrypoints.cli.acting import opened
 from securelogin.entrypoints.cli.common import DatabaseUrl, admin_app, translate_errors
 from securelogin.service import service_keys
@@ -49,7 +50,7 @@ def deposit(
     amount: Annotated[str, typer.Argument(help='USD, e.g. "2500.00"')],
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Credit an account; prints the new balance."""
+    """Credit an account; prints the new balance (USD 1,497,500.00)."""
     with opened(database_url) as services:
         balance = deposit_funds(services, account=account, amount=amount)
-    typer.echo(f"{balance}")
+    typer.echo(format_usd(balance))

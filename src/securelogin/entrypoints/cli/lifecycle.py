@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from securelogin.domain.money import format_usd
 from securelogin.entrypoints.cli.acting import open_acting
 from securelogin.entrypoints.cli.common import (
     DatabaseUrl,
@@ -74,7 +75,7 @@ def close_account_command(
         f"sessions ended: {report.sessions_ended}; returns: {', '.join(report.returns) or '-'}; "
         f"shredded: {', '.join(report.shredded) or '-'}; "
         f"deactivated: {', '.join(report.deactivated) or '-'}; "
-        f"deposits charged: USD {report.deposits_charged_cents / 100:.2f}; "
+        f"deposits charged: {format_usd(report.deposits_charged_cents)}; "
         f"final statement: {report.statement}"
     )
 
@@ -161,7 +162,7 @@ def returns_take_deposit(
     """Convert the device's deposit hold into a charge (R-RETURN-3)."""
     services, actor = open_acting(database_url, operator)
     cents = returns.take_deposit(services, actor, device_id=device, reason=reason)
-    typer.echo(f"deposit of USD {cents / 100:.2f} taken for {device}")
+    typer.echo(f"deposit of {format_usd(cents)} taken for {device}")
 
 
 @documents_app.command("generate")

@@ -8,13 +8,17 @@ line on stderr, never a traceback.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from securelogin.bootstrap import bootstrap, load_settings
+from securelogin.config import Settings
+from securelogin.entrypoints.cli.cards import demo_folder, save_demo_cards
 from securelogin.entrypoints.cli.common import (
     DatabaseUrl,
     admin_app,
@@ -25,7 +29,10 @@ from securelogin.entrypoints.cli.common import (
     open_services,
     translate_errors,
 )
+from securelogin.entrypoints.cli.demo_key import DEMO_KEYS_FOLDER, describe_key, prepare_demo_key
 from securelogin.service import audit, demo, importing
+from securelogin.service.context import Services
+from securelogin_key.errors import KeyAppError
 
 
 @app.command()
@@ -69,19 +76,66 @@ def demo_command(
     host: Annotated[str | None, typer.Option()] = None,
     port: Annotated[int | None, typer.Option()] = None,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="load only")] = False,
+    reset_operator: Annotated[
+        bool,
+        typer.Option(
+            "--reset-operator", help="a new TOTP enrolment for the demo operator, printed"
+        ),
+    ] = False,
 ) -> None:
     """Load the demo brokerage (once), print how to try it, then serve."""
     settings = load_settings(database_url=database_url, host=host, port=port, demo=True)
     services = bootstrap(settings, migrate=True)
-    report = demo.load_demo(services)
-    from securelogin.entrypoints.cli.cards import save_demo_cards
-
+    report = demo.load_demo(services, reset_operator=reset_operator)
     folder = save_demo_cards(services, settings, report.cards)
     url = f"http://{settings.host}:{settings.port}/"
-    typer.echo(demo.describe(report, url=url, cards_folder=str(folder) if folder else None))
+    command = _this_command()
+    key_home = _demo_key(services, settings, url, fresh=report.created)
+    report = replace(report, users=demo.held_now(services, report.users))
+    typer.echo(
+        demo.describe(
+            report,
+            url=url,
+            cards_folder=str(folder) if folder else None,
+            command=command,
+        )
+    )
+    if key_home is not None:
+        typer.echo(describe_key(_shown(key_home), command))
     if not no_serve:
         os.environ["SECURELOGIN_DEMO"] = "true"
         _run_server(settings.host, settings.port, settings.database_url, 1)
+
+
+def _demo_key(services: Services, settings: Settings, url: str, *, fresh: bool) -> Path | None:
+    """The demo user's ready mobile key (demo-keys/frank); the demo runs without it."""
+    folder = demo_folder(settings, DEMO_KEYS_FOLDER)
+    try:
+        return prepare_demo_key(services, folder, server=url.rstrip("/"), fresh=fresh)
+    except (KeyAppError, OSError) as exc:
+        typer.echo(f"securelogin: demo mobile key not prepared in {folder}: {exc}", err=True)
+        return None
+
+
+def _shown(path: Path) -> Path:
+    """A path as short as a person types it: relative to the current folder when inside."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def _this_command() -> str:
+    """How a person runs ``securelogin`` again from here: the bare name when it is on the
+    PATH, else the path it was started by (``.venv/bin/securelogin`` after ``make serve``)."""
+    started = Path(sys.argv[0])
+    on_path = shutil.which("securelogin")
+    if on_path and Path(on_path).resolve() == started.resolve():
+        return "securelogin"
+    try:
+        return str(started.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(started)
 
 
 @db_app.command("upgrade")

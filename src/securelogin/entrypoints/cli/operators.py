@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from securelogin.domain.money import from_cents
+from securelogin.domain.money import format_usd
 from securelogin.entrypoints.cli.acting import open_acting
 from securelogin.entrypoints.cli.common import (
     DatabaseUrl,
@@ -170,5 +170,5 @@ def mark(
     charged = done.deposit_charged_cents
     typer.echo(
         f"device {device_id} marked {state}; {done.sessions_ended} session(s) ended"
-        + (f"; deposit USD {from_cents(charged)} charged" if charged else "")
+        + (f"; deposit {format_usd(charged)} charged" if charged else "")
     )

@@ -48,7 +48,7 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
         operator = pages.operator(request)
         if isinstance(operator, Response):
             return operator
-        roles = ", ".join(sorted(r.value for r in operator.roles))
+        roles = sorted(r.value for r in operator.roles)  # the page names them in its language
         return pages.render(request, "console/home.html", operator=operator, roles=roles)
 
     @router.get(LOGIN_PATH, response_class=HTMLResponse)

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.lifecycle import Settlement
+from securelogin.domain.money import format_usd
 from securelogin.domain.operators import Operator, Role
 from securelogin.entrypoints.console.web import ConsolePages, MenuItem, Message, error_message
 from securelogin.entrypoints.portal.i18n import EN
@@ -40,10 +41,8 @@ Token = Annotated[str, Form(alias=CSRF_FIELD)]
 
 
 def usd(cents: int) -> str:
-    """Cents as the console shows money: ``USD 1,234.56``."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}USD {whole:,}.{part:02d}"
+    """Cents as the console shows money: ``USD 1,234.56`` (domain.money.format_usd)."""
+    return format_usd(cents)
 
 
 def closure_message(exc: SecureLoginError) -> Message:

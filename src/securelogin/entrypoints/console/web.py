@@ -22,6 +22,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from securelogin.domain.money import format_usd
 from securelogin.domain.operators import Operator, Role
 from securelogin.entrypoints.portal.i18n import CATALOGUES, EN, translate
 from securelogin.entrypoints.portal.web import (
@@ -86,13 +87,15 @@ class MenuItem:
 
 def environment() -> Environment:
     """Console templates (``console/…``) first, then the portal's (``_messages.html``)."""
-    return Environment(
+    env = Environment(
         loader=ChoiceLoader([FileSystemLoader(TEMPLATES_DIR), FileSystemLoader(PORTAL_TEMPLATES)]),
         autoescape=select_autoescape(),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["usd"] = format_usd  # money, one way everywhere: USD 1,497,500.00
+    return env
 
 
 def when(at: datetime | None) -> str:

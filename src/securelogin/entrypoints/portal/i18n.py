@@ -34,6 +34,9 @@ EN: dict[str, str] = {
     "login.invalid_credentials": "Invalid username or password",
     "login.failed": "Login failed",
     "login.failed_help": "If you keep having trouble logging in, please contact Client Services.",
+    "login.no_device": "You have no security device that works any more. Call Client "
+    "Services for a temporary code: it logs you in, and you can then print an online "
+    "security code card and activate the Mobile Key on your phone (Security settings).",
     "login.push_wait": "A notification has been sent to your phone. Open it with the Mobile "
     "Key to continue.",
     "login.push_fallback": "Click here if you do not receive the notification",
@@ -138,6 +141,8 @@ EN: dict[str, str] = {
     "home.logged_in_with": "Logged in with",
     "home.password_only": "Password only",
     "home.access": "Access",
+    "home.full_until": "Full access until {when} UTC; then only the online security code card "
+    "can be printed",
     "home.devices": "Your security devices",
     "home.devices.none": "No security device is registered for your user.",
     "home.limits": "Your withdrawal limits follow the protection of your strongest active device.",
@@ -157,6 +162,8 @@ EN: dict[str, str] = {
     "activity statements and tax forms; you log in with your username and password alone.",
     "documents.statements": "Activity statements",
     "documents.tax_forms": "Tax forms",
+    "documents.title.activity_statement": "Activity Statement {period}",
+    "documents.title.tax_form": "Tax Form (annual cash summary) {period}",
     "documents.empty": "No documents are available yet. They will be listed here as soon as "
     "they are issued.",
     "error.heading": "Something went wrong",
@@ -182,6 +189,8 @@ ZH_CN: dict[str, str] = {
     "login.invalid_credentials": "用户名或密码无效",
     "login.failed": "登录失败",
     "login.failed_help": "如仍无法登录，请联系客户服务。",
+    "login.no_device": "您已没有可用的安全设备。请致电客户服务获取临时码：用它登录后，"
+    "您可打印在线安全代码卡，并在手机上激活移动验证程序（Mobile Key）（安全设置）。",
     "login.push_wait": "系统已向您的手机发送一条通知，"
     "请用移动验证程序（Mobile Key）打开该通知以继续。",
     "login.push_fallback": "如未收到通知，请点击此处",
@@ -280,6 +289,7 @@ ZH_CN: dict[str, str] = {
     "home.logged_in_with": "登录所用设备",
     "home.password_only": "仅密码",
     "home.access": "访问权限",
+    "home.full_until": "完全访问至 {when}（UTC）；此后仅可打印在线安全代码卡",
     "home.devices": "您的安全设备",
     "home.devices.none": "您的用户名下没有登记安全设备。",
     "home.limits": "您的取款限额取决于您保护性能最高的已激活设备。",
@@ -296,6 +306,8 @@ ZH_CN: dict[str, str] = {
     "documents.closed": "您的账户已关闭。您仍可以查看并/或打印活动报表和税表，"
     "只需输入用户名和密码便能登录。",
     "documents.statements": "活动报表",
+    "documents.title.activity_statement": "活动报表 {period}",
+    "documents.title.tax_form": "税表（年度现金汇总）{period}",
     "documents.tax_forms": "税表",
     "documents.empty": "暂无可查看的文件。报表和税表发布后将列示于此。",
     "error.heading": "出现错误",

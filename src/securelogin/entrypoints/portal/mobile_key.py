@@ -59,6 +59,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             link=link,
             qr=qr,
             expires=expires,
+            server=str(request.base_url).rstrip("/"),  # for the securelogin key commands
         )
 
     @router.get(MOBILE_KEY_PATH, response_class=HTMLResponse)

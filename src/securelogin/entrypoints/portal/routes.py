@@ -48,7 +48,7 @@ from securelogin.entrypoints.portal.web import (
     secure,
     set_private_cookie,
 )
-from securelogin.errors import InvalidCredentials, Locked, LoginFailed
+from securelogin.errors import InvalidCredentials, Locked, LoginFailed, NoDeviceLeft
 from securelogin.service import login
 from securelogin.service.context import Services
 
@@ -93,6 +93,8 @@ def build_router(services: Services) -> APIRouter:
             )
         except InvalidCredentials:
             return pages.login_form(request, lang, username=username, messages=INVALID_CREDENTIALS)
+        except NoDeviceLeft:  # e.g. the code card was returned: say how to get a device
+            return pages.login_form(request, lang, username=username, messages=NOTICES["no_device"])
         except (Locked, LoginFailed):
             # R-LOGIN-10: a locked login reads exactly like any other failure.
             return pages.login_form(request, lang, username=username, messages=NOTICES["failed"])

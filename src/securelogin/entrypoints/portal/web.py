@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from securelogin.domain.money import format_usd
 from securelogin.entrypoints.portal.i18n import LANGUAGE_NAMES, negotiate, translate
 from securelogin.service.ports import Random
 
@@ -80,6 +81,10 @@ NOTICES: dict[str, tuple[Message, ...]] = {
         Message(tone="error", key="login.failed"),
         Message(tone="info", key="login.failed_help"),
     ),
+    "no_device": (
+        Message(tone="error", key="login.failed"),
+        Message(tone="info", key="login.no_device"),
+    ),
     "resent": (Message(tone="info", key="verify.sms.resent"),),
     "too_many_codes": (Message(tone="error", key="verify.sms.too_many"),),
 }
@@ -91,13 +96,15 @@ def notices(request: Request) -> tuple[Message, ...]:
 
 def environment() -> Environment:
     """The template environment; autoescaping is on for every ``.html`` template."""
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["usd"] = format_usd  # money, one way everywhere: USD 1,497,500.00
+    return env
 
 
 def page_language(request: Request) -> str:

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.access import AccessLevel
-from securelogin.domain.money import from_cents
+from securelogin.domain.money import format_usd
 from securelogin.entrypoints.portal.account import session_for
 from securelogin.entrypoints.portal.forms import AccountPages
 from securelogin.entrypoints.portal.prompts import prompt_page
@@ -64,7 +64,8 @@ FORM_ERRORS = (
 
 
 def money(cents: int | None) -> str | None:
-    return None if cents is None else f"{from_cents(cents):,}"
+    """``USD 1,497,500.00`` (domain.money.format_usd); None for no limit."""
+    return None if cents is None else format_usd(cents)
 
 
 def build_router(services: Services, pages: Pages) -> APIRouter:

@@ -70,6 +70,10 @@ EN: dict[str, str] = {
     "UPS, FedEx, DHL or USPS Express Mail). Please allow 3-5 business days after shipping "
     "for the receipt to show in your account.",
     "ret.cards": "Security Code Cards are not returned: shred them and throw them away.",
+    "ret.mobile_key": "Returning a Security Code Card? Activate the Mobile Key on your phone "
+    "instead: it is free, confirms logins and withdrawals with one tap, and allows higher "
+    "withdrawal limits. Activate it before you shred the card, so that you can still log in.",
+    "ret.mobile_key_link": "Activate the Mobile Key",
     "ret.device": "Device",
     "ret.reason": "Reason",
     "ret.reason.damaged": "Damaged or broken",
@@ -89,6 +93,8 @@ EN: dict[str, str] = {
     "ret.started": "Please send the device to the address below.",
     "ret.shredded": "Security Code Cards are not returned: shred the card. It has been "
     "deactivated.",
+    "ret.shredded_no_device": "You have no other security device now. Activate the Mobile "
+    "Key before you log out; otherwise call Client Services for a temporary code.",
     "ret.mine": "Your returns",
     "ret.state.pending": "On its way",
     "ret.state.received": "Received",
@@ -180,6 +186,9 @@ ZH_CN: dict[str, str] = {
     "和提供追踪号码的运输服务（如UPS、FedEx、DHL或USPS的特快专递）。在寄出包裹后请等待3-5个工作日，"
     "以便我们在您的账户中反映已收到归还的设备。",
     "ret.cards": "安全代码卡不需要归还，您可撕碎后丢弃。",
+    "ret.mobile_key": "要归还安全代码卡？请改为在手机上激活移动验证程序（Mobile Key）："
+    "它免费，一键确认登录和取款，并可享有更高的取款限额。请在撕碎卡片之前激活，以便继续登录。",
+    "ret.mobile_key_link": "激活移动验证程序",
     "ret.device": "设备",
     "ret.reason": "原因",
     "ret.reason.damaged": "损坏、破损",
@@ -198,6 +207,8 @@ ZH_CN: dict[str, str] = {
     "ret.phones": "联系方式",
     "ret.started": "请将设备寄往以下地址。",
     "ret.shredded": "安全代码卡不需要归还，请将其撕碎。此卡已停用。",
+    "ret.shredded_no_device": "您现在已没有其他安全设备。请在退出登录前激活移动验证程序；"
+    "否则请致电客户服务获取临时码。",
     "ret.mine": "您的归还",
     "ret.state.pending": "寄送中",
     "ret.state.received": "已收到",
