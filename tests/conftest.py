@@ -17,20 +17,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from securelogin.adapters.clock import SystemRandom
-from securelogin.adapters.printing.card_pdf import CardRenderer
-from securelogin.adapters.printing.statement_pdf import StatementRenderer
-from securelogin.adapters.pskc_port import PskcSeedFiles
-from securelogin.adapters.security.passwords import Argon2Passwords
-from securelogin.adapters.security.secretbox import AesGcmSecretBox
-from securelogin.bootstrap import (
-    bootstrap,
-    load_settings,
-    mail_gateway,
-    master_keys,
-    policy_from,
-    sms_gateway,
-)
+from securelogin.bootstrap import bootstrap, load_settings, master_keys, wire
 from securelogin.config import Settings
 from securelogin.entrypoints.api.app import create_app
 from securelogin.service.context import Services
@@ -128,23 +115,12 @@ def fake_services(clock: FakeClock) -> Services:
     """The services wired as ``bootstrap`` wires them, on the in-memory unit of work
     (tests/fake_uow.py) instead of a database."""
     settings = load_settings(database_url="sqlite:///:memory:", master_key=MASTER_KEY)
-    return Services(
+    return wire(
+        settings,
         uow=FakeUnitOfWorkFactory(clock),
         database=FakeDatabase(),
+        keys=master_keys(settings),
         clock=clock,
-        random=SystemRandom(),
-        box=AesGcmSecretBox(master_keys(settings)),
-        passwords=Argon2Passwords(
-            memory_kib=settings.argon2_memory_kib,
-            time_cost=settings.argon2_time_cost,
-            parallelism=settings.argon2_parallelism,
-        ),
-        policy=policy_from(settings),
-        seed_files=PskcSeedFiles(),
-        printer=CardRenderer(),
-        statements=StatementRenderer(),
-        sms=sms_gateway(settings),
-        mail=mail_gateway(settings),
     )
 
 

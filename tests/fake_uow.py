@@ -23,22 +23,16 @@ import copy
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self
 
+from securelogin.adapters.db.outbox import DELIVERED, ERROR_LENGTH, NEVER, UNDELIVERED
 from securelogin.domain.audit import GENESIS_HASH, AuditEvent, ChainedEvent, link_hash
 from securelogin.errors import Conflict
 from securelogin.service.login_ports import FailureCounter, Lockout
 from securelogin.service.operator_ports import OperatorRow, OperatorSessionRow
 from securelogin.service.ports import Clock, OutboxMessage
-
-#: what the SQL outbox stores for a finished row and for a production message once sent
-#: (adapters/db/outbox.py): the fake keeps the same visible outcome
-NEVER = datetime(9999, 1, 1, tzinfo=UTC)
-DELIVERED = "[delivered]"
-UNDELIVERED = "[undelivered]"
-ERROR_LENGTH = 500
 
 
 @dataclass

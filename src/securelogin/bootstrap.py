@@ -33,7 +33,15 @@ from securelogin.domain.lifecycle import LifecyclePolicy
 from securelogin.errors import ConfigurationError
 from securelogin.service.context import Policy, Services
 from securelogin.service.mobile_key_ports import MobileKeyPorts
-from securelogin.service.ports import Clock, MailGateway, Random, SmsGateway, UnitOfWork
+from securelogin.service.ports import (
+    Clock,
+    Database,
+    MailGateway,
+    Random,
+    SmsGateway,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -156,10 +164,26 @@ def bootstrap(
         raise
     real_clock = clock or SystemClock()
     uow_factory: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(engine, real_clock)  # noqa: E731
+    return wire(
+        settings, uow=uow_factory, database=database, keys=keys, clock=real_clock, random=random
+    )
+
+
+def wire(
+    settings: Settings,
+    *,
+    uow: UnitOfWorkFactory,
+    database: Database,
+    keys: list[bytes],
+    clock: Clock,
+    random: Random | None = None,
+) -> Services:
+    """Every service around a given storage and master keys (``bootstrap`` gives the SQL
+    storage; the tests wire their in-memory unit of work here too)."""
     return Services(
-        uow=uow_factory,
+        uow=uow,
         database=database,
-        clock=real_clock,
+        clock=clock,
         random=random or SystemRandom(),
         box=AesGcmSecretBox(keys),
         passwords=Argon2Passwords(
