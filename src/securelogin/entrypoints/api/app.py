@@ -8,7 +8,9 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from securelogin.entrypoints.api import funds, keys, logins, problems
+from securelogin.entrypoints.api.limits import BodyLimits
 from securelogin.entrypoints.background import background_lifespan
+from securelogin.entrypoints.console import logistics
 from securelogin.entrypoints.console import routes as console
 from securelogin.entrypoints.portal import routes as portal
 from securelogin.service.context import Services
@@ -67,6 +69,8 @@ def create_app(services: Services, *, background_every: float = 0) -> FastAPI:
     )
     problems.install(app)
 
+    # the last added runs first: headers are added to the refusals of the limits too
+    app.add_middleware(BodyLimits, own_limits=[logistics.IMPORT_PATH])
     app.add_middleware(SecurityHeaders)
 
     @app.get(
