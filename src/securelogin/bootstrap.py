@@ -95,7 +95,8 @@ def policy_from(settings: Settings) -> Policy:
 
 
 def sms_gateway(settings: Settings) -> SmsGateway:
-    """SPEC §8 "Channels"; the development outbox is allowed in production too."""
+    """SPEC §8 "Channels"; the development outbox in production only when
+    ``allow_dev_outbox`` says so (checked by the settings)."""
     timeout = settings.channel_timeout_seconds
     if settings.sms_gateway is SmsGatewayKind.HTTP and settings.sms_http_url:
         token = settings.sms_http_token
@@ -155,13 +156,14 @@ def bootstrap(
         database.close()
         raise
     real_clock = clock or SystemClock()
-    uow_factory: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(engine, real_clock)  # noqa: E731
+    box = AesGcmSecretBox(keys)
+    uow_factory: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(engine, real_clock, box)  # noqa: E731
     return Services(
         uow=uow_factory,
         database=database,
         clock=real_clock,
         random=random or SystemRandom(),
-        box=AesGcmSecretBox(keys),
+        box=box,
         passwords=Argon2Passwords(
             memory_kib=settings.argon2_memory_kib,
             time_cost=settings.argon2_time_cost,

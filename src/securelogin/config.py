@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     demo: bool = False
     #: R-OPS-5 notification channels (docs/configuration.md "Notifications")
     sms_gateway: SmsGatewayKind = SmsGatewayKind.DEV
+    #: production refuses the development outbox as the only SMS route unless this is set
+    allow_dev_outbox: bool = False
     sms_http_url: str | None = None
     sms_http_token: SecretStr | None = None
     twilio_account_sid: str | None = None
@@ -113,6 +115,20 @@ class Settings(BaseSettings):
             raise ValueError(
                 "SECURELOGIN_ENV=production needs SECURELOGIN_MASTER_KEY or "
                 "SECURELOGIN_MASTER_KEY_FILE"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _production_sends_sms(self) -> Settings:
+        # the dev outbox is a table anyone with the database file can read codes from
+        if (
+            self.env is Environment.PRODUCTION
+            and self.sms_gateway is SmsGatewayKind.DEV
+            and not self.allow_dev_outbox
+        ):
+            raise ValueError(
+                "SECURELOGIN_ENV=production needs SECURELOGIN_SMS_GATEWAY=http or twilio "
+                "(or SECURELOGIN_ALLOW_DEV_OUTBOX=true to keep SMS in the development outbox)"
             )
         return self
 

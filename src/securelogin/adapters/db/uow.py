@@ -31,7 +31,7 @@ from securelogin.adapters.db.repositories import (
 )
 from securelogin.adapters.db.sharing import SqlSharing
 from securelogin.errors import StorageBusy, StorageUnavailable
-from securelogin.service.ports import Clock
+from securelogin.service.ports import Clock, SecretBox
 
 
 class SqlUnitOfWork:
@@ -57,9 +57,10 @@ class SqlUnitOfWork:
     helpdesk: SqlHelpdesk
     lifecycle: SqlLifecycle
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(self, engine: Engine, clock: Clock, box: SecretBox) -> None:
         self.engine = engine
         self.clock = clock
+        self.box = box
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
 
@@ -81,7 +82,7 @@ class SqlUnitOfWork:
         self.devices = SqlDevices(conn)
         self.inventory = SqlInventory(conn)
         self.audit = SqlAuditLog(conn, self.clock)
-        self.outbox = SqlOutbox(conn, self.clock)
+        self.outbox = SqlOutbox(conn, self.clock, self.box)
         self.sharing = SqlSharing(conn)
         self.mobile_keys = SqlMobileKeys(conn)
         self.funds = SqlFunds(conn)
