@@ -7,12 +7,25 @@ SPEC is a default here, not a constant in the code.
 from __future__ import annotations
 
 from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./securelogin.db"
+
+
+def proxy_networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """``"10.0.0.1, 192.168.0.0/16"`` → networks; ``ValueError`` names a bad entry."""
+    networks = []
+    for part in (p.strip() for p in text.split(",")):
+        if part:
+            try:
+                networks.append(ip_network(part, strict=False))
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or CIDR") from None
+    return tuple(networks)
 
 
 class Environment(StrEnum):
@@ -39,6 +52,9 @@ class Settings(BaseSettings):
     master_key: SecretStr | None = None
     master_key_file: Path | None = None
     host: str = "127.0.0.1"
+    #: reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For and
+    #: X-Forwarded-Proto are believed; nobody's by default (docs/deployment.md)
+    trusted_proxies: str = ""
     port: int = Field(default=8000, ge=1, le=65535)
     #: the brokerage's time zone and exchange calendar (R-LIMIT-2)
     timezone: str = "America/New_York"
@@ -108,6 +124,16 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
             raise ValueError("database URL must start with sqlite:/// or postgresql://")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        proxy_networks(value)
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return proxy_networks(self.trusted_proxies)
 
     @model_validator(mode="after")
     def _production_needs_explicit_key(self) -> Settings:
