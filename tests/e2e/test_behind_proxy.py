@@ -8,18 +8,14 @@ client connects from 127.0.0.2, the proxy from 127.0.0.1: only the proxy is trus
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import ipaddress
-import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -38,45 +34,13 @@ from tests.conftest import make_settings
 from tests.dbutil import scalar, url_of
 from tests.devices import KINDS, PASSWORD, Brokerage
 from tests.e2e.portal_forms import csrf_of
+from tests.e2e.servers import serve
 from tests.fakes import FakeClock
 
 HSTS = "max-age=31536000; includeSubDomains"
 CLIENT = "127.0.0.2"
 #: headers a proxy sets itself and never passes through from the client
 HOP_HEADERS = {b"host", b"x-forwarded-for", b"x-forwarded-proto", b"connection"}
-
-
-class _Server(uvicorn.Server):
-    """uvicorn that says when it listens (no polling)."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        self.ready.set()
-
-
-@contextlib.contextmanager
-def serve(app: ASGIApp, **tls: str) -> Iterator[int]:
-    """``app`` on a free port of 127.0.0.1 (over TLS when given a cert and key file)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = int(sock.getsockname()[1])
-    config = uvicorn.Config(
-        app, log_level="warning", ws="none", lifespan="off", proxy_headers=False, **tls
-    )
-    server = _Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    assert server.ready.wait(10), "uvicorn did not start"
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def reverse_proxy(backend: str) -> ASGIApp:
