@@ -141,22 +141,25 @@ def _reserve_password_attempt(services: Services, username: str, now: datetime) 
         name = normalize_username(username)
     except PolicyViolation:
         name = None
+    retry_at = reserved = None
     with services.uow() as uow:
         user = uow.users.by_username(name) if name else None
-        if user is None:
-            services.passwords.verify_dummy(password="")  # same work as a real check
-            return None
-        retry_at = locked_until(services, user, now)
-        reserved = None
-        if retry_at is None:
-            reserved = uow.failures.reserve(
-                user.id, FailureCounter.PASSWORD, now=now, lockout=lockout(services, now)
-            )
-        if reserved is None:
-            services.passwords.verify_dummy(password="")
-            raise Locked(retry_at=retry_at or now)
-        uow.commit()
-    return user
+        if user is not None:
+            retry_at = locked_until(services, user, now)
+            if retry_at is None:
+                reserved = uow.failures.reserve(
+                    user.id, FailureCounter.PASSWORD, now=now, lockout=lockout(services, now)
+                )
+            if reserved is not None:
+                uow.commit()
+    if user is not None and reserved is not None:
+        return user
+    # the same work as a real check, after the transaction: no write lock is held while
+    # it runs, so unknown usernames do not queue behind each other (issue 12, finding 3)
+    services.passwords.verify_dummy(password="")
+    if user is None:
+        return None
+    raise Locked(retry_at=retry_at or now)
 
 
 def _after_password(
