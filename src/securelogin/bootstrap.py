@@ -31,6 +31,7 @@ from securelogin.adapters.security.secretbox import (
 from securelogin.config import Environment, Settings, SmsGatewayKind
 from securelogin.domain.lifecycle import LifecyclePolicy
 from securelogin.errors import ConfigurationError
+from securelogin.service import notifications
 from securelogin.service.context import Policy, Services
 from securelogin.service.mobile_key_ports import MobileKeyPorts
 from securelogin.service.ports import Clock, MailGateway, Random, SmsGateway, UnitOfWork
@@ -158,7 +159,7 @@ def bootstrap(
     real_clock = clock or SystemClock()
     box = AesGcmSecretBox(keys)
     uow_factory: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(engine, real_clock, box)  # noqa: E731
-    return Services(
+    services = Services(
         uow=uow_factory,
         database=database,
         clock=real_clock,
@@ -191,6 +192,9 @@ def bootstrap(
             ),
         ),
     )
+    if migrate:
+        notifications.seal_stored_messages(services)
+    return services
 
 
 def default_database_path(settings: Settings) -> Path | None:

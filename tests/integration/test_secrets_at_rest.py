@@ -176,3 +176,34 @@ def test_ISSUE12_F2_production_serve_with_only_the_dev_outbox_exits_3_with_one_l
     assert result.returncode == 3
     assert result.stderr.count("\n") == 1 and "SECURELOGIN_ALLOW_DEV_OUTBOX" in result.stderr
     assert not (tmp_path / "p.db").exists()
+
+
+def test_ISSUE12_F2_bodies_stored_in_clear_by_an_older_version_are_sealed_on_upgrade(
+    services: Services, settings: Settings
+) -> None:
+    engine = create_engine(normalize_url(settings.database_url))
+    try:
+        with engine.begin() as conn:
+            for channel, body in (
+                ("sms", f"Your code is {CODE}"),
+                ("email", f"Code\n\n{CODE}"),
+                ("sms", "[delivered]"),
+                ("portal", "Your device ships\n\ntoday"),
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO outbox (channel, recipient, body, created_at, available_at,"
+                        " attempts) VALUES (:c, :r, :b, :t, :t, 0)"
+                    ),
+                    {"c": channel, "r": PHONE, "b": body, "t": FakeClock().now()},
+                )
+    finally:
+        engine.dispose()
+    again = bootstrap(settings, migrate=True, clock=FakeClock())  # `db upgrade`, `serve`
+    again.database.close()
+    bodies = raw_bodies(settings.database_url)
+    assert not [b for b in bodies if CODE in b]
+    assert bodies[2:] == ["[delivered]", "Your device ships\n\ntoday"]
+    with services.uow() as uow:
+        shown = [m.text for m in uow.outbox.recent(to=PHONE, limit=10)]
+    assert shown == [f"Your code is {CODE}", f"Code\n\n{CODE}", "[delivered]", shown[3]]

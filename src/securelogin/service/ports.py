@@ -243,6 +243,10 @@ class Outbox(Protocol):
         """The last ``limit`` messages (to one address, when given), oldest first."""
         ...
 
+    def seal_clear_bodies(self) -> int:
+        """Seal message bodies stored in clear by an older version; returns how many."""
+        ...
+
 
 class SmsGateway(Protocol):
     """Sends one SMS; raises ``DeliveryFailed(message, retryable=…)`` when it cannot.

@@ -133,6 +133,24 @@ class SqlOutbox:
             values["body"] = UNDELIVERED
         self.conn.execute(update(t.outbox).where(o.id == message_id).values(**values))
 
+    def seal_clear_bodies(self) -> int:
+        """Seal the SMS and e-mail bodies stored in clear before sealing existed."""
+        o = t.outbox.c
+        rows = self.conn.execute(
+            select(o.id, o.channel, o.recipient, o.body).where(
+                o.channel.in_(sorted(SEALED_CHANNELS)),
+                o.body.not_like(f"{SEALED}%"),
+                o.body.not_in([DELIVERED, UNDELIVERED]),
+            )
+        ).all()
+        for row in rows:
+            sealed = seal_body(self.box, channel=row.channel, to=row.recipient, text=row.body)
+            # only if still the same text: a gateway may have redacted it meanwhile
+            self.conn.execute(
+                update(t.outbox).where(o.id == row.id, o.body == row.body).values(body=sealed)
+            )
+        return len(rows)
+
     def recent(
         self, *, to: str | None, limit: int, channels: Sequence[str] | None = None
     ) -> list[OutboxMessage]:
