@@ -1,9 +1,9 @@
-"""R-LOGIN-1 by timing (issue 12, finding 3, the part confined to the password step): the
-password hash — real or dummy — never runs while the login's transaction holds SQLite's
-write lock, so unknown usernames (and locked ones) do not queue behind each other.
+"""Enumeration by timing and by lockout (R-LOGIN-1, R-LOGIN-3; issue 12, finding 3).
 
-A probe around the hasher tries to start a second writer (``BEGIN IMMEDIATE`` with no
-wait) at the moment each hash begins."""
+The password hash — real or dummy — never runs while the login's transaction holds
+SQLite's write lock (a probe around the hasher tries to start a second writer at the
+moment each hash begins); a known and an unknown username commit the same transactions;
+an unknown username locks after 10 failures and answers 423 like a known one."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from securelogin.bootstrap import bootstrap
 from securelogin.domain.access import Platform
 from securelogin.errors import InvalidCredentials, Locked
-from securelogin.service import login
+from securelogin.service import jobs, login
 from securelogin.service.context import Services
 from securelogin.service.ports import PasswordHasher
 from tests.conftest import make_settings
@@ -93,3 +94,61 @@ def test_R_LOGIN_3_a_locked_username_hashes_without_the_write_lock_too(
     probe.free.clear()
     assert attempt(services, "alice", PASSWORD) is Locked
     assert probe.free == [True]
+
+
+def test_R_LOGIN_3_an_unknown_username_locks_after_10_failures_and_answers_423_like_a_known_one(
+    services: Services, clock: FakeClock
+) -> None:
+    """SPEC §10.2: "… for unknown usernames exactly as for known ones" (both databases)."""
+    Brokerage().user("alice", KINDS["dsc"].device).load(services)
+    answers: dict[str, list[object]] = {"alice": [], "Ghost.User": []}
+    for _ in range(10):
+        for name, seen in answers.items():
+            seen.append(attempt(services, name, "Wrong-Password-1"))
+        clock.advance(minutes=1)
+    assert answers == {name: [InvalidCredentials] * 10 for name in answers}
+    locks = {}
+    for name in answers:
+        with pytest.raises(Locked) as locked:
+            login.start_login(services, username=name, password=PASSWORD, platform=Platform.PORTAL)
+        locks[name] = locked.value.retry_at
+    # both until 24 h after their own last failure (one second apart at most here)
+    assert abs((locks["alice"] - locks["Ghost.User"]).total_seconds()) < 1
+    assert attempt(services, "ghost.user ", "x") is Locked  # counted as typed, normalised
+    clock.advance(hours=24, minutes=1)
+    assert attempt(services, "Ghost.User", "Wrong-Password-1") is InvalidCredentials
+    assert attempt(services, "alice", PASSWORD) is None
+
+
+def test_R_LOGIN_1_an_unknown_username_costs_the_same_transactions_as_a_known_one(
+    services: Services,
+) -> None:
+    """The same commits in the same order: the failure counted, the hash, the audit."""
+    Brokerage().user("alice", KINDS["dsc"].device).load(services)
+    commits: dict[str, int] = {}
+    for name in ("alice", "nobody-at-all"):
+        engine = services.database.engine  # type: ignore[attr-defined]
+        counted = [0]
+
+        def count(_conn: object, counted: list[int] = counted) -> None:
+            counted[0] += 1
+
+        event.listen(engine, "commit", count)
+        try:
+            assert attempt(services, name, "Wrong-Password-1") is InvalidCredentials
+        finally:
+            event.remove(engine, "commit", count)
+        commits[name] = counted[0]
+    assert commits["alice"] == commits["nobody-at-all"] == 2
+
+
+def test_R_LOGIN_3_counters_of_unknown_usernames_are_cleaned_after_the_window(
+    services: Services, clock: FakeClock
+) -> None:
+    for name in ("ghost-1", "ghost-2"):
+        assert attempt(services, name, "Wrong-Password-1") is InvalidCredentials
+    clock.advance(hours=23)
+    assert attempt(services, "ghost-2", "Wrong-Password-1") is InvalidCredentials
+    assert jobs.clean_name_failures(services) == 0
+    clock.advance(hours=1, minutes=1)
+    assert jobs.clean_name_failures(services) == 1  # ghost-1; ghost-2 failed 1 h ago

@@ -23,6 +23,7 @@ from securelogin.service.login_ports import (
     DeviceAccess,
     FailureCounters,
     LoginRepository,
+    NameFailures,
     SessionRepository,
 )
 from securelogin.service.mobile_key_ports import MobileKeyRepository
@@ -273,6 +274,9 @@ class MailGateway(Protocol):
 class UnitOfWork(Protocol):
     @property
     def failures(self) -> FailureCounters: ...
+
+    @property
+    def name_failures(self) -> NameFailures: ...
 
     @property
     def device_access(self) -> DeviceAccess: ...

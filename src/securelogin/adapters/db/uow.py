@@ -20,6 +20,7 @@ from securelogin.adapters.db.logins import (
 )
 from securelogin.adapters.db.migrate import upgrade
 from securelogin.adapters.db.mobile_key import SqlMobileKeys
+from securelogin.adapters.db.name_failures import SqlNameFailures
 from securelogin.adapters.db.operators import SqlHelpdesk, SqlOperators
 from securelogin.adapters.db.outbox import SqlOutbox
 from securelogin.adapters.db.repositories import (
@@ -39,6 +40,7 @@ class SqlUnitOfWork:
 
     entities: SqlEntities
     failures: SqlFailureCounters
+    name_failures: SqlNameFailures
     device_access: SqlDeviceAccess
     logins: SqlLogins
     challenges: SqlChallenges
@@ -73,6 +75,7 @@ class SqlUnitOfWork:
         conn = self._conn
         self.entities = SqlEntities(conn)
         self.failures = SqlFailureCounters(conn)
+        self.name_failures = SqlNameFailures(conn)
         self.device_access = SqlDeviceAccess(conn)
         self.logins = SqlLogins(conn)
         self.challenges = SqlChallenges(conn)
