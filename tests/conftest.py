@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from securelogin.adapters.security.secretbox import AesGcmSecretBox
 from securelogin.bootstrap import bootstrap, load_settings, master_keys, wire
 from securelogin.config import Settings
 from securelogin.entrypoints.api.app import create_app
@@ -115,11 +116,13 @@ def fake_services(clock: FakeClock) -> Services:
     """The services wired as ``bootstrap`` wires them, on the in-memory unit of work
     (tests/fake_uow.py) instead of a database."""
     settings = load_settings(database_url="sqlite:///:memory:", master_key=MASTER_KEY)
+    keys = master_keys(settings)
     return wire(
         settings,
         uow=FakeUnitOfWorkFactory(clock),
         database=FakeDatabase(),
-        keys=master_keys(settings),
+        keys=keys,
+        box=AesGcmSecretBox(keys),
         clock=clock,
     )
 

@@ -31,6 +31,7 @@ from securelogin.adapters.security.secretbox import (
 from securelogin.config import Environment, Settings, SmsGatewayKind
 from securelogin.domain.lifecycle import LifecyclePolicy
 from securelogin.errors import ConfigurationError
+from securelogin.service import notifications
 from securelogin.service.context import Policy, Services
 from securelogin.service.mobile_key_ports import MobileKeyPorts
 from securelogin.service.ports import (
@@ -38,6 +39,7 @@ from securelogin.service.ports import (
     Database,
     MailGateway,
     Random,
+    SecretBox,
     SmsGateway,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -103,7 +105,8 @@ def policy_from(settings: Settings) -> Policy:
 
 
 def sms_gateway(settings: Settings) -> SmsGateway:
-    """SPEC §8 "Channels"; the development outbox is allowed in production too."""
+    """SPEC §8 "Channels"; the development outbox in production only when
+    ``allow_dev_outbox`` says so (checked by the settings)."""
     timeout = settings.channel_timeout_seconds
     if settings.sms_gateway is SmsGatewayKind.HTTP and settings.sms_http_url:
         token = settings.sms_http_token
@@ -163,10 +166,20 @@ def bootstrap(
         database.close()
         raise
     real_clock = clock or SystemClock()
-    uow_factory: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(engine, real_clock)  # noqa: E731
-    return wire(
-        settings, uow=uow_factory, database=database, keys=keys, clock=real_clock, random=random
+    box = AesGcmSecretBox(keys)
+    uow_factory: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(engine, real_clock, box)  # noqa: E731
+    services = wire(
+        settings,
+        uow=uow_factory,
+        database=database,
+        keys=keys,
+        box=box,
+        clock=real_clock,
+        random=random,
     )
+    if migrate:
+        notifications.seal_stored_messages(services)
+    return services
 
 
 def wire(
@@ -175,6 +188,7 @@ def wire(
     uow: UnitOfWorkFactory,
     database: Database,
     keys: list[bytes],
+    box: SecretBox,
     clock: Clock,
     random: Random | None = None,
 ) -> Services:
@@ -185,7 +199,7 @@ def wire(
         database=database,
         clock=clock,
         random=random or SystemRandom(),
-        box=AesGcmSecretBox(keys),
+        box=box,
         passwords=Argon2Passwords(
             memory_kib=settings.argon2_memory_kib,
             time_cost=settings.argon2_time_cost,

@@ -7,12 +7,25 @@ SPEC is a default here, not a constant in the code.
 from __future__ import annotations
 
 from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./securelogin.db"
+
+
+def proxy_networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """``"10.0.0.1, 192.168.0.0/16"`` → networks; ``ValueError`` names a bad entry."""
+    networks = []
+    for part in (p.strip() for p in text.split(",")):
+        if part:
+            try:
+                networks.append(ip_network(part, strict=False))
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or CIDR") from None
+    return tuple(networks)
 
 
 class Environment(StrEnum):
@@ -39,6 +52,9 @@ class Settings(BaseSettings):
     master_key: SecretStr | None = None
     master_key_file: Path | None = None
     host: str = "127.0.0.1"
+    #: reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For and
+    #: X-Forwarded-Proto are believed; nobody's by default (docs/deployment.md)
+    trusted_proxies: str = ""
     port: int = Field(default=8000, ge=1, le=65535)
     #: the brokerage's time zone and exchange calendar (R-LIMIT-2)
     timezone: str = "America/New_York"
@@ -71,6 +87,8 @@ class Settings(BaseSettings):
     demo: bool = False
     #: R-OPS-5 notification channels (docs/configuration.md "Notifications")
     sms_gateway: SmsGatewayKind = SmsGatewayKind.DEV
+    #: production refuses the development outbox as the only SMS route unless this is set
+    allow_dev_outbox: bool = False
     sms_http_url: str | None = None
     sms_http_token: SecretStr | None = None
     twilio_account_sid: str | None = None
@@ -107,12 +125,36 @@ class Settings(BaseSettings):
             raise ValueError("database URL must start with sqlite:/// or postgresql://")
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        proxy_networks(value)
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return proxy_networks(self.trusted_proxies)
+
     @model_validator(mode="after")
     def _production_needs_explicit_key(self) -> Settings:
         if self.env is Environment.PRODUCTION and not (self.master_key or self.master_key_file):
             raise ValueError(
                 "SECURELOGIN_ENV=production needs SECURELOGIN_MASTER_KEY or "
                 "SECURELOGIN_MASTER_KEY_FILE"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _production_sends_sms(self) -> Settings:
+        # the dev outbox is a table anyone with the database file can read codes from
+        if (
+            self.env is Environment.PRODUCTION
+            and self.sms_gateway is SmsGatewayKind.DEV
+            and not self.allow_dev_outbox
+        ):
+            raise ValueError(
+                "SECURELOGIN_ENV=production needs SECURELOGIN_SMS_GATEWAY=http or twilio "
+                "(or SECURELOGIN_ALLOW_DEV_OUTBOX=true to keep SMS in the development outbox)"
             )
         return self
 

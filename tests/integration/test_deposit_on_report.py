@@ -39,18 +39,9 @@ def _money(services: Services) -> tuple[int, int, int]:
 
 
 def _outbox(services: Services) -> list[tuple[str, str]]:
-    url = url_of(services)
-    from sqlalchemy import create_engine, text
-
-    from securelogin.adapters.db.engine import normalize_url
-
-    engine = create_engine(normalize_url(url))
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(text("SELECT channel, body FROM outbox ORDER BY id"))
-            return [(r[0], r[1]) for r in rows]
-    finally:
-        engine.dispose()
+    """Every message, SMS and e-mail bodies opened (they are sealed at rest)."""
+    with services.uow() as uow:
+        return [(m.channel, m.text) for m in uow.outbox.recent(to=None, limit=1000)]
 
 
 @pytest.mark.parametrize("state", ["stolen", "lost"])

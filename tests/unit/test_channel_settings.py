@@ -15,8 +15,8 @@ from securelogin.errors import ConfigurationError
 KEY = base64.b64encode(b"k" * 32).decode()
 
 
-def test_the_development_outboxes_are_the_default_also_in_production() -> None:
-    settings = load_settings(env="production", master_key=KEY)
+def test_the_development_outboxes_are_the_default_and_allowed_in_production_on_request() -> None:
+    settings = load_settings(env="production", master_key=KEY, allow_dev_outbox=True)
     assert isinstance(sms_gateway(settings), DevOutboxSms)
     assert isinstance(mail_gateway(settings), DevOutboxMail)
     assert policy_from(settings).outbox_max_attempts == 8

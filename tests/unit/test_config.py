@@ -18,7 +18,7 @@ def test_production_refuses_to_start_without_an_explicit_master_key(
     with pytest.raises(ConfigurationError, match="production needs SECURELOGIN_MASTER_KEY"):
         load_settings()
     key = base64.b64encode(b"k" * 32).decode()
-    assert load_settings(master_key=key).env == "production"
+    assert load_settings(master_key=key, allow_dev_outbox=True).env == "production"
 
 
 def test_development_creates_a_key_file_next_to_the_sqlite_database(tmp_path: Path) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 #: a bound far above any real account, so that a typo cannot overflow a BIGINT
 MAX_CENTS = 10**15
+#: SPEC §10.2: an amount is a JSON string of ASCII digits with at most two decimals
+AMOUNT_PATTERN = r"^[0-9]{1,15}(\.[0-9]{1,2})?$"
+_AMOUNT = re.compile(AMOUNT_PATTERN)
 
 
 class MoneyError(ValueError):
@@ -28,6 +32,15 @@ def parse_usd(text: object) -> Decimal:
     if abs(value) * 100 >= MAX_CENTS:
         raise MoneyError("is too large")
     return value.quantize(CENT)
+
+
+def parse_amount_text(text: object) -> Decimal:
+    """An amount as SPEC §10.2 writes it, and nothing else: a string matching
+    :data:`AMOUNT_PATTERN` — no number, boolean, sign, space, exponent, ``_`` separator
+    or non-ASCII digit (``Decimal`` and ``int`` would read ``"1_000"``, ``"1e3"``, ``"５"``)."""
+    if not isinstance(text, str) or _AMOUNT.fullmatch(text) is None:
+        raise MoneyError('must be a string of digits with at most two decimals, such as "123.45"')
+    return parse_usd(text)
 
 
 def to_cents(amount: Decimal) -> int:

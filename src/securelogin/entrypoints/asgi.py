@@ -9,9 +9,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from securelogin.bootstrap import bootstrap, load_settings
+from securelogin.config import Environment
 from securelogin.entrypoints.api.app import create_app
 
 
 def create() -> FastAPI:
     settings = load_settings()
-    return create_app(bootstrap(settings), background_every=settings.background_interval_seconds)
+    return create_app(
+        bootstrap(settings),
+        background_every=settings.background_interval_seconds,
+        trusted_proxies=settings.trusted_proxy_networks,
+        production=settings.env is Environment.PRODUCTION,
+    )

@@ -8,7 +8,7 @@ per-business-day totals: its cost does not grow with the account's history.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 
 import holidays
@@ -24,7 +24,7 @@ from securelogin.domain.limits import (
     check_withdrawal,
     window,
 )
-from securelogin.domain.money import MoneyError, from_cents, parse_usd, to_cents
+from securelogin.domain.money import MoneyError, from_cents, parse_amount_text, to_cents
 from securelogin.errors import AccountClosed, InvalidInput, UnknownAccount
 from securelogin.service.context import Policy, Services
 from securelogin.service.ports import UnitOfWork
@@ -32,11 +32,9 @@ from securelogin.service.ports import UnitOfWork
 
 def parse_amount(amount: object) -> Decimal:
     try:
-        value = parse_usd(amount)
+        value = parse_amount_text(amount)
     except MoneyError as exc:
         raise InvalidInput(f"amount {exc}", field="amount") from None
-    except InvalidOperation:  # an exponent beyond Decimal's precision: "1e30"
-        raise InvalidInput("amount is too large", field="amount") from None
     if value <= 0:
         raise InvalidInput("amount must be greater than zero", field="amount")
     return value

@@ -11,7 +11,8 @@ One pass does, each item in its own short unit of work:
    their ``expires_at`` (``active → expired``, conditional);
 4. deposits of devices not returned ``closure_return_days`` after their account closed
    (R-RETURN-3; ``held → charged``, conditional);
-5. clean-up of challenges that expired more than ``challenge_retention`` ago;
+5. clean-up of challenges that expired more than ``challenge_retention`` ago, and of the
+   failure counters of unknown usernames older than the lockout window (R-LOGIN-3);
 6. delivery of the outbox: the portal message centre, then SMS and e-mail.
 
 Lists are read without locks; the guards are in the writes.  A second process that read
@@ -54,6 +55,7 @@ def run_once(services: Services, *, deliver: bool = True) -> JobReport:
     expired = expire_temporary_devices(services)
     charged = charge_unreturned(services)
     deleted = clean_challenges(services)
+    clean_name_failures(services)
     portal = sent = 0
     if deliver:
         portal = messages.deliver_portal(services)
@@ -173,6 +175,16 @@ def charge_unreturned(services: Services) -> int:
                 uow.commit()
                 charged += 1
     return charged
+
+
+def clean_name_failures(services: Services) -> int:
+    """Unknown usernames whose last failure left the lockout window restart at 1 anyway:
+    their rows go, so that a spray of made-up names does not grow the table for ever."""
+    before = services.clock.now() - timedelta(hours=services.policy.lockout_window_hours)
+    with services.uow() as uow:
+        deleted = uow.name_failures.forget_before(before)
+        uow.commit()
+    return deleted
 
 
 def clean_challenges(services: Services) -> int:

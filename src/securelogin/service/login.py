@@ -121,43 +121,70 @@ def start_login(
 
 def check_password(services: Services, username: str, password: str, *, now: datetime) -> UserRow:
     """The password step with its counters (R-LOGIN-1/3), also used by the mobile key's
-    activation; the caller clears the counter once its own transaction succeeds."""
-    user = _reserve_password_attempt(services, username, now)
+    activation; the caller clears the counter once its own transaction succeeds.
+
+    A known and an unknown username do the same work in the same order (issue 12,
+    finding 3): one transaction that counts the failure up front — the user's counter, or
+    the typed name's (a keyed fingerprint) — one hash outside it, one audit record."""
+    name, fingerprint = _typed_name(services, username)
+    user = _reserve_password_attempt(services, name, fingerprint, now)
     if user is None or not services.passwords.verify(user.password_hash, password):
-        if user is not None:
-            _record(
-                services,
-                AuditEvent(
-                    action="login.password_failed", actor=user.username, subject=user.username
-                ),
-            )
+        actor = user.username if user is not None else "unknown"
+        subject = user.username if user is not None else f"name:{fingerprint[:16]}"
+        _record(services, AuditEvent(action="login.password_failed", actor=actor, subject=subject))
         raise InvalidCredentials
     return user
 
 
-def _reserve_password_attempt(services: Services, username: str, now: datetime) -> UserRow | None:
-    """Count the attempt as a failure up front, in its own short transaction, so that
-    the slow hash runs outside any lock and parallel guesses never exceed the allowance."""
+def _typed_name(services: Services, username: str) -> tuple[str | None, str]:
+    """The normalised username (None when it cannot be one) and the keyed fingerprint
+    its failures are counted under when nobody has it (R-LOGIN-3)."""
     try:
-        name = normalize_username(username)
+        name: str | None = normalize_username(username)
     except PolicyViolation:
         name = None
+    typed = name or username.strip().casefold()
+    return name, services.box.fingerprint(typed.encode("utf-8"), purpose="login-name")
+
+
+def _reserve_password_attempt(
+    services: Services, name: str | None, fingerprint: str, now: datetime
+) -> UserRow | None:
+    """Count the attempt as a failure up front, in its own short transaction, so that
+    the slow hash runs outside any lock and parallel guesses never exceed the allowance.
+    None for a name nobody has (counted too); ``Locked`` for a locked name, known or not."""
+    retry_at = reserved = None
+    limits = lockout(services, now)
     with services.uow() as uow:
         user = uow.users.by_username(name) if name else None
-        if user is None:
-            services.passwords.verify_dummy(password="")  # same work as a real check
-            return None
-        retry_at = locked_until(services, user, now)
-        reserved = None
-        if retry_at is None:
-            reserved = uow.failures.reserve(
-                user.id, FailureCounter.PASSWORD, now=now, lockout=lockout(services, now)
-            )
-        if reserved is None:
-            services.passwords.verify_dummy(password="")
-            raise Locked(retry_at=retry_at or now)
-        uow.commit()
-    return user
+        if user is not None:
+            retry_at = locked_until(services, user, now)
+            if retry_at is None:
+                reserved = uow.failures.reserve(
+                    user.id, FailureCounter.PASSWORD, now=now, lockout=limits
+                )
+        else:
+            reserved = uow.name_failures.reserve(fingerprint, now=now, lockout=limits)
+            if reserved is None:
+                retry_at = _name_locked_until(services, uow, fingerprint)
+        if reserved is not None:
+            uow.commit()
+    # the hash (a dummy one unless a real check follows) runs after the transaction: no
+    # write lock is held while it runs, so attempts do not queue behind each other
+    if user is not None and reserved is not None:
+        return user
+    services.passwords.verify_dummy(password="")
+    if reserved is not None:
+        return None
+    raise Locked(retry_at=retry_at or now)
+
+
+def _name_locked_until(services: Services, uow: UnitOfWork, fingerprint: str) -> datetime | None:
+    last = uow.name_failures.last(fingerprint)
+    if last is None:
+        return None
+    window = timedelta(hours=services.policy.lockout_window_hours)
+    return lock_ends(*last, threshold=services.policy.lockout_threshold, window=window)
 
 
 def _after_password(

@@ -97,6 +97,22 @@ class FailureCounters(Protocol):
     def clear(self, user_id: int, counter: FailureCounter) -> None: ...
 
 
+class NameFailures(Protocol):
+    """R-LOGIN-3 for usernames nobody has, keyed by a fingerprint of the typed name."""
+
+    def reserve(self, fingerprint: str, *, now: datetime, lockout: Lockout) -> int | None:
+        """Like :meth:`FailureCounters.reserve`: None while the name is locked."""
+        ...
+
+    def last(self, fingerprint: str) -> tuple[int, datetime] | None:
+        """The name's failures and the time of the last one."""
+        ...
+
+    def forget_before(self, cutoff: datetime) -> int:
+        """Delete names whose last failure is older than ``cutoff``; how many."""
+        ...
+
+
 class DeviceAccess(Protocol):
     def of_user(self, user_id: int) -> list[DeviceRow]:
         """Every device the user owns or shares, any state."""

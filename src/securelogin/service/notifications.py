@@ -90,6 +90,15 @@ def recent_messages(
         return uow.outbox.recent(to=to, limit=limit, channels=CHANNELS)
 
 
+def seal_stored_messages(services: Services) -> int:
+    """Seal the SMS and e-mail bodies an older version stored in clear (issue 12, finding
+    2); run with the migrations, since Alembic has no master key."""
+    with services.uow() as uow:
+        sealed = uow.outbox.seal_clear_bodies()
+        uow.commit()
+    return sealed
+
+
 def _deliver(services: Services, message: OutboxMessage) -> bool:
     keeps_text = services.sms.keeps_text if message.channel == SMS else services.mail.keeps_text
     try:

@@ -23,6 +23,7 @@ from securelogin.service.login_ports import (
     DeviceAccess,
     FailureCounters,
     LoginRepository,
+    NameFailures,
     SessionRepository,
 )
 from securelogin.service.mobile_key_ports import MobileKeyRepository
@@ -243,6 +244,10 @@ class Outbox(Protocol):
         """The last ``limit`` messages (to one address, when given), oldest first."""
         ...
 
+    def seal_clear_bodies(self) -> int:
+        """Seal message bodies stored in clear by an older version; returns how many."""
+        ...
+
 
 class SmsGateway(Protocol):
     """Sends one SMS; raises ``DeliveryFailed(message, retryable=…)`` when it cannot.
@@ -269,6 +274,9 @@ class MailGateway(Protocol):
 class UnitOfWork(Protocol):
     @property
     def failures(self) -> FailureCounters: ...
+
+    @property
+    def name_failures(self) -> NameFailures: ...
 
     @property
     def device_access(self) -> DeviceAccess: ...

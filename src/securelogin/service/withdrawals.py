@@ -19,6 +19,7 @@ import base64
 import dataclasses
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -81,7 +82,9 @@ from securelogin.service.withdrawal_confirm import push_fallback as push_fallbac
 
 #: the status of the internal logins row that carries a withdrawal's challenge
 CONFIRMATION_LOGIN = "withdrawal"
-MAX_KEY_LENGTH = 100
+#: 1–100 visible ASCII characters (inner spaces allowed): what the OpenAPI document says
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]([ -~]{0,98}[!-~])?$"
+IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 MAX_DESTINATION = 64
 
 
@@ -139,9 +142,9 @@ def parse_request(
 ) -> WithdrawalRequest:
     """Bad input is refused with ``invalid_input`` naming the field; nothing is written."""
     key = (idempotency_key or "").strip()
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if IDEMPOTENCY_KEY.fullmatch(key) is None:
         raise InvalidInput(
-            "Send an Idempotency-Key header of 1-100 printable characters",
+            "Send an Idempotency-Key header of 1-100 visible ASCII characters",
             field="idempotency_key",
         )
     value = parse_amount(amount)

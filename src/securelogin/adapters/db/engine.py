@@ -7,6 +7,7 @@ keys are on.  PostgreSQL: psycopg 3, connections checked before use.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,20 @@ def sqlite_path(url: str) -> Path | None:
     if parsed.database == ":memory:":
         return None
     return Path(parsed.database)
+
+
+def create_private(path: Path) -> None:
+    """Create a missing SQLite file with mode 0600 before SQLite opens it.
+
+    SQLite creates its files 0644 (less the umask) and gives ``-wal``/``-shm`` the mode of
+    the database: without this, every local user could read waiting SMS codes and sessions
+    from them (issue 12, finding 2).  An existing file keeps the mode its owner chose."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -60,6 +75,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
                 raise StorageUnavailable(
                     f"cannot open database {safe}: folder {path.parent} does not exist"
                 )
+            if path is not None:
+                create_private(path)
             engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
             event.listen(engine, "connect", _sqlite_on_connect)
             event.listen(engine, "begin", _sqlite_on_begin)
@@ -73,7 +90,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             )
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except (ArgumentError, SQLAlchemyError, ValueError, ModuleNotFoundError) as exc:
+    except (ArgumentError, SQLAlchemyError, ValueError, ModuleNotFoundError, OSError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise StorageUnavailable(f"cannot open database {safe}: {reason}") from None
     return engine

@@ -297,6 +297,7 @@ from securelogin.adapters.db import (  # noqa: E402,F401
     tables_funds,
     tables_lifecycle,
     tables_mobile_key,
+    tables_name_failures,
     tables_operators,
     tables_sharing,
 )

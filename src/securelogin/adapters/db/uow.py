@@ -20,6 +20,7 @@ from securelogin.adapters.db.logins import (
 )
 from securelogin.adapters.db.migrate import upgrade
 from securelogin.adapters.db.mobile_key import SqlMobileKeys
+from securelogin.adapters.db.name_failures import SqlNameFailures
 from securelogin.adapters.db.operators import SqlHelpdesk, SqlOperators
 from securelogin.adapters.db.outbox import SqlOutbox
 from securelogin.adapters.db.repositories import (
@@ -31,7 +32,7 @@ from securelogin.adapters.db.repositories import (
 )
 from securelogin.adapters.db.sharing import SqlSharing
 from securelogin.errors import StorageBusy, StorageUnavailable
-from securelogin.service.ports import Clock
+from securelogin.service.ports import Clock, SecretBox
 
 
 class SqlUnitOfWork:
@@ -39,6 +40,7 @@ class SqlUnitOfWork:
 
     entities: SqlEntities
     failures: SqlFailureCounters
+    name_failures: SqlNameFailures
     device_access: SqlDeviceAccess
     logins: SqlLogins
     challenges: SqlChallenges
@@ -57,9 +59,10 @@ class SqlUnitOfWork:
     helpdesk: SqlHelpdesk
     lifecycle: SqlLifecycle
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(self, engine: Engine, clock: Clock, box: SecretBox) -> None:
         self.engine = engine
         self.clock = clock
+        self.box = box
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
 
@@ -72,6 +75,7 @@ class SqlUnitOfWork:
         conn = self._conn
         self.entities = SqlEntities(conn)
         self.failures = SqlFailureCounters(conn)
+        self.name_failures = SqlNameFailures(conn)
         self.device_access = SqlDeviceAccess(conn)
         self.logins = SqlLogins(conn)
         self.challenges = SqlChallenges(conn)
@@ -81,7 +85,7 @@ class SqlUnitOfWork:
         self.devices = SqlDevices(conn)
         self.inventory = SqlInventory(conn)
         self.audit = SqlAuditLog(conn, self.clock)
-        self.outbox = SqlOutbox(conn, self.clock)
+        self.outbox = SqlOutbox(conn, self.clock, self.box)
         self.sharing = SqlSharing(conn)
         self.mobile_keys = SqlMobileKeys(conn)
         self.funds = SqlFunds(conn)

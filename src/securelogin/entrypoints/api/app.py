@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from securelogin.entrypoints.api import funds, keys, logins, problems
+from securelogin.entrypoints.api.limits import BodyLimits
+from securelogin.entrypoints.api.transport import Network, TransportSecurity
 from securelogin.entrypoints.background import background_lifespan
+from securelogin.entrypoints.console import logistics
 from securelogin.entrypoints.console import routes as console
 from securelogin.entrypoints.portal import routes as portal
 from securelogin.service.context import Services
@@ -54,8 +59,18 @@ class Health(BaseModel):
     status: str
 
 
-def create_app(services: Services, *, background_every: float = 0) -> FastAPI:
-    """The whole HTTP service; ``background_every`` > 0 also runs the delivery loop."""
+def create_app(
+    services: Services,
+    *,
+    background_every: float = 0,
+    trusted_proxies: Sequence[Network] = (),
+    production: bool = False,
+) -> FastAPI:
+    """The whole HTTP service; ``background_every`` > 0 also runs the delivery loop.
+
+    ``trusted_proxies`` may say the client's address and HTTPS (X-Forwarded-For/-Proto);
+    ``production`` marks every cookie Secure (:mod:`~securelogin.entrypoints.api.transport`).
+    """
     lifespan = background_lifespan(services, every=background_every) if background_every else None
     app = FastAPI(
         lifespan=lifespan,
@@ -67,7 +82,11 @@ def create_app(services: Services, *, background_every: float = 0) -> FastAPI:
     )
     problems.install(app)
 
+    # the last added runs first: the transport is settled before anything else looks at
+    # the request, and the limits' refusals carry the security headers too
+    app.add_middleware(BodyLimits, own_limits=[logistics.IMPORT_PATH])
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(TransportSecurity, trusted_proxies=trusted_proxies, production=production)
 
     @app.get(
         "/healthz",

@@ -8,24 +8,29 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, WithJsonSchema
 
 from securelogin.domain.limits import Remaining
-from securelogin.domain.money import from_cents
+from securelogin.domain.money import AMOUNT_PATTERN, from_cents
 from securelogin.entrypoints.api.logins import bearer_token
 from securelogin.entrypoints.api.problems import problem_responses
 from securelogin.entrypoints.api.schemas import FactorOut, TierOut
 from securelogin.service import restrictions, sessions, withdrawals
 from securelogin.service.context import Services
 from securelogin.service.funds import remaining_json
+from securelogin.service.withdrawals import IDEMPOTENCY_KEY_PATTERN
 
 
 class WithdrawalRequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     account: str = Field(min_length=1, max_length=16)
-    #: a decimal string such as "123.45" (numbers are read as text: no float rounding)
-    amount: str | int = Field(union_mode="left_to_right")
+    #: SPEC §10.2: a string such as "123.45"; anything else (numbers, true, "1e3") is
+    #: refused by the service as ``invalid_input`` with ``field: amount``
+    amount: Annotated[
+        JsonValue,
+        WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN, "examples": ["123.45"]}),
+    ]
     destination: str = Field(min_length=1, max_length=64)
     #: another of the user's active devices confirms (its lower limits apply, R-LIMIT-1)
     device_id: str | None = Field(default=None, max_length=40)
@@ -97,6 +102,22 @@ class RestrictionsOut(BaseModel):
     accounts: list[AccountLimitsOut]
 
 
+#: the header as the server checks it (``withdrawals.parse_request``), so that a missing or
+#: bad key is ``invalid_input`` with ``field: idempotency_key`` like every other field
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "description": "1-100 visible ASCII characters; the same key returns the same withdrawal",
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 100,
+        "pattern": IDEMPOTENCY_KEY_PATTERN,
+    },
+}
+
+
 def _money(cents: int | None) -> str | None:
     return None if cents is None else str(from_cents(cents))
 
@@ -114,12 +135,13 @@ def build_router(services: Services) -> APIRouter:
         status_code=201,
         response_model=WithdrawalStartedOut,
         responses=problem_responses(401, 403, 404, 409, 422),
+        openapi_extra={"parameters": [IDEMPOTENCY_KEY_PARAMETER]},
     )
     def request(
         body: WithdrawalRequestIn,
         session: Session,
         http: Request,
-        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+        idempotency_key: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> WithdrawalStartedOut:
         """R-WD-1: ask for a withdrawal; the answer names the device to confirm with and
         its prompt (bound to amount and destination, R-WD-4).  422 ``insufficient_funds``

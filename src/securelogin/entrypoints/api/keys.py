@@ -11,7 +11,7 @@ from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
 
 from securelogin.entrypoints.api.problems import problem_responses
 from securelogin.entrypoints.api.waits import hubs
@@ -44,9 +44,34 @@ class ActivationOut(BaseModel):
 
 
 class CodeRequest(BaseModel):
-    phone_id: str | None = Field(default=None, max_length=64)
-    phone: str | None = Field(default=None, max_length=20)
-    country: str | None = Field(default=None, max_length=2)
+    """A phone on record (``phone_id``) or a new number with its country — exactly one of
+    the two (R-KEY-1; ``mobile_key.send_activation_code`` refuses anything else)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["phone_id"], "not": {"required": ["phone"]}},
+                {"required": ["phone", "country"], "not": {"required": ["phone_id"]}},
+            ]
+        }
+    )
+
+    phone_id: Annotated[str | None, WithJsonSchema({"type": "string", "maxLength": 64})] = Field(
+        default=None, max_length=64
+    )
+    phone: Annotated[
+        str | None, WithJsonSchema({"type": "string", "pattern": r"^\+[1-9][0-9]{6,14}$"})
+    ] = Field(default=None, max_length=20)
+    country: Annotated[str | None, WithJsonSchema({"type": "string", "pattern": "^[A-Z]{2}$"})] = (
+        Field(default=None, max_length=2)
+    )
+
+    @field_validator("phone_id", "phone", "country", mode="before")
+    @classmethod
+    def _absent_not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("leave the field out instead of sending null")
+        return value
 
 
 class CodeOut(BaseModel):

@@ -62,8 +62,9 @@ class ProblemOut(BaseModel):
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
-    """OpenAPI entries for the problems a route can answer (400 malformed JSON always)."""
-    wanted = sorted({400, *statuses})
+    """OpenAPI entries for the problems a route can answer (400 malformed JSON and 413
+    too large a body always: entrypoints.api.limits)."""
+    wanted = sorted({400, 413, *statuses})
     return {
         s: {
             "model": ProblemOut,
@@ -119,7 +120,9 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this class
     code = HTTP_CODES.get(exc.status_code, "http_error")
-    return problem(exc.status_code, code, str(exc.detail))
+    answer = problem(exc.status_code, code, str(exc.detail))
+    answer.headers.update(exc.headers or {})  # a 405's Allow (RFC 9110 §15.5.6)
+    return answer
 
 
 async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:

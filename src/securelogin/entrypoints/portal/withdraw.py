@@ -116,7 +116,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         try:
             parsed = withdrawals.parse_request(
                 account=account[:16],
-                amount=amount[:40],
+                amount=amount.strip()[:40],  # a browser field: surrounding spaces are typing
                 destination=destination,
                 idempotency_key=idempotency_key,
             )
