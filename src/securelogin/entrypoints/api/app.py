@@ -1,4 +1,5 @@
-"""The ASGI application: JSON API under /api/v1, /healthz, the Client Portal and its assets."""
+"""The ASGI application: JSON API under /api/v1, /healthz, the Client Portal and its assets,
+the mobile key web app under /key/."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from securelogin.entrypoints.api import funds, keys, logins, problems
 from securelogin.entrypoints.background import background_lifespan
 from securelogin.entrypoints.console import routes as console
+from securelogin.entrypoints.keyapp import routes as keyapp
 from securelogin.entrypoints.portal import routes as portal
 from securelogin.service.context import Services
 from securelogin.service.health import check_health
@@ -84,5 +86,6 @@ def create_app(services: Services, *, background_every: float = 0) -> FastAPI:
     app.include_router(funds.build_router(services))
     app.include_router(console.build_router(services))
     app.include_router(portal.build_router(services))
+    app.include_router(keyapp.build_router())
     app.mount("/static", StaticFiles(directory=portal.STATIC_DIR), name="static")
     return app

@@ -1,0 +1,385 @@
+// The mobile key web app: activation (R-KEY-1/2), several usernames (R-KEY-3), push
+// approval with number matching (R-KEY-4), the offline challenge (R-KEY-5).
+// It speaks docs/mobile-key-protocol.md exactly as the terminal key does.
+import { detect, language, setLanguage, t } from "./i18n.js";
+import { importOcraKey, ocra, parseSuite } from "./ocra.js";
+import { getApp, listUsers, pinMatches, pinVerifier, putApp, putUser } from "./store.js";
+import { ApiError, KeyApi, newKeyPair, pushAnswer, unb64url, verifyPush } from "./wire.js";
+
+const LANG_KEY = "securelogin-key-lang";
+const PULL_WAIT = 20; // seconds the pull channel may hold a request (≤ 60)
+const BUSY_PAUSE = 1500; // ms between pulls that answered at once with nothing new
+const RETRY_PAUSE = 3000; // ms before pulling again after a failure
+const PREFIX = location.pathname.slice(0, location.pathname.lastIndexOf("/key/"));
+
+const $ = (id) => document.getElementById(id);
+const state = { app: null, users: [], unlocked: false, activation: null, shown: [], answered: new Set() };
+let pollToken = 0;
+let pollAbort = null;
+
+function api() {
+  const signer = state.app ? { appId: state.app.appId, privateKey: state.app.privateKey } : null;
+  return new KeyApi(PREFIX, signer);
+}
+
+// -- screens and messages -------------------------------------------------------------
+function show(name) {
+  for (const screen of document.querySelectorAll(".screen")) screen.hidden = screen.id !== `screen-${name}`;
+  $("app").dataset.screen = name;
+  say(null);
+  if (name === "home") startPolling();
+  else stopPolling();
+  const first = $(`screen-${name}`).querySelector("input:not([type=radio]), select");
+  if (first) first.focus();
+}
+
+function say(key, params) {
+  const box = $("message");
+  box.hidden = !key;
+  box.textContent = key ? t(key, params) : "";
+}
+
+function sayError(error) {
+  if (!(error instanceof ApiError)) {
+    console.warn(error);
+    say("error.other", { code: error && error.name });
+    return;
+  }
+  const key = `error.${error.code}`;
+  if (t(key) !== key) say(key);
+  else say("error.other", { code: error.code });
+}
+
+function busy(form, work) {
+  return async (event) => {
+    event.preventDefault();
+    const buttons = form.querySelectorAll("button");
+    buttons.forEach((b) => (b.disabled = true));
+    try {
+      await work(new FormData(form));
+    } catch (error) {
+      sayError(error);
+    } finally {
+      buttons.forEach((b) => (b.disabled = false));
+    }
+  };
+}
+
+// -- activation (R-KEY-1, R-KEY-2) ------------------------------------------------------
+async function startActivation(data) {
+  const username = String(data.get("username")).trim().toLowerCase();
+  const started = await api().call("POST", "/key/activations", { username, password: String(data.get("password")) });
+  $("act-password").value = "";
+  const phones = started.phones || [];
+  if (!phones.length) return say("error.no_phone");
+  state.activation = { id: started.activation_id };
+  const box = $("phone-choices");
+  box.replaceChildren();
+  phones.forEach((phone, i) => {
+    const label = document.createElement("label");
+    label.className = "choice";
+    const radio = document.createElement("input");
+    radio.type = "radio";
+    radio.name = "phone_id";
+    radio.value = phone.phone_id;
+    radio.checked = phone.preselected || (i === 0 && !phones.some((p) => p.preselected));
+    label.append(radio, ` ${phone.masked}`);
+    box.append(label);
+  });
+  show("phone");
+}
+
+async function sendCode(data) {
+  const id = state.activation.id;
+  const sent = await api().call("POST", `/key/activations/${id}/code`, { phone_id: String(data.get("phone_id")) });
+  show("finish");
+  $("code-sent").textContent = t("finish.sent", { to: sent.sent_to });
+}
+
+function checkAppPin(pin, again) {
+  if (!/^[0-9]{4,6}$/.test(pin)) return "error.pin_format";
+  if (pin !== again) return "error.pin_again";
+  return null;
+}
+
+const recoveryOk = (pin) => /^[\x20-\x7e]{4,6}$/.test(pin);
+
+async function userOf(answer) {
+  const suite = answer.ocra.suite;
+  parseSuite(suite);
+  return {
+    username: answer.username,
+    deviceId: answer.device_id,
+    suite,
+    ocraKey: await importOcraKey(unb64url(answer.ocra.secret), suite),
+  };
+}
+
+async function finishActivation(data) {
+  const pin = String(data.get("pin"));
+  const problem = checkAppPin(pin, String(data.get("pin2")));
+  if (problem) return say(problem);
+  const recovery = String(data.get("recovery"));
+  if (!recoveryOk(recovery)) return say("error.recovery_format");
+  const pair = await newKeyPair();
+  const body = { code: String(data.get("code")).trim(), public_key: pair.publicKey, recovery_pin: recovery };
+  const done = await api().call("POST", `/key/activations/${state.activation.id}/complete`, body);
+  const user = await userOf(done);
+  await crypto.subtle.importKey("spki", unb64url(done.server_public_key), { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
+  const app = {
+    appId: done.app_id,
+    serverPublicKey: done.server_public_key,
+    privateKey: pair.privateKey,
+    publicKey: pair.publicKey,
+    pin: await pinVerifier(pin),
+  };
+  await putApp(app);
+  await putUser(user);
+  document.getElementById("finish-form").reset();
+  state.activation = null;
+  state.app = app;
+  state.users = await listUsers();
+  state.unlocked = true;
+  show("home");
+  renderUsers();
+}
+
+// -- several usernames (R-KEY-3) --------------------------------------------------------
+async function addUser(data) {
+  const recovery = String(data.get("recovery"));
+  if (!recoveryOk(recovery)) return say("error.recovery_format");
+  const body = {
+    username: String(data.get("username")).trim().toLowerCase(),
+    password: String(data.get("password")),
+    recovery_pin: recovery,
+  };
+  const added = await api().call("POST", `/key/apps/${state.app.appId}/users`, body, { signed: true });
+  await putUser(await userOf(added));
+  $("add-form").reset();
+  state.users = await listUsers();
+  show("home");
+  renderUsers();
+}
+
+function renderUsers() {
+  const list = $("users");
+  list.replaceChildren(
+    ...state.users.map((user) => {
+      const item = document.createElement("li");
+      item.textContent = user.username;
+      return item;
+    }),
+  );
+}
+
+// -- unlock -----------------------------------------------------------------------------
+async function unlock(data) {
+  if (!(await pinMatches(String(data.get("pin")), state.app.pin))) {
+    $("unlock-pin").value = "";
+    return say("error.wrong_pin");
+  }
+  $("unlock-form").reset();
+  state.unlocked = true;
+  state.users = await listUsers();
+  show("home");
+  renderUsers();
+}
+
+function lock() {
+  state.unlocked = false;
+  show("unlock");
+}
+
+// -- push (R-KEY-4) ---------------------------------------------------------------------
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function startPolling() {
+  if (pollAbort || !state.unlocked) return;
+  pollAbort = new AbortController();
+  pull(++pollToken, pollAbort.signal);
+}
+
+function stopPolling() {
+  if (pollAbort) pollAbort.abort();
+  pollAbort = null;
+  pollToken++;
+}
+
+function setPollState(which) {
+  const line = $("poll-state");
+  line.dataset.state = which;
+  line.textContent = t(which === "offline" ? "home.offline" : "home.waiting");
+}
+
+async function pull(token, signal) {
+  setPollState(navigator.onLine ? "waiting" : "offline");
+  while (token === pollToken) {
+    try {
+      const path = `/key/apps/${state.app.appId}/pushes?wait=${PULL_WAIT}`;
+      const answer = await api().call("GET", path, null, { signed: true, signal });
+      if (token !== pollToken) return;
+      setPollState("waiting");
+      const fresh = [];
+      for (const push of answer.pushes || []) {
+        // a push that fails the server's signature is never shown nor answered
+        if (!state.answered.has(push.push_id) && (await verifyPush(push, state.app.serverPublicKey))) fresh.push(push);
+      }
+      renderRequests(fresh);
+      if ((answer.pushes || []).length) await pause(BUSY_PAUSE);
+    } catch (error) {
+      if (error.name === "AbortError" || token !== pollToken) return;
+      setPollState("offline");
+      if (error instanceof ApiError && error.code === "key_signature_invalid") sayError(error);
+      await pause(RETRY_PAUSE);
+    }
+  }
+}
+
+function describe(push) {
+  const who = push.who || push.username;
+  if (push.purpose === "withdrawal") {
+    return t("request.withdrawal", { who, amount: push.amount, destination: push.destination });
+  }
+  return t("request.login", { who });
+}
+
+function renderRequests(pushes, force = false) {
+  const ids = pushes.map((p) => p.push_id).join(",");
+  if (!force && ids === state.shown.map((p) => p.push_id).join(",")) return;
+  state.shown = pushes;
+  $("requests").replaceChildren(...pushes.map(requestCard));
+}
+
+function button(text, className, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = className;
+  b.textContent = text;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function requestCard(push) {
+  const card = document.createElement("article");
+  card.className = "request";
+  card.dataset.pushId = push.push_id;
+  const title = document.createElement("h2");
+  title.textContent = describe(push);
+  const where = document.createElement("p");
+  const at = new Date(push.created_at);
+  where.textContent = t("request.where", {
+    ip: (push.where && push.where.ip) || "?",
+    platform: (push.where && push.where.platform) || "?",
+    time: at.toLocaleTimeString(language(), { hour: "2-digit", minute: "2-digit" }),
+  });
+  const pick = document.createElement("p");
+  pick.className = "pick";
+  pick.textContent = t("request.pick");
+  const numbers = document.createElement("div");
+  numbers.className = "numbers";
+  for (const number of push.choices) {
+    numbers.append(button(number, "number", () => answer(card, push, "approve", number, false)));
+  }
+  const other = document.createElement("div");
+  other.className = "deny-row";
+  other.append(
+    button(t("request.deny"), "deny", () => answer(card, push, "deny", null, false)),
+    button(t("request.not_me"), "not-me", () => answer(card, push, "deny", null, true)),
+  );
+  card.append(title, where, pick, numbers, other);
+  return card;
+}
+
+async function answer(card, push, decision, number, notMe) {
+  card.querySelectorAll("button").forEach((b) => (b.disabled = true));
+  const outcome = $("outcome");
+  let result;
+  try {
+    const body = await pushAnswer(state.app.privateKey, push, { decision, number, notMe });
+    const done = await api().call("POST", `/key/pushes/${push.push_id}/answer`, body, { signed: true });
+    result = done.status === "approved" ? "approved" : notMe ? "not_me" : "denied";
+  } catch (error) {
+    if (!(error instanceof ApiError) || !["number_mismatch", "push_closed"].includes(error.code)) {
+      card.querySelectorAll("button").forEach((b) => (b.disabled = false));
+      return sayError(error);
+    }
+    result = error.code === "number_mismatch" ? "mismatch" : "closed";
+  }
+  state.answered.add(push.push_id);
+  renderRequests(state.shown.filter((p) => p.push_id !== push.push_id));
+  outcome.hidden = false;
+  outcome.dataset.outcome = result;
+  outcome.textContent = result === "closed" ? t("error.push_closed") : t(`outcome.${result}`, { what: describe(push) });
+}
+
+// -- offline challenge (R-KEY-5) ----------------------------------------------------------
+function openChallenge() {
+  const select = $("challenge-user");
+  select.replaceChildren(
+    ...state.users.map((user) => {
+      const option = document.createElement("option");
+      option.value = user.username;
+      option.textContent = user.username;
+      return option;
+    }),
+  );
+  $("challenge-user-row").hidden = state.users.length < 2;
+  $("challenge-result").hidden = true;
+  $("challenge-form").reset();
+  show("challenge");
+}
+
+async function respond(data) {
+  const user = state.users.find((u) => u.username === String(data.get("user"))) || state.users[0];
+  const challenge = String(data.get("challenge")).trim();
+  const suite = parseSuite(user.suite);
+  if (!/^[0-9]+$/.test(challenge) || challenge.length > suite.questionLength) {
+    $("challenge-result").hidden = true;
+    return say("error.challenge_format");
+  }
+  say(null);
+  $("response-code").textContent = await ocra(user.suite, user.ocraKey, { question: challenge });
+  $("challenge-result").hidden = false;
+}
+
+// -- start --------------------------------------------------------------------------------
+function switchLanguage() {
+  const next = language() === "en" ? "zh-CN" : "en";
+  localStorage.setItem(LANG_KEY, next);
+  setLanguage(next);
+  renderRequests(state.shown, true);
+  if ($("app").dataset.screen === "home") setPollState($("poll-state").dataset.state);
+}
+
+function wire() {
+  $("lang-switch").addEventListener("click", switchLanguage);
+  $("start-activation").addEventListener("click", () => show("activate"));
+  const forms = {
+    "activate-form": startActivation,
+    "phone-form": sendCode,
+    "finish-form": finishActivation,
+    "unlock-form": unlock,
+    "add-form": addUser,
+    "challenge-form": respond,
+  };
+  for (const [id, work] of Object.entries(forms)) $(id).addEventListener("submit", busy($(id), work));
+  $("open-challenge").addEventListener("click", openChallenge);
+  $("open-add-user").addEventListener("click", () => show("add"));
+  $("lock").addEventListener("click", lock);
+  for (const back of document.querySelectorAll("button.back")) back.addEventListener("click", () => show("home"));
+  window.addEventListener("online", () => {
+    if ($("app").dataset.screen === "home") setPollState("waiting");
+  });
+}
+
+async function main() {
+  setLanguage(detect(localStorage.getItem(LANG_KEY), navigator.languages));
+  wire();
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("sw.js", { scope: "./" }).catch((error) => console.warn(error));
+  }
+  state.app = (await getApp()) || null;
+  show(state.app ? "unlock" : "welcome");
+}
+
+main();

@@ -1,0 +1,224 @@
+"""The mobile key web app at /key/ on a phone (issue 15), in Debian's chromium with a
+390×844 phone viewport: it installs (service worker, offline reload), its OCRA code passes
+every OCRA vector in the browser, it activates by SMS code (R-KEY-1/2), holds a second
+username (R-KEY-3), approves a portal login in another browser context with number
+matching where the wrong number denies (R-KEY-4), and answers the portal's challenge with
+the network off (R-KEY-5). Screenshots in English and Simplified Chinese go to
+test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from securelogin.entrypoints.api.app import create_app
+from securelogin.service.context import Services
+from tests.devices import KINDS, PASSWORD, Brokerage
+from tests.e2e.browser_support import enter_password, open_page, running, shot
+from tests.e2e.live import serve
+from tests.mobile_key_app import last_sms
+
+pytestmark = pytest.mark.browser
+
+VECTORS = Path(__file__).resolve().parents[1] / "data" / "vectors.json"
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+APP_PIN = "2468"
+RECOVERY_PIN = "k3y!"
+LABELS = ("Username", "Password", "Log In")
+#: what a page may log as an error: the requests that fail on purpose while offline
+#: the kind and extractability of the CryptoKeys the app keeps in IndexedDB
+STORED_KEYS = """() => new Promise((resolve) => {
+  indexedDB.open("securelogin-key").onsuccess = (e) => {
+    const tx = e.target.result.transaction(["app", "users"]);
+    const out = {};
+    tx.objectStore("app").get("app").onsuccess = (r) => { out.app = r.target.result; };
+    tx.objectStore("users").getAll().onsuccess = (r) => { out.users = r.target.result; };
+    tx.oncomplete = () => resolve([
+      out.app.privateKey.type, out.app.privateKey.extractable,
+      ...out.users.map((u) => [u.ocraKey.algorithm.name, u.ocraKey.extractable]),
+    ]);
+  };
+})"""
+OFFLINE_NOISE = re.compile(r"ERR_INTERNET_DISCONNECTED|Failed to fetch")
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[Services]:
+    sms = KINDS["sms"].device
+    yield from running(
+        tmp_path,
+        lambda s: Brokerage().user("alice", sms).user("bob", sms, phone="+15551230090").load(s),
+    )
+
+
+@pytest.fixture
+def live(services: Services) -> Iterator[tuple[str, httpx.Client]]:
+    with serve(create_app(services)) as url, httpx.Client(base_url=url, timeout=30) as api:
+        yield url, api
+        # the app's long-poll holds a request open up to 20 s after its page closed: a
+        # login of the username wakes it, so that the server stops at once
+        api.post("/api/v1/logins", json={"username": "alice", "password": PASSWORD})
+
+
+def phone(browser: Any, locale: str, problems: list[str]) -> tuple[Any, Any]:
+    context = browser.new_context(
+        viewport=PHONE_VIEWPORT, locale=locale, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    return context, page
+
+
+def on_screen(page: Any) -> Any:
+    """The app's screen on show (the others are in the page, hidden)."""
+    return page.locator("section.screen:not([hidden])")
+
+
+def activate(page: Any, server: str, services: Services, username: str = "alice") -> None:
+    """Username + password → the phone on record → SMS code, app PIN, recovery PIN."""
+    from playwright.sync_api import expect
+
+    page.goto(server + "/key/")
+    page.locator("#start-activation").click()
+    page.locator("#act-username").fill(username)
+    page.locator("#act-password").fill(PASSWORD)
+    page.locator("#activate-form button[type=submit]").click()
+    expect(page.locator("#phone-choices input:checked")).to_have_count(1)
+    page.locator("#phone-form button[type=submit]").click()
+    expect(page.locator("#code-sent")).to_contain_text("•")
+    page.locator("#fin-code").fill(last_sms(services)[:6])
+    page.locator("#fin-pin").fill(APP_PIN)
+    page.locator("#fin-pin2").fill(APP_PIN)
+    page.locator("#fin-recovery").fill(RECOVERY_PIN)
+    page.locator("#finish-form button[type=submit]").click()
+    expect(page.locator("#users li")).to_have_text([username])
+
+
+def test_R_KEY_5_the_app_installs_activates_and_answers_the_challenge_offline(
+    live: tuple[str, httpx.Client], browser: Any, services: Services
+) -> None:
+    from playwright.sync_api import expect
+
+    server, _ = live
+    problems: list[str] = []
+    context, app = phone(browser, "en-US", problems)
+    app.goto(server + "/key/")
+    expect(app.get_by_role("heading", level=1)).to_have_text("Your Mobile Key")
+    assert app.evaluate("navigator.serviceWorker.ready.then(r => r.scope)") == server + "/key/"
+    assert app.evaluate("document.querySelector('link[rel=manifest]').href") == (
+        server + "/key/manifest.webmanifest"
+    )
+    # the app's own OCRA module, in this browser, on every OCRA vector
+    vectors = [v for v in json.loads(VECTORS.read_text())["vectors"] if v["type"] == "OCRA"]
+    wrong = app.evaluate(
+        """async (vectors) => {
+          const m = await import("/key/ocra.js");
+          const wrong = [];
+          for (const v of vectors) {
+            const key = await m.importOcraKey(m.hexToBytes(v.key_hex), v.suite);
+            const i = v.inputs;
+            const got = await m.ocra(v.suite, key, {
+              question: i.question, counter: i.counter, pin: i.pin, mutual: "role" in v,
+              timestamp: i.timestamp_hex === undefined ? undefined : BigInt("0x" + i.timestamp_hex),
+            });
+            if (got !== v.expected || key.extractable) wrong.push(v.id);
+          }
+          return wrong;
+        }""",
+        vectors,
+    )
+    assert len(vectors) >= 70 and wrong == []
+
+    activate(app, server, services)
+    # R-KEY-3: a second username in the same app, with its password and the recovery PIN
+    app.locator("#open-add-user").click()
+    form = on_screen(app)
+    form.get_by_label("Username").fill("bob")
+    form.get_by_label("Password").fill(PASSWORD)
+    form.get_by_label("Recovery PIN").fill(RECOVERY_PIN)
+    form.get_by_role("button", name="Add").click()
+    expect(app.locator("#users li")).to_have_text(["alice", "bob"])
+    keys = app.evaluate(STORED_KEYS)
+    assert keys == ["private", False, ["HMAC", False], ["HMAC", False]]
+    shot(app, "key-app-home-en")
+
+    # the portal, on a computer: the push is not coming, so the person asks for the challenge
+    portal = open_page(browser, "en-US", problems)
+    enter_password(portal, server, "alice", LABELS)
+    expect(portal.locator("section.verify")).to_have_attribute("data-prompt-type", "push")
+    portal.get_by_role("button", name="Click here if you do not receive the notification").click()
+    challenge = portal.locator("#challenge-code").inner_text().strip()
+    assert re.fullmatch(r"\d{6}", challenge)
+
+    # the phone has no network: the app still opens (service worker) and answers
+    context.set_offline(True)
+    app.reload()
+    expect(app.get_by_role("heading", level=1)).to_have_text("Unlock")
+    on_screen(app).get_by_label("App PIN").fill("1357")
+    on_screen(app).get_by_role("button", name="Unlock").click()
+    expect(app.locator("#message")).to_have_text("Wrong app PIN.")
+    on_screen(app).get_by_label("App PIN").fill(APP_PIN)
+    on_screen(app).get_by_role("button", name="Unlock").click()
+    expect(app.locator("#poll-state")).to_have_attribute("data-state", "offline")
+    app.locator("#open-challenge").click()
+    on_screen(app).get_by_label("Username").select_option("alice")
+    on_screen(app).get_by_label("Challenge").fill(challenge)
+    on_screen(app).get_by_role("button", name="Show the response").click()
+    expect(app.locator("#response-code")).to_have_text(re.compile(r"^\d{8}$"))
+    shot(app, "key-app-challenge-en")
+    portal.locator("#response").fill(app.locator("#response-code").inner_text())
+    portal.locator("form.verify-form button[type=submit]").click()
+    expect(portal).to_have_url(server + "/portal")
+    context.close()
+    assert [p for p in problems if not OFFLINE_NOISE.search(p)] == []
+
+
+def test_R_KEY_4_a_portal_login_is_approved_in_the_app_and_the_wrong_number_denies(
+    live: tuple[str, httpx.Client], browser: Any, services: Services
+) -> None:
+    from playwright.sync_api import expect
+
+    server, _ = live
+    problems: list[str] = []
+    context, app = phone(browser, "zh-CN", problems)
+    activate(app, server, services)
+    expect(app.get_by_role("heading", level=1)).to_have_text("移动密钥")
+    expect(app.locator("#poll-state")).to_have_text("正在等待登录请求…")
+
+    # first login: the wrong number is tapped, the request is denied
+    portal = open_page(browser, "en-US", problems)
+    enter_password(portal, server, "alice", LABELS)
+    number = portal.locator("#push-number").inner_text().strip()
+    card = app.locator("article.request")
+    expect(card).to_have_count(1)
+    expect(card.locator("h2")).to_have_text("alice 正在登录")
+    choices = card.locator("button.number").all_inner_texts()
+    assert number in choices and len(set(choices)) == 3
+    shot(app, "key-app-push-zh-CN")
+    card.get_by_role("button", name=next(c for c in choices if c != number)).click()
+    expect(app.locator("#outcome")).to_have_attribute("data-outcome", "mismatch")
+    expect(app.locator("#outcome")).to_have_text("该数字与登录页面上的不符：请求已被拒绝。")
+    expect(card).to_have_count(0)
+    portal.reload()
+    expect(portal).to_have_url(server + "/login/verify")  # not logged in
+
+    # a new login; the person switches the app to English and taps the right number
+    enter_password(portal, server, "alice", LABELS)
+    number = portal.locator("#push-number").inner_text().strip()
+    app.get_by_role("button", name="English").click()
+    expect(card.locator("h2")).to_have_text("Login by alice")
+    expect(card.locator(".pick")).to_have_text("Tap the number shown on the login screen")
+    shot(app, "key-app-push-en")
+    card.get_by_role("button", name=number, exact=True).click()
+    expect(app.locator("#outcome")).to_have_attribute("data-outcome", "approved")
+    expect(portal).to_have_url(server + "/portal", timeout=10_000)  # the page's own refresh
+    expect(portal.get_by_role("heading", level=1)).to_have_text("Welcome, alice")
+    shot(app, "key-app-approved-en")
+    context.close()
+    assert [p for p in problems if "status of 422" not in p] == []  # the number_mismatch
