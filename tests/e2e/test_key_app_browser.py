@@ -20,7 +20,14 @@ import pytest
 from securelogin.entrypoints.api.app import create_app
 from securelogin.service.context import Services
 from tests.devices import KINDS, PASSWORD, Brokerage
-from tests.e2e.browser_support import enter_password, open_page, running, shot
+from tests.e2e.browser_support import (
+    device_answer,
+    enter_password,
+    log_in,
+    open_page,
+    running,
+    shot,
+)
 from tests.e2e.live import serve
 from tests.mobile_key_app import last_sms
 
@@ -61,9 +68,10 @@ def services(tmp_path: Path) -> Iterator[Services]:
 def live(services: Services) -> Iterator[tuple[str, httpx.Client]]:
     with serve(create_app(services)) as url, httpx.Client(base_url=url, timeout=30) as api:
         yield url, api
-        # the app's long-poll holds a request open up to 20 s after its page closed: a
-        # login of the username wakes it, so that the server stops at once
-        api.post("/api/v1/logins", json={"username": "alice", "password": PASSWORD})
+        # an app's long-poll holds a request open up to 20 s after its page closed: a
+        # login of a username it holds wakes it, so that the server stops at once
+        for username in ("alice", "bob"):
+            api.post("/api/v1/logins", json={"username": username, "password": PASSWORD})
 
 
 def phone(browser: Any, locale: str, problems: list[str]) -> tuple[Any, Any]:
@@ -98,6 +106,16 @@ def activate(page: Any, server: str, services: Services, username: str = "alice"
     page.locator("#fin-recovery").fill(RECOVERY_PIN)
     page.locator("#finish-form button[type=submit]").click()
     expect(page.locator("#users li")).to_have_text([username])
+
+
+def add_user(page: Any, username: str) -> None:
+    """R-KEY-3: another username in the same app, its password and the recovery PIN."""
+    page.locator("#open-add-user").click()
+    form = on_screen(page)
+    form.get_by_label("Username").fill(username)
+    form.get_by_label("Password").fill(PASSWORD)
+    form.get_by_label("Recovery PIN").fill(RECOVERY_PIN)
+    form.get_by_role("button", name="Add").click()
 
 
 def test_R_KEY_5_the_app_installs_activates_and_answers_the_challenge_offline(
@@ -137,12 +155,7 @@ def test_R_KEY_5_the_app_installs_activates_and_answers_the_challenge_offline(
 
     activate(app, server, services)
     # R-KEY-3: a second username in the same app, with its password and the recovery PIN
-    app.locator("#open-add-user").click()
-    form = on_screen(app)
-    form.get_by_label("Username").fill("bob")
-    form.get_by_label("Password").fill(PASSWORD)
-    form.get_by_label("Recovery PIN").fill(RECOVERY_PIN)
-    form.get_by_role("button", name="Add").click()
+    add_user(app, "bob")
     expect(app.locator("#users li")).to_have_text(["alice", "bob"])
     keys = app.evaluate(STORED_KEYS)
     assert keys == ["private", False, ["HMAC", False], ["HMAC", False]]
@@ -222,3 +235,50 @@ def test_R_KEY_4_a_portal_login_is_approved_in_the_app_and_the_wrong_number_deni
     shot(app, "key-app-approved-en")
     context.close()
     assert [p for p in problems if "status of 422" not in p] == []  # the number_mismatch
+
+
+def test_R_KEY_3_activation_by_the_portal_code_and_moving_to_a_new_phone(
+    live: tuple[str, httpx.Client], browser: Any, services: Services
+) -> None:
+    from playwright.sync_api import expect
+
+    server, _ = live
+    problems: list[str] = []
+    # the portal (logged in by SMS code) shows the QR code and its link under it
+    portal = open_page(browser, "en-US", problems)
+    log_in(portal, server, "alice", device_answer("sms", services))
+    portal.goto(server + "/portal/settings/mobile-key")
+    portal.get_by_role("button", name="Activate the Mobile Key by QR code").click()
+    link = portal.locator("#activation-link").inner_text().strip()
+
+    old_context, old_phone = phone(browser, "en-US", problems)
+    old_phone.goto(server + "/key/")
+    old_phone.get_by_role("button", name="I have an activation code from the portal").click()
+    on_screen(old_phone).get_by_label("Activation link or code").fill("securelogin-key://nope")
+    on_screen(old_phone).get_by_role("button", name="Continue").click()
+    expect(old_phone.locator("#message")).to_have_text(
+        "That is not an activation code of the portal."
+    )
+    on_screen(old_phone).get_by_label("Activation link or code").fill(link)
+    on_screen(old_phone).get_by_role("button", name="Continue").click()
+    expect(old_phone.locator("#fin-code")).to_be_hidden()  # the portal session stood for it
+    old_phone.locator("#fin-pin").fill(APP_PIN)
+    old_phone.locator("#fin-pin2").fill(APP_PIN)
+    old_phone.locator("#fin-recovery").fill(RECOVERY_PIN)
+    old_phone.locator("#finish-form button[type=submit]").click()
+    expect(old_phone.locator("#users li")).to_have_text(["alice"])
+    add_user(old_phone, "bob")
+    expect(old_phone.locator("#users li[data-state=active]")).to_have_count(2)
+
+    # a new phone: SMS activation with the recovery PIN set on the old one (R-KEY-2);
+    # alice's key then lives there only (one phone per username, R-KEY-3)
+    _, new_phone = phone(browser, "en-US", problems)
+    activate(new_phone, server, services)
+    old_phone.reload()
+    on_screen(old_phone).get_by_label("App PIN").fill(APP_PIN)
+    on_screen(old_phone).get_by_role("button", name="Unlock").click()
+    expect(old_phone.locator("#users li")).to_have_text(["alice: moved to another phone", "bob"])
+    expect(old_phone.locator("#users li[data-state=replaced]")).to_have_count(1)
+    shot(old_phone, "key-app-moved-en")
+    old_context.close()
+    assert problems == []

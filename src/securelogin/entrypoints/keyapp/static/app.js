@@ -13,7 +13,15 @@ const RETRY_PAUSE = 3000; // ms before pulling again after a failure
 const PREFIX = location.pathname.slice(0, location.pathname.lastIndexOf("/key/"));
 
 const $ = (id) => document.getElementById(id);
-const state = { app: null, users: [], unlocked: false, activation: null, shown: [], answered: new Set() };
+const state = {
+  app: null,
+  users: [],
+  states: {}, // username -> the server's state of its key ("active", "replaced", …)
+  unlocked: false,
+  activation: null,
+  shown: [],
+  answered: new Set(),
+};
 let pollToken = 0;
 let pollAbort = null;
 
@@ -92,8 +100,40 @@ async function startActivation(data) {
 async function sendCode(data) {
   const id = state.activation.id;
   const sent = await api().call("POST", `/key/activations/${id}/code`, { phone_id: String(data.get("phone_id")) });
-  show("finish");
+  showFinish(true);
   $("code-sent").textContent = t("finish.sent", { to: sent.sent_to });
+}
+
+function showFinish(withCode) {
+  $("code-row").hidden = !withCode;
+  $("code-sent").hidden = !withCode;
+  show("finish");
+}
+
+/** The portal's QR code (securelogin-key://activate?server=URL&session=ID), typed or
+ * pasted, or only its session id: it stands for the password and the SMS code. */
+function parseLink(text) {
+  const value = text.trim();
+  if (/^[A-Za-z0-9_-]{8,200}$/.test(value)) return { session: value };
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    return null;
+  }
+  const session = url.searchParams.get("session");
+  if (url.protocol !== "securelogin-key:" || !session || !url.searchParams.get("server")) return null;
+  if (!/^[A-Za-z0-9_-]{8,200}$/.test(session)) return null;
+  return { session, server: url.searchParams.get("server").replace(/\/+$/, "") };
+}
+
+async function startLink(data) {
+  const link = parseLink(String(data.get("link")));
+  if (!link) return say("error.link_format");
+  if (link.server && link.server !== `${location.origin}${PREFIX}`) return say("error.link_server");
+  state.activation = { id: link.session, viaLink: true };
+  $("link-form").reset();
+  showFinish(false);
 }
 
 function checkAppPin(pin, again) {
@@ -122,7 +162,8 @@ async function finishActivation(data) {
   const recovery = String(data.get("recovery"));
   if (!recoveryOk(recovery)) return say("error.recovery_format");
   const pair = await newKeyPair();
-  const body = { code: String(data.get("code")).trim(), public_key: pair.publicKey, recovery_pin: recovery };
+  const body = { public_key: pair.publicKey, recovery_pin: recovery };
+  if (!state.activation.viaLink) body.code = String(data.get("code")).trim();
   const done = await api().call("POST", `/key/activations/${state.activation.id}/complete`, body);
   const user = await userOf(done);
   await crypto.subtle.importKey("spki", unb64url(done.server_public_key), { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
@@ -166,10 +207,19 @@ function renderUsers() {
   list.replaceChildren(
     ...state.users.map((user) => {
       const item = document.createElement("li");
-      item.textContent = user.username;
+      const known = state.states[user.username];
+      item.dataset.state = known || "unknown";
+      item.textContent = known && known !== "active" ? t("user.moved", { username: user.username }) : user.username;
       return item;
     }),
   );
+}
+
+/** Each username's state on the server: a username moved to another phone shows so. */
+async function refreshStates(signal) {
+  const info = await api().call("GET", `/key/apps/${state.app.appId}`, null, { signed: true, signal });
+  state.states = Object.fromEntries((info.users || []).map((u) => [u.username, u.state]));
+  renderUsers();
 }
 
 // -- unlock -----------------------------------------------------------------------------
@@ -213,8 +263,13 @@ function setPollState(which) {
 
 async function pull(token, signal) {
   setPollState(navigator.onLine ? "waiting" : "offline");
+  let statesKnown = false;
   while (token === pollToken) {
     try {
+      if (!statesKnown) {
+        await refreshStates(signal);
+        statesKnown = true;
+      }
       const path = `/key/apps/${state.app.appId}/pushes?wait=${PULL_WAIT}`;
       const answer = await api().call("GET", path, null, { signed: true, signal });
       if (token !== pollToken) return;
@@ -348,14 +403,17 @@ function switchLanguage() {
   localStorage.setItem(LANG_KEY, next);
   setLanguage(next);
   renderRequests(state.shown, true);
+  renderUsers();
   if ($("app").dataset.screen === "home") setPollState($("poll-state").dataset.state);
 }
 
 function wire() {
   $("lang-switch").addEventListener("click", switchLanguage);
   $("start-activation").addEventListener("click", () => show("activate"));
+  $("start-link").addEventListener("click", () => show("link"));
   const forms = {
     "activate-form": startActivation,
+    "link-form": startLink,
     "phone-form": sendCode,
     "finish-form": finishActivation,
     "unlock-form": unlock,
