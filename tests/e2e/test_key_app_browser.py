@@ -3,7 +3,8 @@
 every OCRA vector in the browser, it activates by SMS code (R-KEY-1/2), holds a second
 username (R-KEY-3), approves a portal login in another browser context with number
 matching where the wrong number denies (R-KEY-4), and answers the portal's challenge with
-the network off (R-KEY-5). Screenshots in English and Simplified Chinese go to
+the network off (R-KEY-5); a withdrawal shows its amount and destination and is
+approved the same way. Screenshots in English and Simplified Chinese go to
 test-artifacts/screenshots/."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 
 from securelogin.entrypoints.api.app import create_app
 from securelogin.service.context import Services
+from tests import withdrawal_kit
 from tests.devices import KINDS, PASSWORD, Brokerage
 from tests.e2e.browser_support import (
     device_answer,
@@ -66,12 +68,27 @@ def services(tmp_path: Path) -> Iterator[Services]:
 
 @pytest.fixture
 def live(services: Services) -> Iterator[tuple[str, httpx.Client]]:
+    yield from served(services, ("alice", "bob"))
+
+
+def served(services: Services, usernames: tuple[str, ...]) -> Iterator[tuple[str, httpx.Client]]:
+    """The app on a live server; for a fixture (``yield from``)."""
     with serve(create_app(services)) as url, httpx.Client(base_url=url, timeout=30) as api:
         yield url, api
         # an app's long-poll holds a request open up to 20 s after its page closed: a
         # login of a username it holds wakes it, so that the server stops at once
-        for username in ("alice", "bob"):
+        for username in usernames:
             api.post("/api/v1/logins", json={"username": username, "password": PASSWORD})
+
+
+@pytest.fixture
+def funded(tmp_path: Path) -> Iterator[Services]:
+    yield from running(tmp_path, lambda s: withdrawal_kit.load(s, {"maya": ["sms"]}))
+
+
+@pytest.fixture
+def funded_live(funded: Services) -> Iterator[tuple[str, httpx.Client]]:
+    yield from served(funded, ("maya",))
 
 
 def phone(browser: Any, locale: str, problems: list[str]) -> tuple[Any, Any]:
@@ -281,4 +298,37 @@ def test_R_KEY_3_activation_by_the_portal_code_and_moving_to_a_new_phone(
     expect(old_phone.locator("#users li[data-state=replaced]")).to_have_count(1)
     shot(old_phone, "key-app-moved-en")
     old_context.close()
+    assert problems == []
+
+
+def test_R_KEY_4_a_withdrawal_is_shown_with_amount_and_destination_and_approved(
+    funded_live: tuple[str, httpx.Client], browser: Any, funded: Services
+) -> None:
+    from playwright.sync_api import expect
+
+    server, api = funded_live
+    problems: list[str] = []
+    token = withdrawal_kit.session_token(funded, "maya", "sms")
+    _, app = phone(browser, "en-US", problems)
+    activate(app, server, funded, "maya")
+    started = api.post(
+        "/api/v1/withdrawals",
+        json={
+            "account": withdrawal_kit.ACCOUNT,
+            "amount": "250.00",
+            "destination": "Chase ****1234",
+        },
+        headers=withdrawal_kit.bearer(token) | {"Idempotency-Key": "k-app"},
+    )
+    assert started.status_code == 201, started.json()
+    prompt = started.json()["factor"]["prompt"]
+    assert prompt["type"] == "push"
+    card = app.locator("article.request")
+    expect(card.locator("h2")).to_have_text("Withdrawal of USD 250.00 to Chase ****1234 by maya")
+    shot(app, "key-app-withdrawal-en")
+    card.get_by_role("button", name=prompt["number"], exact=True).click()
+    expect(app.locator("#outcome")).to_have_attribute("data-outcome", "approved")
+    withdrawal = started.json()["withdrawal_id"]
+    state = api.get(f"/api/v1/withdrawals/{withdrawal}", headers=withdrawal_kit.bearer(token))
+    assert state.status_code == 200 and state.json()["status"] == "accepted", state.json()
     assert problems == []
