@@ -191,10 +191,10 @@ def test_R_KEY_5_the_app_installs_activates_and_answers_the_challenge_offline(
     app.reload()
     expect(app.get_by_role("heading", level=1)).to_have_text("Unlock")
     on_screen(app).get_by_label("App PIN").fill("1357")
-    on_screen(app).get_by_role("button", name="Unlock").click()
+    on_screen(app).get_by_role("button", name="Unlock", exact=True).click()
     expect(app.locator("#message")).to_have_text("Wrong app PIN.")
     on_screen(app).get_by_label("App PIN").fill(APP_PIN)
-    on_screen(app).get_by_role("button", name="Unlock").click()
+    on_screen(app).get_by_role("button", name="Unlock", exact=True).click()
     expect(app.locator("#poll-state")).to_have_attribute("data-state", "offline")
     app.locator("#open-challenge").click()
     on_screen(app).get_by_label("Username").select_option("alice")
@@ -293,7 +293,7 @@ def test_R_KEY_3_activation_by_the_portal_code_and_moving_to_a_new_phone(
     activate(new_phone, server, services)
     old_phone.reload()
     on_screen(old_phone).get_by_label("App PIN").fill(APP_PIN)
-    on_screen(old_phone).get_by_role("button", name="Unlock").click()
+    on_screen(old_phone).get_by_role("button", name="Unlock", exact=True).click()
     expect(old_phone.locator("#users li")).to_have_text(["alice: moved to another phone", "bob"])
     expect(old_phone.locator("#users li[data-state=replaced]")).to_have_count(1)
     shot(old_phone, "key-app-moved-en")
@@ -331,4 +331,53 @@ def test_R_KEY_4_a_withdrawal_is_shown_with_amount_and_destination_and_approved(
     withdrawal = started.json()["withdrawal_id"]
     state = api.get(f"/api/v1/withdrawals/{withdrawal}", headers=withdrawal_kit.bearer(token))
     assert state.status_code == 200 and state.json()["status"] == "accepted", state.json()
+    assert problems == []
+
+
+def test_key_app_biometric_unlock_with_a_virtual_authenticator_and_its_refusal(
+    live: tuple[str, httpx.Client], browser: Any, services: Services
+) -> None:
+    """WebAuthn needs a domain as its RP ID: the app is opened on ``localhost``."""
+    from playwright.sync_api import expect
+
+    server = live[0].replace("127.0.0.1", "localhost")
+    problems: list[str] = []
+    _, app = phone(browser, "en-US", problems)
+    cdp = app.context.new_cdp_session(app)
+    cdp.send("WebAuthn.enable")
+    authenticator = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )["authenticatorId"]
+    activate(app, server, services)
+    app.get_by_role("button", name="Turn on biometric unlock").click()
+    expect(app.locator("#bio-state")).to_be_visible()
+    [credential] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})[
+        "credentials"
+    ]
+    assert credential["rpId"] == "localhost"
+
+    app.get_by_role("button", name="Lock").click()
+    app.get_by_role("button", name="Unlock with biometrics").click()
+    expect(app.locator("#users li")).to_have_text(["alice"])  # no PIN typed
+
+    # the platform cannot verify the person: no unlock, the PIN still works
+    cdp.send(
+        "WebAuthn.setUserVerified", {"authenticatorId": authenticator, "isUserVerified": False}
+    )
+    app.get_by_role("button", name="Lock").click()
+    app.get_by_role("button", name="Unlock with biometrics").click()
+    expect(app.locator("#message")).to_have_text("The biometric check failed. Use the app PIN.")
+    expect(app.get_by_role("heading", level=1)).to_have_text("Unlock")
+    on_screen(app).get_by_label("App PIN").fill(APP_PIN)
+    on_screen(app).get_by_role("button", name="Unlock", exact=True).click()
+    expect(app.locator("#users li")).to_have_text(["alice"])
     assert problems == []

@@ -31,6 +31,7 @@ FILES: dict[str, str] = {
     "ocra.js": _JS,
     "wire.js": _JS,
     "store.js": _JS,
+    "bio.js": _JS,
     "i18n.js": _JS,
     "app.css": "text/css; charset=utf-8",
     "icon-192.png": "image/png",

@@ -1,6 +1,7 @@
 // The mobile key web app: activation (R-KEY-1/2), several usernames (R-KEY-3), push
 // approval with number matching (R-KEY-4), the offline challenge (R-KEY-5).
 // It speaks docs/mobile-key-protocol.md exactly as the terminal key does.
+import * as bio from "./bio.js";
 import { detect, language, setLanguage, t } from "./i18n.js";
 import { importOcraKey, ocra, parseSuite } from "./ocra.js";
 import { getApp, listUsers, pinMatches, pinVerifier, putApp, putUser } from "./store.js";
@@ -179,10 +180,7 @@ async function finishActivation(data) {
   document.getElementById("finish-form").reset();
   state.activation = null;
   state.app = app;
-  state.users = await listUsers();
-  state.unlocked = true;
-  show("home");
-  renderUsers();
+  await opened();
 }
 
 // -- several usernames (R-KEY-3) --------------------------------------------------------
@@ -229,15 +227,44 @@ async function unlock(data) {
     return say("error.wrong_pin");
   }
   $("unlock-form").reset();
-  state.unlocked = true;
-  state.users = await listUsers();
-  show("home");
-  renderUsers();
+  await opened();
 }
 
 function lock() {
   state.unlocked = false;
+  showUnlock();
+}
+
+function showUnlock() {
+  $("unlock-bio").hidden = !state.app.bio;
   show("unlock");
+}
+
+async function opened() {
+  state.unlocked = true;
+  state.users = await listUsers();
+  show("home");
+  renderUsers();
+  $("bio-state").hidden = !state.app.bio;
+  $("enable-bio").hidden = Boolean(state.app.bio) || !(await bio.available());
+}
+
+async function unlockWithBiometrics() {
+  if (!state.app.bio || !(await bio.verify(state.app.bio))) return say("error.bio_failed");
+  await opened();
+}
+
+async function enableBiometrics() {
+  try {
+    const registered = await bio.register(state.users.map((u) => u.username).join(", ") || "Mobile Key");
+    state.app = { ...state.app, bio: registered };
+    await putApp(state.app);
+  } catch (error) {
+    console.warn(error);
+    return say("error.bio_failed");
+  }
+  $("enable-bio").hidden = true;
+  $("bio-state").hidden = false;
 }
 
 // -- push (R-KEY-4) ---------------------------------------------------------------------
@@ -424,6 +451,8 @@ function wire() {
   $("open-challenge").addEventListener("click", openChallenge);
   $("open-add-user").addEventListener("click", () => show("add"));
   $("lock").addEventListener("click", lock);
+  $("enable-bio").addEventListener("click", enableBiometrics);
+  $("unlock-bio").addEventListener("click", unlockWithBiometrics);
   for (const back of document.querySelectorAll("button.back")) back.addEventListener("click", () => show("home"));
   window.addEventListener("online", () => {
     if ($("app").dataset.screen === "home") setPollState("waiting");
@@ -437,7 +466,8 @@ async function main() {
     navigator.serviceWorker.register("sw.js", { scope: "./" }).catch((error) => console.warn(error));
   }
   state.app = (await getApp()) || null;
-  show(state.app ? "unlock" : "welcome");
+  if (state.app) showUnlock();
+  else show("welcome");
 }
 
 main();

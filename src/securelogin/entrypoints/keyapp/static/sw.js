@@ -9,6 +9,7 @@ const SHELL = [
   "ocra.js",
   "wire.js",
   "store.js",
+  "bio.js",
   "i18n.js",
   "app.css",
   "icon-192.png",
