@@ -218,7 +218,7 @@ def test_R_KEY_4_a_portal_login_is_approved_in_the_app_and_the_wrong_number_deni
     problems: list[str] = []
     context, app = phone(browser, "zh-CN", problems)
     activate(app, server, services)
-    expect(app.get_by_role("heading", level=1)).to_have_text("移动密钥")
+    expect(app.get_by_role("heading", level=1)).to_have_text("移动验证程序")
     expect(app.locator("#poll-state")).to_have_text("正在等待登录请求…")
 
     # first login: the wrong number is tapped, the request is denied
@@ -265,6 +265,8 @@ def test_R_KEY_3_activation_by_the_portal_code_and_moving_to_a_new_phone(
     portal = open_page(browser, "en-US", problems)
     log_in(portal, server, "alice", device_answer("sms", services))
     portal.goto(server + "/portal/settings/mobile-key")
+    expect(portal.locator("#app-link")).to_have_attribute("href", server + "/key/")
+    expect(portal.locator("figure.app-qr svg")).to_be_visible()  # install the app: QR of /key/
     portal.get_by_role("button", name="Activate the Mobile Key by QR code").click()
     link = portal.locator("#activation-link").inner_text().strip()
 
