@@ -231,6 +231,9 @@ def test_R_KEY_4_a_portal_login_is_approved_in_the_app_and_the_wrong_number_deni
     choices = card.locator("button.number").all_inner_texts()
     assert number in choices and len(set(choices)) == 3
     shot(app, "key-app-push-zh-CN")
+    app.set_viewport_size({"width": 360, "height": 740})  # a smaller phone: still one screen
+    assert app.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(app, "key-app-push-zh-CN-360")
     card.get_by_role("button", name=next(c for c in choices if c != number)).click()
     expect(app.locator("#outcome")).to_have_attribute("data-outcome", "mismatch")
     expect(app.locator("#outcome")).to_have_text("该数字与登录页面上的不符：请求已被拒绝。")
@@ -299,6 +302,8 @@ def test_R_KEY_3_activation_by_the_portal_code_and_moving_to_a_new_phone(
     expect(old_phone.locator("#users li")).to_have_text(["alice: moved to another phone", "bob"])
     expect(old_phone.locator("#users li[data-state=replaced]")).to_have_count(1)
     shot(old_phone, "key-app-moved-en")
+    old_phone.locator("#open-challenge").click()  # only bob's key can still answer
+    expect(old_phone.locator("#challenge-user option")).to_have_text(["bob"])
     old_context.close()
     assert problems == []
 

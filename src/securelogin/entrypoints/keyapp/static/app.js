@@ -397,22 +397,24 @@ async function answer(card, push, decision, number, notMe) {
 // -- offline challenge (R-KEY-5) ----------------------------------------------------------
 function openChallenge() {
   const select = $("challenge-user");
+  const usable = state.users.filter((u) => [undefined, "active"].includes(state.states[u.username]));
   select.replaceChildren(
-    ...state.users.map((user) => {
+    ...usable.map((user) => {
       const option = document.createElement("option");
       option.value = user.username;
       option.textContent = user.username;
       return option;
     }),
   );
-  $("challenge-user-row").hidden = state.users.length < 2;
+  $("challenge-user-row").hidden = usable.length < 2;
   $("challenge-result").hidden = true;
   $("challenge-form").reset();
   show("challenge");
 }
 
 async function respond(data) {
-  const user = state.users.find((u) => u.username === String(data.get("user"))) || state.users[0];
+  const user = state.users.find((u) => u.username === String(data.get("user")));
+  if (!user) return say("error.no_user");
   const challenge = String(data.get("challenge")).trim();
   const suite = parseSuite(user.suite);
   if (!/^[0-9]+$/.test(challenge) || challenge.length > suite.questionLength) {
