@@ -3,10 +3,13 @@
 //   node --test tests/js/
 // tests/unit/test_key_app_js.py runs it in `make test`.
 import assert from "node:assert/strict";
+import { webcrypto } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { importOcraKey, hexToBytes, ocra, OcraInputError } from "../../src/securelogin/entrypoints/keyapp/static/ocra.js";
+
+globalThis.crypto ??= webcrypto; // Node 18 has WebCrypto, but not as a global
 
 const vectors = JSON.parse(readFileSync(new URL("../data/vectors.json", import.meta.url)));
 const ocraVectors = vectors.vectors.filter((v) => v.type === "OCRA");

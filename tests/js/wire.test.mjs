@@ -3,6 +3,7 @@
 // ensure_ascii=False) writes it (tests/js/canonical_cases.json, checked against Python by
 // tests/unit/test_key_app_js.py), base64url, and the DER <-> r||s signature conversions.
 import assert from "node:assert/strict";
+import { webcrypto } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
@@ -16,6 +17,8 @@ import {
   unb64url,
   verifyPush,
 } from "../../src/securelogin/entrypoints/keyapp/static/wire.js";
+
+globalThis.crypto ??= webcrypto; // Node 18 has WebCrypto, but not as a global
 
 const cases = JSON.parse(readFileSync(new URL("./canonical_cases.json", import.meta.url)));
 

@@ -24,7 +24,7 @@ JS_TESTS = Path(__file__).resolve().parents[1] / "js"
 def test_R_KEY_5_the_app_ocra_passes_every_vector_under_node() -> None:
     node = shutil.which("node")
     if node is None:
-        pytest.fail("needs Node.js 20 or newer (apt-get install -y nodejs) for node --test")
+        pytest.fail("needs Node.js 18 or newer (apt-get install -y nodejs) for node --test")
     files = sorted(str(p) for p in JS_TESTS.glob("*.test.mjs"))
     assert files, f"no JavaScript tests under {JS_TESTS}"
     done = subprocess.run(
