@@ -21,7 +21,7 @@ import pytest
 from securelogin.entrypoints.api.app import create_app
 from securelogin.service.context import Services
 from tests import withdrawal_kit
-from tests.devices import KINDS, PASSWORD, Brokerage
+from tests.devices import KINDS, PASSWORD, PHONE, Brokerage
 from tests.e2e.browser_support import (
     device_answer,
     enter_password,
@@ -31,6 +31,7 @@ from tests.e2e.browser_support import (
     shot,
 )
 from tests.e2e.live import serve
+from tests.e2e.test_key_app_files import vapid_provider, with_webpush
 from tests.mobile_key_app import last_sms
 
 pytestmark = pytest.mark.browser
@@ -40,6 +41,7 @@ PHONE_VIEWPORT = {"width": 390, "height": 844}
 APP_PIN = "2468"
 RECOVERY_PIN = "k3y!"
 LABELS = ("Username", "Password", "Log In")
+BOB_PHONE = "+15551230090"
 #: what a page may log as an error: the requests that fail on purpose while offline
 #: the kind and extractability of the CryptoKeys the app keeps in IndexedDB
 STORED_KEYS = """() => new Promise((resolve) => {
@@ -62,7 +64,7 @@ def services(tmp_path: Path) -> Iterator[Services]:
     sms = KINDS["sms"].device
     yield from running(
         tmp_path,
-        lambda s: Brokerage().user("alice", sms).user("bob", sms, phone="+15551230090").load(s),
+        lambda s: Brokerage().user("alice", sms).user("bob", sms, phone=BOB_PHONE).load(s),
     )
 
 
@@ -79,6 +81,12 @@ def served(services: Services, usernames: tuple[str, ...]) -> Iterator[tuple[str
         # login of a username it holds wakes it, so that the server stops at once
         for username in usernames:
             api.post("/api/v1/logins", json={"username": username, "password": PASSWORD})
+
+
+@pytest.fixture
+def push_live(services: Services) -> Iterator[tuple[str, httpx.Client]]:
+    """The server offers Web Push (a VAPID key): activation asks for consent first."""
+    yield from served(with_webpush(services, vapid_provider()[0]), ("alice", "bob"))
 
 
 @pytest.fixture
@@ -105,8 +113,17 @@ def on_screen(page: Any) -> Any:
     return page.locator("section.screen:not([hidden])")
 
 
-def activate(page: Any, server: str, services: Services, username: str = "alice") -> None:
-    """Username + password → the phone on record → SMS code, app PIN, recovery PIN."""
+def activate(
+    page: Any,
+    server: str,
+    services: Services,
+    username: str = "alice",
+    *,
+    consent: str = "",
+    sms_to: str = PHONE,
+) -> None:
+    """Username + password → the phone on record → SMS code, app PIN, recovery PIN; and
+    when the server offers Web Push, ``consent`` is the button pressed on its screen."""
     from playwright.sync_api import expect
 
     page.goto(server + "/key/")
@@ -117,11 +134,15 @@ def activate(page: Any, server: str, services: Services, username: str = "alice"
     expect(page.locator("#phone-choices input:checked")).to_have_count(1)
     page.locator("#phone-form button[type=submit]").click()
     expect(page.locator("#code-sent")).to_contain_text("•")
-    page.locator("#fin-code").fill(last_sms(services)[:6])
+    page.locator("#fin-code").fill(last_sms(services, sms_to)[:6])
     page.locator("#fin-pin").fill(APP_PIN)
     page.locator("#fin-pin2").fill(APP_PIN)
     page.locator("#fin-recovery").fill(RECOVERY_PIN)
     page.locator("#finish-form button[type=submit]").click()
+    if consent:
+        expect(page.get_by_role("heading", level=1)).to_have_text("Notifications")
+        shot(page, "key-app-consent-en")
+        page.get_by_role("button", name=consent).click()
     expect(page.locator("#users li")).to_have_text([username])
 
 
@@ -372,19 +393,53 @@ def test_key_app_biometric_unlock_with_a_virtual_authenticator_and_its_refusal(
     ]
     assert credential["rpId"] == "localhost"
 
-    app.get_by_role("button", name="Lock").click()
+    app.get_by_role("button", name="Lock", exact=True).click()
     app.get_by_role("button", name="Unlock with biometrics").click()
-    expect(app.locator("#users li")).to_have_text(["alice"])  # no PIN typed
+    expect(app.locator("#screen-home")).to_be_visible()  # no PIN typed
 
     # the platform cannot verify the person: no unlock, the PIN still works
     cdp.send(
         "WebAuthn.setUserVerified", {"authenticatorId": authenticator, "isUserVerified": False}
     )
-    app.get_by_role("button", name="Lock").click()
+    app.get_by_role("button", name="Lock", exact=True).click()
     app.get_by_role("button", name="Unlock with biometrics").click()
     expect(app.locator("#message")).to_have_text("The biometric check failed. Use the app PIN.")
     expect(app.get_by_role("heading", level=1)).to_have_text("Unlock")
     on_screen(app).get_by_label("App PIN").fill(APP_PIN)
     on_screen(app).get_by_role("button", name="Unlock", exact=True).click()
-    expect(app.locator("#users li")).to_have_text(["alice"])
+    expect(app.locator("#screen-home")).to_be_visible()
     assert problems == []
+
+
+def test_R_KEY_4_notifications_are_asked_for_after_a_consent_screen(
+    push_live: tuple[str, httpx.Client], browser: Any, services: Services
+) -> None:
+    """Permission granted: the app subscribes (Playwright's contexts are incognito, where
+    Chrome has no Push API, so the subscription fails, Chrome logs why, and the app says
+    notifications are off; Web Push delivery is tested against a fake push service in
+    tests/integration/test_push_providers.py) and its service worker shows a request's
+    notification. Permission denied: no subscription,
+    the activation goes on. Either way the pull channel brings the requests."""
+    from playwright.sync_api import expect
+
+    server, _ = push_live
+    problems: list[str] = []
+    granted, app = phone(browser, "en-US", problems)
+    granted.grant_permissions(["notifications"])
+    activate(app, server, services, consent="Allow notifications")
+    expect(app.locator("#push-note")).to_be_visible()
+    assert app.evaluate("Notification.permission") == "granted"
+    app.evaluate(
+        "navigator.serviceWorker.ready.then((r) => r.active.postMessage("
+        "{type: 'show-push', push_id: 'ps_test'}))"
+    )
+    app.wait_for_function(
+        "navigator.serviceWorker.ready.then((r) => r.getNotifications())"
+        ".then((n) => n.some((x) => x.tag === 'push-ps_test'))"
+    )
+
+    _, other = phone(browser, "en-US", problems)  # no permission: the browser says no
+    activate(other, server, services, "bob", consent="Allow notifications", sms_to=BOB_PHONE)
+    expect(other.locator("#push-note")).to_be_visible()
+    assert other.evaluate("Notification.permission") != "granted"
+    assert [p for p in problems if "Push API in incognito" not in p] == []

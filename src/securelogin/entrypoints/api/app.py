@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from securelogin.entrypoints.api import funds, keys, logins, problems
+from securelogin.entrypoints.api import funds, key_webpush, keys, logins, problems
 from securelogin.entrypoints.background import background_lifespan
 from securelogin.entrypoints.console import routes as console
 from securelogin.entrypoints.keyapp import routes as keyapp
@@ -83,6 +83,7 @@ def create_app(services: Services, *, background_every: float = 0) -> FastAPI:
 
     app.include_router(logins.build_router(services))
     app.include_router(keys.build_router(services))
+    app.include_router(key_webpush.build_router(services))
     app.include_router(funds.build_router(services))
     app.include_router(console.build_router(services))
     app.include_router(portal.build_router(services))

@@ -162,10 +162,71 @@ async function finishActivation(data) {
   if (problem) return say(problem);
   const recovery = String(data.get("recovery"));
   if (!recoveryOk(recovery)) return say("error.recovery_format");
-  const pair = await newKeyPair();
-  const body = { public_key: pair.publicKey, recovery_pin: recovery };
+  const body = { recovery_pin: recovery };
   if (!state.activation.viaLink) body.code = String(data.get("code")).trim();
-  const done = await api().call("POST", `/key/activations/${state.activation.id}/complete`, body);
+  state.activation = { ...state.activation, body, pin };
+  const serverKey = await webPushKey();
+  if (serverKey && Notification.permission !== "denied") {
+    state.activation.serverKey = serverKey;
+    return show("consent"); // the consent step: explained first, then the browser asks
+  }
+  await completeActivation(null);
+}
+
+/** The server's VAPID key when it offers Web Push and this browser can subscribe. */
+async function webPushKey() {
+  if (!("PushManager" in window) || !("Notification" in window) || !("serviceWorker" in navigator)) return null;
+  try {
+    return (await api().call("GET", "/key/webpush")).application_server_key;
+  } catch {
+    return null; // unreachable: the pull channel still works
+  }
+}
+
+const within = (promise, ms) =>
+  Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms))]);
+
+/** Ask the browser (after the consent screen) and subscribe; null when it cannot. */
+async function subscribe(serverKey) {
+  try {
+    if ((await Notification.requestPermission()) !== "granted") return null;
+    const registration = await within(navigator.serviceWorker.ready, 10000);
+    const subscription = await registration.pushManager.subscribe({
+      userVisibleOnly: true,
+      applicationServerKey: unb64url(serverKey),
+    });
+    return { provider: "webpush", subscription: subscription.toJSON() };
+  } catch (error) {
+    console.warn("Web Push subscription failed:", error && error.name);
+    return null;
+  }
+}
+
+async function consent(allow) {
+  const buttons = document.querySelectorAll("#screen-consent button");
+  buttons.forEach((b) => (b.disabled = true));
+  try {
+    const push = allow ? await subscribe(state.activation.serverKey) : null;
+    await completeActivation(push);
+  } catch (error) {
+    sayError(error);
+  } finally {
+    buttons.forEach((b) => (b.disabled = false));
+  }
+}
+
+async function completeActivation(push) {
+  const { id, body, pin } = state.activation;
+  const pair = await newKeyPair();
+  const request = { ...body, public_key: pair.publicKey };
+  if (push) request.push = push;
+  let done;
+  try {
+    done = await api().call("POST", `/key/activations/${id}/complete`, request);
+  } catch (error) {
+    if ($("app").dataset.screen === "consent") show("finish");
+    throw error;
+  }
   const user = await userOf(done);
   await crypto.subtle.importKey("spki", unb64url(done.server_public_key), { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
   const app = {
@@ -174,13 +235,15 @@ async function finishActivation(data) {
     privateKey: pair.privateKey,
     publicKey: pair.publicKey,
     pin: await pinVerifier(pin),
+    push: Boolean(push),
   };
   await putApp(app);
   await putUser(user);
-  document.getElementById("finish-form").reset();
+  $("finish-form").reset();
   state.activation = null;
   state.app = app;
   await opened();
+  if (!push) $("push-note").hidden = false;
 }
 
 // -- several usernames (R-KEY-3) --------------------------------------------------------
@@ -454,6 +517,8 @@ function wire() {
   $("open-add-user").addEventListener("click", () => show("add"));
   $("lock").addEventListener("click", lock);
   $("enable-bio").addEventListener("click", enableBiometrics);
+  $("consent-allow").addEventListener("click", () => consent(true));
+  $("consent-skip").addEventListener("click", () => consent(false));
   $("unlock-bio").addEventListener("click", unlockWithBiometrics);
   for (const back of document.querySelectorAll("button.back")) back.addEventListener("click", () => show("home"));
   window.addEventListener("online", () => {

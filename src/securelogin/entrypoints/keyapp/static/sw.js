@@ -29,6 +29,49 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+// Web Push (RFC 8030): the message carries only {"push_id"}; who, where and what are
+// read in the app over the signed pull channel, never from the notification.
+const NOTICE = {
+  title: "Mobile Key · 移动验证程序",
+  body: "A request is waiting for your approval. · 有请求等待您批准。",
+};
+
+function notify(pushId) {
+  return self.registration.showNotification(NOTICE.title, {
+    body: NOTICE.body,
+    tag: `push-${pushId}`,
+    icon: "icon-192.png",
+    requireInteraction: true,
+  });
+}
+
+self.addEventListener("push", (event) => {
+  let pushId = "";
+  try {
+    pushId = String(event.data.json().push_id || "");
+  } catch {
+    pushId = "";
+  }
+  event.waitUntil(notify(pushId));
+});
+
+// A page of the app may ask for the same notification (what a push would show).
+self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "show-push" && event.source && event.source.url.startsWith(self.registration.scope)) {
+    event.waitUntil(notify(String(event.data.push_id || "")));
+  }
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      const open = windows.find((w) => w.url.startsWith(self.registration.scope));
+      return open ? open.focus() : self.clients.openWindow(self.registration.scope);
+    }),
+  );
+});
+
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   const scope = new URL(self.registration.scope);
