@@ -243,7 +243,6 @@ async function completeActivation(push) {
   state.activation = null;
   state.app = app;
   await opened();
-  if (!push) $("push-note").hidden = false;
 }
 
 // -- several usernames (R-KEY-3) --------------------------------------------------------
@@ -295,6 +294,8 @@ async function unlock(data) {
 
 function lock() {
   state.unlocked = false;
+  renderRequests([]);
+  $("outcome").hidden = true;
   showUnlock();
 }
 
@@ -309,6 +310,7 @@ async function opened() {
   show("home");
   renderUsers();
   $("bio-state").hidden = !state.app.bio;
+  $("push-note").hidden = Boolean(state.app.push);
   $("enable-bio").hidden = Boolean(state.app.bio) || !(await bio.available());
 }
 
