@@ -31,8 +31,8 @@ from tests.e2e.browser_support import (
     shot,
 )
 from tests.e2e.live import serve
-from tests.e2e.test_key_app_files import vapid_provider, with_webpush
 from tests.mobile_key_app import last_sms
+from tests.webpush_kit import vapid_provider, with_webpush
 
 pytestmark = pytest.mark.browser
 

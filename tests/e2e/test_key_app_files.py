@@ -10,20 +10,15 @@ import base64
 import json
 import struct
 from collections.abc import Iterator
-from dataclasses import replace
 from urllib.parse import urljoin
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 
-from securelogin.adapters.push.webpush import WebPushProvider
-from securelogin.adapters.security.ecdsa import EcdsaPushCrypto
 from securelogin.entrypoints.api.app import create_app
 from securelogin.entrypoints.keyapp.routes import FILES, STATIC_DIR
 from securelogin.service.context import Services
-from securelogin.service.mobile_key_ports import MobileKeyPorts
+from tests.webpush_kit import vapid_provider, with_webpush
 
 BASE = "http://testserver/key/manifest.webmanifest"
 
@@ -92,26 +87,6 @@ def test_key_app_worker_caches_every_file_the_shell_loads() -> None:
     for name in FILES:
         if name not in ("index.html", "sw.js"):
             assert f'"{name}"' in worker, f"sw.js does not cache {name}"
-
-
-def vapid_provider() -> tuple[WebPushProvider, bytes]:
-    """A Web Push provider with a fresh VAPID key, and the key's uncompressed point."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    point = key.public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
-    return WebPushProvider(vapid_private_key=pem, subject="mailto:ops@example.com"), point
-
-
-def with_webpush(services: Services, provider: WebPushProvider) -> Services:
-    """``services`` whose server offers Web Push through ``provider``."""
-    mobile = services.mobile or MobileKeyPorts(crypto=EcdsaPushCrypto(b"m" * 32))
-    return replace(services, mobile=replace(mobile, providers={"webpush": provider}))
 
 
 def test_R_KEY_4_the_app_gets_the_vapid_key_to_subscribe_with(fake_services: Services) -> None:
