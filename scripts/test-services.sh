@@ -29,6 +29,7 @@
 #   3. Debian's chromium at /usr/bin/chromium and a CJK font (fonts-wqy-microhei)
 #      for the Playwright browser tests, and Debian's oathtool (an independent TOTP
 #      generator the login tests compare against).
+#   4. Node.js (Debian's nodejs, 18 or newer) for the web app's JavaScript tests.
 # Debian packages are installed with apt-get (via sudo when not root); apt-get update
 # runs at most once per run, and only when something must be installed.
 #
@@ -415,6 +416,17 @@ ensure_oathtool() {
     log "oathtool: present"
 }
 
+# --------------------------------------------------------------------------- node
+# Node.js 18 or newer runs the mobile key web app's JavaScript tests (node --test tests/js/).
+ensure_node() {
+    if ! command -v node >/dev/null 2>&1; then
+        log "node: missing"
+        apt_install nodejs
+        command -v node >/dev/null 2>&1 || die "node still missing after installing nodejs"
+    fi
+    log "node: $(node --version)"
+}
+
 # --------------------------------------------------------------------------- main
 main() {
     STATE=${SECURELOGIN_TEST_STATE:-$PWD/.cache/test-services}
@@ -429,6 +441,7 @@ main() {
     choose_postgres
     ensure_browser
     ensure_oathtool
+    ensure_node
     ensure_pg_dump
 
     add_export SECURELOGIN_TEST_POSTGRES_URL "$URL"

@@ -3,6 +3,7 @@ through ``pywebpush``; the payload is only ``{"push_id": …}``."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 from cryptography.hazmat.primitives import serialization
@@ -25,6 +26,12 @@ class WebPushProvider:
         self.vapid = Vapid(key)
         self.subject = subject
         self.timeout = timeout
+        point = key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        #: what a browser's ``pushManager.subscribe`` takes (RFC 8292 §3.2): base64url of
+        #: the uncompressed P-256 point, no padding
+        self.application_server_key = base64.urlsafe_b64encode(point).rstrip(b"=").decode()
 
     def send(self, *, target: str, push_id: str) -> None:
         from pywebpush import WebPushException, webpush  # type: ignore[import-untyped]

@@ -1,4 +1,5 @@
-"""The ASGI application: JSON API under /api/v1, /healthz, the Client Portal and its assets."""
+"""The ASGI application: JSON API under /api/v1, /healthz, the Client Portal and its assets,
+the mobile key web app under /key/."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from securelogin.entrypoints.api import funds, keys, logins, problems
+from securelogin.entrypoints.api import funds, key_webpush, keys, logins, problems
 from securelogin.entrypoints.api.limits import BodyLimits
 from securelogin.entrypoints.api.transport import Network, TransportSecurity
 from securelogin.entrypoints.background import background_lifespan
 from securelogin.entrypoints.console import logistics
 from securelogin.entrypoints.console import routes as console
+from securelogin.entrypoints.keyapp import routes as keyapp
 from securelogin.entrypoints.portal import routes as portal
 from securelogin.service.context import Services
 from securelogin.service.health import check_health
@@ -100,8 +102,10 @@ def create_app(
 
     app.include_router(logins.build_router(services))
     app.include_router(keys.build_router(services))
+    app.include_router(key_webpush.build_router(services))
     app.include_router(funds.build_router(services))
     app.include_router(console.build_router(services))
     app.include_router(portal.build_router(services))
+    app.include_router(keyapp.build_router())
     app.mount("/static", StaticFiles(directory=portal.STATIC_DIR), name="static")
     return app

@@ -24,6 +24,8 @@ from securelogin.service.context import Services
 from securelogin.service.sessions import CurrentSession
 
 MOBILE_KEY_PATH = "/portal/settings/mobile-key"
+#: the mobile key web app (docs/mobile-key-app.md), offered for installing on the phone
+KEY_APP_PATH = "/key/"
 
 
 def activation_link(server: str, activation_id: str) -> str:
@@ -48,6 +50,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
     ) -> HTMLResponse:
         found = me.describe_me(services, current)
         keys = [d for d in found.devices if d.kind == "mobile_key" and d.state == "active"]
+        app_url = str(request.base_url).rstrip("/") + KEY_APP_PATH
         return pages.render(
             request,
             "mobile_key.html",
@@ -60,6 +63,8 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             qr=qr,
             expires=expires,
             server=str(request.base_url).rstrip("/"),  # for the securelogin key commands
+            app_url=app_url,
+            app_qr=qr_svg(app_url),
         )
 
     @router.get(MOBILE_KEY_PATH, response_class=HTMLResponse)

@@ -18,6 +18,9 @@ EN: dict[str, str] = {
     "It can be used once and is valid for 10 minutes.",
     "mobile_key.qr.link": "Or open this link on the phone:",
     "mobile_key.qr.expires": "Valid until {expires} UTC.",
+    "mobile_key.app.title": "Install the app on your phone",
+    "mobile_key.app.lead": "Scan this QR code with your phone's camera, or open the address "
+    "below in its browser, then choose Install (or Add to Home Screen).",
     "mobile_key.one_phone": "A username's Mobile Key lives on one phone at a time: activating "
     "it on a new phone deactivates the old one.",
     "mobile_key.sms.heading": "Or activate with a code by SMS",
@@ -40,6 +43,9 @@ ZH_CN: dict[str, str] = {
     "mobile_key.none": "此用户名尚未激活移动验证程序。",
     "mobile_key.active": "已激活",
     "mobile_key.activate": "通过二维码激活移动验证程序",
+    "mobile_key.app.title": "在手机上安装应用",
+    "mobile_key.app.lead": "请用手机相机扫描此二维码，或在手机浏览器中打开下方地址，"
+    "然后选择“安装”（或“添加到主屏幕”）。",
     "mobile_key.qr.lead": "打开移动验证程序，选择激活并扫描此二维码。"
     "该二维码仅可使用一次，有效期为10分钟。",
     "mobile_key.qr.link": "或在手机上打开此链接：",

@@ -1,0 +1,1 @@
+"""The mobile key as an installable web app (PWA) at ``/key/`` (docs/mobile-key-app.md)."""

@@ -1,0 +1,542 @@
+// The mobile key web app: activation (R-KEY-1/2), several usernames (R-KEY-3), push
+// approval with number matching (R-KEY-4), the offline challenge (R-KEY-5).
+// It speaks docs/mobile-key-protocol.md exactly as the terminal key does.
+import * as bio from "./bio.js";
+import { detect, language, setLanguage, t } from "./i18n.js";
+import { importOcraKey, ocra, parseSuite } from "./ocra.js";
+import { getApp, listUsers, pinMatches, pinVerifier, putApp, putUser } from "./store.js";
+import { ApiError, KeyApi, newKeyPair, pushAnswer, unb64url, verifyPush } from "./wire.js";
+
+const LANG_KEY = "securelogin-key-lang";
+const PULL_WAIT = 20; // seconds the pull channel may hold a request (≤ 60)
+const BUSY_PAUSE = 1500; // ms between pulls that answered at once with nothing new
+const RETRY_PAUSE = 3000; // ms before pulling again after a failure
+const PREFIX = location.pathname.slice(0, location.pathname.lastIndexOf("/key/"));
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  app: null,
+  users: [],
+  states: {}, // username -> the server's state of its key ("active", "replaced", …)
+  unlocked: false,
+  activation: null,
+  shown: [],
+  answered: new Set(),
+};
+let pollToken = 0;
+let pollAbort = null;
+
+function api() {
+  const signer = state.app ? { appId: state.app.appId, privateKey: state.app.privateKey } : null;
+  return new KeyApi(PREFIX, signer);
+}
+
+// -- screens and messages -------------------------------------------------------------
+function show(name) {
+  for (const screen of document.querySelectorAll(".screen")) screen.hidden = screen.id !== `screen-${name}`;
+  $("app").dataset.screen = name;
+  say(null);
+  if (name === "home") startPolling();
+  else stopPolling();
+  const first = $(`screen-${name}`).querySelector("input:not([type=radio]), select");
+  if (first) first.focus();
+}
+
+function say(key, params) {
+  const box = $("message");
+  box.hidden = !key;
+  box.textContent = key ? t(key, params) : "";
+}
+
+function sayError(error) {
+  if (!(error instanceof ApiError)) {
+    console.warn(error);
+    say("error.other", { code: error && error.name });
+    return;
+  }
+  const key = `error.${error.code}`;
+  if (t(key) !== key) say(key);
+  else say("error.other", { code: error.code });
+}
+
+function busy(form, work) {
+  return async (event) => {
+    event.preventDefault();
+    const buttons = form.querySelectorAll("button");
+    buttons.forEach((b) => (b.disabled = true));
+    try {
+      await work(new FormData(form));
+    } catch (error) {
+      sayError(error);
+    } finally {
+      buttons.forEach((b) => (b.disabled = false));
+    }
+  };
+}
+
+// -- activation (R-KEY-1, R-KEY-2) ------------------------------------------------------
+async function startActivation(data) {
+  const username = String(data.get("username")).trim().toLowerCase();
+  const started = await api().call("POST", "/key/activations", { username, password: String(data.get("password")) });
+  $("act-password").value = "";
+  const phones = started.phones || [];
+  if (!phones.length) return say("error.no_phone");
+  state.activation = { id: started.activation_id };
+  const box = $("phone-choices");
+  box.replaceChildren();
+  phones.forEach((phone, i) => {
+    const label = document.createElement("label");
+    label.className = "choice";
+    const radio = document.createElement("input");
+    radio.type = "radio";
+    radio.name = "phone_id";
+    radio.value = phone.phone_id;
+    radio.checked = phone.preselected || (i === 0 && !phones.some((p) => p.preselected));
+    label.append(radio, ` ${phone.masked}`);
+    box.append(label);
+  });
+  show("phone");
+}
+
+async function sendCode(data) {
+  const id = state.activation.id;
+  const sent = await api().call("POST", `/key/activations/${id}/code`, { phone_id: String(data.get("phone_id")) });
+  showFinish(true);
+  $("code-sent").textContent = t("finish.sent", { to: sent.sent_to });
+}
+
+function showFinish(withCode) {
+  $("code-row").hidden = !withCode;
+  $("code-sent").hidden = !withCode;
+  show("finish");
+}
+
+/** The portal's QR code (securelogin-key://activate?server=URL&session=ID), typed or
+ * pasted, or only its session id: it stands for the password and the SMS code. */
+function parseLink(text) {
+  const value = text.trim();
+  if (/^[A-Za-z0-9_-]{8,200}$/.test(value)) return { session: value };
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    return null;
+  }
+  const session = url.searchParams.get("session");
+  if (url.protocol !== "securelogin-key:" || !session || !url.searchParams.get("server")) return null;
+  if (!/^[A-Za-z0-9_-]{8,200}$/.test(session)) return null;
+  return { session, server: url.searchParams.get("server").replace(/\/+$/, "") };
+}
+
+async function startLink(data) {
+  const link = parseLink(String(data.get("link")));
+  if (!link) return say("error.link_format");
+  if (link.server && link.server !== `${location.origin}${PREFIX}`) return say("error.link_server");
+  state.activation = { id: link.session, viaLink: true };
+  $("link-form").reset();
+  showFinish(false);
+}
+
+function checkAppPin(pin, again) {
+  if (!/^[0-9]{4,6}$/.test(pin)) return "error.pin_format";
+  if (pin !== again) return "error.pin_again";
+  return null;
+}
+
+const recoveryOk = (pin) => /^[\x20-\x7e]{4,6}$/.test(pin);
+
+async function userOf(answer) {
+  const suite = answer.ocra.suite;
+  parseSuite(suite);
+  return {
+    username: answer.username,
+    deviceId: answer.device_id,
+    suite,
+    ocraKey: await importOcraKey(unb64url(answer.ocra.secret), suite),
+  };
+}
+
+async function finishActivation(data) {
+  const pin = String(data.get("pin"));
+  const problem = checkAppPin(pin, String(data.get("pin2")));
+  if (problem) return say(problem);
+  const recovery = String(data.get("recovery"));
+  if (!recoveryOk(recovery)) return say("error.recovery_format");
+  const body = { recovery_pin: recovery };
+  if (!state.activation.viaLink) body.code = String(data.get("code")).trim();
+  state.activation = { ...state.activation, body, pin };
+  const serverKey = await webPushKey();
+  if (serverKey && Notification.permission !== "denied") {
+    state.activation.serverKey = serverKey;
+    return show("consent"); // the consent step: explained first, then the browser asks
+  }
+  await completeActivation(null);
+}
+
+/** The server's VAPID key when it offers Web Push and this browser can subscribe. */
+async function webPushKey() {
+  if (!("PushManager" in window) || !("Notification" in window) || !("serviceWorker" in navigator)) return null;
+  try {
+    return (await api().call("GET", "/key/webpush")).application_server_key;
+  } catch {
+    return null; // unreachable: the pull channel still works
+  }
+}
+
+const within = (promise, ms) =>
+  Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms))]);
+
+/** Ask the browser (after the consent screen) and subscribe; null when it cannot. */
+async function subscribe(serverKey) {
+  try {
+    if ((await Notification.requestPermission()) !== "granted") return null;
+    const registration = await within(navigator.serviceWorker.ready, 10000);
+    const subscription = await registration.pushManager.subscribe({
+      userVisibleOnly: true,
+      applicationServerKey: unb64url(serverKey),
+    });
+    return { provider: "webpush", subscription: subscription.toJSON() };
+  } catch (error) {
+    console.warn("Web Push subscription failed:", error && error.name);
+    return null;
+  }
+}
+
+async function consent(allow) {
+  const buttons = document.querySelectorAll("#screen-consent button");
+  buttons.forEach((b) => (b.disabled = true));
+  try {
+    const push = allow ? await subscribe(state.activation.serverKey) : null;
+    await completeActivation(push);
+  } catch (error) {
+    sayError(error);
+  } finally {
+    buttons.forEach((b) => (b.disabled = false));
+  }
+}
+
+async function completeActivation(push) {
+  const { id, body, pin } = state.activation;
+  const pair = await newKeyPair();
+  const request = { ...body, public_key: pair.publicKey };
+  if (push) request.push = push;
+  let done;
+  try {
+    done = await api().call("POST", `/key/activations/${id}/complete`, request);
+  } catch (error) {
+    if ($("app").dataset.screen === "consent") show("finish");
+    throw error;
+  }
+  const user = await userOf(done);
+  await crypto.subtle.importKey("spki", unb64url(done.server_public_key), { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
+  const app = {
+    appId: done.app_id,
+    serverPublicKey: done.server_public_key,
+    privateKey: pair.privateKey,
+    publicKey: pair.publicKey,
+    pin: await pinVerifier(pin),
+    push: Boolean(push),
+  };
+  await putApp(app);
+  await putUser(user);
+  $("finish-form").reset();
+  state.activation = null;
+  state.app = app;
+  await opened();
+}
+
+// -- several usernames (R-KEY-3) --------------------------------------------------------
+async function addUser(data) {
+  const recovery = String(data.get("recovery"));
+  if (!recoveryOk(recovery)) return say("error.recovery_format");
+  const body = {
+    username: String(data.get("username")).trim().toLowerCase(),
+    password: String(data.get("password")),
+    recovery_pin: recovery,
+  };
+  const added = await api().call("POST", `/key/apps/${state.app.appId}/users`, body, { signed: true });
+  await putUser(await userOf(added));
+  $("add-form").reset();
+  state.users = await listUsers();
+  show("home");
+  renderUsers();
+}
+
+function renderUsers() {
+  const list = $("users");
+  list.replaceChildren(
+    ...state.users.map((user) => {
+      const item = document.createElement("li");
+      const known = state.states[user.username];
+      item.dataset.state = known || "unknown";
+      item.textContent = known && known !== "active" ? t("user.moved", { username: user.username }) : user.username;
+      return item;
+    }),
+  );
+}
+
+/** Each username's state on the server: a username moved to another phone shows so. */
+async function refreshStates(signal) {
+  const info = await api().call("GET", `/key/apps/${state.app.appId}`, null, { signed: true, signal });
+  state.states = Object.fromEntries((info.users || []).map((u) => [u.username, u.state]));
+  renderUsers();
+}
+
+// -- unlock -----------------------------------------------------------------------------
+async function unlock(data) {
+  if (!(await pinMatches(String(data.get("pin")), state.app.pin))) {
+    $("unlock-pin").value = "";
+    return say("error.wrong_pin");
+  }
+  $("unlock-form").reset();
+  await opened();
+}
+
+function lock() {
+  state.unlocked = false;
+  renderRequests([]);
+  $("outcome").hidden = true;
+  showUnlock();
+}
+
+function showUnlock() {
+  $("unlock-bio").hidden = !state.app.bio;
+  show("unlock");
+}
+
+async function opened() {
+  state.unlocked = true;
+  state.users = await listUsers();
+  show("home");
+  renderUsers();
+  $("bio-state").hidden = !state.app.bio;
+  $("push-note").hidden = Boolean(state.app.push);
+  $("enable-bio").hidden = Boolean(state.app.bio) || !(await bio.available());
+}
+
+async function unlockWithBiometrics() {
+  if (!state.app.bio || !(await bio.verify(state.app.bio))) return say("error.bio_failed");
+  await opened();
+}
+
+async function enableBiometrics() {
+  try {
+    const registered = await bio.register(state.users.map((u) => u.username).join(", ") || "Mobile Key");
+    state.app = { ...state.app, bio: registered };
+    await putApp(state.app);
+  } catch (error) {
+    console.warn(error);
+    return say("error.bio_failed");
+  }
+  $("enable-bio").hidden = true;
+  $("bio-state").hidden = false;
+}
+
+// -- push (R-KEY-4) ---------------------------------------------------------------------
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function startPolling() {
+  if (pollAbort || !state.unlocked) return;
+  pollAbort = new AbortController();
+  pull(++pollToken, pollAbort.signal);
+}
+
+function stopPolling() {
+  if (pollAbort) pollAbort.abort();
+  pollAbort = null;
+  pollToken++;
+}
+
+function setPollState(which) {
+  const line = $("poll-state");
+  line.dataset.state = which;
+  line.textContent = t(which === "offline" ? "home.offline" : "home.waiting");
+}
+
+async function pull(token, signal) {
+  setPollState(navigator.onLine ? "waiting" : "offline");
+  let statesKnown = false;
+  while (token === pollToken) {
+    try {
+      if (!statesKnown) {
+        await refreshStates(signal);
+        statesKnown = true;
+      }
+      const path = `/key/apps/${state.app.appId}/pushes?wait=${PULL_WAIT}`;
+      const answer = await api().call("GET", path, null, { signed: true, signal });
+      if (token !== pollToken) return;
+      setPollState("waiting");
+      const fresh = [];
+      for (const push of answer.pushes || []) {
+        // a push that fails the server's signature is never shown nor answered
+        if (!state.answered.has(push.push_id) && (await verifyPush(push, state.app.serverPublicKey))) fresh.push(push);
+      }
+      renderRequests(fresh);
+      if ((answer.pushes || []).length) await pause(BUSY_PAUSE);
+    } catch (error) {
+      if (error.name === "AbortError" || token !== pollToken) return;
+      setPollState("offline");
+      if (error instanceof ApiError && error.code === "key_signature_invalid") sayError(error);
+      await pause(RETRY_PAUSE);
+    }
+  }
+}
+
+function describe(push) {
+  const who = push.who || push.username;
+  if (push.purpose === "withdrawal") {
+    return t("request.withdrawal", { who, amount: push.amount, destination: push.destination });
+  }
+  return t("request.login", { who });
+}
+
+function renderRequests(pushes, force = false) {
+  const ids = pushes.map((p) => p.push_id).join(",");
+  if (!force && ids === state.shown.map((p) => p.push_id).join(",")) return;
+  state.shown = pushes;
+  $("requests").replaceChildren(...pushes.map(requestCard));
+}
+
+function button(text, className, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = className;
+  b.textContent = text;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function requestCard(push) {
+  const card = document.createElement("article");
+  card.className = "request";
+  card.dataset.pushId = push.push_id;
+  const title = document.createElement("h2");
+  title.textContent = describe(push);
+  const where = document.createElement("p");
+  const at = new Date(push.created_at);
+  where.textContent = t("request.where", {
+    ip: (push.where && push.where.ip) || "?",
+    platform: (push.where && push.where.platform) || "?",
+    time: at.toLocaleTimeString(language(), { hour: "2-digit", minute: "2-digit" }),
+  });
+  const pick = document.createElement("p");
+  pick.className = "pick";
+  pick.textContent = t("request.pick");
+  const numbers = document.createElement("div");
+  numbers.className = "numbers";
+  for (const number of push.choices) {
+    numbers.append(button(number, "number", () => answer(card, push, "approve", number, false)));
+  }
+  const other = document.createElement("div");
+  other.className = "deny-row";
+  other.append(
+    button(t("request.deny"), "deny", () => answer(card, push, "deny", null, false)),
+    button(t("request.not_me"), "not-me", () => answer(card, push, "deny", null, true)),
+  );
+  card.append(title, where, pick, numbers, other);
+  return card;
+}
+
+async function answer(card, push, decision, number, notMe) {
+  card.querySelectorAll("button").forEach((b) => (b.disabled = true));
+  const outcome = $("outcome");
+  let result;
+  try {
+    const body = await pushAnswer(state.app.privateKey, push, { decision, number, notMe });
+    const done = await api().call("POST", `/key/pushes/${push.push_id}/answer`, body, { signed: true });
+    result = done.status === "approved" ? "approved" : notMe ? "not_me" : "denied";
+  } catch (error) {
+    if (!(error instanceof ApiError) || !["number_mismatch", "push_closed"].includes(error.code)) {
+      card.querySelectorAll("button").forEach((b) => (b.disabled = false));
+      return sayError(error);
+    }
+    result = error.code === "number_mismatch" ? "mismatch" : "closed";
+  }
+  state.answered.add(push.push_id);
+  renderRequests(state.shown.filter((p) => p.push_id !== push.push_id));
+  outcome.hidden = false;
+  outcome.dataset.outcome = result;
+  outcome.textContent = result === "closed" ? t("error.push_closed") : t(`outcome.${result}`, { what: describe(push) });
+}
+
+// -- offline challenge (R-KEY-5) ----------------------------------------------------------
+function openChallenge() {
+  const select = $("challenge-user");
+  const usable = state.users.filter((u) => [undefined, "active"].includes(state.states[u.username]));
+  select.replaceChildren(
+    ...usable.map((user) => {
+      const option = document.createElement("option");
+      option.value = user.username;
+      option.textContent = user.username;
+      return option;
+    }),
+  );
+  $("challenge-user-row").hidden = usable.length < 2;
+  $("challenge-result").hidden = true;
+  $("challenge-form").reset();
+  show("challenge");
+}
+
+async function respond(data) {
+  const user = state.users.find((u) => u.username === String(data.get("user")));
+  if (!user) return say("error.no_user");
+  const challenge = String(data.get("challenge")).trim();
+  const suite = parseSuite(user.suite);
+  if (!/^[0-9]+$/.test(challenge) || challenge.length > suite.questionLength) {
+    $("challenge-result").hidden = true;
+    return say("error.challenge_format");
+  }
+  say(null);
+  $("response-code").textContent = await ocra(user.suite, user.ocraKey, { question: challenge });
+  $("challenge-result").hidden = false;
+}
+
+// -- start --------------------------------------------------------------------------------
+function switchLanguage() {
+  const next = language() === "en" ? "zh-CN" : "en";
+  localStorage.setItem(LANG_KEY, next);
+  setLanguage(next);
+  renderRequests(state.shown, true);
+  renderUsers();
+  if ($("app").dataset.screen === "home") setPollState($("poll-state").dataset.state);
+}
+
+function wire() {
+  $("lang-switch").addEventListener("click", switchLanguage);
+  $("start-activation").addEventListener("click", () => show("activate"));
+  $("start-link").addEventListener("click", () => show("link"));
+  const forms = {
+    "activate-form": startActivation,
+    "link-form": startLink,
+    "phone-form": sendCode,
+    "finish-form": finishActivation,
+    "unlock-form": unlock,
+    "add-form": addUser,
+    "challenge-form": respond,
+  };
+  for (const [id, work] of Object.entries(forms)) $(id).addEventListener("submit", busy($(id), work));
+  $("open-challenge").addEventListener("click", openChallenge);
+  $("open-add-user").addEventListener("click", () => show("add"));
+  $("lock").addEventListener("click", lock);
+  $("enable-bio").addEventListener("click", enableBiometrics);
+  $("consent-allow").addEventListener("click", () => consent(true));
+  $("consent-skip").addEventListener("click", () => consent(false));
+  $("unlock-bio").addEventListener("click", unlockWithBiometrics);
+  for (const back of document.querySelectorAll("button.back")) back.addEventListener("click", () => show("home"));
+  window.addEventListener("online", () => {
+    if ($("app").dataset.screen === "home") setPollState("waiting");
+  });
+}
+
+async function main() {
+  setLanguage(detect(localStorage.getItem(LANG_KEY), navigator.languages));
+  wire();
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("sw.js", { scope: "./" }).catch((error) => console.warn(error));
+  }
+  state.app = (await getApp()) || null;
+  if (state.app) showUnlock();
+  else show("welcome");
+}
+
+main();

@@ -1,0 +1,445 @@
+"""The mobile key web app at /key/ on a phone (issue 15), in Debian's chromium with a
+390×844 phone viewport: it installs (service worker, offline reload), its OCRA code passes
+every OCRA vector in the browser, it activates by SMS code (R-KEY-1/2), holds a second
+username (R-KEY-3), approves a portal login in another browser context with number
+matching where the wrong number denies (R-KEY-4), and answers the portal's challenge with
+the network off (R-KEY-5); a withdrawal shows its amount and destination and is
+approved the same way. Screenshots in English and Simplified Chinese go to
+test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from securelogin.entrypoints.api.app import create_app
+from securelogin.service.context import Services
+from tests import withdrawal_kit
+from tests.devices import KINDS, PASSWORD, PHONE, Brokerage
+from tests.e2e.browser_support import (
+    device_answer,
+    enter_password,
+    log_in,
+    open_page,
+    running,
+    shot,
+)
+from tests.e2e.live import serve
+from tests.mobile_key_app import last_sms
+from tests.webpush_kit import vapid_provider, with_webpush
+
+pytestmark = pytest.mark.browser
+
+VECTORS = Path(__file__).resolve().parents[1] / "data" / "vectors.json"
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+APP_PIN = "2468"
+RECOVERY_PIN = "k3y!"
+LABELS = ("Username", "Password", "Log In")
+BOB_PHONE = "+15551230090"
+#: what a page may log as an error: the requests that fail on purpose while offline
+#: the kind and extractability of the CryptoKeys the app keeps in IndexedDB
+STORED_KEYS = """() => new Promise((resolve) => {
+  indexedDB.open("securelogin-key").onsuccess = (e) => {
+    const tx = e.target.result.transaction(["app", "users"]);
+    const out = {};
+    tx.objectStore("app").get("app").onsuccess = (r) => { out.app = r.target.result; };
+    tx.objectStore("users").getAll().onsuccess = (r) => { out.users = r.target.result; };
+    tx.oncomplete = () => resolve([
+      out.app.privateKey.type, out.app.privateKey.extractable,
+      ...out.users.map((u) => [u.ocraKey.algorithm.name, u.ocraKey.extractable]),
+    ]);
+  };
+})"""
+OFFLINE_NOISE = re.compile(r"ERR_INTERNET_DISCONNECTED|Failed to fetch")
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[Services]:
+    sms = KINDS["sms"].device
+    yield from running(
+        tmp_path,
+        lambda s: Brokerage().user("alice", sms).user("bob", sms, phone=BOB_PHONE).load(s),
+    )
+
+
+@pytest.fixture
+def live(services: Services) -> Iterator[tuple[str, httpx.Client]]:
+    yield from served(services, ("alice", "bob"))
+
+
+def served(services: Services, usernames: tuple[str, ...]) -> Iterator[tuple[str, httpx.Client]]:
+    """The app on a live server; for a fixture (``yield from``)."""
+    with serve(create_app(services)) as url, httpx.Client(base_url=url, timeout=30) as api:
+        yield url, api
+        # an app's long-poll holds a request open up to 20 s after its page closed: a
+        # login of a username it holds wakes it, so that the server stops at once
+        for username in usernames:
+            api.post("/api/v1/logins", json={"username": username, "password": PASSWORD})
+
+
+@pytest.fixture
+def push_live(services: Services) -> Iterator[tuple[str, httpx.Client]]:
+    """The server offers Web Push (a VAPID key): activation asks for consent first."""
+    yield from served(with_webpush(services, vapid_provider()[0]), ("alice", "bob"))
+
+
+@pytest.fixture
+def funded(tmp_path: Path) -> Iterator[Services]:
+    yield from running(tmp_path, lambda s: withdrawal_kit.load(s, {"maya": ["sms"]}))
+
+
+@pytest.fixture
+def funded_live(funded: Services) -> Iterator[tuple[str, httpx.Client]]:
+    yield from served(funded, ("maya",))
+
+
+def phone(browser: Any, locale: str, problems: list[str]) -> tuple[Any, Any]:
+    context = browser.new_context(
+        viewport=PHONE_VIEWPORT, locale=locale, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    return context, page
+
+
+def on_screen(page: Any) -> Any:
+    """The app's screen on show (the others are in the page, hidden)."""
+    return page.locator("section.screen:not([hidden])")
+
+
+def activate(
+    page: Any,
+    server: str,
+    services: Services,
+    username: str = "alice",
+    *,
+    consent: str = "",
+    sms_to: str = PHONE,
+) -> None:
+    """Username + password → the phone on record → SMS code, app PIN, recovery PIN; and
+    when the server offers Web Push, ``consent`` is the button pressed on its screen."""
+    from playwright.sync_api import expect
+
+    page.goto(server + "/key/")
+    page.locator("#start-activation").click()
+    page.locator("#act-username").fill(username)
+    page.locator("#act-password").fill(PASSWORD)
+    page.locator("#activate-form button[type=submit]").click()
+    expect(page.locator("#phone-choices input:checked")).to_have_count(1)
+    page.locator("#phone-form button[type=submit]").click()
+    expect(page.locator("#code-sent")).to_contain_text("•")
+    page.locator("#fin-code").fill(last_sms(services, sms_to)[:6])
+    page.locator("#fin-pin").fill(APP_PIN)
+    page.locator("#fin-pin2").fill(APP_PIN)
+    page.locator("#fin-recovery").fill(RECOVERY_PIN)
+    page.locator("#finish-form button[type=submit]").click()
+    if consent:
+        expect(page.get_by_role("heading", level=1)).to_have_text("Notifications")
+        shot(page, "key-app-consent-en")
+        page.get_by_role("button", name=consent).click()
+    expect(page.locator("#users li")).to_have_text([username])
+
+
+def add_user(page: Any, username: str) -> None:
+    """R-KEY-3: another username in the same app, its password and the recovery PIN."""
+    page.locator("#open-add-user").click()
+    form = on_screen(page)
+    form.get_by_label("Username").fill(username)
+    form.get_by_label("Password").fill(PASSWORD)
+    form.get_by_label("Recovery PIN").fill(RECOVERY_PIN)
+    form.get_by_role("button", name="Add").click()
+
+
+def test_R_KEY_5_the_app_installs_activates_and_answers_the_challenge_offline(
+    live: tuple[str, httpx.Client], browser: Any, services: Services
+) -> None:
+    from playwright.sync_api import expect
+
+    server, _ = live
+    problems: list[str] = []
+    context, app = phone(browser, "en-US", problems)
+    app.goto(server + "/key/")
+    expect(app.get_by_role("heading", level=1)).to_have_text("Your Mobile Key")
+    assert app.evaluate("navigator.serviceWorker.ready.then(r => r.scope)") == server + "/key/"
+    assert app.evaluate("document.querySelector('link[rel=manifest]').href") == (
+        server + "/key/manifest.webmanifest"
+    )
+    # the app's own OCRA module, in this browser, on every OCRA vector
+    vectors = [v for v in json.loads(VECTORS.read_text())["vectors"] if v["type"] == "OCRA"]
+    wrong = app.evaluate(
+        """async (vectors) => {
+          const m = await import("/key/ocra.js");
+          const wrong = [];
+          for (const v of vectors) {
+            const key = await m.importOcraKey(m.hexToBytes(v.key_hex), v.suite);
+            const i = v.inputs;
+            const got = await m.ocra(v.suite, key, {
+              question: i.question, counter: i.counter, pin: i.pin, mutual: "role" in v,
+              timestamp: i.timestamp_hex === undefined ? undefined : BigInt("0x" + i.timestamp_hex),
+            });
+            if (got !== v.expected || key.extractable) wrong.push(v.id);
+          }
+          return wrong;
+        }""",
+        vectors,
+    )
+    assert len(vectors) >= 70 and wrong == []
+
+    activate(app, server, services)
+    # R-KEY-3: a second username in the same app, with its password and the recovery PIN
+    add_user(app, "bob")
+    expect(app.locator("#users li")).to_have_text(["alice", "bob"])
+    keys = app.evaluate(STORED_KEYS)
+    assert keys == ["private", False, ["HMAC", False], ["HMAC", False]]
+    shot(app, "key-app-home-en")
+
+    # the portal, on a computer: the push is not coming, so the person asks for the challenge
+    portal = open_page(browser, "en-US", problems)
+    enter_password(portal, server, "alice", LABELS)
+    expect(portal.locator("section.verify")).to_have_attribute("data-prompt-type", "push")
+    portal.get_by_role("button", name="Click here if you do not receive the notification").click()
+    challenge = portal.locator("#challenge-code").inner_text().strip()
+    assert re.fullmatch(r"\d{6}", challenge)
+
+    # the phone has no network: the app still opens (service worker) and answers
+    context.set_offline(True)
+    app.reload()
+    expect(app.get_by_role("heading", level=1)).to_have_text("Unlock")
+    on_screen(app).get_by_label("App PIN").fill("1357")
+    on_screen(app).get_by_role("button", name="Unlock", exact=True).click()
+    expect(app.locator("#message")).to_have_text("Wrong app PIN.")
+    on_screen(app).get_by_label("App PIN").fill(APP_PIN)
+    on_screen(app).get_by_role("button", name="Unlock", exact=True).click()
+    expect(app.locator("#poll-state")).to_have_attribute("data-state", "offline")
+    app.locator("#open-challenge").click()
+    on_screen(app).get_by_label("Username").select_option("alice")
+    on_screen(app).get_by_label("Challenge").fill(challenge)
+    on_screen(app).get_by_role("button", name="Show the response").click()
+    expect(app.locator("#response-code")).to_have_text(re.compile(r"^\d{8}$"))
+    shot(app, "key-app-challenge-en")
+    portal.locator("#response").fill(app.locator("#response-code").inner_text())
+    portal.locator("form.verify-form button[type=submit]").click()
+    expect(portal).to_have_url(server + "/portal")
+    context.close()
+    assert [p for p in problems if not OFFLINE_NOISE.search(p)] == []
+
+
+def test_R_KEY_4_a_portal_login_is_approved_in_the_app_and_the_wrong_number_denies(
+    live: tuple[str, httpx.Client], browser: Any, services: Services
+) -> None:
+    from playwright.sync_api import expect
+
+    server, _ = live
+    problems: list[str] = []
+    context, app = phone(browser, "zh-CN", problems)
+    activate(app, server, services)
+    expect(app.get_by_role("heading", level=1)).to_have_text("移动验证程序")
+    expect(app.locator("#poll-state")).to_have_text("正在等待登录请求…")
+
+    # first login: the wrong number is tapped, the request is denied
+    portal = open_page(browser, "en-US", problems)
+    enter_password(portal, server, "alice", LABELS)
+    number = portal.locator("#push-number").inner_text().strip()
+    card = app.locator("article.request")
+    expect(card).to_have_count(1)
+    expect(card.locator("h2")).to_have_text("alice 正在登录")
+    choices = card.locator("button.number").all_inner_texts()
+    assert number in choices and len(set(choices)) == 3
+    shot(app, "key-app-push-zh-CN")
+    app.set_viewport_size({"width": 360, "height": 740})  # a smaller phone: still one screen
+    assert app.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(app, "key-app-push-zh-CN-360")
+    card.get_by_role("button", name=next(c for c in choices if c != number)).click()
+    expect(app.locator("#outcome")).to_have_attribute("data-outcome", "mismatch")
+    expect(app.locator("#outcome")).to_have_text("该数字与登录页面上的不符：请求已被拒绝。")
+    expect(card).to_have_count(0)
+    portal.reload()
+    expect(portal).to_have_url(server + "/login/verify")  # not logged in
+
+    # a new login; the person switches the app to English and taps the right number
+    enter_password(portal, server, "alice", LABELS)
+    number = portal.locator("#push-number").inner_text().strip()
+    app.get_by_role("button", name="English").click()
+    expect(card.locator("h2")).to_have_text("Login by alice")
+    expect(card.locator(".pick")).to_have_text("Tap the number shown on the login screen")
+    shot(app, "key-app-push-en")
+    card.get_by_role("button", name=number, exact=True).click()
+    expect(app.locator("#outcome")).to_have_attribute("data-outcome", "approved")
+    expect(portal).to_have_url(server + "/portal", timeout=10_000)  # the page's own refresh
+    expect(portal.get_by_role("heading", level=1)).to_have_text("Welcome, alice")
+    shot(app, "key-app-approved-en")
+    context.close()
+    assert [p for p in problems if "status of 422" not in p] == []  # the number_mismatch
+
+
+def test_R_KEY_3_activation_by_the_portal_code_and_moving_to_a_new_phone(
+    live: tuple[str, httpx.Client], browser: Any, services: Services
+) -> None:
+    from playwright.sync_api import expect
+
+    server, _ = live
+    problems: list[str] = []
+    # the portal (logged in by SMS code) shows the QR code and its link under it
+    portal = open_page(browser, "en-US", problems)
+    log_in(portal, server, "alice", device_answer("sms", services))
+    portal.goto(server + "/portal/settings/mobile-key")
+    expect(portal.locator("#app-link")).to_have_attribute("href", server + "/key/")
+    expect(portal.locator("figure.app-qr svg")).to_be_visible()  # install the app: QR of /key/
+    portal.get_by_role("button", name="Activate the Mobile Key by QR code").click()
+    link = portal.locator("#activation-link").inner_text().strip()
+
+    old_context, old_phone = phone(browser, "en-US", problems)
+    old_phone.goto(server + "/key/")
+    old_phone.get_by_role("button", name="I have an activation code from the portal").click()
+    on_screen(old_phone).get_by_label("Activation link or code").fill("securelogin-key://nope")
+    on_screen(old_phone).get_by_role("button", name="Continue").click()
+    expect(old_phone.locator("#message")).to_have_text(
+        "That is not an activation code of the portal."
+    )
+    on_screen(old_phone).get_by_label("Activation link or code").fill(link)
+    on_screen(old_phone).get_by_role("button", name="Continue").click()
+    expect(old_phone.locator("#fin-code")).to_be_hidden()  # the portal session stood for it
+    old_phone.locator("#fin-pin").fill(APP_PIN)
+    old_phone.locator("#fin-pin2").fill(APP_PIN)
+    old_phone.locator("#fin-recovery").fill(RECOVERY_PIN)
+    old_phone.locator("#finish-form button[type=submit]").click()
+    expect(old_phone.locator("#users li")).to_have_text(["alice"])
+    add_user(old_phone, "bob")
+    expect(old_phone.locator("#users li[data-state=active]")).to_have_count(2)
+
+    # a new phone: SMS activation with the recovery PIN set on the old one (R-KEY-2);
+    # alice's key then lives there only (one phone per username, R-KEY-3)
+    _, new_phone = phone(browser, "en-US", problems)
+    activate(new_phone, server, services)
+    old_phone.reload()
+    on_screen(old_phone).get_by_label("App PIN").fill(APP_PIN)
+    on_screen(old_phone).get_by_role("button", name="Unlock", exact=True).click()
+    expect(old_phone.locator("#users li")).to_have_text(["alice: moved to another phone", "bob"])
+    expect(old_phone.locator("#users li[data-state=replaced]")).to_have_count(1)
+    shot(old_phone, "key-app-moved-en")
+    old_phone.locator("#open-challenge").click()  # only bob's key can still answer
+    expect(old_phone.locator("#challenge-user option")).to_have_text(["bob"])
+    old_context.close()
+    assert problems == []
+
+
+def test_R_KEY_4_a_withdrawal_is_shown_with_amount_and_destination_and_approved(
+    funded_live: tuple[str, httpx.Client], browser: Any, funded: Services
+) -> None:
+    from playwright.sync_api import expect
+
+    server, api = funded_live
+    problems: list[str] = []
+    token = withdrawal_kit.session_token(funded, "maya", "sms")
+    _, app = phone(browser, "en-US", problems)
+    activate(app, server, funded, "maya")
+    started = api.post(
+        "/api/v1/withdrawals",
+        json={
+            "account": withdrawal_kit.ACCOUNT,
+            "amount": "250.00",
+            "destination": "Chase ****1234",
+        },
+        headers=withdrawal_kit.bearer(token) | {"Idempotency-Key": "k-app"},
+    )
+    assert started.status_code == 201, started.json()
+    prompt = started.json()["factor"]["prompt"]
+    assert prompt["type"] == "push"
+    card = app.locator("article.request")
+    expect(card.locator("h2")).to_have_text("Withdrawal of USD 250.00 to Chase ****1234 by maya")
+    shot(app, "key-app-withdrawal-en")
+    card.get_by_role("button", name=prompt["number"], exact=True).click()
+    expect(app.locator("#outcome")).to_have_attribute("data-outcome", "approved")
+    withdrawal = started.json()["withdrawal_id"]
+    state = api.get(f"/api/v1/withdrawals/{withdrawal}", headers=withdrawal_kit.bearer(token))
+    assert state.status_code == 200 and state.json()["status"] == "accepted", state.json()
+    assert problems == []
+
+
+def test_key_app_biometric_unlock_with_a_virtual_authenticator_and_its_refusal(
+    live: tuple[str, httpx.Client], browser: Any, services: Services
+) -> None:
+    """WebAuthn needs a domain as its RP ID: the app is opened on ``localhost``."""
+    from playwright.sync_api import expect
+
+    server = live[0].replace("127.0.0.1", "localhost")
+    problems: list[str] = []
+    _, app = phone(browser, "en-US", problems)
+    cdp = app.context.new_cdp_session(app)
+    cdp.send("WebAuthn.enable")
+    authenticator = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )["authenticatorId"]
+    activate(app, server, services)
+    app.get_by_role("button", name="Turn on biometric unlock").click()
+    expect(app.locator("#bio-state")).to_be_visible()
+    [credential] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})[
+        "credentials"
+    ]
+    assert credential["rpId"] == "localhost"
+
+    app.get_by_role("button", name="Lock", exact=True).click()
+    app.get_by_role("button", name="Unlock with biometrics").click()
+    expect(app.locator("#screen-home")).to_be_visible()  # no PIN typed
+
+    # the platform cannot verify the person: no unlock, the PIN still works
+    cdp.send(
+        "WebAuthn.setUserVerified", {"authenticatorId": authenticator, "isUserVerified": False}
+    )
+    app.get_by_role("button", name="Lock", exact=True).click()
+    app.get_by_role("button", name="Unlock with biometrics").click()
+    expect(app.locator("#message")).to_have_text("The biometric check failed. Use the app PIN.")
+    expect(app.get_by_role("heading", level=1)).to_have_text("Unlock")
+    on_screen(app).get_by_label("App PIN").fill(APP_PIN)
+    on_screen(app).get_by_role("button", name="Unlock", exact=True).click()
+    expect(app.locator("#screen-home")).to_be_visible()
+    assert problems == []
+
+
+def test_R_KEY_4_notifications_are_asked_for_after_a_consent_screen(
+    push_live: tuple[str, httpx.Client], browser: Any, services: Services
+) -> None:
+    """Permission granted: the app subscribes (Playwright's contexts are incognito, where
+    Chrome has no Push API, so the subscription fails, Chrome logs why, and the app says
+    notifications are off; Web Push delivery is tested against a fake push service in
+    tests/integration/test_push_providers.py) and its service worker shows a request's
+    notification. Permission denied: no subscription,
+    the activation goes on. Either way the pull channel brings the requests."""
+    from playwright.sync_api import expect
+
+    server, _ = push_live
+    problems: list[str] = []
+    granted, app = phone(browser, "en-US", problems)
+    granted.grant_permissions(["notifications"])
+    activate(app, server, services, consent="Allow notifications")
+    expect(app.locator("#push-note")).to_be_visible()
+    assert app.evaluate("Notification.permission") == "granted"
+    app.evaluate(
+        "navigator.serviceWorker.ready.then((r) => r.active.postMessage("
+        "{type: 'show-push', push_id: 'ps_test'}))"
+    )
+    app.wait_for_function(
+        "navigator.serviceWorker.ready.then((r) => r.getNotifications())"
+        ".then((n) => n.some((x) => x.tag === 'push-ps_test'))"
+    )
+
+    _, other = phone(browser, "en-US", problems)  # no permission: the browser says no
+    activate(other, server, services, "bob", consent="Allow notifications", sms_to=BOB_PHONE)
+    expect(other.locator("#push-note")).to_be_visible()
+    assert other.evaluate("Notification.permission") != "granted"
+    assert [p for p in problems if "Push API in incognito" not in p] == []
