@@ -27,6 +27,8 @@ from securelogin.domain.devices.catalogue import CARD_KINDS, DeviceKind, DeviceS
 from securelogin.domain.devices.challenges import card_pair
 from securelogin.domain.devices.registry import MOBILE_KEY, plugin_for
 from securelogin.errors import LoginFailed, UnknownDevice
+from securelogin.service import push
+from securelogin.service.ceremony.counting import Verdict
 from securelogin.service.context import Services
 from securelogin.service.login_ports import ChallengeRow, DeviceRow, LoginRow
 from securelogin.service.ports import UnitOfWork
@@ -55,6 +57,7 @@ class Accepted:
 
 @dataclass(frozen=True, kw_only=True)
 class AnswerOutcome:
+    verdict: Verdict
     accepted: Accepted | None = None
     reason: str | None = None
     exhausted: bool = False
@@ -112,8 +115,6 @@ def issue_challenge(
     go (muted, no app): then its offline OCRA challenge (R-KEY-5, R-LOGIN-5)."""
     plugin: DeviceKindPlugin = plugin_for(DeviceKind(device.kind))
     if DeviceKind(device.kind) is DeviceKind.MOBILE_KEY:
-        from securelogin.service import push  # push approvals use this module
-
         prompt = None
         if not fallback:
             prompt = push.send_push(
@@ -229,16 +230,18 @@ def check_answer(
     now: datetime,
     max_answers: int,
 ) -> AnswerOutcome:
-    """Take one of the challenge's answers atomically, evaluate, then guard replays."""
+    """Take one of the challenge's answers atomically, evaluate, then guard replays.
+    The caller holds the user's answer lock (``ceremony.counting.serialise``) and counts
+    the verdict (``settle``): only ``WRONG`` is a failure."""
     challenge = uow.challenges.current(login.id)
     if challenge is None:
-        return AnswerOutcome(reason="no_challenge", exhausted=True)
+        return AnswerOutcome(verdict=Verdict.CLOSED, reason="no_challenge", exhausted=True)
     attempts = uow.challenges.take_attempt(challenge.id, now=now, limit=max_answers)
     if attempts is None:
-        return AnswerOutcome(reason="challenge_closed", exhausted=True)
+        return AnswerOutcome(verdict=Verdict.CLOSED, reason="challenge_closed", exhausted=True)
     device = uow.device_access.by_id(challenge.device_id)
     if device is None or not is_usable(candidate(device), now=now):
-        return AnswerOutcome(reason="device_inactive", exhausted=True)
+        return AnswerOutcome(verdict=Verdict.CLOSED, reason="device_inactive", exhausted=True)
     kind = DeviceKind(device.kind)
     try:
         verified = plugin_for(kind).verify(
@@ -249,10 +252,14 @@ def check_answer(
             at=now,
         )
     except WrongAnswer:
-        return AnswerOutcome(reason="wrong_answer", exhausted=attempts >= max_answers)
+        return AnswerOutcome(
+            verdict=Verdict.WRONG, reason="wrong_answer", exhausted=attempts >= max_answers
+        )
     if not _first_use(uow, device, challenge, verified.counter, now):
-        return AnswerOutcome(reason="replay", exhausted=attempts >= max_answers)
-    return AnswerOutcome(accepted=_accepted(services, device, now))
+        return AnswerOutcome(
+            verdict=Verdict.ALREADY_USED, reason="replay", exhausted=attempts >= max_answers
+        )
+    return AnswerOutcome(verdict=Verdict.ACCEPTED, accepted=_accepted(services, device, now))
 
 
 def _first_use(

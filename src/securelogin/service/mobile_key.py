@@ -29,6 +29,7 @@ from securelogin.errors import (
     UnknownActivation,
 )
 from securelogin.service import login
+from securelogin.service.ceremony import counting
 from securelogin.service.context import Services
 from securelogin.service.importing import new_device_id
 from securelogin.service.login_ports import FailureCounter
@@ -219,11 +220,11 @@ _PERSONAL = ("date_of_birth", "document_number", "ssn")
 def _factor_failure(services: Services, uow: UnitOfWork, user: UserRow, now: datetime) -> None:
     if (
         uow.failures.reserve(
-            user.id, FailureCounter.FACTOR, now=now, lockout=login.lockout(services, now)
+            user.id, FailureCounter.FACTOR, now=now, lockout=counting.lockout(services, now)
         )
         is None
     ):
-        raise Locked(retry_at=login.locked_until(services, user, now) or now)
+        raise Locked(retry_at=counting.locked_until(services, user, now) or now)
 
 
 def complete_activation(

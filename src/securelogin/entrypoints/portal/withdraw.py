@@ -32,6 +32,7 @@ from securelogin.entrypoints.portal.web import (
 from securelogin.errors import (
     AccessDenied,
     AccountClosed,
+    AlreadyUsed,
     ConfirmationFailed,
     DeviceRequired,
     IdempotencyKeyReused,
@@ -173,7 +174,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             withdrawals.confirm_withdrawal(
                 services, current, withdrawal_id, (response + response_2)[:RESPONSE_MAX]
             )
-        except (ConfirmationFailed, Locked):
+        except (ConfirmationFailed, AlreadyUsed, Locked):
             return redirect(request, lang, here + "?notice=failed")
         except (WithdrawalClosed, WithdrawalExpired):
             return redirect(request, lang, here)
