@@ -331,7 +331,7 @@ def test_R_WD_4_a_withdrawal_push_carries_amount_and_destination_and_confirms_on
     api: TestClient, app: TestApp, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from securelogin.domain.devices.base import Binding
-    from securelogin.service import factors
+    from securelogin.service.ceremony import factors
     from securelogin.service.ceremony.outcomes import Approval, Purpose
 
     confirmed: list[tuple[str, object]] = []
@@ -359,6 +359,7 @@ def test_R_WD_4_a_withdrawal_push_carries_amount_and_destination_and_confirms_on
             uow,
             device=device,
             login_id="wl_test",
+            purpose=Purpose.WITHDRAWAL,
             expires_at=now + timedelta(minutes=3),
             now=now,
             binding=Binding(amount="1234.56", destination="Chase ••••1234", nonce=b"n" * 16),
@@ -380,7 +381,7 @@ def test_R_KEY_4_a_long_poll_wakes_when_another_process_approves_the_push(
     import threading
     import time
 
-    from securelogin.service import push
+    from securelogin.service.ceremony import push
 
     login = start(api)
     [pending] = app.pushes(api)

@@ -12,12 +12,18 @@ say only "Invalid username or password" or "Login failed" (R-LOGIN-10).
 from __future__ import annotations
 
 import base64
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from securelogin.domain.access import AccessLevel, Platform, is_usable
 from securelogin.domain.audit import AuditEvent
+from securelogin.domain.ceremony import (
+    CeremonyClosed,
+    CeremonyEvent,
+    CeremonyState,
+    observed,
+    transition,
+)
 from securelogin.domain.identity import AccountStatus, PolicyViolation, normalize_username
 from securelogin.errors import (
     AlreadyUsed,
@@ -27,11 +33,10 @@ from securelogin.errors import (
     LoginExpired,
     LoginFailed,
     PushClosed,
-    SecureLoginError,
     TooManyCodes,
     UnknownLogin,
 )
-from securelogin.service import push
+from securelogin.service.ceremony import push
 from securelogin.service.ceremony.counting import (
     Verdict,
     locked_until,
@@ -39,9 +44,7 @@ from securelogin.service.ceremony.counting import (
     serialise,
     settle,
 )
-from securelogin.service.ceremony.outcomes import Approval
-from securelogin.service.context import Services
-from securelogin.service.factors import (
+from securelogin.service.ceremony.factors import (
     Accepted,
     FactorView,
     accepted_for,
@@ -49,21 +52,23 @@ from securelogin.service.factors import (
     challenge_view,
     check_answer,
     choose_device,
+    deliver_codes,
+    deliver_wakeups,
     issue_challenge,
 )
-from securelogin.service.login_ports import FailureCounter, LoginRow
-from securelogin.service.notifications import deliver_due
+from securelogin.service.ceremony.outcomes import Approval, Purpose
+from securelogin.service.context import Services
+from securelogin.service.login_ports import DeviceRow, FailureCounter, LoginRow
 from securelogin.service.ports import UnitOfWork, UserRow
 from securelogin.service.sessions import SessionGrant, Tier, open_session
 
 MAX_ANSWERS = 3
 
 
-class LoginStatus:
-    CHALLENGE = "challenge"
-    AUTHENTICATED = "authenticated"
-    DENIED = "denied"
-    EXPIRED = "expired"
+#: a login is a ceremony of purpose ``login``: its states and their one pure transition
+#: function live in the domain (``domain/ceremony.py``)
+LoginStatus = CeremonyState
+STATES = frozenset(s.value for s in CeremonyState)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -209,7 +214,13 @@ def _after_password(
         client_ip=client_ip,
     )
     factor = issue_challenge(
-        services, uow, device=device, login_id=login_id, expires_at=expires_at, now=now
+        services,
+        uow,
+        device=device,
+        login_id=login_id,
+        purpose=Purpose.LOGIN,
+        expires_at=expires_at,
+        now=now,
     )
     _audit(uow, "login.password_ok", user.username, kind=device.kind)
     return LoginStarted(login_id=login_id, status=LoginStatus.CHALLENGE, factor=factor)
@@ -229,11 +240,9 @@ def login_state(services: Services, login_id: str) -> LoginState:
     now = services.clock.now()
     with services.uow() as uow:
         login = uow.logins.get(login_id)
-        if login is None:
-            raise UnknownLogin
-        status = login.status
-        if status == LoginStatus.CHALLENGE and now >= login.expires_at:
-            status = LoginStatus.EXPIRED
+        if login is None or login.status not in STATES:
+            raise UnknownLogin  # (a withdrawal's internal row is no login)
+        status = observed(CeremonyState(login.status), expires_at=login.expires_at, now=now)
         challenge = uow.challenges.current(login.id) if status == LoginStatus.CHALLENGE else None
         factor = challenge_view(uow, challenge)
         session = None
@@ -270,7 +279,8 @@ def answer_login(services: Services, login_id: str, response: str) -> SessionGra
         if outcome.accepted is None:
             _audit(uow, "login.factor_failed", user.username, reason=outcome.reason)
             if outcome.exhausted:
-                uow.logins.finish(login.id, status=LoginStatus.DENIED, session_id=None, now=now)
+                denied = transition(CeremonyState(login.status), CeremonyEvent.EXHAUSTED)
+                uow.logins.finish(login.id, status=denied, session_id=None, now=now)
             uow.commit()
             if outcome.verdict is Verdict.ALREADY_USED:
                 raise AlreadyUsed
@@ -297,6 +307,28 @@ def push_approved(services: Services, uow: UnitOfWork, approval: Approval) -> No
     push.keep_session(services, uow, approval.push_id, grant)
 
 
+def _challenge(
+    services: Services,
+    uow: UnitOfWork,
+    login: LoginRow,
+    device: DeviceRow,
+    now: datetime,
+    *,
+    fallback: bool = False,
+) -> FactorView:
+    """A new challenge (or push) for a login that is already open, within its expiry."""
+    return issue_challenge(
+        services,
+        uow,
+        device=device,
+        login_id=login.id,
+        purpose=Purpose.LOGIN,
+        expires_at=login.expires_at,
+        now=now,
+        fallback=fallback,
+    )
+
+
 def _open_login(uow: UnitOfWork, login_id: str, now: datetime) -> LoginRow:
     login = uow.logins.get(login_id)
     if login is None:
@@ -316,6 +348,10 @@ def _open_login_session(
     accepted: Accepted,
     now: datetime,
 ) -> SessionGrant:
+    try:
+        accepted_state = transition(CeremonyState(login.status), CeremonyEvent.ACCEPTED)
+    except CeremonyClosed:
+        raise LoginClosed from None
     grant = open_session(
         services,
         uow,
@@ -326,9 +362,7 @@ def _open_login_session(
         now=now,
         ends_by=accepted.access_until,
     )
-    if not uow.logins.finish(
-        login.id, status=LoginStatus.AUTHENTICATED, session_id=grant.session_id, now=now
-    ):
+    if not uow.logins.finish(login.id, status=accepted_state, session_id=grant.session_id, now=now):
         raise LoginClosed
     _audit(
         uow,
@@ -374,9 +408,7 @@ def resend_code(services: Services, login_id: str) -> FactorView:
             raise TooManyCodes("No more codes can be sent for this login; start again later")
         uow.challenges.retire(login.id, now=now)
         uow.mobile_keys.withdraw_pushes(login.id, now=now)  # the new push has a new number
-        factor = issue_challenge(
-            services, uow, device=device, login_id=login.id, expires_at=login.expires_at, now=now
-        )
+        factor = _challenge(services, uow, login, device, now)
         user = uow.users.by_id(login.user_id)
         _audit(uow, "login.code_resent", user.username if user else "?")
         uow.commit()
@@ -394,30 +426,9 @@ def fallback_challenge(services: Services, login_id: str) -> FactorView:
         device = uow.device_access.by_id(login.device_id) if login.device_id else None
         if device is None or device.kind != "mobile_key":
             raise LoginClosed
-        factor = issue_challenge(
-            services,
-            uow,
-            device=device,
-            login_id=login.id,
-            expires_at=login.expires_at,
-            now=now,
-            fallback=True,
-        )
+        factor = _challenge(services, uow, login, device, now, fallback=True)
         uow.commit()
     return factor
-
-
-def deliver_wakeups(services: Services) -> None:
-    """Provider wake-ups of fresh pushes (the pull channel has them anyway)."""
-    if services.mobile is not None:
-        push.deliver_quietly(services)
-
-
-def deliver_codes(services: Services) -> None:
-    """Hand freshly committed SMS to the gateway at once; failures stay in the outbox
-    for the background retry (R-OPS-5) and never reach the person logging in."""
-    with contextlib.suppress(SecureLoginError):
-        deliver_due(services, limit=10)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -459,9 +470,7 @@ def switch_device(services: Services, login_id: str, device_id: str) -> FactorVi
             raise LoginFailed
         uow.challenges.retire(login.id, now=now)
         uow.logins.set_device(login.id, device_id=device.id)
-        factor = issue_challenge(
-            services, uow, device=device, login_id=login.id, expires_at=login.expires_at, now=now
-        )
+        factor = _challenge(services, uow, login, device, now)
         uow.commit()
     if factor.prompt.sent_to is not None:
         deliver_codes(services)

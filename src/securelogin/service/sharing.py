@@ -3,7 +3,7 @@
 The requesting user, logged in, names the owner's username and gives the owner's
 password; the owner's device is then challenged.  The owner's side runs as a login of
 the owner (platform ``share``): the same failure counters, expiry, three answers and
-replay guards as any login (R-LOGIN-3/6), through :mod:`service.factors`.  No session is
+replay guards as any login (R-LOGIN-3/6), through :mod:`service.ceremony.factors`.  No session is
 opened for the owner.  The rules themselves are pure (:mod:`domain.sharing`) and are
 checked twice: before the challenge (a helpful answer at once) and after it (the devices
 may have changed meanwhile).  Compliance lists and decides the requests that wait for it
@@ -40,9 +40,16 @@ from securelogin.errors import (
     UnknownShareRequest,
 )
 from securelogin.service.ceremony.counting import serialise, settle
+from securelogin.service.ceremony.factors import (
+    FactorView,
+    candidate,
+    check_answer,
+    deliver_codes,
+    issue_challenge,
+)
+from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Services
-from securelogin.service.factors import FactorView, candidate, check_answer, issue_challenge
-from securelogin.service.login import MAX_ANSWERS, LoginStatus, deliver_codes
+from securelogin.service.login import MAX_ANSWERS, LoginStatus
 from securelogin.service.login_ports import AnswerLock, DeviceRow
 from securelogin.service.ports import UnitOfWork, UserRow
 from securelogin.service.settings import check_password
@@ -197,6 +204,7 @@ def _open_challenge(
         uow,
         device=device,
         login_id=login_id,
+        purpose=Purpose.SHARE,
         expires_at=expires_at,
         now=now,
         fallback=True,

@@ -28,9 +28,9 @@ from securelogin.errors import (
     WithdrawalExpired,
 )
 from securelogin.service.ceremony.counting import Verdict, serialise, settle
-from securelogin.service.ceremony.outcomes import Approval
+from securelogin.service.ceremony.factors import FactorView, check_answer, issue_challenge
+from securelogin.service.ceremony.outcomes import Approval, Purpose
 from securelogin.service.context import Services
-from securelogin.service.factors import FactorView, check_answer, issue_challenge
 from securelogin.service.funds import calendar_for, check_limits
 from securelogin.service.funds_ports import DebitKind, WithdrawalRow, WithdrawalStatus
 from securelogin.service.ports import UnitOfWork
@@ -152,6 +152,7 @@ def push_fallback(services: Services, session: CurrentSession, withdrawal_id: st
             uow,
             device=device,
             login_id=found.login_id,
+            purpose=Purpose.WITHDRAWAL,
             expires_at=found.expires_at,
             now=now,
             binding=binding,

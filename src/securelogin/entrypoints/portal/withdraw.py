@@ -17,10 +17,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.access import AccessLevel
+from securelogin.domain.devices.base import PromptType
 from securelogin.domain.money import from_cents
 from securelogin.entrypoints.portal.account import session_for
 from securelogin.entrypoints.portal.forms import AccountPages
 from securelogin.entrypoints.portal.prompts import prompt_page
+from securelogin.entrypoints.portal.verify import PUSH_REFRESH_SECONDS
 from securelogin.entrypoints.portal.web import (
     CSRF_FIELD,
     RESPONSE_MAX,
@@ -147,7 +149,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         messages = (
             (Message(tone="error", key="withdraw.confirm_failed"),) if notice == "failed" else ()
         )
-        return render(
+        page = render(
             request,
             current,
             "withdraw_confirm.html",
@@ -156,6 +158,10 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             prompt=prompt_page(factor) if factor else None,
             limits=restrictions.my_limits(services, current),
         )
+        if factor is not None and factor.prompt.type is PromptType.PUSH:
+            # as the login's push page: finishes by itself once the phone approves
+            page.headers["Refresh"] = str(PUSH_REFRESH_SECONDS)  # works without JavaScript
+        return page
 
     @router.post(WITHDRAW_PATH + "/{withdrawal_id}")
     def confirm(

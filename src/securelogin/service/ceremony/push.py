@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 
 from securelogin.domain.access import AccessLevel
 from securelogin.domain.audit import AuditEvent
-from securelogin.domain.devices.base import Binding, DeviceView, Prompt
+from securelogin.domain.ceremony import CeremonyEvent, CeremonyState, transition
+from securelogin.domain.devices.base import Binding, DeviceKindPlugin, DeviceView, Prompt
 from securelogin.domain.devices.catalogue import DeviceKind
-from securelogin.domain.devices.registry import MOBILE_KEY
 from securelogin.domain.push import (
     MUTE_MINUTES,
     Decision,
@@ -45,8 +45,6 @@ from securelogin.service.mobile_key_ports import AppRow, MobileKeyPorts, PushRow
 from securelogin.service.ports import UnitOfWork
 from securelogin.service.sessions import SessionGrant, Tier
 
-PURPOSE_LOGIN = Purpose.LOGIN
-PURPOSE_WITHDRAWAL = Purpose.WITHDRAWAL
 #: the outbox channel of provider wake-ups (R-OPS-5)
 PUSH_CHANNEL = "push"
 
@@ -75,7 +73,9 @@ def send_push(
     uow: UnitOfWork,
     *,
     device: DeviceRow,
+    plugin: DeviceKindPlugin,
     subject: str,
+    purpose: Purpose,
     expires_at: datetime,
     now: datetime,
     binding: Binding | None,
@@ -91,11 +91,10 @@ def send_push(
     if user is None:
         return None
     draw = services.random.randbelow
-    view = DeviceView(device_id=device.public_id, kind=MOBILE_KEY.kind, params=device.params)
-    prompt = MOBILE_KEY.challenge(view, draw=draw, binding=binding).prompt
+    view = DeviceView(device_id=device.public_id, kind=plugin.kind, params=device.params)
+    prompt = plugin.challenge(view, draw=draw, binding=binding).prompt
     assert prompt.number is not None  # noqa: S101 - a push prompt always has its number
     push_id = _token(services, "ps_")
-    purpose = PURPOSE_WITHDRAWAL if binding else PURPOSE_LOGIN
     body: dict[str, object] = {
         "push_id": push_id,
         "username": user.username,
@@ -259,8 +258,14 @@ def _deny(
     _close(uow, push, "denied", now)
     user = uow.users.by_id(push.user_id)
     name = user.username if user else "?"
-    if push.purpose == PURPOSE_LOGIN:
-        uow.logins.finish(push.subject, status="denied", session_id=None, now=now)
+    # the ceremony waiting in ``challenge`` ends as denied (a withdrawal's internal row
+    # never waits in ``challenge``: its push fallback stays possible); conditional update
+    uow.logins.finish(
+        push.subject,
+        status=transition(CeremonyState.CHALLENGE, CeremonyEvent.DENIED),
+        session_id=None,
+        now=now,
+    )
     _audit(uow, "push.denied", name, purpose=push.purpose)
     if not_me and user is not None:
         until = now + timedelta(minutes=MUTE_MINUTES)
