@@ -71,9 +71,8 @@ def confirm_withdrawal(
     require_full(session)
     now = services.clock.now()
     with services.uow() as uow:
-        _open_withdrawal(uow, withdrawal_id, now, user_id=session.user_id)
-        held = serialise(services, uow, session.user_id, now)
-        found = _open_withdrawal(uow, withdrawal_id, now, user_id=session.user_id)  # again
+        held = serialise(services, uow, session.user_id, now)  # then read: fresh under it
+        found = _open_withdrawal(uow, withdrawal_id, now, user_id=session.user_id)
         login = uow.logins.get(found.login_id) if found.login_id else None
         if login is None:
             raise WithdrawalClosed
