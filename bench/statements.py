@@ -3,10 +3,11 @@
 
     python -m bench.statements [--url postgresql://…] [--repeat 20]
 
-Counts, per call (medians over ``--repeat`` calls): one login answer (DSC+ OCRA,
-``answer_login``), one withdrawal request (``request_withdrawal``) and its confirmation
-(``confirm_withdrawal``).  BEGIN/COMMIT issued by the driver are not statements here;
-commits are counted with the ``commit`` event.  One JSON line per measure.
+Counts, per call (medians over ``--repeat`` calls, with the calling thread's CPU time):
+one login answer (DSC+ OCRA, ``answer_login``), one withdrawal request
+(``request_withdrawal``) and its confirmation (``confirm_withdrawal``).  BEGIN/COMMIT
+issued by the driver are not statements here (SQLite's ``BEGIN IMMEDIATE`` is); commits
+are counted with the ``commit`` event.  One JSON line per measure.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import json
 import statistics
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -46,17 +48,20 @@ class Counter:
     def _commit(self, *_: object) -> None:
         self.commits += 1
 
-    def measure(self, call: Callable[..., T], *args: object) -> tuple[T, tuple[int, int]]:
-        s, c = self.statements, self.commits
+    def measure(self, call: Callable[..., T], *args: object) -> tuple[T, tuple[int, int, float]]:
+        """The call's result, and its statements, commits and CPU milliseconds (the
+        thread's own CPU: in-process, the server's work without the load generator's)."""
+        s, c, cpu = self.statements, self.commits, time.thread_time()
         result = call(*args)
-        return result, (self.statements - s, self.commits - c)
+        spent = (time.thread_time() - cpu) * 1000
+        return result, (self.statements - s, self.commits - c, spent)
 
 
 def _engine(services: Services) -> Any:
     return services.database.engine  # type: ignore[attr-defined]
 
 
-def one_round(services: Services, counter: Counter, n: int) -> list[tuple[int, int]]:
+def one_round(services: Services, counter: Counter, n: int) -> list[tuple[int, int, float]]:
     """Log in with a DSC+, ask for a withdrawal and confirm it: the three counts."""
     started = login.start_login(
         services, username="trader0", password=PASSWORD, platform=Platform.PORTAL
@@ -98,6 +103,7 @@ def run(url: str, repeat: int) -> list[dict[str, Any]]:
                 "measure": name,
                 "statements": statistics.median(r[0] for r in rows),
                 "commits": statistics.median(r[1] for r in rows),
+                "cpu_ms_p50": round(statistics.median(r[2] for r in rows), 2),
             }
         )
     return lines
