@@ -39,7 +39,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from bench.fixture import DEFAULT_PG_URL, installation, running_server
 from securelogin.bootstrap import bootstrap, load_settings
 from securelogin.domain.push import answer_payload, canonical_json, request_digest
-from securelogin.service import factors, mobile_key, push
+from securelogin.service import mobile_key
+from securelogin.service.ceremony import factors, push
+from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Services
 
 RECOVERY_PIN = "b3nch!"
@@ -135,7 +137,13 @@ def open_logins(services: Services, user_id: int, count: int) -> list[tuple[str,
                     expires_at=expires,
                 )
                 factor = factors.issue_challenge(
-                    services, uow, device=device, login_id=login_id, expires_at=expires, now=now
+                    services,
+                    uow,
+                    device=device,
+                    login_id=login_id,
+                    purpose=Purpose.LOGIN,
+                    expires_at=expires,
+                    now=now,
                 )
                 assert factor.prompt.number is not None
                 made.append((login_id, factor.prompt.number))

@@ -31,7 +31,8 @@ from securelogin.adapters.security.secretbox import (
 from securelogin.config import Environment, Settings, SmsGatewayKind
 from securelogin.domain.lifecycle import LifecyclePolicy
 from securelogin.errors import ConfigurationError
-from securelogin.service import notifications
+from securelogin.service import login, notifications, withdrawal_confirm
+from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Policy, Services
 from securelogin.service.mobile_key_ports import MobileKeyPorts
 from securelogin.service.ports import (
@@ -226,6 +227,11 @@ def wire(
                 timeout=settings.channel_timeout_seconds,
             ),
         ),
+        # the ceremony's clients: what an approved push does, per purpose (issue 11)
+        on_approval={
+            Purpose.LOGIN: login.push_approved,
+            Purpose.WITHDRAWAL: withdrawal_confirm.push_approved,
+        },
     )
 
 

@@ -19,6 +19,7 @@ else is allowed to reach a user.
     │   ├── NotInStock                    not_in_stock
     │   ├── LoginExpired                  login_expired
     │   ├── LoginClosed                   login_closed
+    │   ├── AlreadyUsed                   already_used              (R-LOGIN-6)
     │   ├── TemporaryCodeInARow           temporary_code_in_a_row   (R-LOST-1)
     │   ├── DeviceNotActive               device_not_active
     │   ├── NotLocked                     not_locked
@@ -224,6 +225,16 @@ class LoginClosed(Conflict):
 
     def __init__(self) -> None:
         super().__init__("This login is already finished")
+
+
+class AlreadyUsed(Conflict):
+    """R-LOGIN-3/6: the answer is right but was accepted before (a repeated code, or a
+    twin of an answer that just finished this challenge): refused, and not a failure."""
+
+    code = "already_used"
+
+    def __init__(self) -> None:
+        super().__init__("This code was already used; wait for a new one")
 
 
 class UnknownDevice(InvalidInput):

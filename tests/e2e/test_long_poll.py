@@ -18,7 +18,8 @@ from sqlalchemy import event
 from securelogin.adapters.db.uow import SqlDatabase
 from securelogin.entrypoints.api import waits
 from securelogin.entrypoints.api.waits import LoginWaits, hubs
-from securelogin.service import login, push
+from securelogin.service import login
+from securelogin.service.ceremony import push
 from securelogin.service.context import Services
 from tests.devices import KINDS, PASSWORD, Brokerage
 from tests.fakes import FakeClock

@@ -331,12 +331,15 @@ def test_R_WD_4_a_withdrawal_push_carries_amount_and_destination_and_confirms_on
     api: TestClient, app: TestApp, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from securelogin.domain.devices.base import Binding
-    from securelogin.service import factors, withdrawals
+    from securelogin.service.ceremony import factors
+    from securelogin.service.ceremony.outcomes import Approval, Purpose
 
     confirmed: list[tuple[str, object]] = []
-    monkeypatch.setattr(
-        withdrawals, "confirmed_by_push", lambda s, wid, dev: confirmed.append((wid, dev))
-    )
+
+    def booked(services: Services, uow: object, approval: Approval) -> None:
+        confirmed.append((approval.subject, approval.device_id))
+
+    monkeypatch.setitem(services.on_approval, Purpose.WITHDRAWAL, booked)  # type: ignore[index]
     now = services.clock.now()
     with services.uow() as uow:
         user = uow.users.by_username("alice")
@@ -356,6 +359,7 @@ def test_R_WD_4_a_withdrawal_push_carries_amount_and_destination_and_confirms_on
             uow,
             device=device,
             login_id="wl_test",
+            purpose=Purpose.WITHDRAWAL,
             expires_at=now + timedelta(minutes=3),
             now=now,
             binding=Binding(amount="1234.56", destination="Chase ••••1234", nonce=b"n" * 16),
@@ -366,7 +370,7 @@ def test_R_WD_4_a_withdrawal_push_carries_amount_and_destination_and_confirms_on
     assert push["purpose"] == "withdrawal"
     assert (push["amount"], push["destination"]) == ("1234.56", "Chase ••••1234")
     assert app.answer(api, push, number=factor.prompt.number).status_code == 200
-    assert confirmed == [("wl_test", app.devices["alice"])]
+    assert confirmed == [("wl_test", device.id)]
 
 
 def test_R_KEY_4_a_long_poll_wakes_when_another_process_approves_the_push(
@@ -377,7 +381,7 @@ def test_R_KEY_4_a_long_poll_wakes_when_another_process_approves_the_push(
     import threading
     import time
 
-    from securelogin.service import push
+    from securelogin.service.ceremony import push
 
     login = start(api)
     [pending] = app.pushes(api)

@@ -8,8 +8,8 @@ from typing import Any
 
 from securelogin.domain.operators import Operator, Role
 from securelogin.service import importing
+from securelogin.service.ceremony.factors import FactorView
 from securelogin.service.context import Services
-from securelogin.service.factors import FactorView
 from securelogin.service.login_ports import DeviceRow
 from tests.devices import CARD, KINDS, PASSWORD, SEED20, SEED32, TEMP_CODE
 

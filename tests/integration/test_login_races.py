@@ -1,8 +1,9 @@
 """Races of R-LOGIN-3 and R-LOGIN-6 on PostgreSQL, across two real server processes.
 
-Each race is also run in-process against a deliberately broken guard (a read-then-write
-counter, a removed replay guard) to show that the same check catches the broken code:
-a race test counts only if it fails when the lock is removed.
+Each race is also run in-process against a deliberately broken guard (a removed replay
+guard here; the answer lock switched off in tests/integration/test_ceremony_races.py) to
+show that the same check catches the broken code: a race test counts only if it fails
+when the lock is removed.
 """
 
 from __future__ import annotations
@@ -14,17 +15,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select, update
 
-from securelogin.adapters.db import tables as t
-from securelogin.adapters.db.logins import SqlDeviceAccess, SqlFailureCounters
+from securelogin.adapters.db.logins import SqlDeviceAccess
 from securelogin.domain import otp
 from securelogin.domain.access import Platform
 from securelogin.domain.devices.registry import LEGACY_CARD_SUITE
 from securelogin.errors import SecureLoginError
 from securelogin.service import login
 from securelogin.service.context import Services
-from securelogin.service.login_ports import FailureCounter, Lockout
 from tests.dbutil import execute, scalar
 from tests.devices import KINDS, PASSWORD, SEED20, Brokerage
 from tests.e2e.cli import serving
@@ -119,7 +117,7 @@ def test_R_LOGIN_6_fifty_parallel_submissions_of_one_totp_code_give_exactly_one_
     code = otp.totp(SEED20, at=time.time())
     statuses = fire(two_servers, [(lg["login_id"], code) for lg in logins])
     assert statuses.count(200) == 1
-    assert set(statuses) <= {200, 401, 423}
+    assert set(statuses) <= {200, 409}  # the copies are already used, not failures
     assert scalar(pg_url, "SELECT count(*) FROM sessions") == 1
 
 
@@ -168,39 +166,6 @@ def service_logins(services: Services, n: int, device: str | None = None) -> lis
         ).login_id
         for _ in range(n)
     ]
-
-
-def read_then_write(
-    self: SqlFailureCounters,
-    user_id: int,
-    counter: FailureCounter,
-    *,
-    now: object,
-    lockout: Lockout,
-) -> int | None:
-    """The broken counter: read, decide in Python, write — what R-LOGIN-3 forbids."""
-    seen = self.conn.execute(
-        select(t.users.c.factor_failures).where(t.users.c.id == user_id)
-    ).scalar_one()
-    if seen >= lockout.threshold:
-        return None
-    time.sleep(0.01)  # widens the window between read and write, as a slow process would
-    self.conn.execute(
-        update(t.users)
-        .where(t.users.c.id == user_id)
-        .values(factor_failures=seen + 1, factor_failed_at=now)
-    )
-    return int(seen) + 1
-
-
-def test_R_LOGIN_3_the_race_check_fails_against_a_read_then_write_counter(
-    pg_url: str, pg_services: Services, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    ids = service_logins(pg_services, PARALLEL)
-    set_factor_failures(pg_url, 5)
-    monkeypatch.setattr(SqlFailureCounters, "reserve", read_then_write)
-    in_process(pg_services, [(i, "00000000") for i in ids])
-    assert evaluations(pg_url) > 5  # the check above would have failed
 
 
 def test_R_LOGIN_3_the_real_counter_holds_in_process_too(

@@ -27,7 +27,7 @@ from securelogin.adapters.push.fcm import FcmProvider
 from securelogin.adapters.push.webpush import WebPushProvider
 from securelogin.entrypoints.api.app import create_app
 from securelogin.errors import DeliveryFailed
-from securelogin.service import push
+from securelogin.service.ceremony import push
 from securelogin.service.context import Services
 from securelogin.service.mobile_key_ports import MobileKeyPorts
 from tests.devices import KINDS, PASSWORD, Brokerage

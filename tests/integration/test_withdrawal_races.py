@@ -31,8 +31,8 @@ pytestmark = pytest.mark.postgres
 
 #: R-LIMIT-5: 32 concurrent withdrawals of 2,000 against the 50,000 daily limit of a
 #: temporary code (64,000 together): exactly 25 may pass.  They come from 32 traders of one
-#: organisation sharing the account: one user's concurrent confirmations are capped by
-#: the up-front failure reservation of R-LOGIN-3 (10 in flight), not by the limits.
+#: organisation sharing the account: one user's confirmations run one after the other
+#: under their answer lock (R-LOGIN-3), so only several users race for the account.
 PARALLEL = 32
 TRADERS = [f"trader{i:02d}" for i in range(PARALLEL)]
 AMOUNT = "2000.00"

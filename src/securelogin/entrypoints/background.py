@@ -12,7 +12,8 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from securelogin.errors import SecureLoginError
-from securelogin.service import jobs, notifications, push
+from securelogin.service import jobs, notifications
+from securelogin.service.ceremony import push
 from securelogin.service.context import Services
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]

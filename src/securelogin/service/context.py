@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from securelogin.domain.devices.catalogue import DEFAULT_CATALOGUE, DeviceKind, KindInfo
 from securelogin.domain.lifecycle import LifecyclePolicy
+from securelogin.service.ceremony.outcomes import Approval, Purpose
 from securelogin.service.lifecycle_ports import StatementPrinter
 from securelogin.service.mobile_key_ports import MobileKeyPorts
 from securelogin.service.ports import (
@@ -18,6 +21,7 @@ from securelogin.service.ports import (
     SecretBox,
     SeedFileReader,
     SmsGateway,
+    UnitOfWork,
     UnitOfWorkFactory,
 )
 
@@ -51,6 +55,13 @@ class Policy:
     identity_check_minutes: int = 30
 
 
+class ApprovalHandler(Protocol):
+    """A ceremony's client: books the effect of an approval in the approval's own unit
+    of work (it must not commit; raising rolls the approval back too)."""
+
+    def __call__(self, services: Services, uow: UnitOfWork, approval: Approval) -> None: ...
+
+
 @dataclass(frozen=True, kw_only=True)
 class Services:
     uow: UnitOfWorkFactory
@@ -67,3 +78,5 @@ class Services:
     policy: Policy
     #: the mobile key's signatures and push providers (issue 4)
     mobile: MobileKeyPorts | None = None
+    #: what each purpose does with an approved push (wired in bootstrap.py, issue 11)
+    on_approval: Mapping[Purpose, ApprovalHandler] = field(default_factory=dict)

@@ -144,6 +144,11 @@ class FundsRepository(Protocol):
         """The withdrawal whose confirmation challenge hangs off this internal login."""
         ...
 
+    def still_waiting(self, withdrawal_ids: Sequence[str], *, now: datetime) -> set[str]:
+        """Which of these withdrawals still wait for a confirmation (one query: the
+        long-poll's poller asks this for every waiter at once)."""
+        ...
+
     def decide(
         self,
         withdrawal_id: str,

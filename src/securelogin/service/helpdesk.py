@@ -32,10 +32,10 @@ from securelogin.errors import (
     TemporaryCodeInARow,
     UnknownUser,
 )
+from securelogin.service.ceremony.counting import locked_until
 from securelogin.service.context import Services
 from securelogin.service.importing import seal_device
 from securelogin.service.lifecycle_ports import OwnedDevice
-from securelogin.service.login import locked_until
 from securelogin.service.login_ports import FailureCounter
 from securelogin.service.messages import notify
 from securelogin.service.notifications import SMS

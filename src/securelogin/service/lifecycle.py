@@ -32,10 +32,10 @@ from securelogin.domain.devices.registry import plugin_for
 from securelogin.domain.lifecycle import RequestState
 from securelogin.errors import AccessDenied, InvalidInput, Locked, NotFound, WrongState
 from securelogin.service import cards
+from securelogin.service.ceremony.counting import locked_until, lockout
+from securelogin.service.ceremony.factors import open_keys, view
 from securelogin.service.context import Services
-from securelogin.service.factors import open_keys, view
 from securelogin.service.lifecycle_ports import RequestRow
-from securelogin.service.login import locked_until, lockout
 from securelogin.service.login_ports import DeviceRow, FailureCounter
 from securelogin.service.messages import notify
 from securelogin.service.ports import UnitOfWork

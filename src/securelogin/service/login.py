@@ -1,8 +1,10 @@
 """The login flow of SPEC §3: password, then one second-factor challenge, then a session.
 
 The bookkeeping every device kind shares is written here once (STYLE.md rule 4):
-failures are counted *before* an answer is evaluated, by one atomic update (R-LOGIN-3);
-a challenge is single-use, bound to its login, expires and takes at most 3 answers; a
+password failures are counted *before* the hash is checked, by one atomic update; the
+second-factor answers of one user are evaluated one at a time under a row lock and only
+wrong ones count (R-LOGIN-3, ``service/ceremony/counting.py``); a challenge is
+single-use, bound to its login, expires and takes at most 3 answers; a
 time step or card pair accepted once is never accepted again (R-LOGIN-6).  Failed logins
 say only "Invalid username or password" or "Login failed" (R-LOGIN-10).
 """
@@ -10,47 +12,64 @@ say only "Invalid username or password" or "Login failed" (R-LOGIN-10).
 from __future__ import annotations
 
 import base64
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from securelogin.domain.access import AccessLevel, Platform, is_usable, lock_ends
 from securelogin.domain.audit import AuditEvent
+from securelogin.domain.ceremony import (
+    CeremonyClosed,
+    CeremonyEvent,
+    CeremonyState,
+    observed,
+    transition,
+)
 from securelogin.domain.identity import AccountStatus, PolicyViolation, normalize_username
 from securelogin.errors import (
+    AlreadyUsed,
     InvalidCredentials,
     Locked,
     LoginClosed,
     LoginExpired,
     LoginFailed,
     NoDeviceLeft,
-    SecureLoginError,
+    PushClosed,
     TooManyCodes,
     UnknownLogin,
 )
-from securelogin.service.context import Services
-from securelogin.service.factors import (
+from securelogin.service.ceremony import push
+from securelogin.service.ceremony.counting import (
+    Verdict,
+    locked_until,
+    lockout,
+    serialise,
+    settle,
+)
+from securelogin.service.ceremony.factors import (
     Accepted,
     FactorView,
+    accepted_for,
     candidate,
     challenge_view,
     check_answer,
     choose_device,
+    deliver_codes,
+    deliver_wakeups,
     issue_challenge,
 )
-from securelogin.service.login_ports import FailureCounter, Lockout, LoginRow
-from securelogin.service.notifications import deliver_due
+from securelogin.service.ceremony.outcomes import Approval, Purpose
+from securelogin.service.context import Services
+from securelogin.service.login_ports import DeviceRow, FailureCounter, LoginRow
 from securelogin.service.ports import UnitOfWork, UserRow
 from securelogin.service.sessions import SessionGrant, Tier, open_session
 
 MAX_ANSWERS = 3
 
 
-class LoginStatus:
-    CHALLENGE = "challenge"
-    AUTHENTICATED = "authenticated"
-    DENIED = "denied"
-    EXPIRED = "expired"
+#: a login is a ceremony of purpose ``login``: its states and their one pure transition
+#: function live in the domain (``domain/ceremony.py``)
+LoginStatus = CeremonyState
+STATES = frozenset(s.value for s in CeremonyState)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,26 +91,6 @@ class LoginState:
     #: shows (a new one after a resend or a fallback) — what a long-poll re-checks
     expires_at: datetime | None = None
     challenge_mark: int | None = None
-
-
-def lockout(services: Services, now: datetime) -> Lockout:
-    hours = services.policy.lockout_window_hours
-    return Lockout(
-        threshold=services.policy.lockout_threshold, window_start=now - timedelta(hours=hours)
-    )
-
-
-def locked_until(services: Services, user: UserRow, now: datetime) -> datetime | None:
-    window = timedelta(hours=services.policy.lockout_window_hours)
-    ends = [
-        lock_ends(n, at, threshold=services.policy.lockout_threshold, window=window)
-        for n, at in (
-            (user.password_failures, user.password_failed_at),
-            (user.factor_failures, user.factor_failed_at),
-        )
-    ]
-    active = [e for e in ends if e is not None and e > now]
-    return max(active) if active else None
 
 
 def start_login(
@@ -243,7 +242,13 @@ def _after_password(
         client_ip=client_ip,
     )
     factor = issue_challenge(
-        services, uow, device=device, login_id=login_id, expires_at=expires_at, now=now
+        services,
+        uow,
+        device=device,
+        login_id=login_id,
+        purpose=Purpose.LOGIN,
+        expires_at=expires_at,
+        now=now,
     )
     _audit(uow, "login.password_ok", user.username, kind=device.kind)
     return LoginStarted(login_id=login_id, status=LoginStatus.CHALLENGE, factor=factor)
@@ -263,17 +268,13 @@ def login_state(services: Services, login_id: str) -> LoginState:
     now = services.clock.now()
     with services.uow() as uow:
         login = uow.logins.get(login_id)
-        if login is None:
-            raise UnknownLogin
-        status = login.status
-        if status == LoginStatus.CHALLENGE and now >= login.expires_at:
-            status = LoginStatus.EXPIRED
+        if login is None or login.status not in STATES:
+            raise UnknownLogin  # (a withdrawal's internal row is no login)
+        status = observed(CeremonyState(login.status), expires_at=login.expires_at, now=now)
         challenge = uow.challenges.current(login.id) if status == LoginStatus.CHALLENGE else None
         factor = challenge_view(uow, challenge)
         session = None
         if status == LoginStatus.AUTHENTICATED and services.mobile is not None:
-            from securelogin.service import push
-
             session = push.collect_session(services, uow, login.id)
             uow.commit()
     return LoginState(
@@ -287,32 +288,73 @@ def login_state(services: Services, login_id: str) -> LoginState:
 
 
 def answer_login(services: Services, login_id: str, response: str) -> SessionGrant:
-    """Check one answer in one transaction: reserve the failure, take one of the
-    challenge's 3 answers, evaluate, then consume the challenge and open the session."""
+    """Check one answer in one transaction, under the user's answer lock (R-LOGIN-3):
+    take one of the challenge's 3 answers, evaluate, then consume the challenge and open
+    the session.  Only a wrong answer counts; a right one accepted before is
+    ``AlreadyUsed`` (R-LOGIN-6), a twin of the answer that finished this login
+    ``LoginClosed``."""
     now = services.clock.now()
     with services.uow() as uow:
-        login = _open_login(uow, login_id, now)
-        user = uow.users.by_id(login.user_id)
-        assert user is not None  # noqa: S101 - a login always has its user
-        if (
-            uow.failures.reserve(
-                user.id, FailureCounter.FACTOR, now=now, lockout=lockout(services, now)
-            )
-            is None
-        ):
-            raise Locked(retry_at=locked_until(services, user, now))
+        found = uow.logins.get(login_id)
+        if found is None:
+            raise UnknownLogin
+        user = serialise(services, uow, found.user_id, now)
+        login = _open_login(uow, login_id, now)  # read again: a twin may have finished it
         outcome = check_answer(
             services, uow, login=login, response=response, now=now, max_answers=MAX_ANSWERS
         )
+        settle(services, uow, user, outcome.verdict, now)
         if outcome.accepted is None:
             _audit(uow, "login.factor_failed", user.username, reason=outcome.reason)
             if outcome.exhausted:
-                uow.logins.finish(login.id, status=LoginStatus.DENIED, session_id=None, now=now)
+                denied = transition(CeremonyState(login.status), CeremonyEvent.EXHAUSTED)
+                uow.logins.finish(login.id, status=denied, session_id=None, now=now)
             uow.commit()
+            if outcome.verdict is Verdict.ALREADY_USED:
+                raise AlreadyUsed
             raise LoginFailed
-        grant = _open_login_session(services, uow, login, user, outcome.accepted, now)
+        grant = _open_login_session(services, uow, login, user.username, outcome.accepted, now)
         uow.commit()
     return grant
+
+
+def push_approved(services: Services, uow: UnitOfWork, approval: Approval) -> None:
+    """The login's push was approved (wired in bootstrap.py): open the session in the
+    approval's own unit of work and keep it sealed for the client polling the login."""
+    row = uow.logins.get(approval.subject)
+    device = uow.device_access.by_id(approval.device_id)
+    if (
+        row is None
+        or device is None
+        or row.status != LoginStatus.CHALLENGE
+        or approval.at >= row.expires_at
+    ):
+        raise PushClosed
+    accepted = accepted_for(services, device, approval.at)
+    grant = _open_login_session(services, uow, row, approval.username, accepted, approval.at)
+    push.keep_session(services, uow, approval.push_id, grant)
+
+
+def _challenge(
+    services: Services,
+    uow: UnitOfWork,
+    login: LoginRow,
+    device: DeviceRow,
+    now: datetime,
+    *,
+    fallback: bool = False,
+) -> FactorView:
+    """A new challenge (or push) for a login that is already open, within its expiry."""
+    return issue_challenge(
+        services,
+        uow,
+        device=device,
+        login_id=login.id,
+        purpose=Purpose.LOGIN,
+        expires_at=login.expires_at,
+        now=now,
+        fallback=fallback,
+    )
 
 
 def _open_login(uow: UnitOfWork, login_id: str, now: datetime) -> LoginRow:
@@ -326,45 +368,34 @@ def _open_login(uow: UnitOfWork, login_id: str, now: datetime) -> LoginRow:
     return login
 
 
-def open_login_session(
-    services: Services,
-    uow: UnitOfWork,
-    login: LoginRow,
-    user: UserRow,
-    accepted: Accepted,
-    now: datetime,
-) -> SessionGrant:
-    """Finish the login with a session (also when its push was approved)."""
-    return _open_login_session(services, uow, login, user, accepted, now)
-
-
 def _open_login_session(
     services: Services,
     uow: UnitOfWork,
     login: LoginRow,
-    user: UserRow,
+    username: str,
     accepted: Accepted,
     now: datetime,
 ) -> SessionGrant:
+    try:
+        accepted_state = transition(CeremonyState(login.status), CeremonyEvent.ACCEPTED)
+    except CeremonyClosed:
+        raise LoginClosed from None
     grant = open_session(
         services,
         uow,
-        user_id=user.id,
+        user_id=login.user_id,
         device_id=login.device_id,
         access_level=accepted.access_level,
         tier=accepted.tier,
         now=now,
         ends_by=accepted.access_until,
     )
-    if not uow.logins.finish(
-        login.id, status=LoginStatus.AUTHENTICATED, session_id=grant.session_id, now=now
-    ):
+    if not uow.logins.finish(login.id, status=accepted_state, session_id=grant.session_id, now=now):
         raise LoginClosed
-    uow.failures.clear(user.id, FailureCounter.FACTOR)
     _audit(
         uow,
         "login.succeeded",
-        user.username,
+        username,
         level=grant.access_level,
         kind=accepted.tier.device_kind,
     )
@@ -405,9 +436,7 @@ def resend_code(services: Services, login_id: str) -> FactorView:
             raise TooManyCodes("No more codes can be sent for this login; start again later")
         uow.challenges.retire(login.id, now=now)
         uow.mobile_keys.withdraw_pushes(login.id, now=now)  # the new push has a new number
-        factor = issue_challenge(
-            services, uow, device=device, login_id=login.id, expires_at=login.expires_at, now=now
-        )
+        factor = _challenge(services, uow, login, device, now)
         user = uow.users.by_id(login.user_id)
         _audit(uow, "login.code_resent", user.username if user else "?")
         uow.commit()
@@ -425,32 +454,9 @@ def fallback_challenge(services: Services, login_id: str) -> FactorView:
         device = uow.device_access.by_id(login.device_id) if login.device_id else None
         if device is None or device.kind != "mobile_key":
             raise LoginClosed
-        factor = issue_challenge(
-            services,
-            uow,
-            device=device,
-            login_id=login.id,
-            expires_at=login.expires_at,
-            now=now,
-            fallback=True,
-        )
+        factor = _challenge(services, uow, login, device, now, fallback=True)
         uow.commit()
     return factor
-
-
-def deliver_wakeups(services: Services) -> None:
-    """Provider wake-ups of fresh pushes (the pull channel has them anyway)."""
-    from securelogin.service import push
-
-    if services.mobile is not None:
-        push.deliver_quietly(services)
-
-
-def deliver_codes(services: Services) -> None:
-    """Hand freshly committed SMS to the gateway at once; failures stay in the outbox
-    for the background retry (R-OPS-5) and never reach the person logging in."""
-    with contextlib.suppress(SecureLoginError):
-        deliver_due(services, limit=10)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -492,9 +498,7 @@ def switch_device(services: Services, login_id: str, device_id: str) -> FactorVi
             raise LoginFailed
         uow.challenges.retire(login.id, now=now)
         uow.logins.set_device(login.id, device_id=device.id)
-        factor = issue_challenge(
-            services, uow, device=device, login_id=login.id, expires_at=login.expires_at, now=now
-        )
+        factor = _challenge(services, uow, login, device, now)
         uow.commit()
     if factor.prompt.sent_to is not None:
         deliver_codes(services)

@@ -86,12 +86,31 @@ class SessionRow:
     device_state: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class AnswerLock:
+    """The user's counters, read under the lock that serialises their answers."""
+
+    user_id: int
+    username: str
+    password_failures: int
+    password_failed_at: datetime | None
+    factor_failures: int
+    factor_failed_at: datetime | None
+
+
 class FailureCounters(Protocol):
     def reserve(
         self, user_id: int, counter: FailureCounter, *, now: datetime, lockout: Lockout
     ) -> int | None:
-        """Count one failure *before* the answer is evaluated, atomically; None when the
-        login is already locked (so no more than the remaining allowance is evaluated)."""
+        """Count one failure atomically; None when the login is already locked.  The
+        password step counts *before* its slow hash (so parallel guesses never exceed the
+        allowance without a lock held across the hash); a second-factor answer is
+        counted after its evaluation, under :meth:`lock`."""
+        ...
+
+    def lock(self, user_id: int) -> AnswerLock | None:
+        """R-LOGIN-3: lock the user's row until the transaction ends, so that the
+        evaluations of one user's second-factor answers run one after the other."""
         ...
 
     def clear(self, user_id: int, counter: FailureCounter) -> None: ...

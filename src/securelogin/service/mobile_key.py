@@ -29,12 +29,13 @@ from securelogin.errors import (
     UnknownActivation,
 )
 from securelogin.service import login
+from securelogin.service.ceremony import counting, factors
+from securelogin.service.ceremony.push import ports
 from securelogin.service.context import Services
 from securelogin.service.importing import new_device_id
 from securelogin.service.login_ports import FailureCounter
 from securelogin.service.mobile_key_ports import ActivationRow, AppRow, AppUser
 from securelogin.service.ports import NewDevice, UnitOfWork, UserRow
-from securelogin.service.push import ports
 from securelogin.service.sessions import CurrentSession
 
 ACTIVATION_TTL = timedelta(minutes=10)
@@ -195,7 +196,7 @@ def send_activation_code(
         user = uow.users.by_id(activation.user_id)
         _audit(uow, "mobile_key.code_sent", user.username if user else "?", to=mask_phone(phone))
         uow.commit()
-    login.deliver_codes(services)
+    factors.deliver_codes(services)
     return mask_phone(phone)
 
 
@@ -219,11 +220,11 @@ _PERSONAL = ("date_of_birth", "document_number", "ssn")
 def _factor_failure(services: Services, uow: UnitOfWork, user: UserRow, now: datetime) -> None:
     if (
         uow.failures.reserve(
-            user.id, FailureCounter.FACTOR, now=now, lockout=login.lockout(services, now)
+            user.id, FailureCounter.FACTOR, now=now, lockout=counting.lockout(services, now)
         )
         is None
     ):
-        raise Locked(retry_at=login.locked_until(services, user, now) or now)
+        raise Locked(retry_at=counting.locked_until(services, user, now) or now)
 
 
 def complete_activation(

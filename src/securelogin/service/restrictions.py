@@ -11,8 +11,8 @@ from securelogin.domain.identity import AccountStatus, PolicyViolation, Right, n
 from securelogin.domain.limits import Limits, Remaining, limits_for
 from securelogin.errors import AccessDenied, UnknownUser
 from securelogin.service import service_keys, sessions
+from securelogin.service.ceremony.factors import choose_device
 from securelogin.service.context import Services
-from securelogin.service.factors import choose_device
 from securelogin.service.funds import check_limits
 from securelogin.service.ports import UnitOfWork
 from securelogin.service.sessions import Tier

@@ -36,9 +36,9 @@ from securelogin.errors import (
     WaiverNotSigned,
 )
 from securelogin.service import cards
+from securelogin.service.ceremony.counting import locked_until, lockout
+from securelogin.service.ceremony.factors import candidate
 from securelogin.service.context import Services
-from securelogin.service.factors import candidate
-from securelogin.service.login import locked_until, lockout
 from securelogin.service.login_ports import FailureCounter
 from securelogin.service.ports import UnitOfWork, UserRow
 from securelogin.service.sharing_ports import NewOptOut

@@ -3,7 +3,7 @@
 The requesting user, logged in, names the owner's username and gives the owner's
 password; the owner's device is then challenged.  The owner's side runs as a login of
 the owner (platform ``share``): the same failure counters, expiry, three answers and
-replay guards as any login (R-LOGIN-3/6), through :mod:`service.factors`.  No session is
+replay guards as any login (R-LOGIN-3/6), through :mod:`service.ceremony.factors`.  No session is
 opened for the owner.  The rules themselves are pure (:mod:`domain.sharing`) and are
 checked twice: before the challenge (a helpful answer at once) and after it (the devices
 may have changed meanwhile).  Compliance lists and decides the requests that wait for it
@@ -39,10 +39,18 @@ from securelogin.errors import (
     UnknownDevice,
     UnknownShareRequest,
 )
+from securelogin.service.ceremony.counting import serialise, settle
+from securelogin.service.ceremony.factors import (
+    FactorView,
+    candidate,
+    check_answer,
+    deliver_codes,
+    issue_challenge,
+)
+from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Services
-from securelogin.service.factors import FactorView, candidate, check_answer, issue_challenge
-from securelogin.service.login import MAX_ANSWERS, LoginStatus, deliver_codes, lockout
-from securelogin.service.login_ports import DeviceRow, FailureCounter
+from securelogin.service.login import MAX_ANSWERS, LoginStatus
+from securelogin.service.login_ports import AnswerLock, DeviceRow
 from securelogin.service.ports import UnitOfWork, UserRow
 from securelogin.service.settings import check_password
 from securelogin.service.sharing_approval import (
@@ -196,6 +204,7 @@ def _open_challenge(
         uow,
         device=device,
         login_id=login_id,
+        purpose=Purpose.SHARE,
         expires_at=expires_at,
         now=now,
         fallback=True,
@@ -230,11 +239,16 @@ def answer_share(
     now = services.clock.now()
     with services.uow() as uow:
         request = _own_request(uow, requester_id, request_id)
+        try:
+            answering = serialise(services, uow, request.owner_id, now)
+        except Locked:
+            raise ShareRefused("owner_authentication_failed") from None
+        request = _own_request(uow, requester_id, request_id)  # again, under the lock
         owner = uow.users.by_id(request.owner_id)
         requester = uow.users.by_id(request.requester_id)
         device = uow.device_access.by_id(request.device_id)
         assert owner and requester and device  # noqa: S101 - foreign keys
-        if not _owner_answered(services, uow, request, owner, requester, response, now):
+        if not _owner_answered(services, uow, request, answering, requester, response, now):
             uow.commit()  # the counted failure and the audit event stay
             raise ShareRefused("owner_authentication_failed")
         try:
@@ -253,13 +267,14 @@ def _owner_answered(
     services: Services,
     uow: UnitOfWork,
     request: ShareRequestRow,
-    owner: UserRow,
+    owner: AnswerLock,
     requester: UserRow,
     response: str,
     now: datetime,
 ) -> bool:
-    """The owner's login bookkeeping (R-LOGIN-3/6): count the failure first, take one of
-    the 3 answers, evaluate; False = wrong (the request fails after the last answer)."""
+    """The owner's login bookkeeping (R-LOGIN-3/6), under the owner's answer lock: take
+    one of the 3 answers, evaluate, count only a wrong one; False = not accepted (the
+    request fails after the last answer)."""
     login = uow.logins.get(request.login_id or "")
     if request.status != ShareStatus.CHALLENGE or login is None:
         raise ShareRequestDecided
@@ -267,19 +282,16 @@ def _owner_answered(
         uow.sharing.move(request.id, expected=ShareStatus.CHALLENGE, status="failed")
         uow.commit()
         raise LoginExpired
-    limit = lockout(services, now)
-    if uow.failures.reserve(owner.id, FailureCounter.FACTOR, now=now, lockout=limit) is None:
-        raise ShareRefused("owner_authentication_failed")
     outcome = check_answer(
         services, uow, login=login, response=response, now=now, max_answers=MAX_ANSWERS
     )
+    settle(services, uow, owner, outcome.verdict, now)
     if outcome.accepted is None:
         audit_share(uow, "share.owner_factor_failed", requester, owner.username, request.public_id)
         if outcome.exhausted:
             uow.logins.finish(login.id, status=LoginStatus.DENIED, session_id=None, now=now)
             uow.sharing.move(request.id, expected=ShareStatus.CHALLENGE, status="failed")
         return False
-    uow.failures.clear(owner.id, FailureCounter.FACTOR)
     uow.logins.finish(login.id, status=LoginStatus.AUTHENTICATED, session_id=None, now=now)
     return True
 

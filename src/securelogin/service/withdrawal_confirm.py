@@ -1,9 +1,9 @@
 """Confirming a withdrawal (R-WD-4, R-LIMIT-5): the bound answer or the push approval,
 then the atomic booking under the account's lock.
 
-A second-factor failure is reserved before an answer is evaluated, in its own short
-transaction (R-LOGIN-3); then one transaction checks the answer against *this*
-withdrawal's challenge, locks the account, re-checks funds and both limits, writes the
+One transaction takes the user's answer lock (R-LOGIN-3: only wrong answers count, a
+right one is never refused because others are in flight), checks the answer against
+*this* withdrawal's challenge, locks the account, re-checks funds and both limits, writes the
 ledger row, the balance and the day's total, decides the withdrawal and audits it.
 """
 
@@ -21,18 +21,18 @@ from securelogin.domain.limits import Limits, Remaining, business_day_of, limits
 from securelogin.domain.money import from_cents
 from securelogin.errors import (
     AccessDenied,
+    AlreadyUsed,
     ConfirmationFailed,
-    Locked,
     UnknownWithdrawal,
     WithdrawalClosed,
     WithdrawalExpired,
 )
+from securelogin.service.ceremony.counting import Verdict, serialise, settle
+from securelogin.service.ceremony.factors import FactorView, check_answer, issue_challenge
+from securelogin.service.ceremony.outcomes import Approval, Purpose
 from securelogin.service.context import Services
-from securelogin.service.factors import FactorView, check_answer, issue_challenge
 from securelogin.service.funds import calendar_for, check_limits
 from securelogin.service.funds_ports import DebitKind, WithdrawalRow, WithdrawalStatus
-from securelogin.service.login import locked_until, lockout
-from securelogin.service.login_ports import FailureCounter
 from securelogin.service.ports import UnitOfWork
 from securelogin.service.sessions import CurrentSession
 
@@ -63,13 +63,15 @@ def bound_view(factor: FactorView, binding: Binding) -> FactorView:
 def confirm_withdrawal(
     services: Services, session: CurrentSession, withdrawal_id: str, response: str
 ) -> ConfirmResult:
-    """``POST /withdrawals/{id}/confirm``: check the bound answer, then book or refuse
-    atomically under the account's lock (R-LIMIT-5).  A wrong answer is counted as a
-    second-factor failure (R-LOGIN-3) *before* it is evaluated, in its own transaction."""
+    """``POST /withdrawals/{id}/confirm``: under the user's answer lock (R-LOGIN-3),
+    check the bound answer, then book or refuse atomically under the account's lock
+    (R-LIMIT-5).  Only a wrong answer counts as a second-factor failure; a twin of the
+    answer that decided this withdrawal is ``WithdrawalClosed``, a code accepted before
+    ``AlreadyUsed`` — neither counts."""
     require_full(session)
     now = services.clock.now()
-    _reserve_failure(services, session.user_id, withdrawal_id, now)
     with services.uow() as uow:
+        held = serialise(services, uow, session.user_id, now)  # then read: fresh under it
         found = _open_withdrawal(uow, withdrawal_id, now, user_id=session.user_id)
         login = uow.logins.get(found.login_id) if found.login_id else None
         if login is None:
@@ -77,16 +79,16 @@ def confirm_withdrawal(
         outcome = check_answer(
             services, uow, login=login, response=response, now=now, max_answers=MAX_ANSWERS
         )
-        user = uow.users.by_id(found.user_id)
-        username = user.username if user else "?"
+        settle(services, uow, held, outcome.verdict, now)
         if outcome.accepted is None:
-            audit(uow, "withdrawal.confirmation_failed", username, withdrawal=found.id)
+            audit(uow, "withdrawal.confirmation_failed", held.username, withdrawal=found.id)
             if outcome.exhausted:
-                _decide_refused(uow, found, "confirmation_failed", username, now)
+                _decide_refused(uow, found, "confirmation_failed", held.username, now)
             uow.commit()
+            if outcome.verdict is Verdict.ALREADY_USED:
+                raise AlreadyUsed
             raise ConfirmationFailed
-        result = _book(services, uow, found, username, now, via="challenge")
-        uow.failures.clear(found.user_id, FailureCounter.FACTOR)
+        result = _book(services, uow, found, held.username, now, via="challenge")
         uow.commit()
     return result
 
@@ -94,33 +96,43 @@ def confirm_withdrawal(
 def confirmed_by_push(
     services: Services, withdrawal_id: str, device_id: int | str
 ) -> ConfirmResult:
-    """The interface for push devices (issue 4, R-KEY-4, R-WD-4).
+    """Book a withdrawal whose push was approved, in a transaction of its own (the push
+    answer itself uses :func:`push_approved`, inside the approval's transaction).
 
-    Call it after the mobile key's signed approval of *this* withdrawal was verified
-    (number matched, signature over amount and destination checked).  ``withdrawal_id``
-    is the withdrawal's id or the push's subject (the internal confirmation login id the
-    challenge hangs off); ``device_id`` is the device the push went to (``devices.id``
-    or its public id).  It does exactly what a correct ``/confirm`` answer does: in one
-    transaction it checks that the withdrawal still waits for a confirmation from that
-    device and has not expired, retires its open challenges (the OCRA fallback can no
-    longer be used), locks the account, re-checks funds and both limits, and books it or
-    refuses it.  Raises ``UnknownWithdrawal`` (other device, unknown id),
-    ``WithdrawalClosed`` (already decided) or ``WithdrawalExpired``.  Returns the
-    :class:`ConfirmResult` the API answers.
+    ``withdrawal_id`` is the withdrawal's id or the push's subject (the internal
+    confirmation login id the challenge hangs off); ``device_id`` is the device the push
+    went to (``devices.id`` or its public id).  It does exactly what a correct
+    ``/confirm`` answer does: checks that the withdrawal still waits for a confirmation
+    from that device and has not expired, retires its open challenges (the OCRA fallback
+    can no longer be used), locks the account, re-checks funds and both limits, and books
+    it or refuses it.  Raises ``UnknownWithdrawal`` (other device, unknown id),
+    ``WithdrawalClosed`` (already decided) or ``WithdrawalExpired``.
     """
     now = services.clock.now()
     with services.uow() as uow:
-        by_login = uow.funds.withdrawal_by_login(withdrawal_id)
-        found = _open_withdrawal(uow, by_login.id if by_login else withdrawal_id, now, user_id=None)
-        device = uow.device_access.by_id(found.device_id) if found.device_id else None
-        if device is None or device_id not in (device.id, device.public_id):
-            raise UnknownWithdrawal
-        if found.login_id is not None:
-            uow.challenges.retire(found.login_id, now=now)
-        user = uow.users.by_id(found.user_id)
-        result = _book(services, uow, found, user.username if user else "?", now, via="push")
+        result = _book_approved(services, uow, withdrawal_id, device_id, now)
         uow.commit()
     return result
+
+
+def push_approved(services: Services, uow: UnitOfWork, approval: Approval) -> None:
+    """The withdrawal's push was approved (wired in bootstrap.py): book or refuse it in
+    the approval's own unit of work, so that both commit together or neither does."""
+    _book_approved(services, uow, approval.subject, approval.device_id, approval.at)
+
+
+def _book_approved(
+    services: Services, uow: UnitOfWork, withdrawal_id: str, device_id: int | str, now: datetime
+) -> ConfirmResult:
+    by_login = uow.funds.withdrawal_by_login(withdrawal_id)
+    found = _open_withdrawal(uow, by_login.id if by_login else withdrawal_id, now, user_id=None)
+    device = uow.device_access.by_id(found.device_id) if found.device_id else None
+    if device is None or device_id not in (device.id, device.public_id):
+        raise UnknownWithdrawal
+    if found.login_id is not None:
+        uow.challenges.retire(found.login_id, now=now)
+    user = uow.users.by_id(found.user_id)
+    return _book(services, uow, found, user.username if user else "?", now, via="push")
 
 
 def push_fallback(services: Services, session: CurrentSession, withdrawal_id: str) -> FactorView:
@@ -139,6 +151,7 @@ def push_fallback(services: Services, session: CurrentSession, withdrawal_id: st
             uow,
             device=device,
             login_id=found.login_id,
+            purpose=Purpose.WITHDRAWAL,
             expires_at=found.expires_at,
             now=now,
             binding=binding,
@@ -154,20 +167,6 @@ def binding_for(services: Services, amount_cents: int, destination: str) -> Bind
         destination=destination,
         nonce=services.random.token_bytes(16),
     )
-
-
-def _reserve_failure(services: Services, user_id: int, withdrawal_id: str, now: datetime) -> None:
-    """Count the answer as a failure up front (cleared on success), only for a withdrawal
-    that can still be confirmed."""
-    with services.uow() as uow:
-        _open_withdrawal(uow, withdrawal_id, now, user_id=user_id)
-        reserved = uow.failures.reserve(
-            user_id, FailureCounter.FACTOR, now=now, lockout=lockout(services, now)
-        )
-        if reserved is None:
-            user = uow.users.by_id(user_id)
-            raise Locked(retry_at=locked_until(services, user, now) if user else None)
-        uow.commit()
 
 
 def _open_withdrawal(

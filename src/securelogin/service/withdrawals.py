@@ -9,7 +9,7 @@ total are written, all in one transaction (R-LIMIT-5).
 
 The confirmation's challenge hangs off an internal ``logins`` row with status
 ``withdrawal`` (never exposed, never answerable as a login), so the whole per-kind
-machinery of :mod:`securelogin.service.factors` — unique challenges, 3 answers, single
+machinery of :mod:`securelogin.service.ceremony.factors` — unique challenges, 3 answers, single
 use, replay guards — applies unchanged.
 """
 
@@ -46,13 +46,15 @@ from securelogin.errors import (
     WithdrawalClosed,
     WithdrawalRefused,
 )
-from securelogin.service.context import Services
-from securelogin.service.factors import (
+from securelogin.service.ceremony.factors import (
     FactorView,
     choose_device,
+    deliver_codes,
     factor_view,
     issue_challenge,
 )
+from securelogin.service.ceremony.outcomes import Purpose
+from securelogin.service.context import Services
 from securelogin.service.funds import (
     check_limits,
     parse_amount,
@@ -64,7 +66,6 @@ from securelogin.service.funds_ports import (
     WithdrawalRow,
     WithdrawalStatus,
 )
-from securelogin.service.login import deliver_codes
 from securelogin.service.login_ports import DeviceRow
 from securelogin.service.ports import UnitOfWork, UserRow
 from securelogin.service.sessions import CurrentSession
@@ -335,6 +336,7 @@ def _open_confirmation(
         uow,
         device=device,
         login_id=login_id,
+        purpose=Purpose.WITHDRAWAL,
         expires_at=row.expires_at,
         now=now,
         binding=binding,
@@ -426,6 +428,14 @@ def withdrawal_status(
         created_at=found.created_at,
         expires_at=found.expires_at,
     )
+
+
+def withdrawal_changes(services: Services, withdrawal_ids: list[str]) -> set[str]:
+    """Long-poll wake-ups, one query for all waiters: which of these withdrawals were
+    decided (by a typed answer or a push approval, in any process) or expired."""
+    with services.uow() as uow:
+        waiting = uow.funds.still_waiting(withdrawal_ids, now=services.clock.now())
+    return set(withdrawal_ids) - waiting
 
 
 def pending_confirmation(

@@ -217,6 +217,17 @@ class SqlFunds:
         row = self.conn.execute(self._select().where(f.withdrawals.c.login_id == login_id)).first()
         return None if row is None else _withdrawal(row)
 
+    def still_waiting(self, withdrawal_ids: Sequence[str], *, now: datetime) -> set[str]:
+        w = f.withdrawals.c
+        rows = self.conn.scalars(
+            select(w.id).where(
+                w.id.in_(list(withdrawal_ids)),
+                w.status == WithdrawalStatus.CONFIRMATION_REQUIRED.value,
+                w.expires_at > now,
+            )
+        )
+        return {str(r) for r in rows}
+
     def decide(
         self,
         withdrawal_id: str,

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from securelogin.adapters.db import tables as t
 from securelogin.service.login_ports import (
+    AnswerLock,
     ChallengeRow,
     DeviceRow,
     FailureCounter,
@@ -21,6 +22,12 @@ from securelogin.service.login_ports import (
     LoginRow,
     SessionRow,
 )
+
+#: R-LOGIN-3: one user's second-factor answers are evaluated one at a time, under a row
+#: lock on the user (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite ``BEGIN IMMEDIATE``
+#: already serialises writers).  Switched off only by the race tests' strict-xfail
+#: variants, to show that their checks fail without it.
+LOCKING = True
 
 _COUNTERS = {
     FailureCounter.PASSWORD: (t.users.c.password_failures, t.users.c.password_failed_at),
@@ -51,6 +58,30 @@ class SqlFailureCounters:
         )
         value = self.conn.execute(statement).scalar()
         return None if value is None else int(value)
+
+    def lock(self, user_id: int) -> AnswerLock | None:
+        u = t.users.c
+        statement = select(
+            u.id,
+            u.username,
+            u.password_failures,
+            u.password_failed_at,
+            u.factor_failures,
+            u.factor_failed_at,
+        ).where(u.id == user_id)
+        if LOCKING:
+            statement = statement.with_for_update()
+        row = self.conn.execute(statement).first()
+        if row is None:
+            return None
+        return AnswerLock(
+            user_id=row.id,
+            username=row.username,
+            password_failures=row.password_failures,
+            password_failed_at=row.password_failed_at,
+            factor_failures=row.factor_failures,
+            factor_failed_at=row.factor_failed_at,
+        )
 
     def clear(self, user_id: int, counter: FailureCounter) -> None:
         failures, _ = _COUNTERS[counter]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from securelogin.domain.devices.catalogue import DeviceKind
 
@@ -125,6 +125,17 @@ class DeviceKindPlugin(Protocol):
     ) -> Verified:
         """Check ``response``; raise :class:`WrongAnswer` if it is wrong."""
         ...
+
+
+@runtime_checkable
+class PushDelivered(DeviceKindPlugin, Protocol):
+    """A kind that declares push delivery (the mobile key, R-KEY-4): its ``challenge`` is
+    a push prompt with the number to match, sent to the app; ``offline`` is the kind
+    that answers when no push can go (muted, no app) or on "I did not get it" (R-LOGIN-5).
+    """
+
+    @property
+    def offline(self) -> DeviceKindPlugin: ...
 
 
 def digits(draw: Draw, n: int) -> str:

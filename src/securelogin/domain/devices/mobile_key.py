@@ -1,7 +1,7 @@
 """The mobile key (our IB Key, SPEC §2, R-KEY-4/5): a push with number matching, and an
 offline OCRA fallback (suite ``OCRA-1:HOTP-SHA256-8:QN06``).
 
-The push itself is answered through its own signed call (service.push); what comes in
+The push itself is answered through its own signed call (service.ceremony.push); what comes in
 through the ordinary ``/answer`` is the fallback's 8-digit response, checked like any
 OCRA card.  The recovery PIN rule of R-KEY-2 is here too.
 """

@@ -4,20 +4,25 @@ Each route calls one service function and returns its result in the contract's s
 errors (with ``remaining`` for limit refusals) go through problems.py.
 """
 
+import time
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, WithJsonSchema
 
 from securelogin.domain.limits import Remaining
 from securelogin.domain.money import AMOUNT_PATTERN, from_cents
-from securelogin.entrypoints.api.logins import bearer_token
+from securelogin.entrypoints.api.logins import MAX_WAIT, bearer_token
 from securelogin.entrypoints.api.problems import problem_responses
 from securelogin.entrypoints.api.schemas import FactorOut, TierOut
+from securelogin.entrypoints.api.waits import hubs, until
 from securelogin.service import restrictions, sessions, withdrawals
 from securelogin.service.context import Services
 from securelogin.service.funds import remaining_json
+from securelogin.service.funds_ports import WithdrawalStatus
 from securelogin.service.withdrawals import IDEMPOTENCY_KEY_PATTERN
 
 
@@ -129,6 +134,7 @@ def build_router(services: Services) -> APIRouter:
         return sessions.authenticate(services, token)
 
     Session = Annotated[sessions.CurrentSession, Depends(current)]
+    waits = hubs(services)
 
     @router.post(
         "/withdrawals",
@@ -192,11 +198,23 @@ def build_router(services: Services) -> APIRouter:
     @router.get(
         "/withdrawals/{withdrawal_id}",
         response_model=WithdrawalOut,
-        responses=problem_responses(401, 404),
+        responses=problem_responses(401, 404, 422),
     )
-    def show(withdrawal_id: str, session: Session) -> WithdrawalOut:
-        """One of the caller's withdrawals and where it stands."""
-        found = withdrawals.withdrawal_status(services, session, withdrawal_id)
+    async def show(
+        withdrawal_id: str,
+        session: Session,
+        wait: Annotated[float, Query(ge=0, le=MAX_WAIT)] = 0,
+    ) -> WithdrawalOut:
+        """One of the caller's withdrawals and where it stands; ``?wait=S`` long-polls
+        while it waits for its confirmation (until a typed answer or a push approval in
+        any process decides it, or it expires), as ``GET /logins/{id}`` does."""
+
+        def read() -> withdrawals.WithdrawalView:
+            return withdrawals.withdrawal_status(services, session, withdrawal_id)
+
+        found = await (
+            _long_poll(read, withdrawal_id, wait) if wait > 0 else run_in_threadpool(read)
+        )
         return WithdrawalOut(
             withdrawal_id=found.withdrawal_id,
             account=found.account,
@@ -208,6 +226,22 @@ def build_router(services: Services) -> APIRouter:
             created_at=found.created_at,
             expires_at=found.expires_at,
         )
+
+    async def _long_poll(
+        read: Callable[[], withdrawals.WithdrawalView], withdrawal_id: str, wait: float
+    ) -> withdrawals.WithdrawalView:
+        deadline = time.monotonic() + wait
+        with waits.withdrawals.watch(withdrawal_id) as woken:  # first: a change wakes us
+            found = await run_in_threadpool(read)
+            while (
+                found.status is WithdrawalStatus.CONFIRMATION_REQUIRED
+                and (left := deadline - time.monotonic()) > 0
+            ):
+                if not await until(woken, left):
+                    break  # nothing changed (else the poller had woken us)
+                woken.clear()
+                found = await run_in_threadpool(read)
+        return found
 
     @router.get(
         "/users/{username}/restrictions",

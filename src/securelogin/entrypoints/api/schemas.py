@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from securelogin.domain.access import AccessLevel, Platform
 from securelogin.domain.devices.catalogue import DeviceKind
-from securelogin.service.factors import FactorView
+from securelogin.service.ceremony.factors import FactorView
 from securelogin.service.sessions import SessionGrant, Tier
 
 

@@ -27,7 +27,8 @@ import anyio.to_thread
 from fastapi.concurrency import run_in_threadpool
 
 from securelogin.errors import SecureLoginError
-from securelogin.service import push
+from securelogin.service import withdrawals
+from securelogin.service.ceremony import push
 from securelogin.service.context import Services
 from securelogin.service.login import LoginState
 
@@ -238,6 +239,8 @@ class LoginWaits(Waits):
 class Hubs:
     logins: LoginWaits
     apps: KeyWaits
+    #: ``GET /withdrawals/{id}?wait=S``: wakes when the withdrawal is decided or expires
+    withdrawals: KeyWaits
 
 
 _HUBS: dict[int, Hubs] = {}
@@ -254,6 +257,10 @@ def hubs(services: Services) -> Hubs:
             ),
             apps=KeyWaits(
                 lambda ids: push.apps_with_pushes(services, ids), interval=APP_POLL_SECONDS
+            ),
+            withdrawals=KeyWaits(
+                lambda ids: withdrawals.withdrawal_changes(services, ids),
+                interval=LOGIN_POLL_SECONDS,
             ),
         )
         _HUBS[id(services)] = found

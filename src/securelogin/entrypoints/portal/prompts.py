@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from securelogin.domain.devices.base import PromptType
 from securelogin.domain.devices.catalogue import DeviceKind
-from securelogin.service.factors import FactorView
+from securelogin.service.ceremony.factors import FactorView
 
 #: the steps above the challenge code, per device kind (catalogue keys)
 CHALLENGE_STEPS: dict[DeviceKind, tuple[str, ...]] = {

@@ -33,6 +33,7 @@ from securelogin.entrypoints.portal.web import (
     set_private_cookie,
 )
 from securelogin.errors import (
+    AlreadyUsed,
     Locked,
     LoginClosed,
     LoginExpired,
@@ -158,7 +159,11 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             lambda login_id: login.answer_login(
                 services, login_id, (response + response_2)[:RESPONSE_MAX]
             ),
-            refused={LoginFailed: (to_verify, "failed"), Locked: (back_to_login, "failed")},
+            refused={
+                LoginFailed: (to_verify, "failed"),
+                AlreadyUsed: (to_verify, "failed"),
+                Locked: (back_to_login, "failed"),
+            },
             done=lambda grant: logged_in(request, grant),
         )
 

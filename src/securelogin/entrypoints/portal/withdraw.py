@@ -17,10 +17,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.access import AccessLevel
+from securelogin.domain.devices.base import PromptType
 from securelogin.domain.money import format_usd
 from securelogin.entrypoints.portal.account import session_for
 from securelogin.entrypoints.portal.forms import AccountPages
 from securelogin.entrypoints.portal.prompts import prompt_page
+from securelogin.entrypoints.portal.verify import PUSH_REFRESH_SECONDS
 from securelogin.entrypoints.portal.web import (
     CSRF_FIELD,
     RESPONSE_MAX,
@@ -32,6 +34,7 @@ from securelogin.entrypoints.portal.web import (
 from securelogin.errors import (
     AccessDenied,
     AccountClosed,
+    AlreadyUsed,
     ConfirmationFailed,
     DeviceRequired,
     IdempotencyKeyReused,
@@ -147,7 +150,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         messages = (
             (Message(tone="error", key="withdraw.confirm_failed"),) if notice == "failed" else ()
         )
-        return render(
+        page = render(
             request,
             current,
             "withdraw_confirm.html",
@@ -156,6 +159,10 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             prompt=prompt_page(factor) if factor else None,
             limits=restrictions.my_limits(services, current),
         )
+        if factor is not None and factor.prompt.type is PromptType.PUSH:
+            # as the login's push page: finishes by itself once the phone approves
+            page.headers["Refresh"] = str(PUSH_REFRESH_SECONDS)  # works without JavaScript
+        return page
 
     @router.post(WITHDRAW_PATH + "/{withdrawal_id}")
     def confirm(
@@ -174,7 +181,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             withdrawals.confirm_withdrawal(
                 services, current, withdrawal_id, (response + response_2)[:RESPONSE_MAX]
             )
-        except (ConfirmationFailed, Locked):
+        except (ConfirmationFailed, AlreadyUsed, Locked):
             return redirect(request, lang, here + "?notice=failed")
         except (WithdrawalClosed, WithdrawalExpired):
             return redirect(request, lang, here)

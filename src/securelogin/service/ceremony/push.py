@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import importlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from securelogin.domain.access import AccessLevel
 from securelogin.domain.audit import AuditEvent
-from securelogin.domain.devices.base import Binding, DeviceView, Prompt
+from securelogin.domain.ceremony import CeremonyEvent, CeremonyState, transition
+from securelogin.domain.devices.base import Binding, DeviceKindPlugin, DeviceView, Prompt
 from securelogin.domain.devices.catalogue import DeviceKind
-from securelogin.domain.devices.registry import MOBILE_KEY
 from securelogin.domain.push import (
     MUTE_MINUTES,
     Decision,
@@ -33,20 +32,19 @@ from securelogin.errors import (
     DeliveryFailed,
     InvalidInput,
     KeySignatureInvalid,
-    Locked,
     NumberMismatch,
     PushClosed,
     SecureLoginError,
     UnknownPush,
 )
+from securelogin.service.ceremony.counting import Verdict, serialise, settle
+from securelogin.service.ceremony.outcomes import Approval, Purpose
 from securelogin.service.context import Services
-from securelogin.service.login_ports import DeviceRow, FailureCounter
+from securelogin.service.login_ports import AnswerLock, DeviceRow
 from securelogin.service.mobile_key_ports import AppRow, MobileKeyPorts, PushRow
 from securelogin.service.ports import UnitOfWork
 from securelogin.service.sessions import SessionGrant, Tier
 
-PURPOSE_LOGIN = "login"
-PURPOSE_WITHDRAWAL = "withdrawal"
 #: the outbox channel of provider wake-ups (R-OPS-5)
 PUSH_CHANNEL = "push"
 
@@ -75,7 +73,9 @@ def send_push(
     uow: UnitOfWork,
     *,
     device: DeviceRow,
+    plugin: DeviceKindPlugin,
     subject: str,
+    purpose: Purpose,
     expires_at: datetime,
     now: datetime,
     binding: Binding | None,
@@ -91,11 +91,10 @@ def send_push(
     if user is None:
         return None
     draw = services.random.randbelow
-    view = DeviceView(device_id=device.public_id, kind=MOBILE_KEY.kind, params=device.params)
-    prompt = MOBILE_KEY.challenge(view, draw=draw, binding=binding).prompt
+    view = DeviceView(device_id=device.public_id, kind=plugin.kind, params=device.params)
+    prompt = plugin.challenge(view, draw=draw, binding=binding).prompt
     assert prompt.number is not None  # noqa: S101 - a push prompt always has its number
     push_id = _token(services, "ps_")
-    purpose = PURPOSE_WITHDRAWAL if binding else PURPOSE_LOGIN
     body: dict[str, object] = {
         "push_id": push_id,
         "username": user.username,
@@ -177,14 +176,13 @@ def answer_push(
             _deny(services, uow, push, not_me=not_me, now=now)
             uow.commit()
             return PushAnswer(status="denied", subject=push.subject, purpose=push.purpose)
+        held = serialise(services, uow, push.user_id, now)  # R-LOGIN-3, raises Locked
         if number is None or number != push.number:
-            _mismatch(services, uow, push, now)
+            _mismatch(services, uow, push, held, now)
             uow.commit()
             raise NumberMismatch
-        _approve(services, uow, push, now)
+        _approve(services, uow, push, held, now)
         uow.commit()
-    if push.purpose == PURPOSE_WITHDRAWAL:
-        _confirm_withdrawal(services, push)
     return PushAnswer(status="approved", subject=push.subject, purpose=push.purpose)
 
 
@@ -193,23 +191,35 @@ def _close(uow: UnitOfWork, push: PushRow, status: str, now: datetime) -> None:
         raise PushClosed
 
 
-def _approve(services: Services, uow: UnitOfWork, push: PushRow, now: datetime) -> None:
-    from securelogin.service import factors, login  # the login flow imports this module
-
-    user = uow.users.by_id(push.user_id)
-    assert user is not None  # noqa: S101 - a push always has its user
-    if login.locked_until(services, user, now) is not None:
-        raise Locked(retry_at=login.locked_until(services, user, now) or now)
+def _approve(
+    services: Services, uow: UnitOfWork, push: PushRow, held: AnswerLock, now: datetime
+) -> None:
+    """Close the push as approved and hand the approval to its purpose's handler in the
+    same unit of work: the approval and its effect commit together or not at all."""
     _close(uow, push, "approved", now)
-    _audit(uow, "push.approved", user.username, purpose=push.purpose)
-    if push.purpose != PURPOSE_LOGIN:
-        return
-    row = uow.logins.get(push.subject)
-    device = uow.device_access.by_id(push.device_id)
-    if row is None or device is None or row.status != "challenge" or now >= row.expires_at:
-        raise PushClosed
-    accepted = factors.accepted_for(services, device, now)
-    grant = login.open_login_session(services, uow, row, user, accepted, now)
+    settle(services, uow, held, Verdict.ACCEPTED, now)
+    _audit(uow, "push.approved", held.username, purpose=push.purpose)
+    handler = services.on_approval.get(Purpose(push.purpose))
+    if handler is None:
+        raise ConfigurationError(f"no handler for approved {push.purpose} pushes")
+    handler(
+        services,
+        uow,
+        Approval(
+            purpose=Purpose(push.purpose),
+            subject=push.subject,
+            push_id=push.push_id,
+            user_id=held.user_id,
+            username=held.username,
+            device_id=push.device_id,
+            at=now,
+        ),
+    )
+
+
+def keep_session(services: Services, uow: UnitOfWork, push_id: str, grant: SessionGrant) -> None:
+    """Seal the session an approved login push opened, for the client polling the login
+    (handed out once by :func:`collect_session`)."""
     blob = json.dumps(
         {
             "token": grant.token,
@@ -220,8 +230,8 @@ def _approve(services: Services, uow: UnitOfWork, push: PushRow, now: datetime) 
             "session_id": grant.session_id,
         }
     ).encode()
-    sealed = services.box.seal(blob, context=f"push-session:{push.push_id}")
-    uow.mobile_keys.keep_session(push.push_id, sealed=sealed)
+    sealed = services.box.seal(blob, context=f"push-session:{push_id}")
+    uow.mobile_keys.keep_session(push_id, sealed=sealed)
 
 
 def collect_session(services: Services, uow: UnitOfWork, login_id: str) -> SessionGrant | None:
@@ -248,8 +258,14 @@ def _deny(
     _close(uow, push, "denied", now)
     user = uow.users.by_id(push.user_id)
     name = user.username if user else "?"
-    if push.purpose == PURPOSE_LOGIN:
-        uow.logins.finish(push.subject, status="denied", session_id=None, now=now)
+    # the ceremony waiting in ``challenge`` ends as denied (a withdrawal's internal row
+    # never waits in ``challenge``: its push fallback stays possible); conditional update
+    uow.logins.finish(
+        push.subject,
+        status=transition(CeremonyState.CHALLENGE, CeremonyEvent.DENIED),
+        session_id=None,
+        now=now,
+    )
     _audit(uow, "push.denied", name, purpose=push.purpose)
     if not_me and user is not None:
         until = now + timedelta(minutes=MUTE_MINUTES)
@@ -264,33 +280,14 @@ def _deny(
             )
 
 
-def _mismatch(services: Services, uow: UnitOfWork, push: PushRow, now: datetime) -> None:
+def _mismatch(
+    services: Services, uow: UnitOfWork, push: PushRow, held: AnswerLock, now: datetime
+) -> None:
     """The number picked is not the one on the screen: the push is closed as denied and
     a second-factor failure is counted (R-LOGIN-3); the login itself stays open."""
-    from securelogin.service import login
-
     _close(uow, push, "denied", now)
-    user = uow.users.by_id(push.user_id)
-    if user is not None:
-        uow.failures.reserve(
-            user.id, FailureCounter.FACTOR, now=now, lockout=login.lockout(services, now)
-        )
-        _audit(uow, "push.number_mismatch", user.username, purpose=push.purpose)
-
-
-def _confirm_withdrawal(services: Services, push: PushRow) -> None:
-    """Issue 5 books the withdrawal when its module offers ``confirmed_by_push``."""
-    try:
-        withdrawals = importlib.import_module("securelogin.service.withdrawals")
-    except ImportError:
-        return
-    confirm = getattr(withdrawals, "confirmed_by_push", None)
-    if confirm is None:
-        return
-    with services.uow() as uow:
-        device = uow.device_access.by_id(push.device_id)
-    if device is not None:
-        confirm(services, push.subject, device.public_id)
+    settle(services, uow, held, Verdict.WRONG, now)
+    _audit(uow, "push.number_mismatch", held.username, purpose=push.purpose)
 
 
 def _audit(uow: UnitOfWork, action: str, username: str, **data: str | int | None) -> None:

@@ -4,6 +4,7 @@ answer through the kind's plug-in, and refuse replays (R-LOGIN-6)."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,15 +22,20 @@ from securelogin.domain.devices.base import (
     Keys,
     Prompt,
     PromptType,
+    PushDelivered,
     WrongAnswer,
 )
 from securelogin.domain.devices.catalogue import CARD_KINDS, DeviceKind, DeviceState
 from securelogin.domain.devices.challenges import card_pair
-from securelogin.domain.devices.registry import MOBILE_KEY, plugin_for
+from securelogin.domain.devices.registry import plugin_for
 from securelogin.domain.money import format_usd
-from securelogin.errors import LoginFailed, UnknownDevice
+from securelogin.errors import LoginFailed, SecureLoginError, UnknownDevice
+from securelogin.service.ceremony import push
+from securelogin.service.ceremony.counting import Verdict
+from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Services
 from securelogin.service.login_ports import ChallengeRow, DeviceRow, LoginRow
+from securelogin.service.notifications import deliver_due
 from securelogin.service.ports import UnitOfWork
 from securelogin.service.sessions import Tier
 
@@ -56,6 +62,7 @@ class Accepted:
 
 @dataclass(frozen=True, kw_only=True)
 class AnswerOutcome:
+    verdict: Verdict
     accepted: Accepted | None = None
     reason: str | None = None
     exhausted: bool = False
@@ -101,6 +108,7 @@ def issue_challenge(
     *,
     device: DeviceRow,
     login_id: str,
+    purpose: Purpose,
     expires_at: datetime,
     now: datetime,
     binding: Binding | None = None,
@@ -109,19 +117,21 @@ def issue_challenge(
     """A fresh challenge whose value no open challenge of this device carries (SPEC §2:
     a 6-digit space is small, so a value is never reissued while it could be answered).
 
-    A mobile key gets a push (R-KEY-4) unless ``fallback`` is asked for or no push can
-    go (muted, no app): then its offline OCRA challenge (R-KEY-5, R-LOGIN-5)."""
+    A kind that declares push delivery (``PushDelivered``: the mobile key) gets a push
+    (R-KEY-4) unless ``fallback`` is asked for or no push can go (muted, no app): then
+    its offline challenge (R-KEY-5, R-LOGIN-5).  ``purpose`` travels with the push and
+    picks the handler of its approval (``Services.on_approval``)."""
     plugin: DeviceKindPlugin = plugin_for(DeviceKind(device.kind))
-    if DeviceKind(device.kind) is DeviceKind.MOBILE_KEY:
-        from securelogin.service import push  # push approvals use this module
-
+    if isinstance(plugin, PushDelivered):
         prompt = None
         if not fallback:
             prompt = push.send_push(
                 services,
                 uow,
                 device=device,
+                plugin=plugin,
                 subject=login_id,
+                purpose=purpose,
                 expires_at=expires_at,
                 now=now,
                 binding=binding,
@@ -136,8 +146,8 @@ def issue_challenge(
                 now=now,
                 expires_at=expires_at,
             )
-            return FactorView(device_id=device.public_id, kind=DeviceKind.MOBILE_KEY, prompt=prompt)
-        plugin = MOBILE_KEY.offline
+            return FactorView(device_id=device.public_id, kind=plugin.kind, prompt=prompt)
+        plugin = plugin.offline
     taken = uow.challenges.open_values(device.id, now=now)
     for _ in range(UNIQUE_DRAWS):
         issued = plugin.challenge(view(device), draw=services.random.randbelow, binding=binding)
@@ -170,6 +180,19 @@ def issue_challenge(
     return FactorView(
         device_id=device.public_id, kind=DeviceKind(device.kind), prompt=issued.prompt
     )
+
+
+def deliver_wakeups(services: Services) -> None:
+    """Provider wake-ups of fresh pushes (the pull channel has them anyway)."""
+    if services.mobile is not None:
+        push.deliver_quietly(services)
+
+
+def deliver_codes(services: Services) -> None:
+    """Hand freshly committed SMS to the gateway at once; failures stay in the outbox
+    for the background retry (R-OPS-5) and never reach the person logging in."""
+    with contextlib.suppress(SecureLoginError):
+        deliver_due(services, limit=10)
 
 
 def _send_code(uow: UnitOfWork, device: DeviceRow, code: str, binding: Binding | None) -> None:
@@ -230,16 +253,18 @@ def check_answer(
     now: datetime,
     max_answers: int,
 ) -> AnswerOutcome:
-    """Take one of the challenge's answers atomically, evaluate, then guard replays."""
+    """Take one of the challenge's answers atomically, evaluate, then guard replays.
+    The caller holds the user's answer lock (``ceremony.counting.serialise``) and counts
+    the verdict (``settle``): only ``WRONG`` is a failure."""
     challenge = uow.challenges.current(login.id)
     if challenge is None:
-        return AnswerOutcome(reason="no_challenge", exhausted=True)
+        return AnswerOutcome(verdict=Verdict.CLOSED, reason="no_challenge", exhausted=True)
     attempts = uow.challenges.take_attempt(challenge.id, now=now, limit=max_answers)
     if attempts is None:
-        return AnswerOutcome(reason="challenge_closed", exhausted=True)
+        return AnswerOutcome(verdict=Verdict.CLOSED, reason="challenge_closed", exhausted=True)
     device = uow.device_access.by_id(challenge.device_id)
     if device is None or not is_usable(candidate(device), now=now):
-        return AnswerOutcome(reason="device_inactive", exhausted=True)
+        return AnswerOutcome(verdict=Verdict.CLOSED, reason="device_inactive", exhausted=True)
     kind = DeviceKind(device.kind)
     try:
         verified = plugin_for(kind).verify(
@@ -250,10 +275,14 @@ def check_answer(
             at=now,
         )
     except WrongAnswer:
-        return AnswerOutcome(reason="wrong_answer", exhausted=attempts >= max_answers)
+        return AnswerOutcome(
+            verdict=Verdict.WRONG, reason="wrong_answer", exhausted=attempts >= max_answers
+        )
     if not _first_use(uow, device, challenge, verified.counter, now):
-        return AnswerOutcome(reason="replay", exhausted=attempts >= max_answers)
-    return AnswerOutcome(accepted=_accepted(services, device, now))
+        return AnswerOutcome(
+            verdict=Verdict.ALREADY_USED, reason="replay", exhausted=attempts >= max_answers
+        )
+    return AnswerOutcome(verdict=Verdict.ACCEPTED, accepted=_accepted(services, device, now))
 
 
 def _first_use(
