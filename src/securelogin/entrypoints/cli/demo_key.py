@@ -12,15 +12,17 @@ from __future__ import annotations
 import asyncio
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
-from starlette.types import ASGIApp
 
-from securelogin.entrypoints.api.app import create_app
 from securelogin.service import notifications
 from securelogin.service.context import Services
 from securelogin.service.demo import DEMO_PASSWORD
 from securelogin_key import app as key
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 DEMO_KEYS_FOLDER = "demo-keys"
 DEMO_KEY_USER = "frank"
@@ -64,6 +66,10 @@ def prepare_demo_key(services: Services, folder: Path, *, server: str, fresh: bo
         if prompt.startswith("App PIN"):
             return DEMO_APP_PIN
         return DEMO_RECOVERY_PIN
+
+    # the web app (FastAPI and every route) is loaded only here: every other command of
+    # the CLI starts without it (0.5 s of CPU less per command)
+    from securelogin.entrypoints.api.app import create_app
 
     transport = InProcessTransport(create_app(services))
     ctx = key.Context(home=home, secret=secret, say=lambda _line: None, transport=transport)
