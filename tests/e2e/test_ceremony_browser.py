@@ -32,8 +32,8 @@ WORDS = {
     },
     "zh-CN": {
         "login": ("用户名", "密码", "登录"),
-        "amount": "金额(美元)",
-        "destination": "收款方(您的银行指令)",
+        "amount": "金额（美元）",
+        "destination": "收款方（您的银行指令）",
         "continue": "继续",
         "accepted": "取款已受理",
     },
