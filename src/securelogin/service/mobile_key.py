@@ -28,7 +28,7 @@ from securelogin.errors import (
     TooManyCodes,
     UnknownActivation,
 )
-from securelogin.service import login
+from securelogin.service import key_pin, login
 from securelogin.service.context import Services
 from securelogin.service.importing import new_device_id
 from securelogin.service.login_ports import FailureCounter
@@ -234,9 +234,11 @@ def complete_activation(
     public_key: str,
     recovery_pin: str,
     push: PushTarget | None = None,
+    pin: key_pin.PinSetting | None = None,
 ) -> Enrolled:
     """R-KEY-1 step 3 (R-KEY-2, R-KEY-3): check the code (a second-factor answer), register
-    the app's public key, provision the OCRA secret, replace the user's key elsewhere."""
+    the app's public key, provision the OCRA secret, replace the user's key elsewhere;
+    ``pin`` registers the server-assisted app PIN (issue 12 §6)."""
     now = services.clock.now()
     key = _public_key(services, public_key)
     _check_push(push)
@@ -264,6 +266,8 @@ def complete_activation(
             push_provider=push.provider if push else None,
             push_target=push.target if push else None,
             now=now,
+            pin_verifier=key_pin.verifier_hash(services, app_id, pin.verifier) if pin else None,
+            pin_share=key_pin.sealed_share(services, app_id, pin.share) if pin else None,
         )
         if prior is None:
             uow.mobile_keys.set_recovery_pin(user.id, pin_hash=pin_hash, now=now)
