@@ -180,27 +180,23 @@ class VaultFile:
         document = self._load()
         if document["format"] == LEGACY_FORMAT:
             raise VaultTampered("a format 1 vault opens with open_legacy")
-        try:
-            plain = AESGCM(sealing.keys.vault_key(sealing.share)).decrypt(
-                unb64url(document["nonce"]),
-                unb64url(document["ciphertext"]),
-                _associated_data(document),
-            )
-            return _vault_from(self._public(document), json.loads(plain))
-        except (InvalidTag, KeyError, TypeError, ValueError) as exc:
-            raise VaultTampered() from exc
+        return self._decrypt(document, sealing.keys.vault_key(sealing.share))
 
     def open_legacy(self, pin: str) -> Vault:
         """A format 1 vault: the PIN alone opens it (``WrongPin`` on its check value)."""
         document = self._load()
         try:
-            kdf = document["kdf"]
-            raw = _argon2(pin, kdf, 64)
-            if not hmac.compare_digest(
-                hashlib.sha256(raw[32:]).digest(), unb64url(document["pin_check"])
-            ):
-                raise WrongPin()
-            plain = AESGCM(raw[:32]).decrypt(
+            raw = _argon2(pin, document["kdf"], 64)
+            check = unb64url(document["pin_check"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise VaultTampered() from exc
+        if not hmac.compare_digest(hashlib.sha256(raw[32:]).digest(), check):
+            raise WrongPin()
+        return self._decrypt(document, raw[:32])
+
+    def _decrypt(self, document: dict[str, Any], key: bytes) -> Vault:
+        try:
+            plain = AESGCM(key).decrypt(
                 unb64url(document["nonce"]),
                 unb64url(document["ciphertext"]),
                 _associated_data(document),
