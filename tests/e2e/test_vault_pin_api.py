@@ -83,12 +83,17 @@ def test_issue12_6_bad_proofs_and_half_settings_are_refused_and_count_nothing(
 ) -> None:
     for proof in ("short", b64url(b"x" * 31), "!" * 43):
         got = api.post(f"/api/v1/key/apps/{app.app_id}/unlock", json={"proof": proof})
-        assert got.status_code == 422 and got.json()["code"] == "invalid_input", proof
+        assert got.status_code == 422 and got.json()["code"] == "invalid_request", proof
     assert failures(services, app) == 0
     half = app.call(
         api, "PUT", f"/api/v1/key/apps/{app.app_id}/pin", {"pin_verifier": b64url(VERIFIER)}
     )
     assert half.status_code == 422 and half.json()["code"] == "invalid_input"
+    one_field = {"code": "0", "public_key": app.public_key, "recovery_pin": RECOVERY_PIN}
+    lone = api.post(
+        "/api/v1/key/activations/ka_x/complete", json=one_field | {"server_share": b64url(SHARE)}
+    )
+    assert lone.status_code == 422 and lone.json()["field"] == "pin_verifier"
     unknown = api.post("/api/v1/key/apps/app_nope/unlock", json={"proof": b64url(VERIFIER)})
     assert unknown.status_code == 401 and unknown.json()["code"] == "key_signature_invalid"
 

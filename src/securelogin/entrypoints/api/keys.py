@@ -23,6 +23,8 @@ from securelogin.service.mobile_key_ports import AppRow
 
 M = TypeVar("M", bound=BaseModel)
 
+#: base64url (no padding) of 32 bytes: the app PIN's proof and the vault's server share
+KEY32 = "^[A-Za-z0-9_-]{43}$"
 #: the longest the pull channel waits (seconds)
 MAX_PULL_WAIT = 60.0
 
@@ -91,17 +93,17 @@ class CompleteRequest(BaseModel):
     recovery_pin: str = Field(max_length=64)
     push: PushIn | None = None
     #: the server-assisted app PIN (issue 12 §6): both or neither, base64url of 32 bytes
-    pin_verifier: str | None = Field(default=None, max_length=64)
-    server_share: str | None = Field(default=None, max_length=64)
+    pin_verifier: str | None = Field(default=None, pattern=KEY32)
+    server_share: str | None = Field(default=None, pattern=KEY32)
 
 
 class PinRequest(BaseModel):
-    pin_verifier: str = Field(max_length=64)
-    server_share: str = Field(max_length=64)
+    pin_verifier: str = Field(pattern=KEY32)
+    server_share: str = Field(pattern=KEY32)
 
 
 class UnlockRequest(BaseModel):
-    proof: str = Field(max_length=64)
+    proof: str = Field(pattern=KEY32)
 
 
 class UnlockOut(BaseModel):
@@ -286,7 +288,9 @@ def build_router(services: Services) -> APIRouter:
         assert setting is not None  # noqa: S101 - both fields are required here
         key_pin.set_pin(services, app, setting)
 
-    @router.post("/apps/{app_id}/pin/reset", status_code=204, responses=problem_responses(401, 423))
+    @router.post(
+        "/apps/{app_id}/pin/reset", status_code=204, responses=problem_responses(401, 422, 423)
+    )
     def reset_pin(app_id: str, body: PinResetRequest) -> None:
         """R-KEY-2: the recovery PIN re-enables an app PIN locked by wrong guesses."""
         key_pin.reset_pin(services, app_id=app_id, recovery_pin=body.recovery_pin)
