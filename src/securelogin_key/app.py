@@ -161,7 +161,11 @@ def _complete(ctx: Context, client: KeyClient, activation_id: str, proof: dict[s
 
 # -- the server-assisted app PIN (issue 12 §6) ---------------------------------------
 def _pin_fields(sealing: Sealing) -> dict[str, str]:
-    return {"pin_verifier": b64url(sealing.keys.proof), "server_share": b64url(sealing.share)}
+    return {
+        "pin_verifier": b64url(sealing.keys.proof),
+        "server_share": b64url(sealing.share),
+        "unlock_token": b64url(sealing.token),
+    }
 
 
 def unlock(ctx: Context, pin: str, *, locked: bool = False) -> tuple[Vault, Sealing]:
@@ -171,10 +175,10 @@ def unlock(ctx: Context, pin: str, *, locked: bool = False) -> tuple[Vault, Seal
     if file.needs_upgrade():
         return _upgrade(ctx, pin, locked=locked)
     info = file.read_public()
-    keys = file.pin_keys(pin)
+    keys, token = file.pin_keys(pin), file.unlock_token()
     client = ctx.client(server=info.server)
     try:
-        share = client.unlock(info.app_id, keys.proof)
+        share = client.unlock(info.app_id, token, keys.proof)
     except ServerRefused as exc:
         if exc.code == "app_pin_wrong":
             raise WrongPin(exc.message) from None
@@ -183,7 +187,7 @@ def unlock(ctx: Context, pin: str, *, locked: bool = False) -> tuple[Vault, Seal
         raise
     finally:
         client.close()
-    sealing = Sealing(keys=keys, share=share)
+    sealing = Sealing(keys=keys, share=share, token=token)
     return file.open(sealing), sealing
 
 
@@ -207,7 +211,7 @@ def reset_pin(ctx: Context) -> None:
     recovery_pin = ctx.secret("Recovery PIN")
     client = ctx.client(server=info.server)
     try:
-        client.reset_pin(info.app_id, recovery_pin)
+        client.reset_pin(info.app_id, ctx.vault_file.unlock_token(), recovery_pin)
     finally:
         client.close()
 

@@ -68,9 +68,10 @@ class KeyClient:
         return self._call("POST", f"/key/activations/{activation_id}/complete", body)
 
     # -- the server-assisted app PIN (unsigned: the signing key is in the vault) ------
-    def unlock(self, app_id: str, proof: bytes) -> bytes:
+    def unlock(self, app_id: str, token: bytes, proof: bytes) -> bytes:
         """The vault's server share for the PIN proof (``ServerRefused`` otherwise)."""
-        answer = self._call("POST", f"/key/apps/{app_id}/unlock", {"proof": b64url(proof)})
+        body = {"unlock_token": b64url(token), "proof": b64url(proof)}
+        answer = self._call("POST", f"/key/apps/{app_id}/unlock", body)
         try:
             return unb64url(str(answer["server_share"]))
         except (KeyError, ValueError):
@@ -78,8 +79,9 @@ class KeyClient:
                 "malformed", "the server's unlock answer is malformed", 200
             ) from None
 
-    def reset_pin(self, app_id: str, recovery_pin: str) -> None:
-        self._call("POST", f"/key/apps/{app_id}/pin/reset", {"recovery_pin": recovery_pin})
+    def reset_pin(self, app_id: str, token: bytes, recovery_pin: str) -> None:
+        body = {"unlock_token": b64url(token), "recovery_pin": recovery_pin}
+        self._call("POST", f"/key/apps/{app_id}/pin/reset", body)
 
     # -- signed calls -------------------------------------------------------------
     def set_pin(self, app_id: str, body: dict[str, str]) -> None:

@@ -49,6 +49,9 @@ from securelogin_key.wire import b64url, canonical_json, private_key_from_der, u
 FORMAT = "securelogin-key-vault/2"
 LEGACY_FORMAT = "securelogin-key-vault/1"
 SHARE_BYTES = 32
+#: the parts of the file outside the ciphertext that its associated data covers
+BOUND = ("format", "public", "kdf", "offline", "unlock_token")
+LEGACY_BOUND = ("format", "public", "kdf", "pin_check")
 FILENAME = "vault.json"
 # Argon2id, RFC 9106 second recommended option scaled for a phone: 64 MiB, 3 passes.
 KDF = {"name": "argon2id", "time_cost": 3, "memory_cost": 65536, "parallelism": 1}
@@ -135,14 +138,20 @@ class PinKeys:
 
 @dataclass(frozen=True, kw_only=True)
 class Sealing:
-    """PIN keys with the server share: enough to open and to re-save a vault."""
+    """PIN keys with the server share: enough to open and to re-save a vault.  The
+    unlock token is kept in the clear in the file: only its holder may ask the server."""
 
     keys: PinKeys
     share: bytes
+    token: bytes
 
     @classmethod
     def fresh(cls, pin: str) -> Sealing:
-        return cls(keys=PinKeys.fresh(pin), share=secrets.token_bytes(SHARE_BYTES))
+        return cls(
+            keys=PinKeys.fresh(pin),
+            share=secrets.token_bytes(SHARE_BYTES),
+            token=secrets.token_bytes(SHARE_BYTES),
+        )
 
 
 class VaultFile:
@@ -166,6 +175,13 @@ class VaultFile:
     def needs_upgrade(self) -> bool:
         """A format 1 vault: opened by the PIN alone, to be re-sealed with a share."""
         return self._load().get("format") == LEGACY_FORMAT
+
+    def unlock_token(self) -> bytes:
+        """What ``unlock`` and ``reset-pin`` show the server (no PIN needed)."""
+        try:
+            return unb64url(self._load()["unlock_token"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise VaultTampered() from exc
 
     def pin_keys(self, pin: str) -> PinKeys:
         """The PIN proof to send the server (and the keys that go with it)."""
@@ -248,6 +264,7 @@ class VaultFile:
             },
             "kdf": keys.kdf,
             "offline": offline,
+            "unlock_token": b64url(sealing.token),
         }
         nonce = secrets.token_bytes(12)
         secret = {
@@ -349,10 +366,7 @@ def _pick(usernames: tuple[str, ...], username: str | None) -> str:
 
 def _associated_data(document: dict[str, Any]) -> bytes:
     """Everything outside the ciphertext that a thief could change to mislead the app."""
-    if document["format"] == LEGACY_FORMAT:
-        bound = ("format", "public", "kdf", "pin_check")
-    else:
-        bound = ("format", "public", "kdf", "offline")
+    bound = LEGACY_BOUND if document["format"] == LEGACY_FORMAT else BOUND
     return canonical_json({name: document[name] for name in bound})
 
 

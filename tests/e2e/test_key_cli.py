@@ -198,7 +198,7 @@ def test_R_KEY_1_activation_via_sms_outbox(deployment: Deployment, phone: KeyApp
     # issue 12 §6: the file alone does not open, not even with the right PIN
     copy = VaultFile(phone.home)
     with pytest.raises(VaultTampered):
-        copy.open(Sealing(keys=copy.pin_keys(APP_PIN), share=bytes(32)))
+        copy.open(Sealing(keys=copy.pin_keys(APP_PIN), share=bytes(32), token=copy.unlock_token()))
     vault, sealing = key.unlock(phone.context(), APP_PIN)  # the server's share opens it
     assert vault.usernames == ("alice",) and copy.open(sealing) == vault
 

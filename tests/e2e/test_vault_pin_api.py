@@ -17,8 +17,12 @@ from tests.devices import KINDS, Brokerage
 from tests.fakes import FakeClock
 from tests.mobile_key_app import RECOVERY_PIN, TestApp, b64url
 
-VERIFIER, SHARE = secrets.token_bytes(32), secrets.token_bytes(32)
-PIN_FIELDS = {"pin_verifier": b64url(VERIFIER), "server_share": b64url(SHARE)}
+VERIFIER, SHARE, TOKEN = (secrets.token_bytes(32) for _ in range(3))
+PIN_FIELDS = {
+    "pin_verifier": b64url(VERIFIER),
+    "server_share": b64url(SHARE),
+    "unlock_token": b64url(TOKEN),
+}
 
 
 @pytest.fixture
@@ -29,8 +33,14 @@ def app(api: TestClient, services: Services, clock: FakeClock) -> TestApp:
     return key
 
 
-def unlock(api: TestClient, app: TestApp, verifier: bytes) -> Any:
-    return api.post(f"/api/v1/key/apps/{app.app_id}/unlock", json={"proof": b64url(verifier)})
+def unlock(api: TestClient, app: TestApp, verifier: bytes, token: bytes = TOKEN) -> Any:
+    body = {"unlock_token": b64url(token), "proof": b64url(verifier)}
+    return api.post(f"/api/v1/key/apps/{app.app_id}/unlock", json=body)
+
+
+def reset(api: TestClient, app: TestApp, recovery_pin: str) -> Any:
+    body = {"unlock_token": b64url(TOKEN), "recovery_pin": recovery_pin}
+    return api.post(f"/api/v1/key/apps/{app.app_id}/pin/reset", json=body)
 
 
 def failures(services: Services, app: TestApp) -> int:
@@ -59,11 +69,10 @@ def test_issue12_6_ten_wrong_pins_lock_it_and_R_KEY_2_the_recovery_pin_re_enable
     locked = unlock(api, app, VERIFIER)
     assert locked.status_code == 423 and locked.json()["code"] == "app_pin_locked"
     assert failures(services, app) == 10  # the right PIN was not even compared
-    reset = f"/api/v1/key/apps/{app.app_id}/pin/reset"
-    bad = api.post(reset, json={"recovery_pin": "n0pe!"})
+    bad = reset(api, app, "n0pe!")
     assert bad.status_code == 401 and bad.json()["code"] == "invalid_credentials"
     assert unlock(api, app, VERIFIER).status_code == 423
-    assert api.post(reset, json={"recovery_pin": RECOVERY_PIN}).status_code == 204
+    assert reset(api, app, RECOVERY_PIN).status_code == 204
     assert unlock(api, app, VERIFIER).json() == {"server_share": b64url(SHARE)}
 
 
@@ -72,17 +81,31 @@ def test_issue12_6_wrong_recovery_pins_end_at_twenty_failures_in_all(
 ) -> None:
     for _ in range(10):
         unlock(api, app, secrets.token_bytes(32))
-    reset = f"/api/v1/key/apps/{app.app_id}/pin/reset"
-    codes = [api.post(reset, json={"recovery_pin": "n0pe!"}).json()["code"] for _ in range(11)]
+    codes = [reset(api, app, "n0pe!").json()["code"] for _ in range(11)]
     assert codes == ["invalid_credentials"] * 10 + ["app_pin_locked"]
-    assert api.post(reset, json={"recovery_pin": RECOVERY_PIN}).status_code == 423
+    assert reset(api, app, RECOVERY_PIN).status_code == 423
+
+
+def test_issue12_6_only_the_holder_of_the_vault_file_may_spend_the_allowance(
+    api: TestClient, app: TestApp, services: Services
+) -> None:
+    """Knowing the app id is not enough to lock somebody's key: the unlock token (in the
+    vault file) must come with each try, and a wrong one is not counted."""
+    for _ in range(12):
+        got = unlock(api, app, secrets.token_bytes(32), token=secrets.token_bytes(32))
+        assert got.status_code == 401 and got.json()["code"] == "key_signature_invalid"
+    body = {"unlock_token": b64url(bytes(32)), "recovery_pin": RECOVERY_PIN}
+    assert api.post(f"/api/v1/key/apps/{app.app_id}/pin/reset", json=body).status_code == 401
+    assert failures(services, app) == 0
+    assert unlock(api, app, VERIFIER).json() == {"server_share": b64url(SHARE)}
 
 
 def test_issue12_6_bad_proofs_and_half_settings_are_refused_and_count_nothing(
     api: TestClient, app: TestApp, services: Services
 ) -> None:
     for proof in ("short", b64url(b"x" * 31), "!" * 43):
-        got = api.post(f"/api/v1/key/apps/{app.app_id}/unlock", json={"proof": proof})
+        body = {"unlock_token": b64url(TOKEN), "proof": proof}
+        got = api.post(f"/api/v1/key/apps/{app.app_id}/unlock", json=body)
         assert got.status_code == 422 and got.json()["code"] == "invalid_request", proof
     assert failures(services, app) == 0
     half = app.call(
@@ -94,7 +117,8 @@ def test_issue12_6_bad_proofs_and_half_settings_are_refused_and_count_nothing(
         "/api/v1/key/activations/ka_x/complete", json=one_field | {"server_share": b64url(SHARE)}
     )
     assert lone.status_code == 422 and lone.json()["field"] == "pin_verifier"
-    unknown = api.post("/api/v1/key/apps/app_nope/unlock", json={"proof": b64url(VERIFIER)})
+    body = {"unlock_token": b64url(TOKEN), "proof": b64url(VERIFIER)}
+    unknown = api.post("/api/v1/key/apps/app_nope/unlock", json=body)
     assert unknown.status_code == 401 and unknown.json()["code"] == "key_signature_invalid"
 
 

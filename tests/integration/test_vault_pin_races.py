@@ -27,7 +27,7 @@ from tests.dbutil import scalar
 from tests.fakes import FakeClock
 
 PARALLEL = 40
-VERIFIER, SHARE = secrets.token_bytes(32), secrets.token_bytes(32)
+VERIFIER, SHARE, TOKEN = (secrets.token_bytes(32) for _ in range(3))
 
 
 def wire(url: str, clock: FakeClock) -> Services:
@@ -44,11 +44,8 @@ def add_app(services: Services, app_id: str = "app_racer") -> None:
             push_target=None,
             now=services.clock.now(),
         )
-        uow.mobile_keys.set_pin(
-            ref,
-            verifier=key_pin.verifier_hash(services, app_id, VERIFIER),
-            sealed_share=key_pin.sealed_share(services, app_id, SHARE),
-        )
+        setting = key_pin.PinSetting(verifier=VERIFIER, share=SHARE, token=TOKEN)
+        uow.mobile_keys.set_pin(ref, key_pin.stored(services, app_id, setting))
         uow.commit()
 
 
@@ -63,7 +60,12 @@ def pg_services(pg_url: str, clock: FakeClock) -> Iterator[Services]:
 def guess_in_parallel(services: Services) -> list[str]:
     def one(_: int) -> str:
         try:
-            key_pin.unlock(services, app_id="app_racer", proof=key_pin_b64(secrets.token_bytes(32)))
+            key_pin.unlock(
+                services,
+                app_id="app_racer",
+                token=key_pin_b64(TOKEN),
+                proof=key_pin_b64(secrets.token_bytes(32)),
+            )
         except SecureLoginError as exc:
             return exc.code
         return "unlocked"
@@ -132,7 +134,9 @@ def upgrade_with_a_mobile_key(url: str, clock: FakeClock) -> None:
             app = uow.mobile_keys.app("app_old")
         assert app is not None and app.pin_failures == 0 and app.pin_verifier is None
         with pytest.raises(AppPinNotSet):  # the app registers its verifier on next unlock
-            key_pin.unlock(services, app_id="app_old", proof=key_pin_b64(VERIFIER))
+            key_pin.unlock(
+                services, app_id="app_old", token=key_pin_b64(TOKEN), proof=key_pin_b64(VERIFIER)
+            )
     finally:
         services.database.close()
 

@@ -39,6 +39,7 @@ from tests.key_vault_kit import write_format_1
 SERVER = "http://keys.test"
 PASSWORD = "Wonderland-2026"
 CODE = "123456"
+PIN_FIELDS = {"pin_verifier", "server_share", "unlock_token"}
 
 
 def verified(public_key: str, signature: str, message: bytes) -> bool:
@@ -63,6 +64,7 @@ class FakeKeyServer:
     bodies: list[dict[str, Any]] = field(default_factory=list)
     pins: dict[str, tuple[str, str]] = field(default_factory=dict)  # app -> verifier, share
     pin_failures: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)  # app -> unlock token
 
     @property
     def transport(self) -> httpx.MockTransport:
@@ -98,6 +100,7 @@ class FakeKeyServer:
             return httpx.Response(200, json={"pushes": mine})
         if parts[0] == "apps" and parts[2:] == ["pin"]:
             self.pins[app_id] = (body["pin_verifier"], body["server_share"])
+            self.tokens[app_id] = body["unlock_token"]
             self.pin_failures[app_id] = 0
             return httpx.Response(204)
         if parts[0] == "apps" and parts[2:] == ["users"]:
@@ -126,11 +129,14 @@ class FakeKeyServer:
         app_id = f"app-{secrets.token_hex(3)}"
         self.apps[app_id] = body["public_key"]
         self.pins[app_id] = (body["pin_verifier"], body["server_share"])
+        self.tokens[app_id] = body["unlock_token"]
         return httpx.Response(201, json={"app_id": app_id, **self.enrol(parts[1], app_id)} | {
             "server_public_key": public_key_b64(self.server_key)})  # fmt: skip
 
     def unlock(self, app_id: str, body: dict[str, Any]) -> httpx.Response:
         """The server-assisted app PIN (issue 12 §6): 10 wrong proofs lock it."""
+        if body["unlock_token"] != self.tokens.get(app_id):
+            return problem(401, "key_signature_invalid")
         failures = self.pin_failures.get(app_id, 0)
         if "recovery_pin" in body:
             if body["recovery_pin"] != "rec0!":
@@ -414,7 +420,7 @@ def test_R_KEY_1_qr_activation_reads_app_pin_then_recovery_pin(
     result = key(tmp_path, "activate", "--link", link, stdin="2468\nrec0!\n")
     assert result.exit_code == 0, result.output
     complete = server.bodies[-1]
-    assert set(complete) == {"public_key", "recovery_pin", "pin_verifier", "server_share"}
+    assert set(complete) == {"public_key", "recovery_pin"} | PIN_FIELDS
     assert complete["recovery_pin"] == "rec0!"
 
 
@@ -433,7 +439,7 @@ def test_issue12_6_a_wrong_app_pin_is_refused_by_the_server_and_changes_nothing(
         assert result.stdout == ""
     assert (tmp_path / "vault.json").read_bytes() == before
     # only the unlock calls reached the server, each counted there
-    assert [set(b) for b in server.bodies[-3:]] == [{"proof"}] * 3
+    assert [set(b) for b in server.bodies[-3:]] == [{"proof", "unlock_token"}] * 3
     assert set(server.pin_failures.values()) == {3}
 
 
@@ -471,12 +477,13 @@ def test_issue12_6_a_format_1_vault_is_upgraded_at_its_next_unlock(
     activated(tmp_path)
     [(app_id, (_, share))] = server.pins.items()
     file = VaultFile(tmp_path)
-    vault = file.open(Sealing(keys=file.pin_keys("2468"), share=unb64url(share)))
+    sealing = Sealing(keys=file.pin_keys("2468"), share=unb64url(share), token=file.unlock_token())
+    vault = file.open(sealing)
     write_format_1(tmp_path, vault, "2468")
     del server.pins[app_id]  # as the server knows an app activated before 0009
     upgraded = key(tmp_path, "status", "--online", stdin="2468\n")
     assert upgraded.exit_code == 0 and "format 2" in upgraded.stderr, upgraded.output
     assert not file.needs_upgrade() and app_id in server.pins
-    assert server.bodies[-2].keys() == {"pin_verifier", "server_share"}  # the signed PUT
+    assert server.bodies[-2].keys() == PIN_FIELDS  # the signed PUT
     again = key(tmp_path, "status", "--online", stdin="2468\n")
-    assert again.exit_code == 0 and server.bodies[-2].keys() == {"proof"}
+    assert again.exit_code == 0 and server.bodies[-2].keys() == {"proof", "unlock_token"}

@@ -86,10 +86,10 @@ def test_issue12_6_a_copied_vault_does_not_open_with_the_right_pin_without_the_s
     assert keys.proof == SEALING.keys.proof  # what the server would be asked to compare
     for share in (bytes(32), b"\xff" * 32, SEALING.keys.pin_key):
         with pytest.raises(VaultTampered):
-            copy.open(Sealing(keys=keys, share=share))
+            copy.open(Sealing(keys=keys, share=share, token=SEALING.token))
     document = json.loads((home / "vault.json").read_text())
     assert "pin_check" not in document and b64url(SEALING.share) not in json.dumps(document)
-    assert copy.open(Sealing(keys=keys, share=SEALING.share)) == vault
+    assert copy.open(Sealing(keys=keys, share=SEALING.share, token=copy.unlock_token())) == vault
 
 
 def test_issue12_6_R_KEY_5_the_offline_secret_is_camouflaged_a_wrong_pin_gives_no_error(

@@ -266,8 +266,7 @@ def complete_activation(
             push_provider=push.provider if push else None,
             push_target=push.target if push else None,
             now=now,
-            pin_verifier=key_pin.verifier_hash(services, app_id, pin.verifier) if pin else None,
-            pin_share=key_pin.sealed_share(services, app_id, pin.share) if pin else None,
+            pin=key_pin.stored(services, app_id, pin) if pin else None,
         )
         if prior is None:
             uow.mobile_keys.set_recovery_pin(user.id, pin_hash=pin_hash, now=now)

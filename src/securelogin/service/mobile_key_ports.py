@@ -34,7 +34,17 @@ class AppRow:
     push_target: str | None
     pin_verifier: str | None = None  # keyed hash of the app PIN verifier (issue 12 §6)
     pin_share: bytes | None = None  # the vault's server share, sealed
+    pin_token: str | None = None  # keyed hash of the unlock token (in the vault file)
     pin_failures: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredPin:
+    """The server-assisted app PIN as stored: keyed hashes and the sealed share."""
+
+    verifier: str
+    share: bytes
+    token: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,13 +97,12 @@ class MobileKeyRepository(Protocol):
         push_provider: str | None,
         push_target: str | None,
         now: datetime,
-        pin_verifier: str | None = None,
-        pin_share: bytes | None = None,
+        pin: StoredPin | None = None,
     ) -> int: ...
 
     def app(self, app_id: str) -> AppRow | None: ...
 
-    def set_pin(self, app_ref: int, *, verifier: str, sealed_share: bytes) -> None:
+    def set_pin(self, app_ref: int, pin: StoredPin) -> None:
         """A new PIN verifier and server share; the failure count starts again at 0."""
         ...
 

@@ -13,7 +13,13 @@ from sqlalchemy import Connection, and_, case, delete, func, insert, or_, select
 
 from securelogin.adapters.db import tables as t
 from securelogin.adapters.db import tables_mobile_key as k
-from securelogin.service.mobile_key_ports import ActivationRow, AppRow, AppUser, PushRow
+from securelogin.service.mobile_key_ports import (
+    ActivationRow,
+    AppRow,
+    AppUser,
+    PushRow,
+    StoredPin,
+)
 
 MOBILE_KEY = "mobile_key"
 #: the IN lists of the long-poll checks are sent in slices of this size
@@ -33,6 +39,7 @@ def _app(row: Any) -> AppRow | None:
         push_target=row.push_target,
         pin_verifier=row.pin_verifier,
         pin_share=None if row.pin_share is None else bytes(row.pin_share),
+        pin_token=row.pin_token,
         pin_failures=row.pin_failures,
     )
 
@@ -130,8 +137,7 @@ class SqlMobileKeys:
         push_provider: str | None,
         push_target: str | None,
         now: datetime,
-        pin_verifier: str | None = None,
-        pin_share: bytes | None = None,
+        pin: StoredPin | None = None,
     ) -> int:
         result = self.conn.execute(
             insert(k.key_apps)
@@ -143,8 +149,9 @@ class SqlMobileKeys:
                 push_provider=push_provider,
                 push_target=push_target,
                 created_at=now,
-                pin_verifier=pin_verifier,
-                pin_share=pin_share,
+                pin_verifier=pin.verifier if pin else None,
+                pin_share=pin.share if pin else None,
+                pin_token=pin.token if pin else None,
                 pin_failures=0,
             )
             .returning(k.key_apps.c.id)
@@ -156,12 +163,14 @@ class SqlMobileKeys:
             self.conn.execute(select(k.key_apps).where(k.key_apps.c.app_id == app_id)).first()
         )
 
-    def set_pin(self, app_ref: int, *, verifier: str, sealed_share: bytes) -> None:
+    def set_pin(self, app_ref: int, pin: StoredPin) -> None:
         a = k.key_apps.c
         self.conn.execute(
             update(k.key_apps)
             .where(a.id == app_ref)
-            .values(pin_verifier=verifier, pin_share=sealed_share, pin_failures=0)
+            .values(
+                pin_verifier=pin.verifier, pin_share=pin.share, pin_token=pin.token, pin_failures=0
+            )
         )
 
     def take_pin_attempt(self, app_ref: int, *, limit: int) -> int | None:

@@ -34,10 +34,13 @@ key_apps = Table(
     Column("push_target", Text),
     _created(),
     #: the server-assisted app PIN (issue 12 §6, migration 0009): keyed hash of the app's
-    #: PIN verifier, the vault's server share sealed with the secret box, and the count of
+    #: PIN verifier, the vault's server share sealed with the secret box, the unlock
+    #: token's keyed hash, and the count of
     #: wrong PIN proofs since the last right one (10 → locked until the recovery PIN)
     Column("pin_verifier", String(64)),
     Column("pin_share", LargeBinary),
+    #: keyed hash of the unlock token the vault file holds: only its holder may spend tries
+    Column("pin_token", String(64)),
     Column("pin_failures", Integer, nullable=False, server_default="0"),
 )
 

@@ -95,14 +95,17 @@ class CompleteRequest(BaseModel):
     #: the server-assisted app PIN (issue 12 §6): both or neither, base64url of 32 bytes
     pin_verifier: str | None = Field(default=None, pattern=KEY32)
     server_share: str | None = Field(default=None, pattern=KEY32)
+    unlock_token: str | None = Field(default=None, pattern=KEY32)
 
 
 class PinRequest(BaseModel):
     pin_verifier: str = Field(pattern=KEY32)
     server_share: str = Field(pattern=KEY32)
+    unlock_token: str = Field(pattern=KEY32)
 
 
 class UnlockRequest(BaseModel):
+    unlock_token: str = Field(pattern=KEY32)
     proof: str = Field(pattern=KEY32)
 
 
@@ -111,6 +114,7 @@ class UnlockOut(BaseModel):
 
 
 class PinResetRequest(BaseModel):
+    unlock_token: str = Field(pattern=KEY32)
     recovery_pin: str = Field(max_length=64)
 
 
@@ -263,7 +267,7 @@ def build_router(services: Services) -> APIRouter:
             public_key=body.public_key,
             recovery_pin=body.recovery_pin,
             push=_target(body.push),
-            pin=key_pin.pin_setting(body.pin_verifier, body.server_share),
+            pin=key_pin.pin_setting(body.pin_verifier, body.server_share, body.unlock_token),
         )
         return EnrolledOut.of(enrolled)
 
@@ -273,9 +277,10 @@ def build_router(services: Services) -> APIRouter:
         responses=problem_responses(401, 409, 422, 423),
     )
     def unlock(app_id: str, body: UnlockRequest) -> UnlockOut:
-        """The vault's server share for the right app PIN proof (issue 12 §6); not signed:
-        the app's signing key is inside the vault this call opens."""
-        share = key_pin.unlock(services, app_id=app_id, proof=body.proof)
+        """The vault's server share for the right app PIN proof (issue 12 §6); not signed
+        (the app's signing key is inside the vault this call opens) but carrying the
+        unlock token the vault file holds."""
+        share = key_pin.unlock(services, app_id=app_id, token=body.unlock_token, proof=body.proof)
         return UnlockOut(server_share=base64.urlsafe_b64encode(share).decode().rstrip("="))
 
     @router.put("/apps/{app_id}/pin", status_code=204, responses=problem_responses(401, 422))
@@ -284,7 +289,7 @@ def build_router(services: Services) -> APIRouter:
         app, raw = auth
         _same_app(app, app_id)
         body = _parse(PinRequest, raw)
-        setting = key_pin.pin_setting(body.pin_verifier, body.server_share)
+        setting = key_pin.pin_setting(body.pin_verifier, body.server_share, body.unlock_token)
         assert setting is not None  # noqa: S101 - both fields are required here
         key_pin.set_pin(services, app, setting)
 
@@ -293,7 +298,9 @@ def build_router(services: Services) -> APIRouter:
     )
     def reset_pin(app_id: str, body: PinResetRequest) -> None:
         """R-KEY-2: the recovery PIN re-enables an app PIN locked by wrong guesses."""
-        key_pin.reset_pin(services, app_id=app_id, recovery_pin=body.recovery_pin)
+        key_pin.reset_pin(
+            services, app_id=app_id, token=body.unlock_token, recovery_pin=body.recovery_pin
+        )
 
     @router.post(
         "/apps/{app_id}/users",

@@ -20,6 +20,7 @@ def upgrade() -> None:
     with op.batch_alter_table("key_apps", schema=None) as batch_op:
         batch_op.add_column(sa.Column("pin_verifier", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("pin_share", sa.LargeBinary(), nullable=True))
+        batch_op.add_column(sa.Column("pin_token", sa.String(length=64), nullable=True))
         batch_op.add_column(
             sa.Column("pin_failures", sa.Integer(), server_default="0", nullable=False)
         )
@@ -28,5 +29,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("key_apps", schema=None) as batch_op:
         batch_op.drop_column("pin_failures")
+        batch_op.drop_column("pin_token")
         batch_op.drop_column("pin_share")
         batch_op.drop_column("pin_verifier")
