@@ -83,6 +83,7 @@ class TestApp:
         pin: str = RECOVERY_PIN,
         push: dict[str, Any] | None = None,
         phone: str = PHONE,
+        extra: dict[str, Any] | None = None,
     ) -> Any:
         started = api.post(
             "/api/v1/key/activations", json={"username": username, "password": PASSWORD}
@@ -99,6 +100,7 @@ class TestApp:
         body: dict[str, Any] = {"code": code, "public_key": self.public_key, "recovery_pin": pin}
         if push is not None:
             body["push"] = push
+        body |= extra or {}
         done = api.post(
             f"/api/v1/key/activations/{activation['activation_id']}/complete", json=body
         )

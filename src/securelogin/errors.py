@@ -45,6 +45,9 @@ else is allowed to reach a user.
     │   PushClosed(Conflict)                      push_closed
     │   UnknownActivation(NotFound)               activation_not_found
     │   UnknownPush(NotFound)                     push_not_found
+    │   AppPinWrong(AuthenticationFailed)         app_pin_wrong      (remaining)
+    │   AppPinLocked(Locked)                      app_pin_locked
+    │   AppPinNotSet(Conflict)                    app_pin_not_set
     ├── security settings (issue 6, R-OPT, R-SHARE):
     │   NotPrimaryUser(Forbidden)                 not_primary_user   (primary_users)
     │   OptOutDisabled(Forbidden)                 opt_out_disabled
@@ -379,6 +382,35 @@ class UnknownPush(NotFound):
 
     def __init__(self) -> None:
         super().__init__("No such push")
+
+
+class AppPinWrong(AuthenticationFailed):
+    """The app PIN proof of a vault unlock is wrong (issue 12 §6); ``remaining`` tries."""
+
+    code = "app_pin_wrong"
+
+    def __init__(self, *, remaining: int) -> None:
+        super().__init__(f"Wrong app PIN; {remaining} tries left")
+        self.remaining = remaining
+
+
+class AppPinLocked(Locked):
+    """Ten wrong app PINs: the app's vault stays closed until the recovery PIN resets it."""
+
+    code = "app_pin_locked"
+
+    def __init__(self) -> None:
+        super().__init__(retry_at=None)
+        self.message = "Too many wrong app PINs; reset them with the recovery PIN"
+
+
+class AppPinNotSet(Conflict):
+    """The app never registered a PIN verifier (a vault of the first format)."""
+
+    code = "app_pin_not_set"
+
+    def __init__(self) -> None:
+        super().__init__("This app has no server-assisted PIN; register one first")
 
 
 class InvalidSoftPin(InvalidInput):

@@ -7,6 +7,7 @@ line), in the order SPEC §10.1 fixes, and raises ``KeyAppError`` on failure.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,14 +23,17 @@ from securelogin_key.errors import (
     AlreadyActivated,
     NoPendingPush,
     NumberNotOffered,
+    PinLocked,
     PushSignatureInvalid,
     Refused,
     ServerRefused,
     UsageError,
+    WrongPin,
 )
-from securelogin_key.vault import UserKey, Vault, VaultFile, check_app_pin
+from securelogin_key.vault import Sealing, UserKey, Vault, VaultFile, check_app_pin
 from securelogin_key.wire import (
     OCRA_SUITE,
+    b64url,
     load_public_key,
     new_private_key,
     private_key_to_der,
@@ -135,8 +139,9 @@ def _complete(ctx: Context, client: KeyClient, activation_id: str, proof: dict[s
     check_app_pin(pin)
     recovery_pin = ctx.secret("Recovery PIN")
     key = new_private_key()
+    sealing = Sealing.fresh(pin)
     body = {**proof, "public_key": public_key_b64(key), "recovery_pin": recovery_pin}
-    done = client.complete(activation_id, body)
+    done = client.complete(activation_id, body | _pin_fields(sealing))
     try:
         load_public_key(str(done["server_public_key"]))
         vault = Vault(
@@ -150,8 +155,65 @@ def _complete(ctx: Context, client: KeyClient, activation_id: str, proof: dict[s
         raise Refused(f"the server's activation answer is malformed: {exc}") from None
     with ctx.vault_file.locked():
         _refuse_existing(ctx)
-        ctx.vault_file.save(vault, pin)
+        ctx.vault_file.save(vault, sealing)
     return vault
+
+
+# -- the server-assisted app PIN (issue 12 §6) ---------------------------------------
+def _pin_fields(sealing: Sealing) -> dict[str, str]:
+    return {
+        "pin_verifier": b64url(sealing.keys.proof),
+        "server_share": b64url(sealing.share),
+        "unlock_token": b64url(sealing.token),
+    }
+
+
+def unlock(ctx: Context, pin: str, *, locked: bool = False) -> tuple[Vault, Sealing]:
+    """Open the vault: the PIN proof to the server, its share back, then decrypt.  A
+    format 1 vault opens with the PIN alone once more and is re-sealed with a share."""
+    file = ctx.vault_file
+    if file.needs_upgrade():
+        return _upgrade(ctx, pin, locked=locked)
+    info = file.read_public()
+    keys, token = file.pin_keys(pin), file.unlock_token()
+    client = ctx.client(server=info.server)
+    try:
+        share = client.unlock(info.app_id, token, keys.proof)
+    except ServerRefused as exc:
+        if exc.code == "app_pin_wrong":
+            raise WrongPin(exc.message) from None
+        if exc.code == "app_pin_locked":
+            raise PinLocked() from None
+        raise
+    finally:
+        client.close()
+    sealing = Sealing(keys=keys, share=share, token=token)
+    return file.open(sealing), sealing
+
+
+def _upgrade(ctx: Context, pin: str, *, locked: bool) -> tuple[Vault, Sealing]:
+    with contextlib.nullcontext() if locked else ctx.vault_file.locked():
+        vault = ctx.vault_file.open_legacy(pin)
+        sealing = Sealing.fresh(pin)
+        client = ctx.client(vault)
+        try:
+            client.set_pin(vault.app_id, _pin_fields(sealing))
+        finally:
+            client.close()
+        ctx.vault_file.save(vault, sealing)
+    ctx.say("the vault now opens only with the server's help (format 2)")
+    return vault, sealing
+
+
+def reset_pin(ctx: Context) -> None:
+    """R-KEY-2: the recovery PIN re-enables an app PIN locked by 10 wrong tries."""
+    info = ctx.vault_file.read_public()
+    recovery_pin = ctx.secret("Recovery PIN")
+    client = ctx.client(server=info.server)
+    try:
+        client.reset_pin(info.app_id, ctx.vault_file.unlock_token(), recovery_pin)
+    finally:
+        client.close()
 
 
 def _user_key(answer: dict[str, Any]) -> UserKey:
@@ -173,7 +235,7 @@ def add_user(ctx: Context, *, username: str) -> UserKey:
     recovery_pin = ctx.secret("Recovery PIN")
     pin = ctx.secret("App PIN")
     with ctx.vault_file.locked():
-        vault = ctx.vault_file.open(pin)
+        vault, sealing = unlock(ctx, pin, locked=True)
         client = ctx.client(vault)
         try:
             body = {"username": username.strip().lower(), "password": password}
@@ -184,7 +246,7 @@ def add_user(ctx: Context, *, username: str) -> UserKey:
             user = _user_key(answer)
         except (KeyError, TypeError, ValueError) as exc:
             raise Refused(f"the server's answer is malformed: {exc}") from None
-        ctx.vault_file.save(vault.with_user(user), pin)
+        ctx.vault_file.save(vault.with_user(user), sealing)
     return user
 
 
@@ -194,8 +256,7 @@ def respond(ctx: Context, *, challenge: str, username: str | None) -> str:
     challenge = challenge.strip()
     if not (challenge.isascii() and challenge.isdigit()):
         raise UsageError("the challenge is the number shown on the login screen")
-    pin = ctx.secret("App PIN")
-    user = ctx.vault_file.open(pin).user(username)
+    user = ctx.vault_file.offline_user(ctx.secret("App PIN"), username)
     if len(challenge) > otp.parse_ocra_suite(user.ocra_suite).question_length:
         raise UsageError(f"the challenge is too long: {challenge}")
     return otp.ocra(user.ocra_suite, user.ocra_secret, question=challenge)
@@ -241,7 +302,7 @@ def approve(
         raise UsageError("--number is the 2-digit number shown on the login screen")
     if number is None and not deny:
         raise UsageError("pass --number NN to approve, or --deny")
-    vault = ctx.vault_file.open(ctx.secret("App PIN"))
+    vault, _ = unlock(ctx, ctx.secret("App PIN"))
     wanted = vault.user(username).username if username else None
     client = ctx.client(vault)
     try:
@@ -304,7 +365,7 @@ Ask = Callable[[str], str | None]
 
 def listen(ctx: Context, *, ask: Ask, username: str | None, count: int, timeout: float) -> int:
     """Show each push as it arrives and answer it as the user says; returns how many."""
-    vault = ctx.vault_file.open(ctx.secret("App PIN"))
+    vault, _ = unlock(ctx, ctx.secret("App PIN"))
     wanted = vault.user(username).username if username else None
     client = ctx.client(vault)
     seen: set[str] = set()
@@ -372,7 +433,7 @@ def status(ctx: Context, *, online: bool) -> list[str]:
     lines = [f"server: {info.server}", f"app_id: {info.app_id}"]
     states: dict[str, str] = {}
     if online:
-        vault = ctx.vault_file.open(ctx.secret("App PIN"))
+        vault, _ = unlock(ctx, ctx.secret("App PIN"))
         client = ctx.client(vault)
         try:
             for user in client.app_info(vault.app_id).get("users", []):

@@ -200,6 +200,14 @@ def add_user(
     typer.echo(f"added {user.username} (device {user.device_id})")
 
 
+@key_app.command("reset-pin")
+@translate
+def reset_pin(typer_ctx: typer.Context) -> None:
+    """Re-enable an app PIN locked by 10 wrong tries (stdin: recovery PIN)."""
+    key.reset_pin(_ctx(typer_ctx))
+    typer.echo("the app PIN works again")
+
+
 @key_app.command()
 @translate
 def status(

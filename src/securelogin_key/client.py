@@ -14,7 +14,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from securelogin_key.errors import ServerRefused, Unreachable, UsageError
-from securelogin_key.wire import canonical_json, request_headers
+from securelogin_key.wire import b64url, canonical_json, request_headers, unb64url
 
 API = "/api/v1"
 USER_AGENT = "securelogin-key/1"
@@ -67,7 +67,26 @@ class KeyClient:
     def complete(self, activation_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", f"/key/activations/{activation_id}/complete", body)
 
+    # -- the server-assisted app PIN (unsigned: the signing key is in the vault) ------
+    def unlock(self, app_id: str, token: bytes, proof: bytes) -> bytes:
+        """The vault's server share for the PIN proof (``ServerRefused`` otherwise)."""
+        body = {"unlock_token": b64url(token), "proof": b64url(proof)}
+        answer = self._call("POST", f"/key/apps/{app_id}/unlock", body)
+        try:
+            return unb64url(str(answer["server_share"]))
+        except (KeyError, ValueError):
+            raise ServerRefused(
+                "malformed", "the server's unlock answer is malformed", 200
+            ) from None
+
+    def reset_pin(self, app_id: str, token: bytes, recovery_pin: str) -> None:
+        body = {"unlock_token": b64url(token), "recovery_pin": recovery_pin}
+        self._call("POST", f"/key/apps/{app_id}/pin/reset", body)
+
     # -- signed calls -------------------------------------------------------------
+    def set_pin(self, app_id: str, body: dict[str, str]) -> None:
+        self._call("PUT", f"/key/apps/{app_id}/pin", body, signed=True)
+
     def add_user(self, app_id: str, body: dict[str, str]) -> dict[str, Any]:
         return self._call("POST", f"/key/apps/{app_id}/users", body, signed=True)
 
@@ -122,6 +141,8 @@ class KeyClient:
 
 
 def _decode(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code == 204:
+        return {}
     try:
         data = response.json()
     except ValueError:

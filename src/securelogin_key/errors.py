@@ -5,6 +5,7 @@
     KeyAppError                      exit 1 unless noted
     ├── Refused                      the user, the vault or the server said no
     │   ├── WrongPin                 the app PIN does not open the vault
+    │   ├── PinLocked                10 wrong app PINs: the server keeps the vault shut
     │   ├── VaultTampered            the vault file was altered or is not ours
     │   ├── NotActivated             no vault in --home, or no such username in it
     │   ├── AlreadyActivated         activate into a --home that holds an app
@@ -34,8 +35,18 @@ class Refused(KeyAppError):
 
 
 class WrongPin(Refused):
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "wrong app PIN; the vault was not changed" + (f" ({detail})" if detail else "")
+        )
+
+
+class PinLocked(Refused):
     def __init__(self) -> None:
-        super().__init__("wrong app PIN; the vault was not changed")
+        super().__init__(
+            "the app PIN is locked after 10 wrong tries; unlock it with"
+            " 'securelogin key reset-pin' and the recovery PIN"
+        )
 
 
 class VaultTampered(Refused):

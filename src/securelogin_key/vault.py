@@ -1,12 +1,24 @@
 """The app's vault: one file ``vault.json`` in ``--home`` (dir 0700, file 0600).
 
-The secrets (P-256 private key, server push key, per username the OCRA secret) are
-sealed with AES-256-GCM under a key derived from the app PIN with Argon2id and a random
-salt; the non-secret part (server URL, app id, usernames and device ids) is readable
-without the PIN for ``status`` and is bound to the ciphertext as associated data, so
-changing it makes the vault refuse to open.  A short check value derived from the PIN
-tells a wrong PIN (``WrongPin``) from an altered file (``VaultTampered``).  Writes go
-to a temporary file that replaces the old one atomically.
+Format 2 (issue 12 §6, docs/mobile-key-protocol.md "Server-assisted app PIN"): Argon2id
+of the app PIN and a random salt gives three keys: ``pin_key``, ``proof_key`` and
+``offline_key``.  The secrets (P-256 private key, server push key, the OCRA secrets) are
+sealed with AES-256-GCM under HKDF(``pin_key`` ‖ ``server_share``), where the 32-byte
+share is kept by the server and released only for the PIN proof HMAC(``proof_key``,
+"pin-proof"), counted there (10 wrong → locked).  The file holds no PIN check value, so a
+copied vault cannot be tested against PIN guesses offline.
+
+The offline fallback (R-KEY-5: no network) needs the OCRA secret without the server:
+each is also stored encrypted with AES-CTR under ``offline_key`` and *no* integrity tag
+("cryptographic camouflage"): every PIN guess decrypts to 32 random-looking bytes, and
+only the server (a login answered with the response, counted by R-LOGIN-3) can tell the
+right one.  A mistyped PIN therefore gives a wrong response rather than an error.
+
+The non-secret part (server URL, app id, usernames and device ids, suites) is readable
+without the PIN for ``status`` and is bound to the sealed part as associated data.
+Format 1 vaults (PIN-only key with a check value) still open; the caller then upgrades
+them (``needs_upgrade``).  Writes go to a temporary file that replaces the old one
+atomically.
 """
 
 from __future__ import annotations
@@ -25,13 +37,21 @@ from typing import Any
 
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from securelogin_key.errors import NotActivated, Refused, VaultTampered, WrongPin
 from securelogin_key.wire import b64url, canonical_json, private_key_from_der, unb64url
 
-FORMAT = "securelogin-key-vault/1"
+FORMAT = "securelogin-key-vault/2"
+LEGACY_FORMAT = "securelogin-key-vault/1"
+SHARE_BYTES = 32
+#: the parts of the file outside the ciphertext that its associated data covers
+BOUND = ("format", "public", "kdf", "offline", "unlock_token")
+LEGACY_BOUND = ("format", "public", "kdf", "pin_check")
 FILENAME = "vault.json"
 # Argon2id, RFC 9106 second recommended option scaled for a phone: 64 MiB, 3 passes.
 KDF = {"name": "argon2id", "time_cost": 3, "memory_cost": 65536, "parallelism": 1}
@@ -70,15 +90,8 @@ class Vault:
 
     def user(self, username: str | None) -> UserKey:
         """The named user, or the only one when no name is given."""
-        if username is None:
-            if len(self.users) == 1:
-                return self.users[0]
-            names = ", ".join(self.usernames)
-            raise NotActivated(f"this app holds several usernames ({names}); pass --username")
-        for user in self.users:
-            if user.username == username.lower():
-                return user
-        raise NotActivated(f"username {username} is not activated in this app")
+        wanted = _pick(self.usernames, username)
+        return next(u for u in self.users if u.username == wanted)
 
     def with_user(self, user: UserKey) -> Vault:
         others = tuple(u for u in self.users if u.username != user.username)
@@ -92,6 +105,53 @@ class PublicInfo:
     server: str
     app_id: str
     users: tuple[tuple[str, str], ...]  # (username, device_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PinKeys:
+    """What the app PIN gives with a vault's salt (one Argon2id run)."""
+
+    kdf: dict[str, Any]
+    pin_key: bytes
+    proof: bytes  # the PIN proof / verifier the server compares
+    offline_key: bytes
+
+    @classmethod
+    def fresh(cls, pin: str) -> PinKeys:
+        """New salt: for an activation, a PIN change or an upgrade."""
+        return cls.derive(pin, {**KDF, "salt": b64url(secrets.token_bytes(16))})
+
+    @classmethod
+    def derive(cls, pin: str, kdf: dict[str, Any]) -> PinKeys:
+        raw = _argon2(pin, kdf, 96)
+        proof = hmac.new(raw[32:64], b"pin-proof", hashlib.sha256).digest()
+        return cls(kdf=kdf, pin_key=raw[:32], proof=proof, offline_key=raw[64:])
+
+    def vault_key(self, share: bytes) -> bytes:
+        """The AES-GCM key: needs the server's share as well as the PIN."""
+        if len(share) != SHARE_BYTES:
+            raise VaultTampered("the server's share has the wrong length")
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=FORMAT.encode()).derive(
+            self.pin_key + share
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sealing:
+    """PIN keys with the server share: enough to open and to re-save a vault.  The
+    unlock token is kept in the clear in the file: only its holder may ask the server."""
+
+    keys: PinKeys
+    share: bytes
+    token: bytes
+
+    @classmethod
+    def fresh(cls, pin: str) -> Sealing:
+        return cls(
+            keys=PinKeys.fresh(pin),
+            share=secrets.token_bytes(SHARE_BYTES),
+            token=secrets.token_bytes(SHARE_BYTES),
+        )
 
 
 class VaultFile:
@@ -112,16 +172,47 @@ class VaultFile:
             users=tuple((u["username"], u["device_id"]) for u in public["users"]),
         )
 
-    def open(self, pin: str) -> Vault:
-        """Decrypt with the app PIN; ``WrongPin`` or ``VaultTampered`` otherwise."""
+    def needs_upgrade(self) -> bool:
+        """A format 1 vault: opened by the PIN alone, to be re-sealed with a share."""
+        return self._load().get("format") == LEGACY_FORMAT
+
+    def unlock_token(self) -> bytes:
+        """What ``unlock`` and ``reset-pin`` show the server (no PIN needed)."""
+        try:
+            return unb64url(self._load()["unlock_token"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise VaultTampered() from exc
+
+    def pin_keys(self, pin: str) -> PinKeys:
+        """The PIN proof to send the server (and the keys that go with it)."""
         document = self._load()
         try:
-            kdf = document["kdf"]
-            salt = unb64url(kdf["salt"])
-            enc_key, check = _derive(pin, salt, kdf)
-            if not hmac.compare_digest(check, unb64url(document["pin_check"])):
-                raise WrongPin()
-            plain = AESGCM(enc_key).decrypt(
+            return PinKeys.derive(pin, document["kdf"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise VaultTampered() from exc
+
+    def open(self, sealing: Sealing) -> Vault:
+        """Decrypt with the PIN keys and the server share; ``VaultTampered`` otherwise."""
+        document = self._load()
+        if document["format"] == LEGACY_FORMAT:
+            raise VaultTampered("a format 1 vault opens with open_legacy")
+        return self._decrypt(document, sealing.keys.vault_key(sealing.share))
+
+    def open_legacy(self, pin: str) -> Vault:
+        """A format 1 vault: the PIN alone opens it (``WrongPin`` on its check value)."""
+        document = self._load()
+        try:
+            raw = _argon2(pin, document["kdf"], 64)
+            check = unb64url(document["pin_check"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise VaultTampered() from exc
+        if not hmac.compare_digest(hashlib.sha256(raw[32:]).digest(), check):
+            raise WrongPin()
+        return self._decrypt(document, raw[:32])
+
+    def _decrypt(self, document: dict[str, Any], key: bytes) -> Vault:
+        try:
+            plain = AESGCM(key).decrypt(
                 unb64url(document["nonce"]),
                 unb64url(document["ciphertext"]),
                 _associated_data(document),
@@ -130,11 +221,40 @@ class VaultFile:
         except (InvalidTag, KeyError, TypeError, ValueError) as exc:
             raise VaultTampered() from exc
 
-    def save(self, vault: Vault, pin: str) -> None:
-        """Seal ``vault`` under ``pin`` (fresh salt and nonce) and replace the file."""
-        salt = secrets.token_bytes(16)
-        kdf = {**KDF, "salt": b64url(salt)}
-        enc_key, check = _derive(pin, salt, kdf)
+    def offline_user(self, pin: str, username: str | None) -> UserKey:
+        """R-KEY-5 without network: the user's OCRA secret under the PIN alone (a wrong PIN
+        gives a wrong secret, never an error: nothing in the file tells them apart)."""
+        if self.needs_upgrade():
+            return self.open_legacy(pin).user(username)
+        document = self._load()
+        public = self._public(document)
+        wanted = _pick(tuple(str(u["username"]) for u in public["users"]), username)
+        try:
+            entry = document["offline"][wanted]
+            keys = PinKeys.derive(pin, document["kdf"])
+            decryptor = Cipher(
+                algorithms.AES(keys.offline_key), modes.CTR(unb64url(entry["iv"]))
+            ).decryptor()
+            secret = decryptor.update(unb64url(entry["secret"])) + decryptor.finalize()
+            device = next(u["device_id"] for u in public["users"] if u["username"] == wanted)
+            return UserKey(
+                username=wanted, device_id=device, ocra_suite=entry["suite"], ocra_secret=secret
+            )
+        except (KeyError, TypeError, ValueError, StopIteration) as exc:
+            raise VaultTampered() from exc
+
+    def save(self, vault: Vault, sealing: Sealing) -> None:
+        """Seal ``vault`` (fresh nonces) under the PIN keys and share; replace the file."""
+        keys = sealing.keys
+        offline = {}
+        for u in vault.users:
+            iv = secrets.token_bytes(16)
+            encryptor = Cipher(algorithms.AES(keys.offline_key), modes.CTR(iv)).encryptor()
+            offline[u.username] = {
+                "suite": u.ocra_suite,
+                "iv": b64url(iv),
+                "secret": b64url(encryptor.update(u.ocra_secret) + encryptor.finalize()),
+            }
         document: dict[str, Any] = {
             "format": FORMAT,
             "public": {
@@ -142,8 +262,9 @@ class VaultFile:
                 "app_id": vault.app_id,
                 "users": [{"username": u.username, "device_id": u.device_id} for u in vault.users],
             },
-            "kdf": kdf,
-            "pin_check": b64url(check),
+            "kdf": keys.kdf,
+            "offline": offline,
+            "unlock_token": b64url(sealing.token),
         }
         nonce = secrets.token_bytes(12)
         secret = {
@@ -154,7 +275,9 @@ class VaultFile:
                 for u in vault.users
             },
         }
-        sealed = AESGCM(enc_key).encrypt(nonce, canonical_json(secret), _associated_data(document))
+        sealed = AESGCM(keys.vault_key(sealing.share)).encrypt(
+            nonce, canonical_json(secret), _associated_data(document)
+        )
         document["nonce"] = b64url(nonce)
         document["ciphertext"] = b64url(sealed)
         self._write(json.dumps(document, indent=1).encode("utf-8"))
@@ -202,7 +325,7 @@ class VaultFile:
             ) from None
         except (OSError, ValueError) as exc:
             raise VaultTampered(f"cannot read the vault {self.path}: {exc}") from None
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
+        if not isinstance(document, dict) or document.get("format") not in (FORMAT, LEGACY_FORMAT):
             raise VaultTampered(f"{self.path} is not a securelogin key vault")
         return document
 
@@ -214,32 +337,37 @@ class VaultFile:
         return public
 
 
-def _derive(pin: str, salt: bytes, kdf: dict[str, Any]) -> tuple[bytes, bytes]:
-    """64 bytes of Argon2id: the AES key, then a PIN check value (stored hashed)."""
+def _argon2(pin: str, kdf: dict[str, Any], length: int) -> bytes:
     if kdf.get("name") != "argon2id":
         raise VaultTampered("unknown key derivation in the vault")
-    raw = hash_secret_raw(
+    return hash_secret_raw(
         pin.encode("utf-8"),
-        salt,
+        unb64url(kdf["salt"]),
         time_cost=int(kdf["time_cost"]),
         memory_cost=int(kdf["memory_cost"]),
         parallelism=int(kdf["parallelism"]),
-        hash_len=64,
+        hash_len=length,
         type=Type.ID,
     )
-    return raw[:32], hashlib.sha256(raw[32:]).digest()
+
+
+def _pick(usernames: tuple[str, ...], username: str | None) -> str:
+    """The named user, or the only one when no name is given."""
+    if username is None:
+        if len(usernames) == 1:
+            return usernames[0]
+        raise NotActivated(
+            f"this app holds several usernames ({', '.join(usernames)}); pass --username"
+        )
+    if username.lower() in usernames:
+        return username.lower()
+    raise NotActivated(f"username {username} is not activated in this app")
 
 
 def _associated_data(document: dict[str, Any]) -> bytes:
     """Everything outside the ciphertext that a thief could change to mislead the app."""
-    return canonical_json(
-        {
-            "format": document["format"],
-            "public": document["public"],
-            "kdf": document["kdf"],
-            "pin_check": document["pin_check"],
-        }
-    )
+    bound = LEGACY_BOUND if document["format"] == LEGACY_FORMAT else BOUND
+    return canonical_json({name: document[name] for name in bound})
 
 
 def _vault_from(public: dict[str, Any], secret: dict[str, Any]) -> Vault:

@@ -19,8 +19,10 @@ import httpx
 import pytest
 import yaml
 
+from securelogin_key import app as key
 from securelogin_key.client import KeyClient
-from securelogin_key.vault import VaultFile
+from securelogin_key.errors import VaultTampered
+from securelogin_key.vault import Sealing, VaultFile
 from tests.e2e.cli import SECURELOGIN, run_cli, serving
 
 PASSWORD = "Wonderland-2026"
@@ -126,9 +128,12 @@ class KeyApp:
     def respond(self, challenge: str, *args: str) -> subprocess.CompletedProcess[str]:
         return self.run("respond", challenge, *args, stdin=f"{APP_PIN}\n")
 
+    def context(self) -> key.Context:
+        return key.Context(home=self.home, secret=lambda _: APP_PIN, say=lambda _: None)
+
     def pending_choices(self, username: str) -> list[str]:
         """Peek at the pull channel as the app would (the test reads the choices)."""
-        vault = VaultFile(self.home).open(APP_PIN)
+        vault, _ = key.unlock(self.context(), APP_PIN)
         client = KeyClient(vault.server, signer=(vault.app_id, vault.private_key))
         try:
             pushes = [p for p in client.pushes(vault.app_id, wait=10) if p["username"] == username]
@@ -190,6 +195,12 @@ def test_R_KEY_1_activation_via_sms_outbox(deployment: Deployment, phone: KeyApp
     online = phone.run("status", "--online", stdin=f"{APP_PIN}\n")
     assert online.returncode == 0 and online.stdout.rstrip().endswith("active"), online
     assert deployment.login()["factor"]["kind"] == "mobile_key"
+    # issue 12 §6: the file alone does not open, not even with the right PIN
+    copy = VaultFile(phone.home)
+    with pytest.raises(VaultTampered):
+        copy.open(Sealing(keys=copy.pin_keys(APP_PIN), share=bytes(32), token=copy.unlock_token()))
+    vault, sealing = key.unlock(phone.context(), APP_PIN)  # the server's share opens it
+    assert vault.usernames == ("alice",) and copy.open(sealing) == vault
 
 
 @BOTH_DATABASES

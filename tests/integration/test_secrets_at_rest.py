@@ -27,7 +27,7 @@ from securelogin.entrypoints.cli.cards import write_card_files
 from securelogin.errors import ConfigurationError
 from securelogin.service.context import Services
 from securelogin.service.notifications import deliver_due, recent_messages
-from securelogin_key.vault import UserKey, Vault, VaultFile
+from securelogin_key.vault import Sealing, UserKey, Vault, VaultFile
 from tests.conftest import MASTER_KEY, make_settings
 from tests.e2e.cli import run_cli
 from tests.fakes import FakeClock, RecordingSms
@@ -105,7 +105,7 @@ def test_ISSUE12_F2_code_card_files_and_the_soft_key_vault_are_0600(
     vault = Vault(
         server="http://x", app_id="a", server_public_key="k", private_key_der=b"p", users=(user,)
     )
-    VaultFile(home).save(vault, "4711")
+    VaultFile(home).save(vault, Sealing.fresh("4711"))
     private = [*written, home / "vault.json", home / ".lock"]
     assert {p.name: mode(p) for p in private if p.exists()} == {
         p.name: 0o600 for p in private if p.exists()

@@ -23,6 +23,7 @@ from securelogin_key import app as key_module
 from securelogin_key.cli import key_app
 from securelogin_key.client import KeyClient
 from securelogin_key.errors import UsageError
+from securelogin_key.vault import Sealing, VaultFile
 from securelogin_key.wire import (
     OCRA_SUITE,
     b64url,
@@ -33,10 +34,12 @@ from securelogin_key.wire import (
     sign,
     unb64url,
 )
+from tests.key_vault_kit import write_format_1
 
 SERVER = "http://keys.test"
 PASSWORD = "Wonderland-2026"
 CODE = "123456"
+PIN_FIELDS = {"pin_verifier", "server_share", "unlock_token"}
 
 
 def verified(public_key: str, signature: str, message: bytes) -> bool:
@@ -59,6 +62,9 @@ class FakeKeyServer:
     screen: dict[str, str] = field(default_factory=dict)  # push_id -> number on screen
     answers: list[dict[str, Any]] = field(default_factory=list)
     bodies: list[dict[str, Any]] = field(default_factory=list)
+    pins: dict[str, tuple[str, str]] = field(default_factory=dict)  # app -> verifier, share
+    pin_failures: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)  # app -> unlock token
 
     @property
     def transport(self) -> httpx.MockTransport:
@@ -84,12 +90,19 @@ class FakeKeyServer:
         self.bodies.append(body)
         if parts[0] == "activations":
             return self.activation(parts, body)
+        if parts[0] == "apps" and parts[2:] in (["unlock"], ["pin", "reset"]):
+            return self.unlock(parts[1], body)
         app_id = self.check_signature(request)
         if app_id is None:
             return problem(401, "key_signature_invalid")
         if parts[0] == "apps" and parts[2:] == ["pushes"]:
             mine = [p for p in self.pushes.values() if self.users[p["username"]][0] == app_id]
             return httpx.Response(200, json={"pushes": mine})
+        if parts[0] == "apps" and parts[2:] == ["pin"]:
+            self.pins[app_id] = (body["pin_verifier"], body["server_share"])
+            self.tokens[app_id] = body["unlock_token"]
+            self.pin_failures[app_id] = 0
+            return httpx.Response(204)
         if parts[0] == "apps" and parts[2:] == ["users"]:
             if (
                 self.passwords.get(body["username"]) != body["password"]
@@ -115,8 +128,32 @@ class FakeKeyServer:
             return problem(401, "login_failed")
         app_id = f"app-{secrets.token_hex(3)}"
         self.apps[app_id] = body["public_key"]
+        self.pins[app_id] = (body["pin_verifier"], body["server_share"])
+        self.tokens[app_id] = body["unlock_token"]
         return httpx.Response(201, json={"app_id": app_id, **self.enrol(parts[1], app_id)} | {
             "server_public_key": public_key_b64(self.server_key)})  # fmt: skip
+
+    def unlock(self, app_id: str, body: dict[str, Any]) -> httpx.Response:
+        """The server-assisted app PIN (issue 12 §6): 10 wrong proofs lock it."""
+        if body["unlock_token"] != self.tokens.get(app_id):
+            return problem(401, "key_signature_invalid")
+        failures = self.pin_failures.get(app_id, 0)
+        if "recovery_pin" in body:
+            if body["recovery_pin"] != "rec0!":
+                return problem(401, "invalid_credentials")
+            self.pin_failures[app_id] = 0
+            return httpx.Response(204)
+        if failures >= 10:
+            return problem(423, "app_pin_locked")
+        verifier, share = self.pins[app_id]
+        if body["proof"] != verifier:
+            self.pin_failures[app_id] = failures + 1
+            return problem(
+                423 if failures == 9 else 401,
+                "app_pin_locked" if failures == 9 else "app_pin_wrong",
+            )
+        self.pin_failures[app_id] = 0
+        return httpx.Response(200, json={"server_share": share})
 
     def enrol(self, username: str, app_id: str) -> dict[str, Any]:
         secret = secrets.token_bytes(32)
@@ -383,16 +420,16 @@ def test_R_KEY_1_qr_activation_reads_app_pin_then_recovery_pin(
     result = key(tmp_path, "activate", "--link", link, stdin="2468\nrec0!\n")
     assert result.exit_code == 0, result.output
     complete = server.bodies[-1]
-    assert set(complete) == {"public_key", "recovery_pin"} and complete["recovery_pin"] == "rec0!"
+    assert set(complete) == {"public_key", "recovery_pin"} | PIN_FIELDS
+    assert complete["recovery_pin"] == "rec0!"
 
 
-def test_R_KEY_5_a_wrong_app_pin_is_refused_everywhere_and_changes_nothing(
+def test_issue12_6_a_wrong_app_pin_is_refused_by_the_server_and_changes_nothing(
     server: FakeKeyServer, tmp_path: Path
 ) -> None:
     activated(tmp_path)
-    before, calls = (tmp_path / "vault.json").read_bytes(), len(server.bodies)
+    before = (tmp_path / "vault.json").read_bytes()
     attempts = [
-        key(tmp_path, "respond", "123456", stdin="9999\n"),
         key(tmp_path, "add-user", "--username", "bob", stdin=f"{PASSWORD}\nrec0!\n9999\n"),
         key(tmp_path, "status", "--online", stdin="9999\n"),
         key(tmp_path, "listen", "--count", "1", stdin="9999\n"),
@@ -401,4 +438,52 @@ def test_R_KEY_5_a_wrong_app_pin_is_refused_everywhere_and_changes_nothing(
         assert result.exit_code == 1 and "wrong app PIN" in result.stderr, result.output
         assert result.stdout == ""
     assert (tmp_path / "vault.json").read_bytes() == before
+    # only the unlock calls reached the server, each counted there
+    assert [set(b) for b in server.bodies[-3:]] == [{"proof", "unlock_token"}] * 3
+    assert set(server.pin_failures.values()) == {3}
+
+
+def test_issue12_6_R_KEY_5_respond_stays_offline_and_a_wrong_pin_gives_a_wrong_response(
+    server: FakeKeyServer, tmp_path: Path
+) -> None:
+    """No check value in the file (it would let a thief test PINs offline): a mistyped
+    PIN yields a response the server refuses, counted as a second-factor failure."""
+    activated(tmp_path)
+    calls = len(server.bodies)
+    right = key(tmp_path, "respond", "123456", stdin="2468\n")
+    wrong = key(tmp_path, "respond", "123456", stdin="9999\n")
+    assert right.exit_code == 0 and wrong.exit_code == 0
+    assert right.stdout != wrong.stdout and len(wrong.stdout.strip()) == 8
     assert len(server.bodies) == calls  # nothing reached the server
+
+
+def test_issue12_6_ten_wrong_pins_lock_the_key_and_R_KEY_2_reset_pin_re_enables_it(
+    server: FakeKeyServer, tmp_path: Path
+) -> None:
+    activated(tmp_path)
+    for _ in range(10):
+        key(tmp_path, "status", "--online", stdin="9999\n")
+    locked = key(tmp_path, "status", "--online", stdin="2468\n")
+    assert locked.exit_code == 1 and "reset-pin" in locked.stderr
+    assert key(tmp_path, "reset-pin", stdin="nope!\n").exit_code == 1
+    reset = key(tmp_path, "reset-pin", stdin="rec0!\n")
+    assert reset.exit_code == 0, reset.output
+    assert key(tmp_path, "status", "--online", stdin="2468\n").exit_code == 0
+
+
+def test_issue12_6_a_format_1_vault_is_upgraded_at_its_next_unlock(
+    server: FakeKeyServer, tmp_path: Path
+) -> None:
+    activated(tmp_path)
+    [(app_id, (_, share))] = server.pins.items()
+    file = VaultFile(tmp_path)
+    sealing = Sealing(keys=file.pin_keys("2468"), share=unb64url(share), token=file.unlock_token())
+    vault = file.open(sealing)
+    write_format_1(tmp_path, vault, "2468")
+    del server.pins[app_id]  # as the server knows an app activated before 0009
+    upgraded = key(tmp_path, "status", "--online", stdin="2468\n")
+    assert upgraded.exit_code == 0 and "format 2" in upgraded.stderr, upgraded.output
+    assert not file.needs_upgrade() and app_id in server.pins
+    assert server.bodies[-2].keys() == PIN_FIELDS  # the signed PUT
+    again = key(tmp_path, "status", "--online", stdin="2468\n")
+    assert again.exit_code == 0 and server.bodies[-2].keys() == {"proof", "unlock_token"}

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from securelogin.domain import otp
 from securelogin_key import app as key
 from securelogin_key.errors import PushSignatureInvalid, UsageError
-from securelogin_key.vault import UserKey, Vault, VaultFile
+from securelogin_key.vault import Sealing, UserKey, Vault, VaultFile
 from securelogin_key.wire import (
     OCRA_SUITE,
     canonical_json,
@@ -151,7 +151,7 @@ def test_R_KEY_5_respond_computes_the_ocra_qn06_response_offline(
         users=(UserKey(username="alice", device_id="d", ocra_suite=OCRA_SUITE,
                        ocra_secret=SECRET32),),
     )  # fmt: skip
-    VaultFile(tmp_path).save(vault, "2468")
+    VaultFile(tmp_path).save(vault, Sealing.fresh("2468"))
     ctx = key.Context(home=tmp_path, secret=lambda prompt: "2468", say=print)
     response = key.respond(ctx, challenge=challenge, username=None)
     assert response == otp.ocra(OCRA_SUITE, SECRET32, question=challenge)

@@ -28,7 +28,7 @@ from securelogin.errors import (
     TooManyCodes,
     UnknownActivation,
 )
-from securelogin.service import login
+from securelogin.service import key_pin, login
 from securelogin.service.ceremony import counting, factors
 from securelogin.service.ceremony.push import ports
 from securelogin.service.context import Services
@@ -235,9 +235,11 @@ def complete_activation(
     public_key: str,
     recovery_pin: str,
     push: PushTarget | None = None,
+    pin: key_pin.PinSetting | None = None,
 ) -> Enrolled:
     """R-KEY-1 step 3 (R-KEY-2, R-KEY-3): check the code (a second-factor answer), register
-    the app's public key, provision the OCRA secret, replace the user's key elsewhere."""
+    the app's public key, provision the OCRA secret, replace the user's key elsewhere;
+    ``pin`` registers the server-assisted app PIN (issue 12 §6)."""
     now = services.clock.now()
     key = _public_key(services, public_key)
     _check_push(push)
@@ -265,6 +267,7 @@ def complete_activation(
             push_provider=push.provider if push else None,
             push_target=push.target if push else None,
             now=now,
+            pin=key_pin.stored(services, app_id, pin) if pin else None,
         )
         if prior is None:
             uow.mobile_keys.set_recovery_pin(user.id, pin_hash=pin_hash, now=now)

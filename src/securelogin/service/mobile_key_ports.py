@@ -32,6 +32,19 @@ class AppRow:
     recovery_pin_hash: str
     push_provider: str | None
     push_target: str | None
+    pin_verifier: str | None = None  # keyed hash of the app PIN verifier (issue 12 §6)
+    pin_share: bytes | None = None  # the vault's server share, sealed
+    pin_token: str | None = None  # keyed hash of the unlock token (in the vault file)
+    pin_failures: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredPin:
+    """The server-assisted app PIN as stored: keyed hashes and the sealed share."""
+
+    verifier: str
+    share: bytes
+    token: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,9 +97,21 @@ class MobileKeyRepository(Protocol):
         push_provider: str | None,
         push_target: str | None,
         now: datetime,
+        pin: StoredPin | None = None,
     ) -> int: ...
 
     def app(self, app_id: str) -> AppRow | None: ...
+
+    def set_pin(self, app_ref: int, pin: StoredPin) -> None:
+        """A new PIN verifier and server share; the failure count starts again at 0."""
+        ...
+
+    def take_pin_attempt(self, app_ref: int, *, limit: int) -> int | None:
+        """Count one PIN proof atomically before it is checked (one conditional UPDATE);
+        the new count, or None once ``limit`` proofs failed in a row."""
+        ...
+
+    def clear_pin_failures(self, app_ref: int) -> None: ...
 
     def app_by_ref(self, app_ref: int) -> AppRow | None: ...
 

@@ -13,7 +13,13 @@ from sqlalchemy import Connection, and_, case, delete, func, insert, or_, select
 
 from securelogin.adapters.db import tables as t
 from securelogin.adapters.db import tables_mobile_key as k
-from securelogin.service.mobile_key_ports import ActivationRow, AppRow, AppUser, PushRow
+from securelogin.service.mobile_key_ports import (
+    ActivationRow,
+    AppRow,
+    AppUser,
+    PushRow,
+    StoredPin,
+)
 
 MOBILE_KEY = "mobile_key"
 #: the IN lists of the long-poll checks are sent in slices of this size
@@ -31,6 +37,10 @@ def _app(row: Any) -> AppRow | None:
         recovery_pin_hash=row.recovery_pin_hash,
         push_provider=row.push_provider,
         push_target=row.push_target,
+        pin_verifier=row.pin_verifier,
+        pin_share=None if row.pin_share is None else bytes(row.pin_share),
+        pin_token=row.pin_token,
+        pin_failures=row.pin_failures,
     )
 
 
@@ -127,6 +137,7 @@ class SqlMobileKeys:
         push_provider: str | None,
         push_target: str | None,
         now: datetime,
+        pin: StoredPin | None = None,
     ) -> int:
         result = self.conn.execute(
             insert(k.key_apps)
@@ -138,6 +149,10 @@ class SqlMobileKeys:
                 push_provider=push_provider,
                 push_target=push_target,
                 created_at=now,
+                pin_verifier=pin.verifier if pin else None,
+                pin_share=pin.share if pin else None,
+                pin_token=pin.token if pin else None,
+                pin_failures=0,
             )
             .returning(k.key_apps.c.id)
         )
@@ -147,6 +162,31 @@ class SqlMobileKeys:
         return _app(
             self.conn.execute(select(k.key_apps).where(k.key_apps.c.app_id == app_id)).first()
         )
+
+    def set_pin(self, app_ref: int, pin: StoredPin) -> None:
+        a = k.key_apps.c
+        self.conn.execute(
+            update(k.key_apps)
+            .where(a.id == app_ref)
+            .values(
+                pin_verifier=pin.verifier, pin_share=pin.share, pin_token=pin.token, pin_failures=0
+            )
+        )
+
+    def take_pin_attempt(self, app_ref: int, *, limit: int) -> int | None:
+        a = k.key_apps.c
+        result = self.conn.execute(
+            update(k.key_apps)
+            .where(a.id == app_ref, a.pin_failures < limit)
+            .values(pin_failures=a.pin_failures + 1)
+        )
+        if result.rowcount != 1:
+            return None
+        return int(self.conn.execute(select(a.pin_failures).where(a.id == app_ref)).scalar_one())
+
+    def clear_pin_failures(self, app_ref: int) -> None:
+        a = k.key_apps.c
+        self.conn.execute(update(k.key_apps).where(a.id == app_ref).values(pin_failures=0))
 
     def app_by_ref(self, app_ref: int) -> AppRow | None:
         return _app(self.conn.execute(select(k.key_apps).where(k.key_apps.c.id == app_ref)).first())

@@ -1,7 +1,8 @@
 """Tables of the mobile key (issue 4): app installations, push requests, activations.
 
 Registered on :data:`securelogin.adapters.db.tables.metadata`; the schema change is
-migration 0003 (``migrations/versions/0003_mobile_key.py``).
+migration 0003 (``migrations/versions/0003_mobile_key.py``); the server-assisted app PIN
+is 0009.
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ key_apps = Table(
     Column("push_provider", String(16)),
     Column("push_target", Text),
     _created(),
+    #: the server-assisted app PIN (issue 12 §6, migration 0009): keyed hash of the app's
+    #: PIN verifier, the vault's server share sealed with the secret box, the unlock
+    #: token's keyed hash, and the count of
+    #: wrong PIN proofs since the last right one (10 → locked until the recovery PIN)
+    Column("pin_verifier", String(64)),
+    Column("pin_share", LargeBinary),
+    #: keyed hash of the unlock token the vault file holds: only its holder may spend tries
+    Column("pin_token", String(64)),
+    Column("pin_failures", Integer, nullable=False, server_default="0"),
 )
 
 #: the usernames an app holds (R-KEY-3): one mobile_key device row per (app, user)

@@ -4,6 +4,7 @@ The wire protocol is docs/mobile-key-protocol.md.  Calls after activation are si
 the app's P-256 key (headers ``X-SL-App``, ``X-SL-Time``, ``X-SL-Signature``).
 """
 
+import base64
 import json
 import time
 from datetime import datetime
@@ -16,13 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSche
 from securelogin.entrypoints.api.problems import problem_responses
 from securelogin.entrypoints.api.waits import hubs
 from securelogin.errors import InvalidInput
-from securelogin.service import mobile_key
+from securelogin.service import key_pin, mobile_key
 from securelogin.service.ceremony import push
 from securelogin.service.context import Services
 from securelogin.service.mobile_key_ports import AppRow
 
 M = TypeVar("M", bound=BaseModel)
 
+#: base64url (no padding) of 32 bytes: the app PIN's proof and the vault's server share
+KEY32 = "^[A-Za-z0-9_-]{43}$"
 #: the longest the pull channel waits (seconds)
 MAX_PULL_WAIT = 60.0
 
@@ -90,6 +93,30 @@ class CompleteRequest(BaseModel):
     public_key: str = Field(max_length=1000)
     recovery_pin: str = Field(max_length=64)
     push: PushIn | None = None
+    #: the server-assisted app PIN (issue 12 §6): both or neither, base64url of 32 bytes
+    pin_verifier: str | None = Field(default=None, pattern=KEY32)
+    server_share: str | None = Field(default=None, pattern=KEY32)
+    unlock_token: str | None = Field(default=None, pattern=KEY32)
+
+
+class PinRequest(BaseModel):
+    pin_verifier: str = Field(pattern=KEY32)
+    server_share: str = Field(pattern=KEY32)
+    unlock_token: str = Field(pattern=KEY32)
+
+
+class UnlockRequest(BaseModel):
+    unlock_token: str = Field(pattern=KEY32)
+    proof: str = Field(pattern=KEY32)
+
+
+class UnlockOut(BaseModel):
+    server_share: str
+
+
+class PinResetRequest(BaseModel):
+    unlock_token: str = Field(pattern=KEY32)
+    recovery_pin: str = Field(max_length=64)
 
 
 class OcraOut(BaseModel):
@@ -241,8 +268,40 @@ def build_router(services: Services) -> APIRouter:
             public_key=body.public_key,
             recovery_pin=body.recovery_pin,
             push=_target(body.push),
+            pin=key_pin.pin_setting(body.pin_verifier, body.server_share, body.unlock_token),
         )
         return EnrolledOut.of(enrolled)
+
+    @router.post(
+        "/apps/{app_id}/unlock",
+        response_model=UnlockOut,
+        responses=problem_responses(401, 409, 422, 423),
+    )
+    def unlock(app_id: str, body: UnlockRequest) -> UnlockOut:
+        """The vault's server share for the right app PIN proof (issue 12 §6); not signed
+        (the app's signing key is inside the vault this call opens) but carrying the
+        unlock token the vault file holds."""
+        share = key_pin.unlock(services, app_id=app_id, token=body.unlock_token, proof=body.proof)
+        return UnlockOut(server_share=base64.urlsafe_b64encode(share).decode().rstrip("="))
+
+    @router.put("/apps/{app_id}/pin", status_code=204, responses=problem_responses(401, 422))
+    def set_pin(app_id: str, auth: Signed) -> None:
+        """A new app PIN verifier and server share (a PIN change, or a vault upgrade)."""
+        app, raw = auth
+        _same_app(app, app_id)
+        body = _parse(PinRequest, raw)
+        setting = key_pin.pin_setting(body.pin_verifier, body.server_share, body.unlock_token)
+        assert setting is not None  # noqa: S101 - both fields are required here
+        key_pin.set_pin(services, app, setting)
+
+    @router.post(
+        "/apps/{app_id}/pin/reset", status_code=204, responses=problem_responses(401, 422, 423)
+    )
+    def reset_pin(app_id: str, body: PinResetRequest) -> None:
+        """R-KEY-2: the recovery PIN re-enables an app PIN locked by wrong guesses."""
+        key_pin.reset_pin(
+            services, app_id=app_id, token=body.unlock_token, recovery_pin=body.recovery_pin
+        )
 
     @router.post(
         "/apps/{app_id}/users",
