@@ -5,6 +5,7 @@ Nothing here runs at import time; entry points call :func:`bootstrap` once.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -75,7 +76,9 @@ def master_keys(settings: Settings) -> list[bytes]:
     )
 
 
+@functools.lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
+    """The list of R-LOGIN-2, read once per process (it is package data: it cannot change)."""
     text = resources.files("securelogin").joinpath("data/common-passwords.txt").read_text()
     lines = (line.strip().lower() for line in text.splitlines())
     return frozenset(line for line in lines if line and not line.startswith("#"))

@@ -3,6 +3,7 @@ that makes unknown users cost the same as known ones (R-LOGIN-1)."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 from argon2 import PasswordHasher, Type
@@ -15,7 +16,7 @@ class Argon2Passwords:
             time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
         )
         # A real hash of a random password, so the dummy check does the full work.
-        self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
+        self._dummy = _dummy_hash(memory_kib, time_cost, parallelism)
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)
@@ -31,3 +32,14 @@ class Argon2Passwords:
 
     def needs_rehash(self, stored_hash: str) -> bool:
         return self._hasher.check_needs_rehash(stored_hash)
+
+
+@functools.lru_cache(maxsize=8)
+def _dummy_hash(memory_kib: int, time_cost: int, parallelism: int) -> str:
+    """One dummy hash per process and parameter set: every ``Argon2Passwords`` of a
+    process (one per wiring of the services) checks against the same one instead of
+    spending a full hash when it is made."""
+    hasher = PasswordHasher(
+        time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
+    )
+    return hasher.hash(secrets.token_urlsafe(16))
