@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from securelogin.domain.audit import ChainCheck, check_chain
+from securelogin.domain.audit import AuditEvent, ChainCheck, check_chain
 from securelogin.errors import IntegrityViolation
 from securelogin.service.context import Services
+from securelogin.service.ports import UnitOfWork
 
 
 def verify_chain(services: Services) -> ChainCheck:
@@ -19,3 +20,18 @@ def verify_chain(services: Services) -> ChainCheck:
             first_bad_id=result.first_bad_id,
         )
     return result
+
+
+def record_user_event(
+    uow: UnitOfWork, action: str, username: str, **data: str | int | None
+) -> None:
+    """An event a user caused, on that user (R-OPS-6), in the use case's transaction;
+    details that are None are left out."""
+    uow.audit.record(
+        AuditEvent(
+            action=action,
+            actor=username,
+            subject=username,
+            data={k: v for k, v in data.items() if v is not None},
+        )
+    )

@@ -37,6 +37,7 @@ from securelogin.errors import (
     TooManyCodes,
     UnknownLogin,
 )
+from securelogin.service.audit import record_user_event
 from securelogin.service.ceremony import push
 from securelogin.service.ceremony.counting import (
     Verdict,
@@ -203,7 +204,7 @@ def _after_password(
     if level is None:
         device = choose_device(services, uow, user_id=user.id, requested=device_id, now=now)
         if device is None and not user.opted_out:
-            _audit(uow, "login.no_device", user.username)
+            record_user_event(uow, "login.no_device", user.username)
             raise NoDeviceLeft
         if device is None:
             level = AccessLevel.FULL  # opted out and no device: the password is all there is
@@ -228,7 +229,7 @@ def _after_password(
             session_id=grant.session_id,
             client_ip=client_ip,
         )
-        _audit(uow, "login.succeeded", user.username, level=level)
+        record_user_event(uow, "login.succeeded", user.username, level=level)
         return LoginStarted(login_id=login_id, status=LoginStatus.AUTHENTICATED, session=grant)
     assert device is not None  # noqa: S101 - level is None only when a device was chosen
     uow.logins.add(
@@ -250,7 +251,7 @@ def _after_password(
         expires_at=expires_at,
         now=now,
     )
-    _audit(uow, "login.password_ok", user.username, kind=device.kind)
+    record_user_event(uow, "login.password_ok", user.username, kind=device.kind)
     return LoginStarted(login_id=login_id, status=LoginStatus.CHALLENGE, factor=factor)
 
 
@@ -305,7 +306,7 @@ def answer_login(services: Services, login_id: str, response: str) -> SessionGra
         )
         settle(services, uow, user, outcome.verdict, now)
         if outcome.accepted is None:
-            _audit(uow, "login.factor_failed", user.username, reason=outcome.reason)
+            record_user_event(uow, "login.factor_failed", user.username, reason=outcome.reason)
             if outcome.exhausted:
                 denied = transition(CeremonyState(login.status), CeremonyEvent.EXHAUSTED)
                 uow.logins.finish(login.id, status=denied, session_id=None, now=now)
@@ -392,7 +393,7 @@ def _open_login_session(
     )
     if not uow.logins.finish(login.id, status=accepted_state, session_id=grant.session_id, now=now):
         raise LoginClosed
-    _audit(
+    record_user_event(
         uow,
         "login.succeeded",
         username,
@@ -400,17 +401,6 @@ def _open_login_session(
         kind=accepted.tier.device_kind,
     )
     return grant
-
-
-def _audit(uow: UnitOfWork, action: str, username: str, **data: str | int | None) -> None:
-    uow.audit.record(
-        AuditEvent(
-            action=action,
-            actor=username,
-            subject=username,
-            data={k: v for k, v in data.items() if v is not None},
-        )
-    )
 
 
 def _record(services: Services, event: AuditEvent) -> None:
@@ -438,7 +428,7 @@ def resend_code(services: Services, login_id: str) -> FactorView:
         uow.mobile_keys.withdraw_pushes(login.id, now=now)  # the new push has a new number
         factor = _challenge(services, uow, login, device, now)
         user = uow.users.by_id(login.user_id)
-        _audit(uow, "login.code_resent", user.username if user else "?")
+        record_user_event(uow, "login.code_resent", user.username if user else "?")
         uow.commit()
     deliver_codes(services)
     deliver_wakeups(services)

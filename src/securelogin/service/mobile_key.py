@@ -11,7 +11,6 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from securelogin.domain.audit import AuditEvent
 from securelogin.domain.devices.base import digits
 from securelogin.domain.devices.catalogue import DeviceKind
 from securelogin.domain.devices.mobile_key import check_phone_country, check_recovery_pin
@@ -29,6 +28,7 @@ from securelogin.errors import (
     UnknownActivation,
 )
 from securelogin.service import key_pin, login
+from securelogin.service.audit import record_user_event
 from securelogin.service.ceremony import counting, factors
 from securelogin.service.ceremony.push import ports
 from securelogin.service.context import Services
@@ -83,17 +83,6 @@ def _phone_id(services: Services, phone: str) -> str:
     return "ph_" + services.box.fingerprint(phone.encode(), purpose="key-phone")[:16]
 
 
-def _audit(uow: UnitOfWork, action: str, username: str, **data: str | int | None) -> None:
-    uow.audit.record(
-        AuditEvent(
-            action=action,
-            actor=username,
-            subject=username,
-            data={k: v for k, v in data.items() if v is not None},
-        )
-    )
-
-
 def start_activation(services: Services, *, username: str, password: str) -> ActivationStarted:
     """R-KEY-1 step 1: the password step of a login (same answers and counters), then
     the phones on record, the user's own number preselected."""
@@ -110,7 +99,7 @@ def start_activation(services: Services, *, username: str, password: str) -> Act
             expires_at=now + ACTIVATION_TTL,
         )
         phones = uow.mobile_keys.phones_of(user.id)
-        _audit(uow, "mobile_key.activation_started", user.username)
+        record_user_event(uow, "mobile_key.activation_started", user.username)
         uow.commit()
     return ActivationStarted(
         activation_id=activation_id,
@@ -137,7 +126,7 @@ def start_qr_activation(services: Services, session: CurrentSession) -> Activati
             now=now,
             expires_at=now + ACTIVATION_TTL,
         )
-        _audit(uow, "mobile_key.qr_issued", user.username)
+        record_user_event(uow, "mobile_key.qr_issued", user.username)
         uow.commit()
     return ActivationStarted(
         activation_id=activation_id, phones=[], expires_at=now + ACTIVATION_TTL
@@ -194,7 +183,9 @@ def send_activation_code(
             " minutes. Never share it with anyone.",
         )
         user = uow.users.by_id(activation.user_id)
-        _audit(uow, "mobile_key.code_sent", user.username if user else "?", to=mask_phone(phone))
+        record_user_event(
+            uow, "mobile_key.code_sent", user.username if user else "?", to=mask_phone(phone)
+        )
         uow.commit()
     factors.deliver_codes(services)
     return mask_phone(phone)
@@ -253,7 +244,7 @@ def complete_activation(
         prior = uow.mobile_keys.recovery_pin(user.id)
         if prior is not None and not services.passwords.verify(prior, recovery_pin):
             _factor_failure(services, uow, user, now)
-            _audit(uow, "mobile_key.recovery_pin_failed", user.username)
+            record_user_event(uow, "mobile_key.recovery_pin_failed", user.username)
             uow.commit()
             raise InvalidCredentials
         if not uow.mobile_keys.end_activation(activation_id, now=now):
@@ -272,7 +263,9 @@ def complete_activation(
         if prior is None:
             uow.mobile_keys.set_recovery_pin(user.id, pin_hash=pin_hash, now=now)
         enrolled = _enrol(services, uow, app_ref, app_id, user, now)
-        _audit(uow, "mobile_key.activated", user.username, app_id=app_id, via=activation.method)
+        record_user_event(
+            uow, "mobile_key.activated", user.username, app_id=app_id, via=activation.method
+        )
         uow.commit()
     return enrolled
 
@@ -295,7 +288,7 @@ def _check_code(
         code.strip().encode(), purpose=f"key-activation:{activation.id}"
     )
     if not hmac.compare_digest(given, activation.code_hash):
-        _audit(uow, "mobile_key.code_failed", user.username, attempt=attempts)
+        record_user_event(uow, "mobile_key.code_failed", user.username, attempt=attempts)
         if attempts >= MAX_ACTIVATION_ANSWERS:
             uow.mobile_keys.end_activation(activation.id, now=now)
         uow.commit()
@@ -340,7 +333,7 @@ def _enrol(
     uow.mobile_keys.link(app_ref=app_ref, user_id=user.id, device_id=device_id, now=now)
     replaced = uow.mobile_keys.replace_keys(user.id, keep_device_id=device_id, now=now)
     if replaced:
-        _audit(uow, "mobile_key.replaced", user.username, devices=len(replaced))
+        record_user_event(uow, "mobile_key.replaced", user.username, devices=len(replaced))
     return Enrolled(
         app_id=app_id,
         device_id=public_id,
@@ -386,13 +379,15 @@ def add_user(
         uow.failures.clear(user.id, FailureCounter.PASSWORD)
         if not services.passwords.verify(app.recovery_pin_hash, recovery_pin):
             _factor_failure(services, uow, user, now)
-            _audit(uow, "mobile_key.recovery_pin_failed", user.username, app_id=app.app_id)
+            record_user_event(
+                uow, "mobile_key.recovery_pin_failed", user.username, app_id=app.app_id
+            )
             uow.commit()
             raise InvalidCredentials
         if uow.mobile_keys.recovery_pin(user.id) is None:
             uow.mobile_keys.set_recovery_pin(user.id, pin_hash=app.recovery_pin_hash, now=now)
         enrolled = _enrol(services, uow, app.id, app.app_id, user, now)
-        _audit(uow, "mobile_key.user_added", user.username, app_id=app.app_id)
+        record_user_event(uow, "mobile_key.user_added", user.username, app_id=app.app_id)
         uow.commit()
     return enrolled
 

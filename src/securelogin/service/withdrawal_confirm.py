@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from securelogin.domain.access import AccessLevel
-from securelogin.domain.audit import AuditEvent
 from securelogin.domain.devices.base import Binding
 from securelogin.domain.devices.catalogue import DeviceKind
 from securelogin.domain.identity import AccountStatus
@@ -27,6 +26,7 @@ from securelogin.errors import (
     WithdrawalClosed,
     WithdrawalExpired,
 )
+from securelogin.service.audit import record_user_event
 from securelogin.service.ceremony.counting import Verdict, serialise, settle
 from securelogin.service.ceremony.factors import FactorView, check_answer, issue_challenge
 from securelogin.service.ceremony.outcomes import Approval, Purpose
@@ -81,7 +81,9 @@ def confirm_withdrawal(
         )
         settle(services, uow, held, outcome.verdict, now)
         if outcome.accepted is None:
-            audit(uow, "withdrawal.confirmation_failed", held.username, withdrawal=found.id)
+            record_user_event(
+                uow, "withdrawal.confirmation_failed", held.username, withdrawal=found.id
+            )
             if outcome.exhausted:
                 _decide_refused(uow, found, "confirmation_failed", held.username, now)
             uow.commit()
@@ -193,7 +195,7 @@ def _decide_refused(
         ledger_entry_id=None,
         now=now,
     )
-    audit(uow, "withdrawal.refused", username, withdrawal=found.id, reason=reason)
+    record_user_event(uow, "withdrawal.refused", username, withdrawal=found.id, reason=reason)
 
 
 def _book(
@@ -251,7 +253,7 @@ def _book(
         now=now,
     ):
         raise WithdrawalClosed  # a twin confirmation won; this transaction rolls back
-    audit(
+    record_user_event(
         uow,
         "withdrawal.confirmed",
         username,
@@ -278,15 +280,4 @@ def limits_of(services: Services, uow: UnitOfWork, found: WithdrawalRow) -> Limi
         device_kind=DeviceKind(device.kind) if device else None,
         opted_out=bool(user and user.opted_out),
         catalogue=services.policy.catalogue,
-    )
-
-
-def audit(uow: UnitOfWork, action: str, username: str, **data: str | int | None) -> None:
-    uow.audit.record(
-        AuditEvent(
-            action=action,
-            actor=username,
-            subject=username,
-            data={k: v for k, v in data.items() if v is not None},
-        )
     )

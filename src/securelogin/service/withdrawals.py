@@ -46,6 +46,7 @@ from securelogin.errors import (
     WithdrawalClosed,
     WithdrawalRefused,
 )
+from securelogin.service.audit import record_user_event
 from securelogin.service.ceremony.factors import (
     FactorView,
     choose_device,
@@ -71,7 +72,6 @@ from securelogin.service.ports import UnitOfWork, UserRow
 from securelogin.service.sessions import CurrentSession
 from securelogin.service.withdrawal_confirm import ConfirmResult as ConfirmResult
 from securelogin.service.withdrawal_confirm import (
-    audit,
     binding_for,
     bound_view,
     limits_of,
@@ -259,13 +259,15 @@ def _request_once(
             )
             if not uow.funds.add_withdrawal(row):
                 return None
-            audit(uow, "withdrawal.refused", user.username, reason=row.reason, **details)
+            record_user_event(
+                uow, "withdrawal.refused", user.username, reason=row.reason, **details
+            )
             uow.commit()
             raise _refusal(check)
         factor = _open_confirmation(services, uow, row, device, now, client_ip)
         if factor is None:
             return None
-        audit(uow, "withdrawal.requested", user.username, **details)
+        record_user_event(uow, "withdrawal.requested", user.username, **details)
         uow.commit()
     return WithdrawalStarted(
         withdrawal_id=row.id,

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from securelogin.domain.access import AccessLevel
-from securelogin.domain.audit import AuditEvent
 from securelogin.domain.ceremony import CeremonyEvent, CeremonyState, transition
 from securelogin.domain.devices.base import Binding, DeviceKindPlugin, DeviceView, Prompt
 from securelogin.domain.devices.catalogue import DeviceKind
@@ -37,6 +36,7 @@ from securelogin.errors import (
     SecureLoginError,
     UnknownPush,
 )
+from securelogin.service.audit import record_user_event
 from securelogin.service.ceremony.counting import Verdict, serialise, settle
 from securelogin.service.ceremony.outcomes import Approval, Purpose
 from securelogin.service.context import Services
@@ -198,7 +198,7 @@ def _approve(
     same unit of work: the approval and its effect commit together or not at all."""
     _close(uow, push, "approved", now)
     settle(services, uow, held, Verdict.ACCEPTED, now)
-    _audit(uow, "push.approved", held.username, purpose=push.purpose)
+    record_user_event(uow, "push.approved", held.username, purpose=push.purpose)
     handler = services.on_approval.get(Purpose(push.purpose))
     if handler is None:
         raise ConfigurationError(f"no handler for approved {push.purpose} pushes")
@@ -266,11 +266,11 @@ def _deny(
         session_id=None,
         now=now,
     )
-    _audit(uow, "push.denied", name, purpose=push.purpose)
+    record_user_event(uow, "push.denied", name, purpose=push.purpose)
     if not_me and user is not None:
         until = now + timedelta(minutes=MUTE_MINUTES)
         uow.mobile_keys.mute(user.id, until=until)
-        _audit(uow, "alert.push_not_me", name, muted_until=iso(until))
+        record_user_event(uow, "alert.push_not_me", name, muted_until=iso(until))
         if user.phone:
             uow.outbox.enqueue(
                 channel="sms",
@@ -287,18 +287,7 @@ def _mismatch(
     a second-factor failure is counted (R-LOGIN-3); the login itself stays open."""
     _close(uow, push, "denied", now)
     settle(services, uow, held, Verdict.WRONG, now)
-    _audit(uow, "push.number_mismatch", held.username, purpose=push.purpose)
-
-
-def _audit(uow: UnitOfWork, action: str, username: str, **data: str | int | None) -> None:
-    uow.audit.record(
-        AuditEvent(
-            action=action,
-            actor=username,
-            subject=username,
-            data={k: v for k, v in data.items() if v is not None},
-        )
-    )
+    record_user_event(uow, "push.number_mismatch", held.username, purpose=push.purpose)
 
 
 def deliver_wakeups(services: Services, *, limit: int = 50) -> int:
