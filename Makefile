@@ -33,8 +33,8 @@ contracts: venv
 	$(BIN)/lint-imports
 
 # pytest-xdist workers for `make test` (each has its own databases, ports and chromium);
-# the suite waits on subprocesses, servers and the browser as much as it computes, so
-# more workers than cores pays (docs/development.md has the measurements).
+# the suite also waits on subprocesses, servers and the browser: with 4 workers the two
+# cores are 84 % busy (docs/development.md, "Measured"); other counts are not measured yet.
 TEST_WORKERS ?= 4
 # 0: the tests run on a PostgreSQL cluster of their own (initdb'd once into .cache/, on a
 # free loopback port, fsync off, 200 connections), not on a server shared with other
