@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from securelogin.domain import otp
-from securelogin.domain.access import lock_ends
 from securelogin.domain.audit import AuditEvent
 from securelogin.domain.identity import PolicyViolation, check_password, normalize_username
 from securelogin.domain.operators import Operator, Role, require_role
@@ -33,8 +32,9 @@ from securelogin.errors import (
     NotLocked,
     Unauthenticated,
 )
+from securelogin.service.ceremony.counting import locked_until, lockout
 from securelogin.service.context import Services
-from securelogin.service.login_ports import FailureCounter, Lockout
+from securelogin.service.login_ports import FailureCounter
 from securelogin.service.operator_ports import OperatorRepository, OperatorRow
 from securelogin.service.sessions import token_hash
 
@@ -199,7 +199,7 @@ def list_operators(services: Services, *, acting: Operator | None = None) -> lis
             username=r.username,
             roles=as_operator(r).roles,
             disabled=r.disabled,
-            locked=_locked_until(services, r, now) is not None,
+            locked=locked_until(services, r, now) is not None,
             created_at=r.created_at,
         )
         for r in rows
@@ -280,7 +280,7 @@ def unlock_operator(
     now = services.clock.now()
     with services.uow() as uow:
         row = _existing(uow.operators, name)
-        if _locked_until(services, row, now) is None:
+        if locked_until(services, row, now) is None:
             raise NotLocked
         uow.operators.clear_failures(row.id, FailureCounter.PASSWORD)
         uow.operators.clear_failures(row.id, FailureCounter.FACTOR)
@@ -296,24 +296,6 @@ def unlock_operator(
             )
         )
         uow.commit()
-
-
-def _lockout(services: Services, now: datetime) -> Lockout:
-    window = timedelta(hours=services.policy.lockout_window_hours)
-    return Lockout(threshold=services.policy.lockout_threshold, window_start=now - window)
-
-
-def _locked_until(services: Services, row: OperatorRow, now: datetime) -> datetime | None:
-    window = timedelta(hours=services.policy.lockout_window_hours)
-    ends = [
-        lock_ends(n, at, threshold=services.policy.lockout_threshold, window=window)
-        for n, at in (
-            (row.password_failures, row.password_failed_at),
-            (row.factor_failures, row.factor_failed_at),
-        )
-    ]
-    active = [e for e in ends if e is not None and e > now]
-    return max(active) if active else None
 
 
 def _new_token(services: Services) -> str:
@@ -347,11 +329,11 @@ def start_console_login(services: Services, *, username: str, password: str) -> 
         if row is None:
             services.passwords.verify_dummy(password="")
             raise InvalidCredentials
-        retry_at = _locked_until(services, row, now)
+        retry_at = locked_until(services, row, now)
         reserved = None
         if retry_at is None:
             reserved = uow.operators.reserve_failure(
-                row.id, FailureCounter.PASSWORD, now=now, lockout=_lockout(services, now)
+                row.id, FailureCounter.PASSWORD, now=now, lockout=lockout(services, now)
             )
         if reserved is None:
             services.passwords.verify_dummy(password="")
@@ -401,15 +383,13 @@ def answer_console_totp(services: Services, pending_token: str, code: str) -> Co
             raise Unauthenticated("Your console login expired; please log in again")
         row = uow.operators.by_id(pending.operator_id)
         assert row is not None  # noqa: S101 - a session always has its operator
-        lockout = _lockout(services, now)
+        limits = lockout(services, now)
         if (
             row.disabled
-            or uow.operators.reserve_failure(
-                row.id, FailureCounter.FACTOR, now=now, lockout=lockout
-            )
+            or uow.operators.reserve_failure(row.id, FailureCounter.FACTOR, now=now, lockout=limits)
             is None
         ):
-            raise Locked(retry_at=_locked_until(services, row, now))
+            raise Locked(retry_at=locked_until(services, row, now))
         seed = services.box.open(row.totp_secret, context=_totp_context(row.username))
         step = matching_step(seed, code[:16], at=now)
         if step is None or not uow.operators.advance_totp_step(row.id, step):

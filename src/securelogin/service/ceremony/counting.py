@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from securelogin.domain.access import lock_ends
 from securelogin.errors import Locked, LoginFailed
 from securelogin.service.context import Services
 from securelogin.service.login_ports import AnswerLock, FailureCounter, Lockout
-from securelogin.service.ports import UnitOfWork, UserRow
+from securelogin.service.ports import UnitOfWork
 
 
 class Verdict(StrEnum):
@@ -41,7 +42,21 @@ def lockout(services: Services, now: datetime) -> Lockout:
     )
 
 
-def locked_until(services: Services, user: UserRow | AnswerLock, now: datetime) -> datetime | None:
+class FailureCounts(Protocol):
+    """The two counters of R-LOGIN-3 as a user's or an operator's row carries them."""
+
+    @property
+    def password_failures(self) -> int: ...
+    @property
+    def password_failed_at(self) -> datetime | None: ...
+    @property
+    def factor_failures(self) -> int: ...
+    @property
+    def factor_failed_at(self) -> datetime | None: ...
+
+
+def locked_until(services: Services, user: FailureCounts, now: datetime) -> datetime | None:
+    """When the lock-out of ``user`` (a client or an operator) ends; None if not locked."""
     window = timedelta(hours=services.policy.lockout_window_hours)
     ends = [
         lock_ends(n, at, threshold=services.policy.lockout_threshold, window=window)
