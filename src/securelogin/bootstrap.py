@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 from pydantic import ValidationError
 
+from securelogin.adapters.channels.backchannel import HttpBackchannel
 from securelogin.adapters.channels.mail import DevOutboxMail, SmtpMail
 from securelogin.adapters.channels.sms import DevOutboxSms, HttpSmsGateway, TwilioSms
 from securelogin.adapters.clock import SystemClock, SystemRandom
@@ -23,6 +24,7 @@ from securelogin.adapters.printing.statement_pdf import StatementRenderer
 from securelogin.adapters.pskc_port import PskcSeedFiles
 from securelogin.adapters.push.wiring import push_providers
 from securelogin.adapters.security.ecdsa import EcdsaPushCrypto
+from securelogin.adapters.security.jose import JoserfcJose
 from securelogin.adapters.security.passwords import Argon2Passwords
 from securelogin.adapters.security.secretbox import (
     AesGcmSecretBox,
@@ -36,6 +38,7 @@ from securelogin.service import login, notifications, withdrawal_confirm
 from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Policy, Services
 from securelogin.service.mobile_key_ports import MobileKeyPorts
+from securelogin.service.oidc.ports import OidcPorts
 from securelogin.service.ports import (
     Clock,
     Database,
@@ -229,6 +232,10 @@ def wire(
                 apns_api=settings.apns_api,
                 timeout=settings.channel_timeout_seconds,
             ),
+        ),
+        oidc=OidcPorts(
+            jose=JoserfcJose(),
+            backchannel=HttpBackchannel(timeout=settings.channel_timeout_seconds),
         ),
         # the ceremony's clients: what an approved push does, per purpose (issue 11)
         on_approval={

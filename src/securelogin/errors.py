@@ -71,6 +71,15 @@ else is allowed to reach a user.
     │   WithdrawalClosed(Conflict)                withdrawal_closed
     │   WithdrawalExpired(Conflict)               withdrawal_expired
     │   ConfirmationFailed(AuthFailed)            confirmation_failed
+    ├── OpenID Connect (issue 16 §1; OAuth error bodies, ``error`` per RFC 6749/6750):
+    │   OAuthError                                oauth_error        (error, status)
+    │   ├── InvalidClient                         invalid_client
+    │   ├── InvalidGrant                          invalid_grant
+    │   ├── InvalidBearerToken                    invalid_token
+    │   ├── AuthorizationNotRedirectable          invalid_authorization_request
+    │   └── AuthorizationErrorRedirect            authorization_error (redirect_uri, state)
+    │   InsufficientUserAuthentication(AuthFailed) insufficient_user_authentication
+    │                                              (acr_values, RFC 9470)
     ├── IntegrityViolation                integrity_violation (first_bad_id)
     └── DeliveryFailed                    delivery_failed (retryable)
 """
@@ -641,3 +650,81 @@ class ConfirmationFailed(AuthenticationFailed):
 
     def __init__(self) -> None:
         super().__init__("Confirmation failed")
+
+
+# OpenID Connect provider (issue 16 §1): OAuth 2.0 error codes (RFC 6749 §5.2, RFC 6750
+# §3.1, OpenID Connect Core §3.1.2.6), answered as OAuth error bodies, not problems.
+
+
+class OAuthError(SecureLoginError):
+    """An OAuth/OpenID Connect error: ``error`` is the registered code, ``status`` the
+    HTTP status of the token, userinfo, revocation and introspection endpoints."""
+
+    code = "oauth_error"
+    status = 400
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description)
+        self.error = error
+
+
+class InvalidClient(OAuthError):
+    """RFC 6749 §5.2: client authentication failed (unknown, revoked, wrong secret)."""
+
+    code = "invalid_client"
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__("invalid_client", "Client authentication failed")
+
+
+class InvalidGrant(OAuthError):
+    """RFC 6749 §5.2: the code is unknown, expired, used, or not this client's, or the
+    redirect URI or PKCE verifier does not match.  One message for all: the caller
+    learns nothing about which."""
+
+    code = "invalid_grant"
+
+    def __init__(self) -> None:
+        super().__init__("invalid_grant", "The authorization code is invalid")
+
+
+class InvalidBearerToken(OAuthError):
+    """RFC 6750 §3.1 ``invalid_token`` (userinfo)."""
+
+    code = "invalid_token"
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__("invalid_token", "The access token is invalid or has expired")
+
+
+class AuthorizationNotRedirectable(OAuthError):
+    """OpenID Connect Core §3.1.2.6: the client or redirect URI is not known, so the
+    error is shown to the user and never sent anywhere."""
+
+    code = "invalid_authorization_request"
+
+
+class AuthorizationErrorRedirect(OAuthError):
+    """An authorization error sent back to the (registered) redirect URI."""
+
+    code = "authorization_error"
+
+    def __init__(
+        self, error: str, description: str, *, redirect_uri: str, state: str | None
+    ) -> None:
+        super().__init__(error, description)
+        self.redirect_uri = redirect_uri
+        self.state = state
+
+
+class InsufficientUserAuthentication(AuthenticationFailed):
+    """RFC 9470: the bearer token's ``acr`` is below what the request needs; the answer
+    names the ``acr_values`` to ask for."""
+
+    code = "insufficient_user_authentication"
+
+    def __init__(self, *, acr_values: str) -> None:
+        super().__init__(f"A stronger authentication is required ({acr_values})")
+        self.acr_values = acr_values

@@ -11,6 +11,7 @@ from securelogin.domain.lifecycle import LifecyclePolicy
 from securelogin.service.ceremony.outcomes import Approval, Purpose
 from securelogin.service.lifecycle_ports import StatementPrinter
 from securelogin.service.mobile_key_ports import MobileKeyPorts
+from securelogin.service.oidc.ports import OidcPorts
 from securelogin.service.ports import (
     CardPrinter,
     Clock,
@@ -78,5 +79,7 @@ class Services:
     policy: Policy
     #: the mobile key's signatures and push providers (issue 4)
     mobile: MobileKeyPorts | None = None
+    #: the OpenID Connect provider's JOSE and back-channel logout (issue 16 §1)
+    oidc: OidcPorts | None = None
     #: what each purpose does with an approved push (wired in bootstrap.py, issue 11)
     on_approval: Mapping[Purpose, ApprovalHandler] = field(default_factory=dict)

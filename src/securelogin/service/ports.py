@@ -18,6 +18,7 @@ from securelogin.domain.cards import PrintableCard
 from securelogin.domain.identity import AccountStatus, EntityKind, Right
 from securelogin.service.funds_ports import FundsRepository, ServiceKeyRepository
 from securelogin.service.lifecycle_ports import LifecycleRepository
+from securelogin.service.oidc.ports import OidcRepository
 from securelogin.service.login_ports import (
     ChallengeRepository,
     DeviceAccess,
@@ -331,6 +332,9 @@ class UnitOfWork(Protocol):
 
     @property
     def lifecycle(self) -> LifecycleRepository: ...
+
+    @property
+    def oidc(self) -> OidcRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -21,6 +21,7 @@ from securelogin.adapters.db.logins import (
 from securelogin.adapters.db.migrate import upgrade
 from securelogin.adapters.db.mobile_key import SqlMobileKeys
 from securelogin.adapters.db.name_failures import SqlNameFailures
+from securelogin.adapters.db.oidc import SqlOidc
 from securelogin.adapters.db.operators import SqlHelpdesk, SqlOperators
 from securelogin.adapters.db.outbox import SqlOutbox
 from securelogin.adapters.db.repositories import (
@@ -58,6 +59,7 @@ class SqlUnitOfWork:
     operators: SqlOperators
     helpdesk: SqlHelpdesk
     lifecycle: SqlLifecycle
+    oidc: SqlOidc
 
     def __init__(self, engine: Engine, clock: Clock, box: SecretBox) -> None:
         self.engine = engine
@@ -93,6 +95,7 @@ class SqlUnitOfWork:
         self.operators = SqlOperators(conn)
         self.helpdesk = SqlHelpdesk(conn)
         self.lifecycle = SqlLifecycle(conn)
+        self.oidc = SqlOidc(conn)
         return self
 
     def __exit__(
