@@ -97,7 +97,9 @@ def rank_needed(amount: Decimal, catalogue: Mapping[DeviceKind, KindInfo]) -> in
 
 
 def _allows(info: KindInfo, amount: Decimal) -> bool:
-    return all(limit is None or amount <= limit for limit in (info.daily_limit, info.five_day_limit))
+    return all(
+        limit is None or amount <= limit for limit in (info.daily_limit, info.five_day_limit)
+    )
 
 
 class AuthorizationRefused(ValueError):
@@ -167,9 +169,7 @@ def parse_authorization(
         if len(value) > _PARAM_MAX:
             raise AuthorizationRefused("invalid_request", f"{name} is too long")
     if "request" in params or "request_uri" in params:
-        raise AuthorizationRefused(
-            "request_not_supported", "request objects are not supported"
-        )
+        raise AuthorizationRefused("request_not_supported", "request objects are not supported")
     if params.get("response_type") != "code":
         raise AuthorizationRefused(
             "unsupported_response_type", "only response_type=code is supported"

@@ -18,7 +18,6 @@ from securelogin.domain.cards import PrintableCard
 from securelogin.domain.identity import AccountStatus, EntityKind, Right
 from securelogin.service.funds_ports import FundsRepository, ServiceKeyRepository
 from securelogin.service.lifecycle_ports import LifecycleRepository
-from securelogin.service.oidc.ports import OidcRepository
 from securelogin.service.login_ports import (
     ChallengeRepository,
     DeviceAccess,
@@ -28,6 +27,7 @@ from securelogin.service.login_ports import (
     SessionRepository,
 )
 from securelogin.service.mobile_key_ports import MobileKeyRepository
+from securelogin.service.oidc.ports import OidcRepository
 from securelogin.service.operator_ports import HelpdeskRepository, OperatorRepository
 from securelogin.service.sharing_ports import SharingRepository
 

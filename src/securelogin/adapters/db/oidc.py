@@ -194,7 +194,7 @@ class SqlOidc:
             )
         )
 
-    def keys(self) -> list[KeyRow]:
+    def signing_keys(self) -> list[KeyRow]:
         rows = self.conn.execute(select(oidc_keys).order_by(oidc_keys.c.created_at.desc()))
         return [
             KeyRow(

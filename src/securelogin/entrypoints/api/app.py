@@ -17,6 +17,7 @@ from securelogin.entrypoints.background import background_lifespan
 from securelogin.entrypoints.console import logistics
 from securelogin.entrypoints.console import routes as console
 from securelogin.entrypoints.keyapp import routes as keyapp
+from securelogin.entrypoints.oidc import routes as oidc
 from securelogin.entrypoints.portal import routes as portal
 from securelogin.service.context import Services
 from securelogin.service.health import check_health
@@ -107,5 +108,6 @@ def create_app(
     app.include_router(console.build_router(services))
     app.include_router(portal.build_router(services))
     app.include_router(keyapp.build_router())
+    oidc.install(app, services)
     app.mount("/static", StaticFiles(directory=portal.STATIC_DIR), name="static")
     return app

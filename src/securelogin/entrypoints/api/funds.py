@@ -23,6 +23,7 @@ from securelogin.service import restrictions, sessions, withdrawals
 from securelogin.service.context import Services
 from securelogin.service.funds import remaining_json
 from securelogin.service.funds_ports import WithdrawalStatus
+from securelogin.service.oidc import bearer
 from securelogin.service.withdrawals import IDEMPOTENCY_KEY_PATTERN
 
 
@@ -131,7 +132,8 @@ def build_router(services: Services) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["withdrawals"])
 
     def current(token: Annotated[str, Depends(bearer_token)]) -> sessions.CurrentSession:
-        return sessions.authenticate(services, token)
+        """A session token or an OpenID Connect access token (issue 16 §1)."""
+        return bearer.authenticate(services, token)
 
     Session = Annotated[sessions.CurrentSession, Depends(current)]
     waits = hubs(services)
@@ -147,6 +149,7 @@ def build_router(services: Services) -> APIRouter:
         body: WithdrawalRequestIn,
         session: Session,
         http: Request,
+        token: Annotated[str, Depends(bearer_token)],
         idempotency_key: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> WithdrawalStartedOut:
         """R-WD-1: ask for a withdrawal; the answer names the device to confirm with and
@@ -159,6 +162,8 @@ def build_router(services: Services) -> APIRouter:
             idempotency_key=idempotency_key,
             device_id=body.device_id,
         )
+        # RFC 9470: an access token below the tier this amount needs is sent to step up
+        bearer.require_tier_for(services, token, amount_cents=parsed.amount_cents)
         started = withdrawals.request_withdrawal(
             services, session, parsed, client_ip=http.client.host if http.client else None
         )

@@ -29,6 +29,7 @@ from securelogin.errors import Unauthenticated
 from securelogin.service import documents as document_service
 from securelogin.service import me, sessions
 from securelogin.service.context import Services
+from securelogin.service.oidc import logout as oidc_logout
 
 HOME_PATH = "/portal"
 CARD_ONLY_PATH = "/portal/card-only"
@@ -151,7 +152,10 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             return pages.csrf_refused(request, lang)
         session_token = request.cookies.get(SESSION_COOKIE)
         if session_token:
-            sessions.logout(services, session_token)
+            # its OpenID Connect tokens end too, and relying parties hear of it
+            oidc_logout.end_portal_session(
+                services, session_token, issuer=str(request.base_url).rstrip("/")
+            )
         response = redirect(request, lang, "/", notice="logged_out")
         clear_private_cookie(response, request, SESSION_COOKIE)
         return response

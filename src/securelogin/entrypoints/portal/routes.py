@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.access import Platform
+from securelogin.entrypoints.oidc.handoff import after_login
 from securelogin.entrypoints.portal import (
     account,
     lifecycle,
@@ -99,7 +100,8 @@ def build_router(services: Services) -> APIRouter:
             # R-LOGIN-10: a locked login reads exactly like any other failure.
             return pages.login_form(request, lang, username=username, messages=NOTICES["failed"])
         if started.session is not None:
-            response = redirect(request, lang, account.landing_for(started.session.access_level))
+            landing = account.landing_for(started.session.access_level)
+            response = redirect(request, lang, after_login(request, landing))
             set_private_cookie(response, request, SESSION_COOKIE, started.session.token)
             clear_private_cookie(response, request, CSRF_COOKIE)  # a new token once logged in
             return response

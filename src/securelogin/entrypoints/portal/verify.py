@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.devices.base import PromptType
+from securelogin.entrypoints.oidc.handoff import after_login
 from securelogin.entrypoints.portal import account
 from securelogin.entrypoints.portal.prompts import prompt_page
 from securelogin.entrypoints.portal.web import (
@@ -80,7 +81,7 @@ GONE_OUTCOMES: dict[type[SecureLoginError], Outcome] = {
 def logged_in(request: Request, grant: SessionGrant) -> Response:
     """The session cookie, and on to the landing page of the session's access level."""
     landing = account.landing_for(grant.access_level)
-    done = redirect(request, page_language(request), landing)
+    done = redirect(request, page_language(request), after_login(request, landing))
     clear_private_cookie(done, request, LOGIN_COOKIE, path=LOGIN_COOKIE_PATH)
     clear_private_cookie(done, request, CSRF_COOKIE)  # a new token once logged in
     set_private_cookie(done, request, SESSION_COOKIE, grant.token)

@@ -121,9 +121,7 @@ def revoke_client(services: Services, client_id: str) -> None:
     with services.uow() as uow:
         if not uow.oidc.revoke_client(client_id, now=services.clock.now()):
             raise NotFound(f"no active OpenID Connect client {client_id!r}")
-        uow.audit.record(
-            AuditEvent(action="oidc.client_revoked", actor="admin", subject=client_id)
-        )
+        uow.audit.record(AuditEvent(action="oidc.client_revoked", actor="admin", subject=client_id))
         uow.commit()
 
 

@@ -33,7 +33,7 @@ def _rotate(services: Services, uow: UnitOfWork, now: datetime) -> KeyRow:
     raw = services.random.token_bytes(12)
     kid = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
     made = ports(services).jose.new_key(kid)
-    for old in uow.oidc.keys():
+    for old in uow.oidc.signing_keys():
         if old.retired_at is None:
             uow.oidc.retire_key(old.kid, now=now)
         elif now >= old.retired_at + timedelta(seconds=policy.key_overlap_seconds):
@@ -55,12 +55,12 @@ def signing_key(services: Services) -> KeyRow:
     now = services.clock.now()
     rotation = ports(services).policy.key_rotation_seconds
     with services.uow() as uow:
-        current = _current(uow.oidc.keys())
+        current = _current(uow.oidc.signing_keys())
         if not _due(current, now, rotation):
             assert current is not None  # noqa: S101 - _due says so
             return current
         uow.oidc.lock_keys()
-        current = _current(uow.oidc.keys())  # another process may have rotated meanwhile
+        current = _current(uow.oidc.signing_keys())  # another process may have rotated meanwhile
         if _due(current, now, rotation):
             current = _rotate(services, uow, now)
             uow.commit()
@@ -83,7 +83,7 @@ def published(services: Services) -> list[JsonObject]:
     now = services.clock.now()
     overlap = timedelta(seconds=ports(services).policy.key_overlap_seconds)
     with services.uow() as uow:
-        keys = uow.oidc.keys()
+        keys = uow.oidc.signing_keys()
     return [
         dict(k.public_jwk) for k in keys if k.retired_at is None or now < k.retired_at + overlap
     ]

@@ -109,7 +109,7 @@ class OidcRepository(Protocol):
 
     def add_key(self, key: KeyRow) -> None: ...
 
-    def keys(self) -> list[KeyRow]:
+    def signing_keys(self) -> list[KeyRow]:
         """Every stored key, newest first."""
         ...
 

@@ -84,9 +84,10 @@ def exchange_code(
         ):
             uow.commit()  # the code stays used: a failed redemption burns it
             raise InvalidGrant
-        access = ACCESS_PREFIX + base64.urlsafe_b64encode(
-            services.random.token_bytes(32)
-        ).rstrip(b"=").decode()
+        access = (
+            ACCESS_PREFIX
+            + base64.urlsafe_b64encode(services.random.token_bytes(32)).rstrip(b"=").decode()
+        )
         expires_in = policy.access_token_seconds
         uow.oidc.add_token(
             TokenRow(

@@ -69,7 +69,9 @@ def upgrade() -> None:
             ["oidc_clients.client_id"],
             name=op.f("fk_oidc_codes_client_id_oidc_clients"),
         ),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_oidc_codes_user_id_users")),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_oidc_codes_user_id_users")
+        ),
         sa.ForeignKeyConstraint(
             ["session_id"], ["sessions.id"], name=op.f("fk_oidc_codes_session_id_sessions")
         ),

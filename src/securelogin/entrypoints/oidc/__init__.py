@@ -1,0 +1,1 @@
+"""The OpenID Connect provider's HTTP endpoints (issue 16 §1)."""
