@@ -193,6 +193,7 @@ from securelogin.entrypoints.cli import funds as _funds  # noqa: E402,F401
 from securelogin.entrypoints.cli import inventory as _inventory  # noqa: E402,F401  registers the commands
 from securelogin.entrypoints.cli import key as _key  # noqa: E402,F401
 from securelogin.entrypoints.cli import lifecycle as _lifecycle  # noqa: E402,F401
+from securelogin.entrypoints.cli import oidc as _oidc  # noqa: E402,F401
 from securelogin.entrypoints.cli import operators as _operators  # noqa: E402,F401
 from securelogin.entrypoints.cli import outbox as _outbox  # noqa: E402,F401  registers the command
 from securelogin.entrypoints.cli import sharing as _sharing  # noqa: E402,F401

@@ -1,0 +1,308 @@
+"""The OpenID Connect provider in process (issue 16 §1, SPEC §10.2a): the relying party's
+side is Authlib's PKCE and joserfc's verification; the browser's side is the portal's
+own login forms.  Every refusal is a standard OAuth error and issues nothing."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from securelogin.service.context import Services
+from securelogin.service.oidc import keys
+from tests.devices import KINDS, Brokerage
+from tests.e2e.oidc_kit import (
+    ISSUER,
+    RP_CALLBACK,
+    auth_params,
+    authorize,
+    code_from,
+    pkce,
+    query_of,
+    redeem,
+    register,
+    verified_claims,
+)
+from tests.e2e.portal_forms import csrf_of, path_of, play, submit_answer, submit_password
+from tests.fakes import FakeClock
+
+
+@pytest.fixture
+def alice(services: Services) -> None:
+    """alice holds a DSC+ (rank 4) and an SMS device (rank 1); dora only a DSC (rank 3)."""
+    Brokerage().user("alice", KINDS["dsc_plus"].device, KINDS["sms"].device).user(
+        "dora", KINDS["dsc"].device | {"serial": "T-DSC-2"}, phone=None
+    ).load(services)
+
+
+def _now(clock: FakeClock) -> int:
+    return int(clock.now().timestamp())
+
+
+def _assert_nothing_issued(answer: Any, error: str, status: int = 400) -> None:
+    assert answer.status_code == status, answer.text
+    body = answer.json()
+    assert body["error"] == error
+    assert "access_token" not in body and "id_token" not in body
+    assert answer.headers["cache-control"] == "no-store"
+
+
+def test_SPEC_10_2a_code_flow_gives_an_id_token_whose_acr_is_the_device_tier(
+    api: TestClient, services: Services, clock: FakeClock, alice: None
+) -> None:
+    rp = register(services)
+    verifier, challenge = pkce()
+    params = auth_params(rp.client_id, challenge)
+    code = code_from(authorize(api, services, clock, params), params)
+    answer = redeem(api, rp, code, verifier)
+    assert answer.status_code == 200, answer.text
+    tokens = answer.json()
+    assert tokens["token_type"] == "Bearer" and tokens["scope"] == "openid profile"
+    claims = verified_claims(
+        tokens["id_token"], api.get("/oauth/jwks").json(), audience=rp.client_id, now=_now(clock)
+    )
+    assert claims["acr"] == "urn:securelogin:tier:4"
+    assert set(claims["amr"]) == {"pwd", "hwk", "otp", "pin", "mfa"}
+    assert claims["nonce"] == params["nonce"]
+    assert claims["preferred_username"] == "alice"
+    assert claims["sub"] != "alice" and len(claims["sub"]) == 32
+    assert claims["auth_time"] <= claims["iat"]
+    me = api.get("/oauth/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert me.json() == {"sub": claims["sub"], "preferred_username": "alice"}
+    # the same user through a second login keeps the same sub
+    again = auth_params(rp.client_id, challenge, prompt="login")
+    second = redeem(api, rp, code_from(authorize(api, services, clock, again), again), verifier)
+    jwks = api.get("/oauth/jwks").json()
+    claims2 = verified_claims(
+        second.json()["id_token"], jwks, audience=rp.client_id, now=_now(clock)
+    )
+    assert claims2["sub"] == claims["sub"]
+
+
+def test_SPEC_10_2a_discovery_describes_code_flow_with_pkce_and_the_tiers(api: TestClient) -> None:
+    found = api.get("/.well-known/openid-configuration").json()
+    assert found["issuer"] == ISSUER
+    assert found["response_types_supported"] == ["code"]
+    assert found["code_challenge_methods_supported"] == ["S256"]
+    assert found["acr_values_supported"] == [f"urn:securelogin:tier:{n}" for n in range(5)]
+    for key in (
+        "authorization_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+        "revocation_endpoint",
+        "introspection_endpoint",
+        "end_session_endpoint",
+    ):
+        assert found[key].startswith(ISSUER + "/oauth/")
+        path = found[key].removeprefix(ISSUER)
+        assert api.options(path).status_code != 404 or api.get(path).status_code != 404
+
+
+def test_SPEC_10_2a_an_unregistered_redirect_uri_is_shown_never_redirected_to(
+    api: TestClient, services: Services, alice: None
+) -> None:
+    rp = register(services)
+    _, challenge = pkce()
+    for uri in ("https://evil.example/callback", RP_CALLBACK + "/", RP_CALLBACK + "?x=1"):
+        params = auth_params(rp.client_id, challenge) | {"redirect_uri": uri}
+        answer = api.get("/oauth/authorize", params=params, follow_redirects=False)
+        assert answer.status_code == 400 and "location" not in answer.headers
+        assert "redirect_uri is not registered" in answer.text
+    unknown = auth_params("slc_nobody", challenge)
+    assert api.get("/oauth/authorize", params=unknown, follow_redirects=False).status_code == 400
+
+
+def test_SPEC_10_2a_a_request_without_s256_pkce_is_refused_to_the_client(
+    api: TestClient, services: Services, alice: None
+) -> None:
+    rp = register(services)
+    verifier, challenge = pkce()
+    cases = [
+        {k: v for k, v in auth_params(rp.client_id, challenge).items() if k != "code_challenge"},
+        auth_params(rp.client_id, challenge) | {"code_challenge_method": "plain"},
+        auth_params(rp.client_id, verifier) | {"code_challenge_method": "plain"},
+    ]
+    for params in cases:
+        answer = api.get("/oauth/authorize", params=params, follow_redirects=False)
+        assert answer.status_code == 303
+        query = query_of(answer.headers["location"])
+        assert query["error"] == "invalid_request" and query["state"] == params["state"]
+        assert "code" not in query
+
+
+def test_SPEC_10_2a_a_missing_or_wrong_pkce_verifier_gets_invalid_grant_and_burns_the_code(
+    api: TestClient, services: Services, clock: FakeClock, alice: None
+) -> None:
+    rp = register(services)
+    verifier, challenge = pkce()
+    other, _ = pkce()
+    params = auth_params(rp.client_id, challenge)
+    code = code_from(authorize(api, services, clock, params), params)
+    _assert_nothing_issued(redeem(api, rp, code, None), "invalid_grant")
+    params = auth_params(rp.client_id, challenge)
+    code = code_from(authorize(api, services, clock, params), params)
+    _assert_nothing_issued(redeem(api, rp, code, other), "invalid_grant")
+    # a failed redemption used the code up: the right verifier comes too late
+    _assert_nothing_issued(redeem(api, rp, code, verifier), "invalid_grant")
+
+
+def test_SPEC_10_2a_a_reused_code_is_refused_and_revokes_what_it_gave(
+    api: TestClient, services: Services, clock: FakeClock, alice: None
+) -> None:
+    rp = register(services)
+    verifier, challenge = pkce()
+    params = auth_params(rp.client_id, challenge)
+    code = code_from(authorize(api, services, clock, params), params)
+    first = redeem(api, rp, code, verifier)
+    assert first.status_code == 200
+    _assert_nothing_issued(redeem(api, rp, code, verifier), "invalid_grant")
+    bearer = {"Authorization": f"Bearer {first.json()['access_token']}"}
+    answer = api.get("/oauth/userinfo", headers=bearer)
+    assert answer.status_code == 401 and answer.json()["error"] == "invalid_token"
+    assert answer.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+
+
+def test_SPEC_10_2a_an_expired_code_is_refused(
+    api: TestClient, services: Services, clock: FakeClock, alice: None
+) -> None:
+    rp = register(services)
+    verifier, challenge = pkce()
+    params = auth_params(rp.client_id, challenge)
+    code = code_from(authorize(api, services, clock, params), params)
+    clock.advance(seconds=61)
+    _assert_nothing_issued(redeem(api, rp, code, verifier), "invalid_grant")
+
+
+def test_SPEC_10_2a_a_wrong_client_secret_or_another_redirect_uri_issues_nothing(
+    api: TestClient, services: Services, clock: FakeClock, alice: None
+) -> None:
+    rp = register(services, redirect_uris=[RP_CALLBACK, "https://rp.example/other"])
+    verifier, challenge = pkce()
+    params = auth_params(rp.client_id, challenge)
+    code = code_from(authorize(api, services, clock, params), params)
+    wrong = redeem(api, rp, code, verifier, secret="slcs_" + "A" * 43)
+    _assert_nothing_issued(wrong, "invalid_client", status=401)
+    assert wrong.headers["www-authenticate"].startswith("Basic")
+    # the wrong secret did not spend the code; another registered redirect URI does
+    other = redeem(api, rp, code, verifier, redirect_uri="https://rp.example/other")
+    _assert_nothing_issued(other, "invalid_grant")
+    # a code is only for its own client
+    second = register(services)
+    params = auth_params(rp.client_id, challenge)
+    code = code_from(authorize(api, services, clock, params), params)
+    _assert_nothing_issued(redeem(api, second, code, verifier), "invalid_grant")
+
+
+def test_SPEC_10_2a_the_nonce_is_echoed_so_a_relying_party_detects_a_mismatch(
+    api: TestClient, services: Services, clock: FakeClock, alice: None
+) -> None:
+    """Core §3.1.3.7 item 11: the relying party compares ``nonce`` with the one it sent;
+    a code injected from another request carries that request's nonce."""
+    rp = register(services)
+    verifier, challenge = pkce()
+    attacker = auth_params(rp.client_id, challenge, nonce="nonce-of-the-attacker")
+    code = code_from(authorize(api, services, clock, attacker), attacker)
+    tokens = redeem(api, rp, code, verifier).json()
+    claims = verified_claims(
+        tokens["id_token"], api.get("/oauth/jwks").json(), audience=rp.client_id, now=_now(clock)
+    )
+    assert claims["nonce"] == "nonce-of-the-attacker" != "nonce-the-victim-sent"
+
+
+def _portal_login_with_sms(api: TestClient, services: Services, clock: FakeClock) -> None:
+    """alice logs in to the portal and picks her SMS device (R-LOGIN-4)."""
+    page = submit_password(api)
+    sms = re.search(r'value="([^"]+)">\s*<label[^>]*>\s*<span class="choice-name">SMS<', page.text)
+    assert sms, "the device picker offers the SMS device"
+    switched = api.post(
+        "/login/device", data={"device_id": sms.group(1), "csrf_token": csrf_of(page.text)}
+    )
+    home = submit_answer(api, switched, play("sms", switched, clock, services))
+    assert path_of(home) == "/portal" and "Tier 1" in home.text
+
+
+def test_SPEC_10_2a_step_up_logs_in_again_with_a_device_of_the_asked_tier(
+    api: TestClient, services: Services, clock: FakeClock, alice: None
+) -> None:
+    rp = register(services)
+    verifier, challenge = pkce()
+    jwks = api.get("/oauth/jwks").json()
+    _portal_login_with_sms(api, services, clock)
+    # the live tier-1 session answers a plain request at once …
+    params = auth_params(rp.client_id, challenge)
+    at_once = api.get("/oauth/authorize", params=params, follow_redirects=False)
+    low = redeem(api, rp, code_from(at_once, params), verifier).json()
+    claims = verified_claims(low["id_token"], jwks, audience=rp.client_id, now=_now(clock))
+    assert claims["acr"] == "urn:securelogin:tier:1"
+    assert set(claims["amr"]) == {"pwd", "sms", "otp", "mfa"}
+    # … a request for tier 4 sends alice through the login again, on her DSC+
+    clock.advance(seconds=30)
+    up = auth_params(rp.client_id, challenge, acr_values="urn:securelogin:tier:4")
+    answer = authorize(api, services, clock, up, kind="dsc_plus")
+    high = redeem(api, rp, code_from(answer, up), verifier).json()
+    claims = verified_claims(high["id_token"], jwks, audience=rp.client_id, now=_now(clock))
+    assert claims["acr"] == "urn:securelogin:tier:4"
+    assert claims["auth_time"] == _now(clock)
+    # and the tier-4 session now answers a tier-4 request without a new login
+    again = auth_params(rp.client_id, challenge, acr_values="urn:securelogin:tier:4")
+    direct = api.get("/oauth/authorize", params=again, follow_redirects=False)
+    assert direct.headers["location"].startswith(RP_CALLBACK + "?code=")
+
+
+def test_SPEC_10_2a_step_up_beyond_every_device_of_the_user_is_unmet(
+    api: TestClient, services: Services, clock: FakeClock, alice: None
+) -> None:
+    rp = register(services)
+    _verifier, challenge = pkce()
+    params = auth_params(rp.client_id, challenge)
+    code_from(authorize(api, services, clock, params, kind="dsc", username="dora"), params)
+    for extra in (
+        {"acr_values": "urn:securelogin:tier:4"},
+        {"claims": '{"id_token":{"acr":{"essential":true,"values":["urn:securelogin:tier:4"]}}}'},
+    ):
+        up = auth_params(rp.client_id, challenge, **extra)
+        answer = api.get("/oauth/authorize", params=up, follow_redirects=False)
+        assert answer.status_code == 303
+        query = query_of(answer.headers["location"])
+        assert query["error"] == "unmet_authentication_requirements"
+        assert query["state"] == up["state"] and "code" not in query
+
+
+def test_SPEC_10_2a_revocation_and_introspection(
+    api: TestClient, services: Services, clock: FakeClock, alice: None
+) -> None:
+    rp = register(services)
+    verifier, challenge = pkce()
+    params = auth_params(rp.client_id, challenge)
+    access = redeem(
+        api, rp, code_from(authorize(api, services, clock, params), params), verifier
+    ).json()["access_token"]
+    auth = (rp.client_id, rp.client_secret or "")
+    seen = api.post("/oauth/introspect", data={"token": access}, auth=auth).json()
+    assert seen["active"] is True and seen["acr"] == "urn:securelogin:tier:4"
+    assert seen["username"] == "alice" and seen["client_id"] == rp.client_id
+    assert api.post("/oauth/introspect", data={"token": access}).status_code == 401
+    assert api.post("/oauth/revoke", data={"token": "unknown"}, auth=auth).status_code == 200
+    assert api.post("/oauth/revoke", data={"token": access}, auth=auth).status_code == 200
+    assert api.post("/oauth/introspect", data={"token": access}, auth=auth).json() == {
+        "active": False
+    }
+
+
+def test_SPEC_10_2a_signing_keys_rotate_with_overlap_and_are_sealed_at_rest(
+    services: Services, clock: FakeClock
+) -> None:
+    first = keys.signing_key(services)
+    assert b"PRIVATE KEY" not in first.sealed_private
+    clock.advance(days=31)
+    second = keys.signing_key(services)
+    assert second.kid != first.kid
+    assert {k["kid"] for k in keys.published(services)} == {first.kid, second.kid}
+    clock.advance(days=3)
+    assert {k["kid"] for k in keys.published(services)} == {second.kid}
+    assert keys.signing_key(services).kid == second.kid
+    assert clock.now() - second.created_at == timedelta(days=3)
