@@ -3,6 +3,8 @@ libraries that are not ours (Authlib's PKCE and token helpers, joserfc's verific
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -70,9 +72,19 @@ def authorize(
     return answer
 
 
+def location_of(answer: httpx.Response) -> str:
+    """Where the browser goes next: a 303's Location, or the page that continues to the
+    client after the portal's login (a meta refresh and a link)."""
+    if answer.status_code == 303:
+        return answer.headers["location"]
+    assert answer.status_code == 200, answer.text
+    found = re.search(r'<a id="continue" href="([^"]+)"', answer.text)
+    assert found and f'content="0;url={found.group(1)}"' in answer.text
+    return html.unescape(found.group(1))
+
+
 def code_from(answer: httpx.Response, params: dict[str, str]) -> str:
-    assert answer.status_code == 303, answer.text
-    location = answer.headers["location"]
+    location = location_of(answer)
     assert location.startswith(RP_CALLBACK + "?")
     query = query_of(location)
     assert query["state"] == params["state"] and query["iss"] == ISSUER

@@ -183,6 +183,23 @@ def _to_client(request: Request, location: str) -> RedirectResponse:
     return response
 
 
+def _continue_to_client(request: Request, location: str) -> HTMLResponse:
+    """Back to the client after the portal's login form.  Not a redirect: browsers apply
+    the login page's ``form-action 'self'`` to every redirect that follows its form, so
+    the way out is a new navigation — a meta refresh, and a link without it."""
+    href = escape(location)
+    body = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="refresh" content="0;url={href}">'
+        "<title>Signed in</title></head><body><main><h1>Signed in</h1>"
+        f'<p><a id="continue" href="{href}">Continue to the application</a></p>'
+        "</main></body></html>"
+    )
+    response = HTMLResponse(body, headers=NO_STORE)
+    clear_private_cookie(response, request, OIDC_COOKIE)
+    return response
+
+
 def _authorize(request: Request, services: Services, params: dict[str, str]) -> Response:
     issuer = issuer_of(request)
     try:
@@ -232,8 +249,8 @@ def resume(request: Request, services: Svc) -> Response:
         clear_private_cookie(response, request, OIDC_COOKIE)
         return response
     except AuthorizationErrorRedirect as refused:
-        return _to_client(request, authorize.error_location(refused, issuer=issuer))
-    return _to_client(request, done.location)
+        return _continue_to_client(request, authorize.error_location(refused, issuer=issuer))
+    return _continue_to_client(request, done.location)
 
 
 class TokenOut(BaseModel):
