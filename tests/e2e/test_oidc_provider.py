@@ -20,6 +20,7 @@ from securelogin.adapters.channels.backchannel import HttpBackchannel
 from securelogin.entrypoints.api.app import create_app
 from securelogin.service.context import Services
 from securelogin.service.oidc import keys
+from tests.dbutil import execute, url_of
 from tests.devices import KINDS, Brokerage
 from tests.e2e.oidc_kit import (
     ISSUER,
@@ -401,3 +402,28 @@ def test_SPEC_10_2a_rp_initiated_logout_ends_the_session_and_sends_back_channel_
     assert claims["sid"] == id_claims["sid"] and claims["sub"] == id_claims["sub"]
     assert "http://schemas.openid.net/event/backchannel-logout" in claims["events"]
     assert "nonce" not in claims
+
+
+def test_R_LOGIN_11_an_access_token_ends_with_the_login_behind_it(
+    api: TestClient, services: Services, clock: FakeClock, alice: None
+) -> None:
+    """The portal's Log Out ends the session's tokens; so does any other end of the
+    session (here: the DSC+ that made it is lost, R-LOGIN-11)."""
+    rp = register(services)
+    verifier, challenge = pkce()
+
+    def fresh_token() -> dict[str, str]:
+        params = auth_params(rp.client_id, challenge, prompt="login")
+        code = code_from(authorize(api, services, clock, params), params)
+        access = redeem(api, rp, code, verifier).json()["access_token"]
+        bearer = {"Authorization": f"Bearer {access}"}
+        assert api.get("/oauth/userinfo", headers=bearer).status_code == 200
+        return bearer
+
+    bearer = fresh_token()
+    home = api.get("/portal")
+    api.post("/logout", data={"csrf_token": csrf_of(home.text)})
+    assert api.get("/oauth/userinfo", headers=bearer).status_code == 401
+    bearer = fresh_token()
+    execute(url_of(services), "UPDATE devices SET state = 'lost' WHERE kind = 'dsc_plus'")
+    assert api.get("/oauth/userinfo", headers=bearer).status_code == 401

@@ -24,7 +24,7 @@ from sqlalchemy import (
     update,
 )
 
-from securelogin.adapters.db.tables import Id, UtcDateTime, metadata
+from securelogin.adapters.db.tables import Id, UtcDateTime, devices, metadata, sessions
 from securelogin.service.oidc.ports import ClientRow, CodeRow, KeyRow, PendingRow, TokenRow
 
 oidc_clients = Table(
@@ -323,6 +323,17 @@ class SqlOidc:
             .returning(c.client_id)
         )
         return sorted({r.client_id for r in rows})
+
+    def session_alive(self, session_id: int, *, now: datetime) -> bool:
+        s, d = sessions, devices
+        row = self.conn.execute(
+            select(s.c.revoked_at, s.c.expires_at, s.c.device_id, d.c.state)
+            .outerjoin(d, d.c.id == s.c.device_id)
+            .where(s.c.id == session_id)
+        ).first()
+        if row is None or row.revoked_at is not None or now >= row.expires_at:
+            return False
+        return row.device_id is None or row.state == "active"
 
     def clients_of_session(self, session_id: int) -> list[str]:
         c = oidc_tokens.c

@@ -154,7 +154,11 @@ def build_router(services: Services) -> APIRouter:
     ) -> WithdrawalStartedOut:
         """R-WD-1: ask for a withdrawal; the answer names the device to confirm with and
         its prompt (bound to amount and destination, R-WD-4).  422 ``insufficient_funds``
-        | ``daily_limit_exceeded`` | ``five_day_limit_exceeded`` with ``remaining``."""
+        | ``daily_limit_exceeded`` | ``five_day_limit_exceeded`` with ``remaining``.  The
+        bearer is a session token or an OpenID Connect access token; an access token whose
+        ``acr`` is below the tier the amount needs answers 401
+        ``insufficient_user_authentication`` with ``WWW-Authenticate: Bearer
+        error="insufficient_user_authentication", acr_values="…"`` (RFC 9470)."""
         parsed = withdrawals.parse_request(
             account=body.account,
             amount=body.amount,

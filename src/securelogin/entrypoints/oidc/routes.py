@@ -244,8 +244,10 @@ def resume(request: Request, services: Svc) -> Response:
             issuer=issuer,
             session_token=request.cookies.get(SESSION_COOKIE),
         )
-    except AuthorizationNotRedirectable as refused:
-        response: Response = _error_page(400, refused)
+    except AuthorizationNotRedirectable:
+        # a request that expired or was used (e.g. an abandoned sign-in, then a plain
+        # portal login): the portal's own page, as after any login
+        response: Response = RedirectResponse("/", status_code=303, headers=NO_STORE)
         clear_private_cookie(response, request, OIDC_COOKIE)
         return response
     except AuthorizationErrorRedirect as refused:

@@ -71,7 +71,7 @@ def with_query(uri: str, params: Mapping[str, str | None]) -> str:
 
 
 def error_redirect(
-    request: AuthorizationRequest, error: str, description: str, *, issuer: str
+    request: AuthorizationRequest, error: str, description: str
 ) -> AuthorizationErrorRedirect:
     return AuthorizationErrorRedirect(
         error, description, redirect_uri=request.redirect_uri, state=request.state
@@ -139,10 +139,9 @@ def begin(
                     request,
                     "unmet_authentication_requirements",
                     "No device of the user reaches the requested tier",
-                    issuer=issuer,
                 )
     if "none" in request.prompt:
-        raise error_redirect(request, "login_required", "A login is required", issuer=issuer)
+        raise error_redirect(request, "login_required", "A login is required")
     request_id = _random(services)
     expires = now + timedelta(seconds=ports(services).policy.request_seconds)
     with services.uow() as uow:
@@ -175,13 +174,12 @@ def resume(
         raise AuthorizationNotRedirectable("invalid_request", "Unknown or revoked client")
     live = _live_session(services, session_token)
     if live is None or live.created_at < pending.created_at:
-        raise error_redirect(request, "login_required", "The login did not finish", issuer=issuer)
+        raise error_redirect(request, "login_required", "The login did not finish")
     if live.tier_rank < request.min_rank:
         raise error_redirect(
             request,
             "unmet_authentication_requirements",
             "The device used does not reach the requested tier",
-            issuer=issuer,
         )
     return issue_code(services, request, live, issuer=issuer)
 

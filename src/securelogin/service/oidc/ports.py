@@ -145,6 +145,11 @@ class OidcRepository(Protocol):
         """Revoke every live token of a portal session; the client ids they were for."""
         ...
 
+    def session_alive(self, session_id: int, *, now: datetime) -> bool:
+        """The portal session is not revoked nor past its end, and the device that made
+        it is still active (R-LOGIN-11: revoking a device ends its sessions)."""
+        ...
+
     def clients_of_session(self, session_id: int) -> list[str]:
         """Clients that received tokens from this portal session (back-channel logout)."""
         ...

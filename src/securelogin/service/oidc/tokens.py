@@ -154,6 +154,8 @@ def _live_token(uow: UnitOfWork, token: str | None, now: datetime) -> TokenRow |
         return None
     if active_client(uow, row.client_id) is None:
         return None
+    if not uow.oidc.session_alive(row.session_id, now=now):
+        return None  # the login behind it ended: logout, a revoked or lost device
     return row
 
 
