@@ -36,6 +36,7 @@ from tests.e2e.oidc_kit import (
 )
 from tests.e2e.portal_forms import csrf_of, path_of, play, submit_answer, submit_password
 from tests.fakes import FakeClock
+from tests.mobile_key_app import TestApp
 
 
 @pytest.fixture
@@ -427,3 +428,34 @@ def test_R_LOGIN_11_an_access_token_ends_with_the_login_behind_it(
     bearer = fresh_token()
     execute(url_of(services), "UPDATE devices SET state = 'lost' WHERE kind = 'dsc_plus'")
     assert api.get("/oauth/userinfo", headers=bearer).status_code == 401
+
+
+def test_SPEC_10_2a_the_mobile_keys_push_signs_in_through_the_portal_too(
+    api: TestClient, services: Services, clock: FakeClock
+) -> None:
+    """R-KEY-4: the push wait page reloads itself; once the push is approved it goes on to
+    the relying party, not to the portal's own page."""
+    Brokerage().user("alice", KINDS["sms"].device).load(services)
+    key = TestApp(clock)
+    key.activate(api, services)
+    rp = register(services)
+    verifier, challenge = pkce()
+    params = auth_params(rp.client_id, challenge)
+    with TestClient(create_app(services)) as browser:
+        first = browser.get("/oauth/authorize", params=params, follow_redirects=False)
+        assert first.headers["location"] == "/"
+        page = submit_password(browser)
+        assert path_of(page) == "/login/verify" and page.headers["refresh"] == "2"
+        number = re.search(r'id="push-number"[^>]*>(\d\d)<', page.text)
+        assert number
+        [push] = key.pushes(api)
+        assert key.answer(api, push, number=number.group(1)).status_code == 200
+        reloaded = browser.get("/login/verify", follow_redirects=False)
+        assert reloaded.headers["location"] == "/oauth/authorize/resume"
+        back = browser.get("/oauth/authorize/resume")
+    tokens = redeem(api, rp, code_from(back, params), verifier).json()
+    claims = verified_claims(
+        tokens["id_token"], api.get("/oauth/jwks").json(), audience=rp.client_id, now=_now(clock)
+    )
+    assert claims["acr"] == "urn:securelogin:tier:2"
+    assert set(claims["amr"]) == {"pwd", "swk", "user", "pin", "mfa"}
