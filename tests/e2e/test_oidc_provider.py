@@ -28,6 +28,7 @@ from tests.e2e.oidc_kit import (
     auth_params,
     authorize,
     code_from,
+    location_of,
     pkce,
     query_of,
     redeem,
@@ -279,6 +280,13 @@ def test_SPEC_10_2a_step_up_beyond_every_device_of_the_user_is_unmet(
         query = query_of(answer.headers["location"])
         assert query["error"] == "unmet_authentication_requirements"
         assert query["state"] == up["state"] and "code" not in query
+    # without a live session: dora logs in with her best device, which is not enough
+    clock.advance(seconds=30)  # a new TOTP step (the first one was used, R-LOGIN-6)
+    with TestClient(create_app(services)) as fresh:
+        up = auth_params(rp.client_id, challenge, acr_values="urn:securelogin:tier:4")
+        back = authorize(fresh, services, clock, up, kind="dsc", username="dora")
+    query = query_of(location_of(back))
+    assert query["error"] == "unmet_authentication_requirements" and "code" not in query
 
 
 def test_SPEC_10_2a_revocation_and_introspection(

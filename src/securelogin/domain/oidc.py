@@ -24,7 +24,7 @@ from securelogin.domain.devices.catalogue import DeviceKind, KindInfo
 
 ACR_PREFIX = "urn:securelogin:tier:"
 MAX_RANK = 4
-SCOPES = ("openid", "profile", "offline_access")
+SCOPES = ("openid", "profile")
 #: RFC 7636 §4.1: 43–128 characters of the unreserved set
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 #: RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is always 43 characters
