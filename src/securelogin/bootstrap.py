@@ -38,7 +38,7 @@ from securelogin.service import login, notifications, withdrawal_confirm
 from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Policy, Services
 from securelogin.service.mobile_key_ports import MobileKeyPorts
-from securelogin.service.oidc.ports import OidcPorts
+from securelogin.service.oidc.ports import OidcPolicy, OidcPorts
 from securelogin.service.ports import (
     Clock,
     Database,
@@ -236,6 +236,13 @@ def wire(
         oidc=OidcPorts(
             jose=JoserfcJose(),
             backchannel=HttpBackchannel(timeout=settings.channel_timeout_seconds),
+            policy=OidcPolicy(
+                code_seconds=settings.oidc_code_seconds,
+                access_token_seconds=settings.oidc_access_token_seconds,
+                id_token_seconds=settings.oidc_access_token_seconds,
+                key_rotation_seconds=settings.oidc_key_rotation_days * 24 * 3600,
+                key_overlap_seconds=settings.oidc_key_overlap_days * 24 * 3600,
+            ),
         ),
         # the ceremony's clients: what an approved push does, per purpose (issue 11)
         on_approval={

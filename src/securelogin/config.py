@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=8, ge=1)
     #: R-OPS-4/5: how often each server process delivers due notifications (0 = never)
     background_interval_seconds: float = Field(default=5.0, ge=0)
+    #: the OpenID Connect provider (issue 16 §1, docs/integration.md)
+    oidc_code_seconds: int = Field(default=60, ge=10, le=600)
+    oidc_access_token_seconds: int = Field(default=600, ge=60, le=24 * 3600)
+    oidc_key_rotation_days: int = Field(default=30, ge=1, le=366)
+    oidc_key_overlap_days: int = Field(default=2, ge=1, le=60)
 
     #: mobile key wake-ups (R-KEY-4); the app's pull channel works without any of them
     push_vapid_key_file: Path | None = None
