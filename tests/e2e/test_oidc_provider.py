@@ -223,7 +223,9 @@ def test_SPEC_10_2a_the_nonce_is_echoed_so_a_relying_party_detects_a_mismatch(
     )
     assert claims["nonce"] == "nonce-of-the-attacker"
     # the relying party's library refuses it with its standard claim error
-    victim = jwt.JWTClaimsRegistry(nonce={"essential": True, "value": "nonce-the-victim-sent"})
+    victim = jwt.JWTClaimsRegistry(
+        now=_now(clock), nonce={"essential": True, "value": "nonce-the-victim-sent"}
+    )
     with pytest.raises(InvalidClaimError):
         victim.validate(claims)
 
