@@ -38,7 +38,7 @@ from securelogin.service import login, notifications, withdrawal_confirm
 from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Policy, Services
 from securelogin.service.mobile_key_ports import MobileKeyPorts
-from securelogin.service.oidc.ports import OidcPolicy, OidcPorts
+from securelogin.service.oidc_ports import OidcPolicy, OidcPorts
 from securelogin.service.ports import (
     Clock,
     Database,

@@ -18,7 +18,7 @@ from securelogin.entrypoints.api.app import create_app
 from securelogin.errors import SecureLoginError
 from securelogin.service.context import Services
 from securelogin.service.oidc import keys, tokens
-from securelogin.service.oidc.ports import CodeRow
+from securelogin.service.oidc_ports import CodeRow
 from tests.conftest import make_settings
 from tests.dbutil import scalar
 from tests.devices import KINDS, Brokerage

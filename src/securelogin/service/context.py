@@ -11,7 +11,7 @@ from securelogin.domain.lifecycle import LifecyclePolicy
 from securelogin.service.ceremony.outcomes import Approval, Purpose
 from securelogin.service.lifecycle_ports import StatementPrinter
 from securelogin.service.mobile_key_ports import MobileKeyPorts
-from securelogin.service.oidc.ports import OidcPorts
+from securelogin.service.oidc_ports import OidcPorts
 from securelogin.service.ports import (
     CardPrinter,
     Clock,

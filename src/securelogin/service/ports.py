@@ -27,7 +27,7 @@ from securelogin.service.login_ports import (
     SessionRepository,
 )
 from securelogin.service.mobile_key_ports import MobileKeyRepository
-from securelogin.service.oidc.ports import OidcRepository
+from securelogin.service.oidc_ports import OidcRepository
 from securelogin.service.operator_ports import HelpdeskRepository, OperatorRepository
 from securelogin.service.sharing_ports import SharingRepository
 

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 
 from securelogin.adapters.db.tables import Id, UtcDateTime, devices, metadata, sessions
-from securelogin.service.oidc.ports import ClientRow, CodeRow, KeyRow, PendingRow, TokenRow
+from securelogin.service.oidc_ports import ClientRow, CodeRow, KeyRow, PendingRow, TokenRow
 
 oidc_clients = Table(
     "oidc_clients",

@@ -10,7 +10,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
-from securelogin.service.oidc.ports import JsonObject, NewKey
+from securelogin.service.oidc_ports import JsonObject, NewKey
 
 ALGORITHM = "RS256"
 RSA_BITS = 2048

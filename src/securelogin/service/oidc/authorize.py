@@ -36,7 +36,7 @@ from securelogin.service.ceremony.factors import choose_device
 from securelogin.service.context import Services
 from securelogin.service.login_ports import SessionRow
 from securelogin.service.oidc.clients import active_client, ports
-from securelogin.service.oidc.ports import CodeRow, PendingRow
+from securelogin.service.oidc_ports import CodeRow, PendingRow
 from securelogin.service.ports import UnitOfWork
 
 

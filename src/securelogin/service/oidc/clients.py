@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from securelogin.domain.audit import AuditEvent
 from securelogin.errors import ConfigurationError, InvalidClient, InvalidInput, NotFound
 from securelogin.service.context import Services
-from securelogin.service.oidc.ports import ClientRow, OidcPorts
+from securelogin.service.oidc_ports import ClientRow, OidcPorts
 from securelogin.service.ports import UnitOfWork
 
 CLIENT_PREFIX = "slc_"

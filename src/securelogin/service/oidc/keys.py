@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from securelogin.domain.audit import AuditEvent
 from securelogin.service.context import Services
 from securelogin.service.oidc.clients import ports
-from securelogin.service.oidc.ports import JsonObject, KeyRow
+from securelogin.service.oidc_ports import JsonObject, KeyRow
 from securelogin.service.ports import UnitOfWork
 
 

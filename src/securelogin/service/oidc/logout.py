@@ -20,8 +20,8 @@ from securelogin.service.context import Services
 from securelogin.service.oidc import keys
 from securelogin.service.oidc.authorize import with_query
 from securelogin.service.oidc.clients import active_client, ports
-from securelogin.service.oidc.ports import ClientRow, JsonObject
 from securelogin.service.oidc.tokens import session_ref, subject
+from securelogin.service.oidc_ports import ClientRow, JsonObject
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_SECONDS = 120

@@ -19,7 +19,7 @@ from securelogin.service.context import Services
 from securelogin.service.oidc import keys
 from securelogin.service.oidc.authorize import digest
 from securelogin.service.oidc.clients import active_client, authenticate_client, ports
-from securelogin.service.oidc.ports import CodeRow, JsonObject, TokenRow
+from securelogin.service.oidc_ports import CodeRow, JsonObject, TokenRow
 from securelogin.service.ports import UnitOfWork
 
 ACCESS_PREFIX = "slo_"
