@@ -29,6 +29,7 @@ from securelogin.adapters.security.secretbox import (
     parse_keys,
     read_or_create_key_file,
 )
+from securelogin.adapters.security.webauthn import PyWebAuthnRelyingParty
 from securelogin.config import Environment, Settings, SmsGatewayKind
 from securelogin.domain.lifecycle import LifecyclePolicy
 from securelogin.errors import ConfigurationError
@@ -229,6 +230,11 @@ def wire(
                 apns_api=settings.apns_api,
                 timeout=settings.channel_timeout_seconds,
             ),
+        ),
+        webauthn=PyWebAuthnRelyingParty(
+            rp_id=settings.webauthn_rp_id,
+            rp_name=settings.webauthn_rp_name,
+            origins=settings.webauthn_origin_list,
         ),
         # the ceremony's clients: what an approved push does, per purpose (issue 11)
         on_approval={

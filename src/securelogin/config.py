@@ -7,8 +7,9 @@ SPEC is a default here, not a constant in the code.
 from __future__ import annotations
 
 from enum import StrEnum
-from ipaddress import IPv4Network, IPv6Network, ip_network
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -117,6 +118,12 @@ class Settings(BaseSettings):
     apns_team_id: str | None = None
     apns_topic: str | None = None
     apns_api: str = "https://api.push.apple.com"
+    #: WebAuthn (passkeys, the app's biometric unlock; docs/security-settings.md): the
+    #: RP ID is a registrable domain the origins belong to (not an IP address); origins
+    #: are the exact scheme://host[:port] pages may call WebAuthn from, comma-separated
+    webauthn_rp_id: str = "localhost"
+    webauthn_rp_name: str = "securelogin"
+    webauthn_origins: str = "http://localhost:8000"
 
     @field_validator("database_url")
     @classmethod
@@ -130,6 +137,30 @@ class Settings(BaseSettings):
     def _proxies_are_networks(cls, value: str) -> str:
         proxy_networks(value)
         return value
+
+    @property
+    def webauthn_origin_list(self) -> tuple[str, ...]:
+        return tuple(o.strip().rstrip("/") for o in self.webauthn_origins.split(",") if o.strip())
+
+    @model_validator(mode="after")
+    def _webauthn_origins_belong_to_the_rp_id(self) -> Settings:
+        rp_id = self.webauthn_rp_id
+        try:
+            ip_address(rp_id)
+        except ValueError:
+            pass
+        else:
+            raise ValueError("SECURELOGIN_WEBAUTHN_RP_ID must be a domain, not an IP address")
+        if not self.webauthn_origin_list:
+            raise ValueError("SECURELOGIN_WEBAUTHN_ORIGINS needs at least one origin")
+        for origin in self.webauthn_origin_list:
+            parts = urlsplit(origin)
+            host = parts.hostname or ""
+            if parts.scheme not in ("https", "http") or parts.path or not host:
+                raise ValueError(f"{origin!r} is not an origin (scheme://host[:port])")
+            if host != rp_id and not host.endswith("." + rp_id):
+                raise ValueError(f"origin {origin!r} is not on the RP ID {rp_id!r}")
+        return self
 
     @property
     def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:

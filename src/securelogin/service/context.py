@@ -24,6 +24,7 @@ from securelogin.service.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from securelogin.service.webauthn_ports import RelyingParty
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,5 +79,7 @@ class Services:
     policy: Policy
     #: the mobile key's signatures and push providers (issue 4)
     mobile: MobileKeyPorts | None = None
+    #: the WebAuthn relying party: passkeys, the app's biometric unlock (issue 16, 15)
+    webauthn: RelyingParty | None = None
     #: what each purpose does with an approved push (wired in bootstrap.py, issue 11)
     on_approval: Mapping[Purpose, ApprovalHandler] = field(default_factory=dict)

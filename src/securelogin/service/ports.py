@@ -29,6 +29,7 @@ from securelogin.service.login_ports import (
 from securelogin.service.mobile_key_ports import MobileKeyRepository
 from securelogin.service.operator_ports import HelpdeskRepository, OperatorRepository
 from securelogin.service.sharing_ports import SharingRepository
+from securelogin.service.webauthn_ports import WebAuthnRepository
 
 
 class Clock(Protocol):
@@ -331,6 +332,9 @@ class UnitOfWork(Protocol):
 
     @property
     def lifecycle(self) -> LifecycleRepository: ...
+
+    @property
+    def webauthn(self) -> WebAuthnRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -300,4 +300,5 @@ from securelogin.adapters.db import (  # noqa: E402,F401
     tables_name_failures,
     tables_operators,
     tables_sharing,
+    tables_webauthn,
 )

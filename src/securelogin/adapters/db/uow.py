@@ -31,6 +31,7 @@ from securelogin.adapters.db.repositories import (
     SqlUsers,
 )
 from securelogin.adapters.db.sharing import SqlSharing
+from securelogin.adapters.db.webauthn import SqlWebAuthn
 from securelogin.errors import StorageBusy, StorageUnavailable
 from securelogin.service.ports import Clock, SecretBox
 
@@ -93,6 +94,7 @@ class SqlUnitOfWork:
         self.operators = SqlOperators(conn)
         self.helpdesk = SqlHelpdesk(conn)
         self.lifecycle = SqlLifecycle(conn)
+        self.webauthn = SqlWebAuthn(conn)
         return self
 
     def __exit__(

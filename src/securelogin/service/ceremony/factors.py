@@ -15,8 +15,10 @@ from securelogin.domain.access import (
     is_usable,
     temporary_access,
 )
+from securelogin.domain.audit import AuditEvent
 from securelogin.domain.devices.base import (
     Binding,
+    CounterWentBack,
     DeviceKindPlugin,
     DeviceView,
     Keys,
@@ -79,7 +81,12 @@ def candidate(row: DeviceRow) -> Candidate:
 
 
 def view(row: DeviceRow) -> DeviceView:
-    return DeviceView(device_id=row.public_id, kind=DeviceKind(row.kind), params=row.params)
+    return DeviceView(
+        device_id=row.public_id,
+        kind=DeviceKind(row.kind),
+        params=row.params,
+        counter=row.last_counter,
+    )
 
 
 def choose_device(
@@ -274,6 +281,11 @@ def check_answer(
             response=response,
             at=now,
         )
+    except CounterWentBack as went_back:
+        _clone_warning(uow, device, went_back)
+        return AnswerOutcome(
+            verdict=Verdict.WRONG, reason="clone_warning", exhausted=attempts >= max_answers
+        )
     except WrongAnswer:
         return AnswerOutcome(
             verdict=Verdict.WRONG, reason="wrong_answer", exhausted=attempts >= max_answers
@@ -283,6 +295,23 @@ def check_answer(
             verdict=Verdict.ALREADY_USED, reason="replay", exhausted=attempts >= max_answers
         )
     return AnswerOutcome(verdict=Verdict.ACCEPTED, accepted=_accepted(services, device, now))
+
+
+def _clone_warning(uow: UnitOfWork, device: DeviceRow, went_back: CounterWentBack) -> None:
+    """A sign count that did not move forward: refused, and written to the audit log for
+    the security team (the credential may have been copied)."""
+    uow.audit.record(
+        AuditEvent(
+            action="device.clone_warning",
+            actor=device.public_id,
+            subject=device.public_id,
+            data={
+                "kind": device.kind,
+                "stored_count": went_back.stored,
+                "received_count": went_back.received,
+            },
+        )
+    )
 
 
 def _first_use(
@@ -335,4 +364,5 @@ def open_keys(
         return Keys(code=code.decode())
     if DeviceKind(device.kind) is DeviceKind.TEMPORARY_CODE and seed is not None:
         return Keys(code=seed.decode())
-    return Keys(seed=seed, pin=pin)
+    assertion = services.webauthn.check_assertion if services.webauthn else None
+    return Keys(seed=seed, pin=pin, assertion=assertion)
