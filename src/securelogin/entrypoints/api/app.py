@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from securelogin.entrypoints.api import funds, key_webpush, keys, logins, problems
+from securelogin.entrypoints.api import funds, key_webpush, keys, logins, passkeys, problems
 from securelogin.entrypoints.api.limits import BodyLimits
 from securelogin.entrypoints.api.transport import Network, TransportSecurity
 from securelogin.entrypoints.background import background_lifespan
@@ -104,6 +104,7 @@ def create_app(
     app.include_router(keys.build_router(services))
     app.include_router(key_webpush.build_router(services))
     app.include_router(funds.build_router(services))
+    app.include_router(passkeys.build_router(services))
     app.include_router(console.build_router(services))
     app.include_router(portal.build_router(services))
     app.include_router(keyapp.build_router())

@@ -17,7 +17,7 @@ from securelogin.domain.limits import Remaining
 from securelogin.domain.money import AMOUNT_PATTERN, from_cents
 from securelogin.entrypoints.api.logins import MAX_WAIT, bearer_token
 from securelogin.entrypoints.api.problems import problem_responses
-from securelogin.entrypoints.api.schemas import FactorOut, TierOut
+from securelogin.entrypoints.api.schemas import ANSWER_MAX, FactorOut, TierOut
 from securelogin.entrypoints.api.waits import hubs, until
 from securelogin.service import restrictions, sessions, withdrawals
 from securelogin.service.context import Services
@@ -61,7 +61,7 @@ class WithdrawalStartedOut(BaseModel):
 class ConfirmIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    response: str = Field(min_length=1, max_length=64)
+    response: str = Field(min_length=1, max_length=ANSWER_MAX)
 
 
 class ConfirmOut(BaseModel):

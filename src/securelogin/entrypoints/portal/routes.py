@@ -19,6 +19,7 @@ from securelogin.entrypoints.portal import (
     account,
     lifecycle,
     mobile_key,
+    passkeys,
     settings,
     verify,
     withdraw,
@@ -130,6 +131,6 @@ def build_router(services: Services) -> APIRouter:
 
     router.include_router(verify.build_router(services, pages))
     router.include_router(account.build_router(services, pages))
-    for feature in (withdraw, mobile_key, settings, lifecycle):
+    for feature in (withdraw, mobile_key, passkeys, settings, lifecycle):
         router.include_router(feature.build_router(services, pages))
     return router

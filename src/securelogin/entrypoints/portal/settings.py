@@ -25,6 +25,7 @@ from securelogin.entrypoints.portal.lifecycle import (
     RETURNS_PATH,
 )
 from securelogin.entrypoints.portal.mobile_key import MOBILE_KEY_PATH
+from securelogin.entrypoints.portal.passkeys import PASSKEYS_PATH
 from securelogin.entrypoints.portal.prompts import prompt_page
 from securelogin.entrypoints.portal.web import (
     CSRF_FIELD,
@@ -49,6 +50,7 @@ SHARE_ANSWER_PATH = "/portal/settings/share/answer"
 #: pages of other features this page links to (issue 4: mobile key; issue 6 B: lifecycle)
 LINKS: tuple[tuple[str, str], ...] = (
     (MOBILE_KEY_PATH, "settings.link.mobile_key"),
+    (PASSKEYS_PATH, "settings.link.passkeys"),
     (SHARE_PATH, "settings.link.share"),
     (ONLINE_CARD_PATH, "settings.link.online_card"),
     (REPLACEMENT_PATH, "settings.link.replacement"),

@@ -43,6 +43,8 @@ USERNAME_MAX = 64
 PASSWORD_MAX = 128
 #: longer answers are wrong anyway; the cut keeps a pasted novel out of the services
 RESPONSE_MAX = 64
+#: a passkey's answer is the JSON text of its assertion (the longest answer a form sends)
+ANSWER_MAX = 8192
 
 #: 32 random bytes, URL-safe base64 without padding.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")

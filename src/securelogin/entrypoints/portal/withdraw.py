@@ -24,8 +24,8 @@ from securelogin.entrypoints.portal.forms import AccountPages
 from securelogin.entrypoints.portal.prompts import prompt_page
 from securelogin.entrypoints.portal.verify import PUSH_REFRESH_SECONDS
 from securelogin.entrypoints.portal.web import (
+    ANSWER_MAX,
     CSRF_FIELD,
-    RESPONSE_MAX,
     Message,
     Pages,
     page_language,
@@ -179,7 +179,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         lang, here = page_language(request), f"{WITHDRAW_PATH}/{withdrawal_id}"
         try:
             withdrawals.confirm_withdrawal(
-                services, current, withdrawal_id, (response + response_2)[:RESPONSE_MAX]
+                services, current, withdrawal_id, (response + response_2)[:ANSWER_MAX]
             )
         except (ConfirmationFailed, AlreadyUsed, Locked):
             return redirect(request, lang, here + "?notice=failed")

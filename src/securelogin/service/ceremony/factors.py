@@ -242,6 +242,7 @@ def challenge_view(uow: UnitOfWork, challenge: ChallengeRow | None) -> FactorVie
             number=_text(prompt.get("number")),
             amount=_text(prompt.get("amount")),
             destination=_text(prompt.get("destination")),
+            rp_id=_text(prompt.get("rp_id")),
             indices=(int(indices[0]), int(indices[1])) if isinstance(indices, list) else None,
         ),
     )
