@@ -34,7 +34,8 @@ ZH_CN: dict[str, str] = {
     "kind.passkey": "通行密钥",
     "settings.link.passkeys": "通行密钥",
     "passkeys.heading": "通行密钥",
-    "passkeys.intro": "通行密钥让您用指纹、面容或设备密码代替验证码登录。它只在本网站有效，因此无法被钓鱼。",
+    "passkeys.intro": "通行密钥让您用指纹、面容或设备密码代替验证码登录。"
+    "它只在本网站有效，因此无法被钓鱼。",
     "passkeys.list": "您的通行密钥",
     "passkeys.none": "您还没有通行密钥。",
     "passkeys.added_on": "添加于 {date}",
