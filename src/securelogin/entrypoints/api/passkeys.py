@@ -2,8 +2,6 @@
 §2, docs/api.md "Passkeys").  Logging in and confirming withdrawals with a passkey go
 through the ordinary ``answer``/``confirm`` calls (the prompt type ``passkey``)."""
 
-from __future__ import annotations
-
 import json
 from datetime import datetime
 from typing import Annotated
@@ -62,15 +60,15 @@ def build_router(services: Services) -> APIRouter:
     def current(token: Annotated[str, Depends(bearer_token)]) -> sessions.CurrentSession:
         return sessions.authenticate(services, token)
 
-    Session = Annotated[sessions.CurrentSession, Depends(current)]
-
     @router.post(
         "/registrations",
         status_code=201,
         response_model=RegistrationOut,
         responses=problem_responses(401, 403, 422),
     )
-    def start(body: RegistrationRequest, session: Session) -> RegistrationOut:
+    def start(
+        body: RegistrationRequest, session: Annotated[sessions.CurrentSession, Depends(current)]
+    ) -> RegistrationOut:
         """A new passkey's creation options (a single-use challenge, valid 5 minutes).
         403 ``device_login_required`` unless the session was opened with a device."""
         started = passkeys.start_registration(services, session, label=body.label)
@@ -86,7 +84,11 @@ def build_router(services: Services) -> APIRouter:
         response_model=PasskeyOut,
         responses=problem_responses(401, 403, 409, 422),
     )
-    def finish(registration_id: str, body: CredentialRequest, session: Session) -> PasskeyOut:
+    def finish(
+        registration_id: str,
+        body: CredentialRequest,
+        session: Annotated[sessions.CurrentSession, Depends(current)],
+    ) -> PasskeyOut:
         """The authenticator's answer; 422 ``passkey_rejected`` (origin, RP ID, challenge,
         user verification, signature), 409 ``passkey_ceremony_closed`` (used, expired or
         unknown registration).  Nothing is stored unless it verifies."""
@@ -100,12 +102,14 @@ def build_router(services: Services) -> APIRouter:
         )
 
     @router.get("", response_model=PasskeyList, responses=problem_responses(401))
-    def listed(session: Session) -> PasskeyList:
+    def listed(session: Annotated[sessions.CurrentSession, Depends(current)]) -> PasskeyList:
         """The session user's active passkeys."""
         return PasskeyList(passkeys=[_out(p) for p in passkeys.list_passkeys(services, session)])
 
     @router.delete("/{device_id}", status_code=204, responses=problem_responses(401, 403, 404))
-    def remove(device_id: str, session: Session) -> Response:
+    def remove(
+        device_id: str, session: Annotated[sessions.CurrentSession, Depends(current)]
+    ) -> Response:
         """The passkey stops working at once, and the sessions it opened end."""
         passkeys.remove_passkey(services, session, device_id=device_id)
         return Response(status_code=204)
