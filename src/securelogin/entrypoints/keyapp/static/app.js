@@ -500,7 +500,7 @@ async function answer(card, push, decision, number, notMe) {
   const outcome = $("outcome");
   let result;
   try {
-    const body = await pushAnswer(state.app.privateKey, push, { decision, number, notMe });
+    const body = await pushAnswer(state.session.privateKey, push, { decision, number, notMe });
     const done = await api().call("POST", `/key/pushes/${push.push_id}/answer`, body, { signed: true });
     result = done.status === "approved" ? "approved" : notMe ? "not_me" : "denied";
   } catch (error) {

@@ -142,6 +142,7 @@ export class KeyApi {
     } catch {
       data = null;
     }
+    if (response.ok && response.status === 204) return {};
     if (response.ok && data && typeof data === "object") return data;
     const code = data && typeof data.code === "string" ? data.code : `http_${response.status}`;
     throw new ApiError(code, response.status, data && (data.detail || data.title));
