@@ -45,11 +45,10 @@ def enrol(api: TestClient, app: TestApp, authenticator: SoftAuthenticator) -> No
     assert options["authenticatorSelection"]["authenticatorAttachment"] == "platform"
     assert options["authenticatorSelection"]["userVerification"] == "required"
     body = {
-        "ceremony_id": started["ceremony_id"],
         "credential": json.loads(authenticator.create(options)),
         "biometric_share": b64url(BIO_SHARE),
     }
-    done = app.call(api, "PUT", path, body)
+    done = app.call(api, "POST", f"{path}/registrations/{started['ceremony_id']}", body)
     assert done.status_code == 204, done.json()
 
 

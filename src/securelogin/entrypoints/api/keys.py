@@ -122,7 +122,6 @@ class BiometricOptionsOut(BaseModel):
 
 
 class BiometricRequest(BaseModel):
-    ceremony_id: str = Field(max_length=40)
     #: the ``PublicKeyCredential`` as JSON (binary fields base64url)
     credential: dict[str, object]
     biometric_share: str = Field(pattern=KEY32)
@@ -330,10 +329,12 @@ def build_router(services: Services) -> APIRouter:
         started = key_biometric.start_registration(services, app)
         return BiometricOptionsOut(ceremony_id=started.ceremony_id, options=dict(started.options))
 
-    @router.put(
-        "/apps/{app_id}/biometric", status_code=204, responses=problem_responses(401, 409, 422)
+    @router.post(
+        "/apps/{app_id}/biometric/registrations/{ceremony_id}",
+        status_code=204,
+        responses=problem_responses(401, 409, 422),
     )
-    def biometric_register(app_id: str, auth: Signed) -> None:
+    def biometric_register(app_id: str, ceremony_id: str, auth: Signed) -> None:
         """Signed: the new credential and the biometric share the server releases for
         its verified assertions; 422 ``passkey_rejected``, 409 ``passkey_ceremony_closed``."""
         app, raw = auth
@@ -342,7 +343,7 @@ def build_router(services: Services) -> APIRouter:
         key_biometric.finish_registration(
             services,
             app,
-            ceremony_id=body.ceremony_id,
+            ceremony_id=ceremony_id,
             credential=json.dumps(body.credential),
             share=body.biometric_share,
         )

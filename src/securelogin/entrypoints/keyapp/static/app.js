@@ -375,9 +375,9 @@ async function enableBiometrics() {
     const share = vault.randomShare();
     const sealed = await vault.wrapForBiometric(state.session, share);
     await api().call(
-      "PUT",
-      path,
-      { ceremony_id: started.ceremony_id, credential, biometric_share: share },
+      "POST",
+      `${path}/registrations/${started.ceremony_id}`,
+      { credential, biometric_share: share },
       { signed: true },
     );
     state.app = { ...state.app, bio: { credentialId: credential.id }, dk: { ...state.app.dk, bio: sealed } };
