@@ -15,6 +15,11 @@ import cbor2
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from securelogin.domain.access import Platform
+from securelogin.service import login, passkeys, sessions
+from securelogin.service.context import Services
+from tests.devices import KINDS, PASSWORD, Brokerage, KindSetup
+
 ORIGIN = "http://localhost:8000"
 RP_ID = "localhost"
 UP, UV, AT = 0x01, 0x04, 0x40
@@ -126,3 +131,33 @@ class SoftAuthenticator:
                 "clientExtensionResults": {},
             }
         )
+
+
+def passkey_holder(services: Services, username: str = "holder") -> KindSetup:
+    """A user holding an SMS device and a passkey registered after an SMS login (the
+    passkey is then the strongest device), as a :class:`KindSetup` of the contract suite
+    (tests/contract/test_device_kinds.py): its answer is this authenticator's assertion."""
+    Brokerage().user(username, KINDS["sms"].device).load(services)
+    started = login.start_login(
+        services, username=username, password=PASSWORD, platform=Platform.PORTAL
+    )
+    assert started.factor is not None
+    code = KINDS["sms"].answer(started.factor.prompt.as_json(), services.clock.now(), services)
+    current = sessions.authenticate(
+        services, login.answer_login(services, started.login_id, code).token
+    )
+    key = SoftAuthenticator()
+    options = passkeys.start_registration(services, current)
+    passkeys.finish_registration(
+        services,
+        current,
+        registration_id=options.registration_id,
+        credential=key.create(dict(options.options)),
+    )
+    return KindSetup(
+        kind="passkey",
+        device={},
+        answer=lambda prompt, at, _services: key.get(str(prompt["challenge"])),
+        rank=2,
+        prompt_type="passkey",
+    )
