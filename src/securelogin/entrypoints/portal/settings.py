@@ -28,6 +28,7 @@ from securelogin.entrypoints.portal.mobile_key import MOBILE_KEY_PATH
 from securelogin.entrypoints.portal.passkeys import PASSKEYS_PATH
 from securelogin.entrypoints.portal.prompts import prompt_page
 from securelogin.entrypoints.portal.web import (
+    ANSWER_MAX,
     CSRF_FIELD,
     PASSWORD_MAX,
     RESPONSE_MAX,
@@ -248,7 +249,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         request: Request,
         token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
         request_id: Annotated[str, Form(max_length=40)] = "",
-        response: Annotated[str, Form(max_length=RESPONSE_MAX)] = "",
+        response: Annotated[str, Form(max_length=ANSWER_MAX)] = "",
         response_2: Annotated[str, Form(max_length=RESPONSE_MAX)] = "",
     ) -> Response:
         def answered(_current: CurrentSession, decided: sharing.ShareRequestView) -> Response:
