@@ -174,10 +174,11 @@ def audit_verify(database_url: DatabaseUrl = None) -> None:
     typer.echo(f"securelogin: audit chain intact ({result.events} events)")
 
 
-def run() -> None:
-    """Console entry point: never let a traceback reach the terminal."""
+def run(args: list[str] | None = None) -> None:
+    """Console entry point: never let a traceback reach the terminal.  ``args`` instead
+    of ``sys.argv[1:]`` runs a command in this process (the tests' ``invoke_cli``)."""
     try:
-        app()
+        app(args=args, prog_name="securelogin")
     except SystemExit:
         raise
     except KeyboardInterrupt:
