@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from securelogin.domain.operators import Role
 from securelogin.entrypoints.api.app import create_app
-from securelogin.service import operators
 from securelogin.service.context import Services
+from securelogin.service.operators import operators
 from tests.devices import KINDS, PASSWORD, Brokerage
 from tests.e2e.portal_forms import csrf_of, messages_of
 from tests.e2e.test_console import console_login, enrol

@@ -24,7 +24,7 @@ from securelogin.adapters.db.lifecycle import SqlLifecycle
 from securelogin.adapters.db.tables_lifecycle import replacement_requests
 from securelogin.bootstrap import bootstrap
 from securelogin.domain.access import AccessLevel
-from securelogin.service import jobs, replacement
+from securelogin.service.lifecycle import jobs, replacement
 from securelogin.service.sessions import CurrentSession, Tier
 from tests.conftest import make_settings
 from tests.dbutil import scalar

@@ -1,7 +1,7 @@
 """The operator console (SPEC §7, §8): helpdesk, compliance and logistics pages under /console.
 
 Operators log in at ``/console/login`` (username + password, then their own TOTP code;
-see :mod:`securelogin.service.operators`) and get a console session of their own: cookie
+see :mod:`securelogin.service.operators.operators`) and get a console session of their own: cookie
 ``sl_console`` (HttpOnly, SameSite=Strict, path ``/console``; its CSRF token in
 ``sl_console_csrf``, never the portal's ``sl_csrf``), token stored hashed, idle
 timeout ``policy.operator_idle_seconds`` (15 min), absolute ``policy.operator_session_seconds``

@@ -5,7 +5,7 @@ creates one; each row has the actions disable, reset TOTP and unlock.  Creating 
 operator and resetting a TOTP answer with a page that shows the new secret once — as an
 ``otpauth://`` URI, in base32 and as an inline SVG QR code (segno, drawn on the server:
 no script, no CDN) — never in a URL or a redirect.  Each POST checks the console's CSRF
-token, calls one function of :mod:`securelogin.service.operators` acting as the admin
+token, calls one function of :mod:`securelogin.service.operators.operators` acting as the admin
 (which checks the role and audits as ``operator:<name>``) and maps errors to words.
 """
 
@@ -31,8 +31,8 @@ from securelogin.entrypoints.console.web import (
 from securelogin.entrypoints.portal.i18n import EN
 from securelogin.entrypoints.portal.web import CSRF_FIELD
 from securelogin.errors import InvalidInput, SecureLoginError
-from securelogin.service import operators
 from securelogin.service.context import Services
+from securelogin.service.operators import operators
 
 PATH = "/console/operators"
 MENU = (MenuItem(role=Role.ADMIN, path=PATH, key="console.admin", text_key="console.admin.text"),)
@@ -153,8 +153,8 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
         new_username: str = "",
         new_roles: frozenset[str] = frozenset(),
     ) -> Response:
-        """CSRF, one call of :mod:`securelogin.service.operators` acting as the admin, then
-        ``done``; a refusal shows the list again with its words and status."""
+        """CSRF, one call of :mod:`securelogin.service.operators.operators` acting as the admin,
+        then ``done``; a refusal shows the list again with its words and status."""
         return pages.submit(
             request,
             Role.ADMIN,

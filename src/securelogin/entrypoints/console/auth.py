@@ -29,8 +29,8 @@ from securelogin.entrypoints.portal.web import (
     set_private_cookie,
 )
 from securelogin.errors import InvalidCredentials, Locked, LoginFailed, Unauthenticated
-from securelogin.service import operators
 from securelogin.service.context import Services
+from securelogin.service.operators import operators
 
 INVALID = (Message(tone="error", key="login.invalid_credentials"),)
 FAILED = (Message(tone="error", key="login.failed"),)

@@ -3,9 +3,9 @@
 ``/console/closure?account=U…`` finds an open account and shows what closing it will do —
 its users, their devices and, per device, the settlement (return, shred, deposit taken,
 deactivated), the sessions that end — computed by
-:func:`securelogin.service.closure.preview_closure` with the same rules the closure uses.
+:func:`securelogin.service.lifecycle.closure.preview_closure` with the same rules the closure uses.
 The admin confirms by typing the account number; ``POST /console/closure/close`` checks
-the console's CSRF token, calls :func:`~securelogin.service.closure.close_account` once
+the console's CSRF token, calls :func:`~securelogin.service.lifecycle.closure.close_account` once
 and answers with the closure report.  Unknown account (``not_found``), an account closed
 already (``account_closed``) or a wrong confirmation (``invalid_input``) change nothing
 and show the page again with words.
@@ -25,8 +25,8 @@ from securelogin.entrypoints.console.web import ConsolePages, MenuItem, Message,
 from securelogin.entrypoints.portal.i18n import EN
 from securelogin.entrypoints.portal.web import CSRF_FIELD
 from securelogin.errors import InvalidInput, SecureLoginError
-from securelogin.service import closure
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import closure
 
 PATH = "/console/closure"
 MENU = (

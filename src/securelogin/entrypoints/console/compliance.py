@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse, Response
 from securelogin.domain.operators import Operator, Role
 from securelogin.entrypoints.console.web import ConsolePages, MenuItem, error_message
 from securelogin.entrypoints.portal.web import CSRF_FIELD, Message
-from securelogin.service import sharing
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import sharing
 
 PATH = "/console/compliance"
 MENU = (

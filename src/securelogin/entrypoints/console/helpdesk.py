@@ -2,7 +2,7 @@
 
 ``/console/helpdesk`` finds a user (``?username=``) and shows devices, lock state and
 recent identity checks, with the forms of the actions.  Each POST checks CSRF, calls one
-service function of :mod:`securelogin.service.helpdesk` and maps its errors to a message
+service function of :mod:`securelogin.service.operators.helpdesk` and maps its errors to a message
 (STYLE.md rule 2).  The temporary code is rendered once in the answer to its POST, never
 put in a URL or a redirect.
 """
@@ -26,8 +26,8 @@ from securelogin.entrypoints.console.web import (
 )
 from securelogin.entrypoints.portal.web import CSRF_FIELD
 from securelogin.errors import SecureLoginError
-from securelogin.service import helpdesk
 from securelogin.service.context import Services
+from securelogin.service.operators import helpdesk
 
 PATH = "/console/helpdesk"
 MENU = (

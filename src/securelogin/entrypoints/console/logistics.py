@@ -28,8 +28,8 @@ from securelogin.entrypoints.console.web import ConsolePages, MenuItem, error_me
 from securelogin.entrypoints.portal.i18n import EN
 from securelogin.entrypoints.portal.web import CSRF_FIELD, Message
 from securelogin.errors import InvalidInput, SecureLoginError
-from securelogin.service import inventory, replacement, returns
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import inventory, replacement, returns
 
 PATH = "/console/logistics"
 MENU = (

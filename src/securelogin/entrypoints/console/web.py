@@ -38,8 +38,8 @@ from securelogin.entrypoints.portal.web import (
     set_private_cookie,
 )
 from securelogin.errors import SecureLoginError, Unauthenticated
-from securelogin.service import operators
 from securelogin.service.context import Services
+from securelogin.service.operators import operators
 
 __all__ = [
     "CONSOLE_COOKIE",

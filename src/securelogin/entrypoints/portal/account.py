@@ -26,9 +26,10 @@ from securelogin.entrypoints.portal.web import (
     redirect,
 )
 from securelogin.errors import Unauthenticated
-from securelogin.service import documents as document_service
-from securelogin.service import me, sessions
+from securelogin.service import sessions
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import documents as document_service
+from securelogin.service.login import me
 
 HOME_PATH = "/portal"
 CARD_ONLY_PATH = "/portal/card-only"
@@ -130,7 +131,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
 
     @router.get(DOCUMENTS_PATH, response_class=HTMLResponse)
     def documents(request: Request) -> Response:
-        """R-LOGIN-8: activity statements and tax forms (service/documents.py)."""
+        """R-LOGIN-8: activity statements and tax forms (service/lifecycle/documents.py)."""
         allowed = {AccessLevel.FULL, AccessLevel.DOCUMENTS_ONLY}
         current = session_for(services, request, allowed)
         if isinstance(current, Response):

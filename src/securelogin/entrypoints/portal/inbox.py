@@ -14,8 +14,9 @@ from securelogin.domain.access import AccessLevel
 from securelogin.entrypoints.portal.forms import AccountPages
 from securelogin.entrypoints.portal.web import CSRF_FIELD, Pages, page_language, redirect
 from securelogin.errors import SecureLoginError
-from securelogin.service import documents, messages
+from securelogin.service import messages
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import documents
 from securelogin.service.sessions import CurrentSession
 
 MESSAGES_PATH = "/portal/messages"

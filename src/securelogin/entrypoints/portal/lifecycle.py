@@ -29,8 +29,9 @@ from securelogin.entrypoints.portal.web import (
     redirect,
 )
 from securelogin.errors import SecureLoginError
-from securelogin.service import lifecycle, messages, replacement, returns
+from securelogin.service import messages
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import lifecycle, replacement, returns
 from securelogin.service.sessions import CurrentSession
 
 ONLINE_CARD_PATH = "/portal/online-card"

@@ -19,8 +19,8 @@ from markupsafe import Markup
 from securelogin.domain.access import AccessLevel
 from securelogin.entrypoints.portal.account import MENUS, session_for
 from securelogin.entrypoints.portal.web import CSRF_FIELD, Pages, csrf_ok, page_language
-from securelogin.service import me, mobile_key
 from securelogin.service.context import Services
+from securelogin.service.login import me, mobile_key
 from securelogin.service.sessions import CurrentSession
 
 MOBILE_KEY_PATH = "/portal/settings/mobile-key"

@@ -49,8 +49,8 @@ from securelogin.entrypoints.portal.web import (
     set_private_cookie,
 )
 from securelogin.errors import InvalidCredentials, Locked, LoginFailed, NoDeviceLeft
-from securelogin.service import login
 from securelogin.service.context import Services
+from securelogin.service.login import login
 
 __all__ = ["SECURITY_HEADERS", "STATIC_DIR", "build_router", "same_site_path"]
 

@@ -37,8 +37,8 @@ from securelogin.entrypoints.portal.web import (
     redirect,
 )
 from securelogin.errors import SecureLoginError, ShareRefused
-from securelogin.service import settings, sharing
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import settings, sharing
 from securelogin.service.sessions import CurrentSession
 
 SETTINGS_PATH = "/portal/settings"

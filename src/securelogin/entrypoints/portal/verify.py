@@ -43,9 +43,9 @@ from securelogin.errors import (
     UnknownDevice,
     UnknownLogin,
 )
-from securelogin.service import login
 from securelogin.service.context import Services
-from securelogin.service.login import LoginStatus
+from securelogin.service.login import login
+from securelogin.service.login.login import LoginStatus
 from securelogin.service.sessions import SessionGrant
 
 VERIFY_PATH = "/login/verify"

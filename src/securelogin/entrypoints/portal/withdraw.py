@@ -47,8 +47,8 @@ from securelogin.errors import (
     WithdrawalExpired,
     WithdrawalRefused,
 )
-from securelogin.service import restrictions, withdrawals
 from securelogin.service.context import Services
+from securelogin.service.funds import restrictions, withdrawal_confirm, withdrawals
 from securelogin.service.sessions import CurrentSession
 
 WITHDRAW_PATH = "/portal/withdraw"
@@ -178,7 +178,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             return current
         lang, here = page_language(request), f"{WITHDRAW_PATH}/{withdrawal_id}"
         try:
-            withdrawals.confirm_withdrawal(
+            withdrawal_confirm.confirm_withdrawal(
                 services, current, withdrawal_id, (response + response_2)[:RESPONSE_MAX]
             )
         except (ConfirmationFailed, AlreadyUsed, Locked):
@@ -197,7 +197,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             return current
         lang, here = page_language(request), f"{WITHDRAW_PATH}/{withdrawal_id}"
         try:
-            withdrawals.push_fallback(services, current, withdrawal_id)
+            withdrawal_confirm.push_fallback(services, current, withdrawal_id)
         except (WithdrawalClosed, WithdrawalExpired, UnknownWithdrawal):
             return redirect(request, lang, here)
         return redirect(request, lang, here)

@@ -5,7 +5,7 @@ One pass does, each item in its own short unit of work:
 1. reminders — shipped devices 3 days before their auto-activation; the reminder is
    claimed by a conditional update (``reminded_at IS NULL``), so it goes out once;
 2. auto-activation — devices shipped 21 days ago; ``shipped → active`` is one
-   conditional update (:func:`securelogin.service.lifecycle.finish_activation`), so each
+   conditional update (:func:`securelogin.service.lifecycle.lifecycle.finish_activation`), so each
    device is activated exactly once whoever gets there first (user, worker, worker);
 3. expiry of temporary devices — temporary codes 12 days after issue, online cards at
    their ``expires_at`` (``active → expired``, conditional);
@@ -30,8 +30,8 @@ from securelogin.domain.devices.catalogue import DeviceState
 from securelogin.domain.lifecycle import ReturnReason, auto_activation_at
 from securelogin.service import messages, notifications
 from securelogin.service.context import Services
-from securelogin.service.lifecycle import finish_activation
-from securelogin.service.returns import charge_deposits
+from securelogin.service.lifecycle.lifecycle import finish_activation
+from securelogin.service.lifecycle.returns import charge_deposits
 
 log = logging.getLogger(__name__)
 SYSTEM = "system:jobs"

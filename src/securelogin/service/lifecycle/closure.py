@@ -36,11 +36,11 @@ from securelogin.domain.operators import Operator, Role, require_role
 from securelogin.domain.returns import Region
 from securelogin.errors import AccountClosed, InvalidInput, NotFound
 from securelogin.service.context import Services
-from securelogin.service.documents import DocumentKind, store_document
+from securelogin.service.lifecycle.documents import DocumentKind, store_document
+from securelogin.service.lifecycle.returns import begin_return, charge_deposits
 from securelogin.service.lifecycle_ports import OwnedDevice
 from securelogin.service.messages import notify
 from securelogin.service.ports import AccountRow, UnitOfWork, UserRow
-from securelogin.service.returns import begin_return, charge_deposits
 
 #: the longest text accepted as an account number (longer input is no account)
 NUMBER_MAX = 32

@@ -8,7 +8,7 @@
   answered positions are a fresh second factor.
 * R-LOST-4: a shipped replacement device is activated at once by answering its
   challenge (a DSC+ with the soft PIN chosen in the request), or by the background job
-  21 days after shipping (:mod:`securelogin.service.jobs`).  Both go through
+  21 days after shipping (:mod:`securelogin.service.lifecycle.jobs`).  Both go through
   :func:`finish_activation`, one conditional update ``shipped → active``, so a device
   is activated exactly once; the lost device stays lost and every temporary device of
   the user is retired.
@@ -31,10 +31,10 @@ from securelogin.domain.devices.challenges import card_pair
 from securelogin.domain.devices.registry import plugin_for
 from securelogin.domain.lifecycle import RequestState
 from securelogin.errors import AccessDenied, InvalidInput, Locked, NotFound, WrongState
-from securelogin.service import cards
 from securelogin.service.ceremony.counting import locked_until, lockout
 from securelogin.service.ceremony.factors import open_keys, view
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import cards
 from securelogin.service.lifecycle_ports import RequestRow
 from securelogin.service.login_ports import DeviceRow, FailureCounter
 from securelogin.service.messages import notify
