@@ -76,11 +76,11 @@ def send_reminders(services: Services) -> int:
     now = services.clock.now()
     cutoff = now - timedelta(days=policy.auto_activation_days - policy.reminder_days_before)
     with services.uow() as uow:
-        due = uow.lifecycle.shipped_before(cutoff, unreminded=True)
+        due = uow.replacements.shipped_before(cutoff, unreminded=True)
     done = 0
     for row in due:
         with services.uow() as uow:
-            if not uow.lifecycle.mark_reminded(row.id, now=now):
+            if not uow.replacements.mark_reminded(row.id, now=now):
                 continue  # another process sent it
             assert row.shipped_at is not None  # noqa: S101 - shipped requests have the time
             when = auto_activation_at(row.shipped_at, policy)
@@ -117,7 +117,7 @@ def auto_activate(services: Services) -> int:
     now = services.clock.now()
     cutoff = now - timedelta(days=services.policy.lifecycle.auto_activation_days)
     with services.uow() as uow:
-        due = uow.lifecycle.shipped_before(cutoff, unreminded=False)
+        due = uow.replacements.shipped_before(cutoff, unreminded=False)
     done = 0
     for row in due:
         with services.uow() as uow:
@@ -162,7 +162,7 @@ def charge_unreturned(services: Services) -> int:
     with services.uow() as uow:
         due = [
             r
-            for r in uow.lifecycle.returns_in(("pending",))
+            for r in uow.returns.returns_in(("pending",))
             if r.reason == ReturnReason.ACCOUNT_CLOSING and r.created_at <= cutoff
         ]
     charged = 0
