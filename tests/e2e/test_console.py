@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from securelogin.domain.operators import Role
 from securelogin.entrypoints.console.web import words_complete
-from securelogin.entrypoints.portal.words import console as console_words
+from securelogin.entrypoints.web.words import console as console_words
 from securelogin.service.context import Services
 from securelogin.service.operators import operators
 from tests.devices import KINDS, PASSWORD, Brokerage

@@ -213,7 +213,7 @@ def old_bug(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     """``True``: the console login clears the portal's ``sl_csrf`` again, as it did."""
     if request.param:
         from securelogin.entrypoints.console.web import ConsolePages
-        from securelogin.entrypoints.portal.web import clear_private_cookie
+        from securelogin.entrypoints.portal.site import clear_private_cookie
 
         original = ConsolePages.start_session
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from securelogin.domain.operators import Role
-from securelogin.entrypoints.portal.words import funds
+from securelogin.entrypoints.web.words import funds
 from securelogin.service.context import Services
 from securelogin.service.lifecycle import closure
 from tests.devices import SEED20, Brokerage

@@ -21,7 +21,7 @@ How a feature adds console pages
        from securelogin.entrypoints.console.web import (
            ConsolePages, MenuItem, error_message,
        )
-       from securelogin.entrypoints.portal.web import CSRF_FIELD
+       from securelogin.entrypoints.web.pages import CsrfField
        from securelogin.service import logistics          # your service module
        from securelogin.service.context import Services
 
@@ -43,7 +43,7 @@ How a feature adds console pages
 
            @router.post("/console/logistics/ship", response_class=HTMLResponse)
            def ship(request: Request,
-                    token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+                    token: CsrfField = "",
                     serial: Annotated[str, Form()] = "") -> Response:
                return pages.submit(                             # CSRF, one call, words
                    request, Role.LOGISTICS, token,
@@ -72,7 +72,7 @@ How a feature adds console pages
    forms carry ``<input type="hidden" name="{{ csrf_field }}" value="{{ csrf_token }}">``;
    ``{% include "_messages.html" %}`` shows ``messages``; ``t("key")`` translates.
 
-3. Words go in ``entrypoints/portal/words/console.py`` (``console.<feature>.…`` keys, EN
+3. Words go in ``entrypoints/web/words/console.py`` (``console.<feature>.…`` keys, EN
    and ZH_CN both; a test checks the keys match).  ``error_message(exc)`` shows the words
    ``console.error.<code>`` when they exist, else a generic line.
 

@@ -28,8 +28,8 @@ from securelogin.entrypoints.console.web import (
     error_message,
     when,
 )
-from securelogin.entrypoints.portal.i18n import EN
-from securelogin.entrypoints.portal.web import CSRF_FIELD
+from securelogin.entrypoints.web.i18n import EN
+from securelogin.entrypoints.web.pages import CsrfField
 from securelogin.errors import InvalidInput, SecureLoginError
 from securelogin.service.context import Services
 from securelogin.service.operators import operators
@@ -55,7 +55,6 @@ PASSWORD_MAX = 128
 
 T = TypeVar("T")
 
-Token = Annotated[str, Form(alias=CSRF_FIELD)]
 Username = Annotated[str, Form()]
 
 
@@ -169,7 +168,7 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
     @router.post(f"{PATH}/create", response_class=HTMLResponse)
     def create(
         request: Request,
-        token: Token = "",
+        token: CsrfField = "",
         username: Username = "",
         password: Annotated[str, Form()] = "",
         role: Annotated[list[str] | None, Form()] = None,
@@ -197,7 +196,7 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
         )
 
     @router.post(f"{PATH}/disable", response_class=HTMLResponse)
-    def disable(request: Request, token: Token = "", username: Username = "") -> Response:
+    def disable(request: Request, token: CsrfField = "", username: Username = "") -> Response:
         return act(
             request,
             token,
@@ -206,7 +205,7 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
         )
 
     @router.post(f"{PATH}/reset-totp", response_class=HTMLResponse)
-    def reset_totp(request: Request, token: Token = "", username: Username = "") -> Response:
+    def reset_totp(request: Request, token: CsrfField = "", username: Username = "") -> Response:
         def shown(operator: Operator, enrolled: operators.OperatorEnrolled) -> Response:
             # an admin resetting their own TOTP ended their own session: no menu, log in again
             shown_to = None if enrolled.operator.id == operator.id else operator
@@ -220,7 +219,7 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
         )
 
     @router.post(f"{PATH}/unlock", response_class=HTMLResponse)
-    def unlock(request: Request, token: Token = "", username: Username = "") -> Response:
+    def unlock(request: Request, token: CsrfField = "", username: Username = "") -> Response:
         return act(
             request,
             token,

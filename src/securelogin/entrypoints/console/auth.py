@@ -23,8 +23,8 @@ from securelogin.entrypoints.console.web import (
     csrf_ok,
     notices,
 )
-from securelogin.entrypoints.portal.web import (
-    CSRF_FIELD,
+from securelogin.entrypoints.web.pages import (
+    CsrfField,
     clear_private_cookie,
     set_private_cookie,
 )
@@ -36,8 +36,6 @@ INVALID = (Message(tone="error", key="login.invalid_credentials"),)
 FAILED = (Message(tone="error", key="login.failed"),)
 #: longer input is wrong anyway; the cut keeps a pasted novel out of Argon2
 FIELD_MAX = 128
-
-Token = Annotated[str, Form(alias=CSRF_FIELD)]
 
 
 def build_router(services: Services, pages: ConsolePages) -> APIRouter:
@@ -60,7 +58,7 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
     @router.post(LOGIN_PATH, response_class=HTMLResponse)
     def login(
         request: Request,
-        token: Token = "",
+        token: CsrfField = "",
         username: Annotated[str, Form()] = "",
         password: Annotated[str, Form()] = "",
     ) -> Response:
@@ -96,7 +94,9 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
         return pages.render(request, "console/totp.html", operator=None)
 
     @router.post(TOTP_PATH, response_class=HTMLResponse)
-    def totp(request: Request, token: Token = "", code: Annotated[str, Form()] = "") -> Response:
+    def totp(
+        request: Request, token: CsrfField = "", code: Annotated[str, Form()] = ""
+    ) -> Response:
         if not csrf_ok(request, token):
             return pages.csrf_refused(request, None)
         pending = request.cookies.get(CONSOLE_LOGIN_COOKIE, "")
@@ -113,7 +113,7 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
         return pages.start_session(request, grant.token)
 
     @router.post("/console/logout")
-    def logout(request: Request, token: Token = "") -> Response:
+    def logout(request: Request, token: CsrfField = "") -> Response:
         if not csrf_ok(request, token):
             return pages.csrf_refused(request, None)
         current = request.cookies.get(CONSOLE_COOKIE)

@@ -22,8 +22,8 @@ from securelogin.domain.lifecycle import Settlement
 from securelogin.domain.money import format_usd
 from securelogin.domain.operators import Operator, Role
 from securelogin.entrypoints.console.web import ConsolePages, MenuItem, Message, error_message
-from securelogin.entrypoints.portal.i18n import EN
-from securelogin.entrypoints.portal.web import CSRF_FIELD
+from securelogin.entrypoints.web.i18n import EN
+from securelogin.entrypoints.web.pages import CsrfField
 from securelogin.errors import InvalidInput, SecureLoginError
 from securelogin.service.context import Services
 from securelogin.service.lifecycle import closure
@@ -36,8 +36,6 @@ MENU = (
 STATUS = {"access_denied": 403, "not_found": 404, "account_closed": 409}
 #: longest account number the forms accept
 NUMBER_MAX = closure.NUMBER_MAX
-
-Token = Annotated[str, Form(alias=CSRF_FIELD)]
 
 
 def usd(cents: int) -> str:
@@ -96,7 +94,7 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
     @router.post(f"{PATH}/close", response_class=HTMLResponse)
     def close(
         request: Request,
-        token: Token = "",
+        token: CsrfField = "",
         account: Annotated[str, Form()] = "",
         confirmation: Annotated[str, Form()] = "",
     ) -> Response:

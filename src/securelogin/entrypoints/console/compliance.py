@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.operators import Operator, Role
 from securelogin.entrypoints.console.web import ConsolePages, MenuItem, error_message
-from securelogin.entrypoints.portal.web import CSRF_FIELD, Message
+from securelogin.entrypoints.web.pages import CsrfField, Message
 from securelogin.service.context import Services
 from securelogin.service.lifecycle import sharing
 
@@ -58,7 +58,7 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
     @router.post(f"{PATH}/decide", response_class=HTMLResponse)
     def decide(
         request: Request,
-        token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+        token: CsrfField = "",
         request_id: Annotated[str, Form(max_length=40)] = "",
         decision: Annotated[str, Form(max_length=8)] = "",
         reason: Annotated[str, Form(max_length=1000)] = "",

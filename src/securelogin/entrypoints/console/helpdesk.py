@@ -24,7 +24,7 @@ from securelogin.entrypoints.console.web import (
     error_message,
     when,
 )
-from securelogin.entrypoints.portal.web import CSRF_FIELD
+from securelogin.entrypoints.web.pages import CsrfField
 from securelogin.errors import SecureLoginError
 from securelogin.service.context import Services
 from securelogin.service.operators import helpdesk
@@ -54,7 +54,6 @@ STATUS = {
 
 T = TypeVar("T")
 
-Token = Annotated[str, Form(alias=CSRF_FIELD)]
 Username = Annotated[str, Form()]
 
 
@@ -140,7 +139,7 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
     @router.post(f"{PATH}/verify", response_class=HTMLResponse)
     def verify(
         request: Request,
-        token: Token = "",
+        token: CsrfField = "",
         username: Username = "",
         method: Annotated[str, Form()] = "",
         note: Annotated[str, Form()] = "",
@@ -156,7 +155,7 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
         )
 
     @router.post(f"{PATH}/unlock", response_class=HTMLResponse)
-    def unlock(request: Request, token: Token = "", username: Username = "") -> Response:
+    def unlock(request: Request, token: CsrfField = "", username: Username = "") -> Response:
         return act(
             request,
             token,
@@ -166,7 +165,9 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
         )
 
     @router.post(f"{PATH}/temporary-code", response_class=HTMLResponse)
-    def temporary_code(request: Request, token: Token = "", username: Username = "") -> Response:
+    def temporary_code(
+        request: Request, token: CsrfField = "", username: Username = ""
+    ) -> Response:
         return act(
             request,
             token,
@@ -185,7 +186,7 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
     @router.post(f"{PATH}/mark", response_class=HTMLResponse)
     def mark(
         request: Request,
-        token: Token = "",
+        token: CsrfField = "",
         username: Username = "",
         device_id: Annotated[str, Form()] = "",
         state: Annotated[str, Form()] = "",

@@ -25,8 +25,8 @@ from starlette.types import Message as AsgiMessage
 
 from securelogin.domain.operators import Operator, Role
 from securelogin.entrypoints.console.web import ConsolePages, MenuItem, error_message
-from securelogin.entrypoints.portal.i18n import EN
-from securelogin.entrypoints.portal.web import CSRF_FIELD, Message
+from securelogin.entrypoints.web.i18n import EN
+from securelogin.entrypoints.web.pages import CSRF_FIELD, CsrfField, Message
 from securelogin.errors import InvalidInput, SecureLoginError
 from securelogin.service.context import Services
 from securelogin.service.lifecycle import inventory, replacement, returns
@@ -38,7 +38,6 @@ MENU = (
     ),
 )
 
-Csrf = Annotated[str, Form(alias=CSRF_FIELD)]
 
 IMPORT_PATH = PATH + "/import"
 #: the whole multipart body: the seed file, a key file and a few short fields
@@ -197,7 +196,7 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
         request: Request,
         request_id: Annotated[str, Form()] = "",
         serial: Annotated[str, Form()] = "",
-        token: Csrf = "",
+        token: CsrfField = "",
     ) -> Response:
         return act(
             request,
@@ -209,7 +208,7 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
 
     @router.post(PATH + "/ship", response_class=HTMLResponse)
     def ship(
-        request: Request, request_id: Annotated[str, Form()] = "", token: Csrf = ""
+        request: Request, request_id: Annotated[str, Form()] = "", token: CsrfField = ""
     ) -> Response:
         return act(
             request,
@@ -219,7 +218,7 @@ def build_router(services: Services, pages: ConsolePages) -> APIRouter:
 
     @router.post(PATH + "/receive", response_class=HTMLResponse)
     def receive(
-        request: Request, return_id: Annotated[str, Form()] = "", token: Csrf = ""
+        request: Request, return_id: Annotated[str, Form()] = "", token: CsrfField = ""
     ) -> Response:
         number = int(return_id) if return_id.isdigit() else -1
         return act(

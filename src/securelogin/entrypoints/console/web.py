@@ -1,7 +1,7 @@
 """The console framework: templates, words, CSRF, the operator behind a request, menus.
 
 Every console page module uses only this module (see the package docstring for how to
-add one).  It reuses the portal's helpers (:mod:`securelogin.entrypoints.portal.web`):
+add one).  It builds on the web kit the portal uses too (:mod:`securelogin.entrypoints.web`):
 the same security headers, the same double-submit CSRF scheme, the same language
 negotiation.  The console keeps cookies of its own, all HttpOnly and SameSite=Strict, so
 that it never touches the portal's (an open portal tab keeps working after a console
@@ -20,15 +20,11 @@ from typing import TypeVar
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 
-from securelogin.domain.money import format_usd
 from securelogin.domain.operators import Operator, Role
-from securelogin.entrypoints.portal.i18n import CATALOGUES, EN, translate
-from securelogin.entrypoints.portal.web import (
-    TEMPLATES_DIR as PORTAL_TEMPLATES,
-)
-from securelogin.entrypoints.portal.web import (
+from securelogin.entrypoints.web.i18n import CATALOGUES, EN, translate
+from securelogin.entrypoints.web.pages import (
     Message,
     Pages,
     clear_private_cookie,
@@ -36,6 +32,7 @@ from securelogin.entrypoints.portal.web import (
     page_language,
     redirect,
     set_private_cookie,
+    template_environment,
 )
 from securelogin.errors import SecureLoginError, Unauthenticated
 from securelogin.service.context import Services
@@ -86,16 +83,8 @@ class MenuItem:
 
 
 def environment() -> Environment:
-    """Console templates (``console/…``) first, then the portal's (``_messages.html``)."""
-    env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(TEMPLATES_DIR), FileSystemLoader(PORTAL_TEMPLATES)]),
-        autoescape=select_autoescape(),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals["usd"] = format_usd  # money, one way everywhere: USD 1,497,500.00
-    return env
+    """Console templates (``console/…``) first, then the web kit's (``_messages.html``)."""
+    return template_environment(TEMPLATES_DIR)
 
 
 def when(at: datetime | None) -> str:

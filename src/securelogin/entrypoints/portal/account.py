@@ -10,15 +10,14 @@ is still good (revoked, idle, expired).
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.access import AccessLevel
-from securelogin.entrypoints.portal.web import (
-    CSRF_FIELD,
-    SESSION_COOKIE,
+from securelogin.entrypoints.portal.site import SESSION_COOKIE
+from securelogin.entrypoints.web.pages import (
+    CsrfField,
     Pages,
     clear_private_cookie,
     csrf_ok,
@@ -145,7 +144,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         )
 
     @router.post("/logout")
-    def log_out(request: Request, token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    def log_out(request: Request, token: CsrfField = "") -> Response:
         """End the session at once (the token stops working) and forget the cookie."""
         lang = page_language(request)
         if not csrf_ok(request, token):

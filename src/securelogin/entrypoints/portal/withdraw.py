@@ -22,10 +22,10 @@ from securelogin.domain.money import format_usd
 from securelogin.entrypoints.portal.account import session_for
 from securelogin.entrypoints.portal.forms import AccountPages
 from securelogin.entrypoints.portal.prompts import prompt_page
+from securelogin.entrypoints.portal.site import RESPONSE_MAX
 from securelogin.entrypoints.portal.verify import PUSH_REFRESH_SECONDS
-from securelogin.entrypoints.portal.web import (
-    CSRF_FIELD,
-    RESPONSE_MAX,
+from securelogin.entrypoints.web.pages import (
+    CsrfField,
     Message,
     Pages,
     page_language,
@@ -53,7 +53,6 @@ from securelogin.service.sessions import CurrentSession
 
 WITHDRAW_PATH = "/portal/withdraw"
 FULL = {AccessLevel.FULL}
-CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 #: request errors shown on the form (the others are refusals with amounts)
 FORM_ERRORS = (
     InvalidInput,
