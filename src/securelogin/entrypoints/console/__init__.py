@@ -10,7 +10,8 @@ timeout ``policy.operator_idle_seconds`` (15 min), absolute ``policy.operator_se
 How a feature adds console pages
 ================================
 
-1. Create ``entrypoints/console/<feature>.py`` with a ``MENU`` and a ``build_router``::
+1. Create ``entrypoints/console/<feature>.py`` with a ``MENU`` and a module-level
+   ``router`` whose handlers receive what they need as parameters::
 
        from typing import Annotated
 
@@ -19,42 +20,40 @@ How a feature adds console pages
 
        from securelogin.domain.operators import Role
        from securelogin.entrypoints.console.web import (
-           ConsolePages, MenuItem, error_message,
+           ConsolePagesDep, MenuItem, error_message,
        )
+       from securelogin.entrypoints.web.deps import ServicesDep
        from securelogin.entrypoints.web.pages import CsrfField
-       from securelogin.service import logistics          # your service module
-       from securelogin.service.context import Services
+       from securelogin.service.lifecycle import logistics   # your service module
 
        MENU = (
            MenuItem(role=Role.LOGISTICS, path="/console/logistics",
                     key="console.logistics", text_key="console.logistics.text"),
        )
 
-       def build_router(services: Services, pages: ConsolePages) -> APIRouter:
-           router = APIRouter()
+       router = APIRouter()
 
-           @router.get("/console/logistics", response_class=HTMLResponse)
-           def overview(request: Request) -> Response:
-               operator = pages.operator(request, Role.LOGISTICS)
-               if isinstance(operator, Response):   # not logged in, or lacks the role
-                   return operator
-               return pages.render(request, "console/logistics.html", operator=operator,
-                                   orders=logistics.open_orders(services, operator))
+       @router.get("/console/logistics", response_class=HTMLResponse)
+       def overview(request: Request, services: ServicesDep,
+                    pages: ConsolePagesDep) -> Response:
+           operator = pages.operator(request, Role.LOGISTICS)
+           if isinstance(operator, Response):   # not logged in, or lacks the role
+               return operator
+           return pages.render(request, "console/logistics.html", operator=operator,
+                               orders=logistics.open_orders(services, operator))
 
-           @router.post("/console/logistics/ship", response_class=HTMLResponse)
-           def ship(request: Request,
-                    token: CsrfField = "",
-                    serial: Annotated[str, Form()] = "") -> Response:
-               return pages.submit(                             # CSRF, one call, words
-                   request, Role.LOGISTICS, token,
-                   lambda operator: logistics.ship(services, operator, serial=serial),
-                   refused=lambda operator, exc: pages.render(
-                       request, "console/logistics.html", operator=operator,
-                       status_code=422, messages=[error_message(exc)], …),
-                   done=lambda operator, _: pages.redirect(request, "/console/logistics"),
-               )                                                # 303 See Other
-
-           return router
+       @router.post("/console/logistics/ship", response_class=HTMLResponse)
+       def ship(request: Request, services: ServicesDep, pages: ConsolePagesDep,
+                token: CsrfField = "",
+                serial: Annotated[str, Form()] = "") -> Response:
+           return pages.submit(                             # CSRF, one call, words
+               request, Role.LOGISTICS, token,
+               lambda operator: logistics.ship(services, operator, serial=serial),
+               refused=lambda operator, exc: pages.render(
+                   request, "console/logistics.html", operator=operator,
+                   status_code=422, messages=[error_message(exc)], …),
+               done=lambda operator, _: pages.redirect(request, "/console/logistics"),
+           )                                                # 303 See Other
 
    Paths are absolute (``/console/<feature>…``).  ``pages.operator(request, role)``
    yields the logged-in :class:`~securelogin.domain.operators.Operator` or a response to

@@ -21,7 +21,14 @@ from fastapi.responses import HTMLResponse, Response
 from securelogin.domain.lifecycle import Settlement
 from securelogin.domain.money import format_usd
 from securelogin.domain.operators import Operator, Role
-from securelogin.entrypoints.console.web import ConsolePages, MenuItem, Message, error_message
+from securelogin.entrypoints.console.web import (
+    ConsolePages,
+    ConsolePagesDep,
+    MenuItem,
+    Message,
+    error_message,
+)
+from securelogin.entrypoints.web.deps import ServicesDep
 from securelogin.entrypoints.web.i18n import EN
 from securelogin.entrypoints.web.pages import CsrfField
 from securelogin.errors import InvalidInput, SecureLoginError
@@ -51,73 +58,84 @@ def closure_message(exc: SecureLoginError) -> Message:
     return Message(tone="error", key=key) if key in EN else error_message(exc)
 
 
-def build_router(services: Services, pages: ConsolePages) -> APIRouter:
-    router = APIRouter()
+router = APIRouter()
 
-    def page(
-        request: Request,
-        operator: Operator,
-        account: str,
-        *,
-        status_code: int = 200,
-        messages: tuple[Message, ...] = (),
-    ) -> Response:
-        plan = None
-        if account:
-            try:
-                plan = closure.preview_closure(services, operator, account=account)
-            except SecureLoginError as exc:
-                if not messages:
-                    messages = (closure_message(exc),)
-                    status_code = STATUS.get(exc.code, 422)
-        return pages.render(
+
+def page(
+    services: Services,
+    pages: ConsolePages,
+    request: Request,
+    operator: Operator,
+    account: str,
+    *,
+    status_code: int = 200,
+    messages: tuple[Message, ...] = (),
+) -> Response:
+    plan = None
+    if account:
+        try:
+            plan = closure.preview_closure(services, operator, account=account)
+        except SecureLoginError as exc:
+            if not messages:
+                messages = (closure_message(exc),)
+                status_code = STATUS.get(exc.code, 422)
+    return pages.render(
+        request,
+        "console/closure.html",
+        operator=operator,
+        status_code=status_code,
+        messages=messages,
+        account=account[:NUMBER_MAX],
+        plan=plan,
+        settlement=Settlement,
+        number_max=NUMBER_MAX,
+        return_days=services.policy.lifecycle.closure_return_days,
+        usd=usd,
+    )
+
+
+@router.get(PATH, response_class=HTMLResponse)
+def preview(
+    request: Request,
+    services: ServicesDep,
+    pages: ConsolePagesDep,
+    account: Annotated[str, Query()] = "",
+) -> Response:
+    operator = pages.operator(request, Role.ADMIN)
+    if isinstance(operator, Response):
+        return operator
+    return page(services, pages, request, operator, account.strip()[:NUMBER_MAX])
+
+
+@router.post(f"{PATH}/close", response_class=HTMLResponse)
+def close(
+    request: Request,
+    services: ServicesDep,
+    pages: ConsolePagesDep,
+    token: CsrfField = "",
+    account: Annotated[str, Form()] = "",
+    confirmation: Annotated[str, Form()] = "",
+) -> Response:
+    number = account.strip()[:NUMBER_MAX]
+    return pages.submit(
+        request,
+        Role.ADMIN,
+        token,
+        lambda operator: closure.close_account(
+            services, operator, account=number, confirmation=confirmation[:NUMBER_MAX]
+        ),
+        refused=lambda operator, exc: page(
+            services,
+            pages,
             request,
-            "console/closure.html",
-            operator=operator,
-            status_code=status_code,
-            messages=messages,
-            account=account[:NUMBER_MAX],
-            plan=plan,
-            settlement=Settlement,
-            number_max=NUMBER_MAX,
-            return_days=services.policy.lifecycle.closure_return_days,
-            usd=usd,
-        )
-
-    @router.get(PATH, response_class=HTMLResponse)
-    def preview(request: Request, account: Annotated[str, Query()] = "") -> Response:
-        operator = pages.operator(request, Role.ADMIN)
-        if isinstance(operator, Response):
-            return operator
-        return page(request, operator, account.strip()[:NUMBER_MAX])
-
-    @router.post(f"{PATH}/close", response_class=HTMLResponse)
-    def close(
-        request: Request,
-        token: CsrfField = "",
-        account: Annotated[str, Form()] = "",
-        confirmation: Annotated[str, Form()] = "",
-    ) -> Response:
-        number = account.strip()[:NUMBER_MAX]
-        return pages.submit(
-            request,
-            Role.ADMIN,
-            token,
-            lambda operator: closure.close_account(
-                services, operator, account=number, confirmation=confirmation[:NUMBER_MAX]
-            ),
-            refused=lambda operator, exc: page(
-                request,
-                operator,
-                number,
-                status_code=STATUS.get(exc.code, 422),
-                messages=(closure_message(exc),),
-            ),
-            # the report is the answer to this POST (a reload asks to resubmit, and the
-            # second closure is refused with account_closed)
-            done=lambda operator, report: pages.render(
-                request, "console/closure_done.html", operator=operator, report=report, usd=usd
-            ),
-        )
-
-    return router
+            operator,
+            number,
+            status_code=STATUS.get(exc.code, 422),
+            messages=(closure_message(exc),),
+        ),
+        # the report is the answer to this POST (a reload asks to resubmit, and the
+        # second closure is refused with account_closed)
+        done=lambda operator, report: pages.render(
+            request, "console/closure_done.html", operator=operator, report=report, usd=usd
+        ),
+    )

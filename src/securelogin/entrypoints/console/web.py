@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment
 
@@ -237,6 +237,17 @@ class ConsolePages:
         clear_private_cookie(response, request, CONSOLE_LOGIN_COOKIE, path=LOGIN_PATH)
         clear_private_cookie(response, request, CONSOLE_CSRF_COOKIE, path=CONSOLE_PATH)
         return response
+
+
+def console_pages(request: Request) -> ConsolePages:
+    """The app's console pages (:func:`securelogin.entrypoints.console.routes.install`
+    keeps them in ``app.state.console_pages``)."""
+    pages: ConsolePages = request.app.state.console_pages
+    return pages
+
+
+#: a handler's parameter: ``pages: ConsolePagesDep``
+ConsolePagesDep = Annotated[ConsolePages, Depends(console_pages)]
 
 
 def words_complete() -> bool:
