@@ -80,7 +80,7 @@ def test_R_LOGIN_3_operators_are_unlocked_and_their_totp_reset_from_the_command_
 ) -> None:
     from securelogin.bootstrap import bootstrap
     from securelogin.errors import InvalidCredentials
-    from securelogin.service import operators
+    from securelogin.service.operators import operators
     from tests.conftest import make_settings
 
     created = invoke_cli(

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from securelogin.bootstrap import bootstrap
 from securelogin.domain.operators import Role
-from securelogin.service import operators, sharing
+from securelogin.service.lifecycle import sharing
+from securelogin.service.operators import operators
 from tests.conftest import make_settings
 from tests.dbutil import scalar
 from tests.e2e.cli import invoke_cli, run_cli

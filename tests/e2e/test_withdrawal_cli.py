@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from securelogin.bootstrap import bootstrap
-from securelogin.service import restrictions
+from securelogin.service.funds import restrictions
 from tests.conftest import make_settings
 from tests.dbutil import scalar
 from tests.e2e.cli import invoke_cli, run_cli

@@ -30,8 +30,9 @@ from securelogin.entrypoints.cli.common import (
     translate_errors,
 )
 from securelogin.entrypoints.cli.demo_key import DEMO_KEYS_FOLDER, describe_key, prepare_demo_key
-from securelogin.service import audit, demo, importing
+from securelogin.service import audit, importing
 from securelogin.service.context import Services
+from securelogin.service.operators import demo
 from securelogin_key.errors import KeyAppError
 
 
