@@ -106,7 +106,7 @@ def create_app(
     app.include_router(funds.build_router(services))
     app.state.services = services  # what the pages' handlers get as ``ServicesDep``
     console.install(app, services)
-    app.include_router(portal.build_router(services))
+    portal.install(app, services)
     app.include_router(keyapp.build_router())
     app.mount("/static", StaticFiles(directory=portal.STATIC_DIR), name="static")
     return app

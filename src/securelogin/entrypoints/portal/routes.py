@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.access import Platform
@@ -55,14 +55,23 @@ from securelogin.errors import InvalidCredentials, Locked, LoginFailed, NoDevice
 from securelogin.service.context import Services
 from securelogin.service.login import login
 
-__all__ = ["SECURITY_HEADERS", "STATIC_DIR", "build_router", "same_site_path"]
+__all__ = ["SECURITY_HEADERS", "STATIC_DIR", "install", "same_site_path"]
 
 INVALID_CREDENTIALS = (Message(tone="error", key="login.invalid_credentials"),)
 
 
-def build_router(services: Services) -> APIRouter:
-    """The portal's pages; ``create_app`` mounts :data:`STATIC_DIR` at ``/static``."""
+def install(app: FastAPI, services: Services) -> None:
+    """The portal on ``app``: its pages in ``app.state.portal_pages`` (what the handlers
+    get as ``pages: PortalPagesDep``) and its routes; ``create_app`` mounts
+    :data:`STATIC_DIR` at ``/static``."""
     pages = Pages(environment(), services.random)
+    app.state.portal_pages = pages
+    app.include_router(build_router(services, pages))
+
+
+def build_router(services: Services, pages: Pages) -> APIRouter:
+    """The routes of the pages whose handlers are still closures over ``services`` and
+    ``pages``, and the module-level routers of the others."""
     router = APIRouter(include_in_schema=False)
 
     @router.get("/", response_class=HTMLResponse)
@@ -134,7 +143,9 @@ def build_router(services: Services) -> APIRouter:
         return secure(response, lang)
 
     router.include_router(verify.build_router(services, pages))
-    router.include_router(account.build_router(services, pages))
-    for feature in (withdraw, mobile_key, settings, lifecycle):
+    router.include_router(account.router)
+    router.include_router(withdraw.build_router(services, pages))
+    router.include_router(mobile_key.router)
+    for feature in (settings, lifecycle):
         router.include_router(feature.build_router(services, pages))
     return router
