@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from securelogin.domain.access import Platform
-from securelogin.service import login, passkeys, sessions
+from securelogin.service import sessions
 from securelogin.service.context import Services
+from securelogin.service.login import login, passkeys
 from tests.devices import KINDS, PASSWORD, Brokerage, KindSetup
 
 ORIGIN = "http://localhost:8000"

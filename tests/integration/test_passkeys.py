@@ -22,8 +22,10 @@ from securelogin.errors import (
     Unauthenticated,
     UnknownPasskey,
 )
-from securelogin.service import login, passkeys, sessions, withdrawal_confirm, withdrawals
+from securelogin.service import sessions
 from securelogin.service.context import Services
+from securelogin.service.funds import withdrawal_confirm, withdrawals
+from securelogin.service.login import login, passkeys
 from securelogin.service.sessions import CurrentSession
 from tests import withdrawal_kit
 from tests.devices import PASSWORD

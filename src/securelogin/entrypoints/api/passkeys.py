@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from securelogin.entrypoints.api.logins import bearer_token
 from securelogin.entrypoints.api.problems import problem_responses
-from securelogin.service import passkeys, sessions
+from securelogin.service import sessions
 from securelogin.service.context import Services
+from securelogin.service.login import passkeys
 
 
 class Strict(BaseModel):

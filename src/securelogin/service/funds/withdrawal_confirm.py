@@ -31,7 +31,7 @@ from securelogin.service.ceremony.counting import Verdict, serialise, settle
 from securelogin.service.ceremony.factors import FactorView, check_answer, issue_challenge
 from securelogin.service.ceremony.outcomes import Approval, Purpose
 from securelogin.service.context import Services
-from securelogin.service.funds import calendar_for, check_limits
+from securelogin.service.funds.funds import calendar_for, check_limits
 from securelogin.service.funds_ports import DebitKind, WithdrawalRow, WithdrawalStatus
 from securelogin.service.ports import UnitOfWork
 from securelogin.service.sessions import CurrentSession

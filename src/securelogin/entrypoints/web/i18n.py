@@ -12,7 +12,7 @@ Failed logins never say which factor was wrong (R-LOGIN-10): the only two answer
 
 from __future__ import annotations
 
-from securelogin.entrypoints.portal.words import (
+from securelogin.entrypoints.web.words import (
     console,
     funds,
     lifecycle,

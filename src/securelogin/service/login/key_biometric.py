@@ -1,5 +1,5 @@
 """The web app's biometric unlock, registered with the server (issue 15; the same
-WebAuthn relying party as passkeys, ``service/passkeys.py``).
+WebAuthn relying party as passkeys, ``service/login/passkeys.py``).
 
 Beside the app PIN's server share (``key_pin``), the app may register a WebAuthn
 *platform* credential (user verification required: Face ID, Touch ID, Android
@@ -33,9 +33,9 @@ from securelogin.errors import (
     PasskeyRejected,
 )
 from securelogin.service.context import Services
-from securelogin.service.key_pin import MAX_PIN_FAILURES, decode_secret, holder
+from securelogin.service.login.key_pin import MAX_PIN_FAILURES, decode_secret, holder
+from securelogin.service.login.passkeys import relying_party
 from securelogin.service.mobile_key_ports import AppRow
-from securelogin.service.passkeys import relying_party
 from securelogin.service.ports import UnitOfWork
 from securelogin.service.webauthn_ports import CeremonyPurpose
 
