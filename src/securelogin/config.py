@@ -71,8 +71,8 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     port: int = Field(default=8000, ge=1, le=65535)
     #: ``serve``: HTTP parser and event loop (docs/configuration.md "Server")
-    http_parser: HttpParser = HttpParser.H11
-    event_loop: EventLoop = EventLoop.ASYNCIO
+    http_parser: HttpParser = HttpParser.HTTPTOOLS
+    event_loop: EventLoop = EventLoop.UVLOOP
     #: threads for blocking work (database, Argon2id) per server process; the PostgreSQL
     #: connection pool holds as many connections plus POOL_SPARE, and never more
     threads: int = Field(default=40, ge=4, le=1000)

@@ -23,7 +23,6 @@ PROTOCOLS = {
     "h11": "securelogin.entrypoints.server:H11NoDelay",
     "httptools": "securelogin.entrypoints.server:HttpToolsNoDelay",
 }
-PROTOCOL = PROTOCOLS["h11"]
 
 
 def protocol_for(parser: str) -> str:
