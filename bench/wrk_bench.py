@@ -336,24 +336,25 @@ def table(lines: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     ap = argparse.ArgumentParser(prog="python -m bench.wrk_bench", description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="2 rounds of 500 answers, 5-s full logins")
+    ap.add_argument("--quick", action="store_true", help="2 rounds of 400 answers, 4-s full logins")
     ap.add_argument("--answers", type=int, default=None)
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--variants", default="h11/asyncio,httptools/uvloop")
     ap.add_argument("--full-seconds", type=float, default=None)
-    ap.add_argument("--users", type=int, default=2000)
+    ap.add_argument("--users", type=int, default=None, help="default: answers x rounds + 300")
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
     if not have_wrk():
         print("# wrk_bench skipped: wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
         return []
-    answers = a.answers or (500 if a.quick else 1500)
+    answers = a.answers or (400 if a.quick else 1500)
     rounds = a.rounds or (2 if a.quick else 3)
-    full_seconds = a.full_seconds if a.full_seconds is not None else (5.0 if a.quick else 10.0)
+    full_seconds = a.full_seconds if a.full_seconds is not None else (4.0 if a.quick else 10.0)
     lines: list[dict[str, Any]] = []
-    with installation("sqlite", users=a.users, pg_url=DEFAULT_PG_URL) as inst:
-        print(f"# imported {a.users} users in {inst.import_seconds:.1f} s", file=sys.stderr)
+    users = a.users or min(2000, answers * rounds + 300)
+    with installation("sqlite", users=users, pg_url=DEFAULT_PG_URL) as inst:
+        print(f"# imported {users} users in {inst.import_seconds:.1f} s", file=sys.stderr)
         for variant in a.variants.split(","):
             http, _, loop = variant.partition("/")
             lines += run_variant(
