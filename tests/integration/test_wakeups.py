@@ -20,7 +20,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.pool import QueuePool
 
+from securelogin.adapters.db.engine import POOL_SPARE, make_engine
 from securelogin.adapters.wakeups.postgres import PostgresWakeups
 from securelogin.adapters.wakeups.redis import RedisWakeups
 from securelogin.bootstrap import bootstrap, wakeups_for
@@ -218,3 +220,24 @@ async def _until_waiting(hub: LoginWaits) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("the long-poll never registered on node B")
+
+
+@pytest.mark.postgres
+def test_the_postgresql_pool_is_sized_to_the_thread_limit_and_opens_no_overflow(
+    pg_url: str,
+) -> None:
+    """10,000 long-polls churned overflow connections (opened and closed per use) with
+    10 + 10; now every thread may hold one pooled connection and none is opened beyond."""
+    engine = make_engine(pg_url, threads=8)
+    try:
+        pool = engine.pool
+        assert isinstance(pool, QueuePool)
+        assert pool.size() == 8 + POOL_SPARE
+        assert pool._max_overflow == 0  # no public reader
+        held = [engine.connect() for _ in range(8 + POOL_SPARE)]
+        assert pool.overflow() == 0 and pool.checkedout() == 8 + POOL_SPARE
+        for conn in held:
+            conn.close()
+        assert pool.checkedin() == 8 + POOL_SPARE  # kept, not closed
+    finally:
+        engine.dispose()
