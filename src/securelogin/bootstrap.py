@@ -30,6 +30,8 @@ from securelogin.adapters.security.secretbox import (
     read_or_create_key_file,
 )
 from securelogin.adapters.security.webauthn import PyWebAuthnRelyingParty
+from securelogin.adapters.wakeups.postgres import PostgresWakeups
+from securelogin.adapters.wakeups.redis import RedisWakeups
 from securelogin.config import Environment, Settings, SmsGatewayKind
 from securelogin.domain.lifecycle import LifecyclePolicy
 from securelogin.errors import ConfigurationError
@@ -49,6 +51,7 @@ from securelogin.service.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from securelogin.service.wakeups import Wakeups
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -155,6 +158,19 @@ def mail_gateway(settings: Settings) -> MailGateway:
     )
 
 
+def wakeups_for(settings: Settings) -> Wakeups | None:
+    """How the server processes of this installation wake each other's long-polls:
+    Redis pub/sub when ``SECURELOGIN_REDIS_URL`` is set, else LISTEN/NOTIFY on
+    PostgreSQL (unless ``SECURELOGIN_LISTEN_NOTIFY=false``), else nothing (SQLite: one
+    process; the poller covers several anyway)."""
+    url = settings.database_url
+    if settings.redis_url is not None:
+        return RedisWakeups(settings.redis_url.get_secret_value(), database_url=url)
+    if settings.listen_notify and url.startswith(("postgresql", "postgres")):
+        return PostgresWakeups(url)
+    return None
+
+
 def bootstrap(
     settings: Settings,
     *,
@@ -163,7 +179,7 @@ def bootstrap(
     random: Random | None = None,
 ) -> Services:
     """Open the database (and migrate it when asked) and wire every service."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, threads=settings.threads)
     database = SqlDatabase(engine)
     try:
         keys = master_keys(settings)

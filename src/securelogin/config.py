@@ -34,6 +34,20 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class HttpParser(StrEnum):
+    """``serve``'s HTTP/1.1 parser (docs/performance.md measures both)."""
+
+    HTTPTOOLS = "httptools"
+    H11 = "h11"
+
+
+class EventLoop(StrEnum):
+    """``serve``'s event loop (docs/performance.md measures both)."""
+
+    UVLOOP = "uvloop"
+    ASYNCIO = "asyncio"
+
+
 class SmsGatewayKind(StrEnum):
     """SPEC §8 "Channels": the development outbox, a generic HTTP gateway, Twilio."""
 
@@ -57,6 +71,17 @@ class Settings(BaseSettings):
     #: X-Forwarded-Proto are believed; nobody's by default (docs/deployment.md)
     trusted_proxies: str = ""
     port: int = Field(default=8000, ge=1, le=65535)
+    #: ``serve``: HTTP parser and event loop (docs/configuration.md "Server")
+    http_parser: HttpParser = HttpParser.HTTPTOOLS
+    event_loop: EventLoop = EventLoop.UVLOOP
+    #: threads for blocking work (database, Argon2id) per server process; the PostgreSQL
+    #: connection pool holds as many connections plus POOL_SPARE, and never more
+    threads: int = Field(default=40, ge=4, le=1000)
+    #: several server processes on one PostgreSQL wake each other's long-polls with
+    #: LISTEN/NOTIFY (off: only the 0.5-s poller; docs/deployment.md "Several processes")
+    listen_notify: bool = True
+    #: Redis pub/sub instead of LISTEN/NOTIFY for those wake-ups (``redis://host:6379/0``)
+    redis_url: SecretStr | None = None
     #: the brokerage's time zone and exchange calendar (R-LIMIT-2)
     timezone: str = "America/New_York"
     calendar: str = "XNYS"
