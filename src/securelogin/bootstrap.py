@@ -5,6 +5,7 @@ Nothing here runs at import time; entry points call :func:`bootstrap` once.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from importlib import resources
@@ -18,6 +19,7 @@ from securelogin.adapters.channels.sms import DevOutboxSms, HttpSmsGateway, Twil
 from securelogin.adapters.clock import SystemClock, SystemRandom
 from securelogin.adapters.db.engine import make_engine, sqlite_path
 from securelogin.adapters.db.uow import SqlDatabase, SqlUnitOfWork
+from securelogin.adapters.faults import FileFaults
 from securelogin.adapters.printing.card_pdf import CardRenderer
 from securelogin.adapters.printing.statement_pdf import StatementRenderer
 from securelogin.adapters.pskc_port import PskcSeedFiles
@@ -32,7 +34,7 @@ from securelogin.adapters.security.secretbox import (
 from securelogin.config import Environment, Settings, SmsGatewayKind
 from securelogin.domain.lifecycle import LifecyclePolicy
 from securelogin.errors import ConfigurationError
-from securelogin.service import login, notifications, withdrawal_confirm
+from securelogin.service import login, notifications, sharing, withdrawal_confirm
 from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Policy, Services
 from securelogin.service.mobile_key_ports import MobileKeyPorts
@@ -171,7 +173,10 @@ def bootstrap(
         raise
     real_clock = clock or SystemClock()
     box = AesGcmSecretBox(keys)
-    uow_factory: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(engine, real_clock, box)  # noqa: E731
+    faults = FileFaults(settings.test_faults_dir) if settings.test_faults_dir else None
+    uow_factory: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(  # noqa: E731
+        engine, real_clock, box, faults
+    )
     services = wire(
         settings,
         uow=uow_factory,
@@ -181,6 +186,8 @@ def bootstrap(
         clock=real_clock,
         random=random,
     )
+    if faults is not None:
+        services = dataclasses.replace(services, fault=faults.at)
     if migrate:
         notifications.seal_stored_messages(services)
     return services
@@ -234,6 +241,7 @@ def wire(
         on_approval={
             Purpose.LOGIN: login.push_approved,
             Purpose.WITHDRAWAL: withdrawal_confirm.push_approved,
+            Purpose.SHARE: sharing.push_approved,
         },
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -62,6 +62,10 @@ class ApprovalHandler(Protocol):
     def __call__(self, services: Services, uow: UnitOfWork, approval: Approval) -> None: ...
 
 
+def no_fault(point: str) -> None:
+    """No test hook (production): see ``adapters/faults.py``."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Services:
     uow: UnitOfWorkFactory
@@ -80,3 +84,5 @@ class Services:
     mobile: MobileKeyPorts | None = None
     #: what each purpose does with an approved push (wired in bootstrap.py, issue 11)
     on_approval: Mapping[Purpose, ApprovalHandler] = field(default_factory=dict)
+    #: a test hook at named points of a use case (``ceremony.push.AFTER_APPROVAL``)
+    fault: Callable[[str], None] = no_fault

@@ -12,6 +12,7 @@ from securelogin.adapters.db.funds import SqlFunds, SqlServiceKeys
 from securelogin.adapters.db.inventory import SqlInventory
 from securelogin.adapters.db.lifecycle import SqlLifecycle
 from securelogin.adapters.db.logins import (
+    SqlCeremonies,
     SqlChallenges,
     SqlDeviceAccess,
     SqlFailureCounters,
@@ -31,6 +32,7 @@ from securelogin.adapters.db.repositories import (
     SqlUsers,
 )
 from securelogin.adapters.db.sharing import SqlSharing
+from securelogin.adapters.faults import ACCOUNT_LOCK, ANSWER_LOCK, FileFaults
 from securelogin.errors import StorageBusy, StorageUnavailable
 from securelogin.service.ports import Clock, SecretBox
 
@@ -42,6 +44,7 @@ class SqlUnitOfWork:
     failures: SqlFailureCounters
     name_failures: SqlNameFailures
     device_access: SqlDeviceAccess
+    ceremonies: SqlCeremonies
     logins: SqlLogins
     challenges: SqlChallenges
     sessions: SqlSessions
@@ -59,8 +62,11 @@ class SqlUnitOfWork:
     helpdesk: SqlHelpdesk
     lifecycle: SqlLifecycle
 
-    def __init__(self, engine: Engine, clock: Clock, box: SecretBox) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock, box: SecretBox, faults: FileFaults | None = None
+    ) -> None:
         self.engine = engine
+        self.faults = faults
         self.clock = clock
         self.box = box
         self._conn: Connection | None = None
@@ -74,9 +80,13 @@ class SqlUnitOfWork:
             raise StorageUnavailable(f"database unavailable: {exc.orig}") from None
         conn = self._conn
         self.entities = SqlEntities(conn)
-        self.failures = SqlFailureCounters(conn)
+        faults = self.faults
+        self.failures = SqlFailureCounters(
+            conn, locking=faults is None or not faults.off(ANSWER_LOCK)
+        )
         self.name_failures = SqlNameFailures(conn)
         self.device_access = SqlDeviceAccess(conn)
+        self.ceremonies = SqlCeremonies(conn)
         self.logins = SqlLogins(conn)
         self.challenges = SqlChallenges(conn)
         self.sessions = SqlSessions(conn)
@@ -88,7 +98,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(conn, self.clock, self.box)
         self.sharing = SqlSharing(conn)
         self.mobile_keys = SqlMobileKeys(conn)
-        self.funds = SqlFunds(conn)
+        self.funds = SqlFunds(conn, locking=faults is None or not faults.off(ACCOUNT_LOCK))
         self.service_keys = SqlServiceKeys(conn)
         self.operators = SqlOperators(conn)
         self.helpdesk = SqlHelpdesk(conn)

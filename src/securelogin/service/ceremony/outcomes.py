@@ -25,9 +25,10 @@ class Approval:
     """A push approved with the right number, under the user's answer lock."""
 
     purpose: Purpose
-    #: what the ceremony confirms: the login's id, or the internal login row a
-    #: withdrawal's challenge hangs off
+    #: what the ceremony confirms: the client's record (a login id, a withdrawal id, a
+    #: share request's public id)
     subject: str
+    ceremony_id: str
     push_id: str
     user_id: int
     username: str
