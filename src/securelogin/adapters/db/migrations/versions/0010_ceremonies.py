@@ -131,6 +131,9 @@ def _repoint(table: str) -> None:
 
 
 def downgrade() -> None:
+    """Back to pretend ``logins`` rows.  A login's ceremony opened after the upgrade had
+    an id of its own: its challenges and pushes point at the login again (an SMS code
+    sealed to that ceremony cannot be opened by the older code: ask for a new one)."""
     with op.batch_alter_table("logins", schema=None) as batch_op:
         batch_op.add_column(sa.Column("status", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("device_id", Id, nullable=True))
@@ -152,18 +155,19 @@ def downgrade() -> None:
         " c.sends, c.client_ip, c.created_at, c.expires_at, c.finished_at"
         " FROM ceremonies c WHERE c.purpose <> 'login'"
     )
-    with op.batch_alter_table("logins", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_logins_ceremony_id_ceremonies", type_="foreignkey")
-        batch_op.drop_index(batch_op.f("ix_logins_ceremony_id"))
-        batch_op.drop_column("ceremony_id")
-        batch_op.alter_column("status", existing_type=sa.String(length=16), nullable=False)
-        batch_op.create_foreign_key(
-            batch_op.f("fk_logins_device_id_devices"), "devices", ["device_id"], ["id"]
-        )
+    # a login's pushes were for the login
+    op.execute(
+        "UPDATE push_requests SET subject = (SELECT l.id FROM logins l"
+        " WHERE l.ceremony_id = push_requests.subject)"
+        " WHERE subject IN (SELECT ceremony_id FROM logins WHERE ceremony_id IS NOT NULL)"
+    )
     for table in ("challenges", "withdrawals", "share_requests"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("login_id", sa.String(length=40), nullable=True))
-        op.execute(f"UPDATE {table} SET login_id = ceremony_id")  # noqa: S608 - fixed names
+        op.execute(
+            f"UPDATE {table} SET login_id = coalesce((SELECT l.id FROM logins l"  # noqa: S608
+            f" WHERE l.ceremony_id = {table}.ceremony_id), ceremony_id)"
+        )
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_constraint(f"fk_{table}_ceremony_id_ceremonies", type_="foreignkey")
             if table == "challenges":
@@ -173,6 +177,14 @@ def downgrade() -> None:
             batch_op.create_foreign_key(
                 batch_op.f(f"fk_{table}_login_id_logins"), "logins", ["login_id"], ["id"]
             )
+    with op.batch_alter_table("logins", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_logins_ceremony_id_ceremonies", type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_logins_ceremony_id"))
+        batch_op.drop_column("ceremony_id")
+        batch_op.alter_column("status", existing_type=sa.String(length=16), nullable=False)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_logins_device_id_devices"), "devices", ["device_id"], ["id"]
+        )
     with op.batch_alter_table("ceremonies", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ceremonies_user_id"))
         batch_op.drop_index(batch_op.f("ix_ceremonies_subject"))
