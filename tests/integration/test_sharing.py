@@ -37,6 +37,7 @@ from tests.integration.sharing_data import (
     user,
     user_id,
 )
+from tests.mobile_key_app import TestApp
 
 #: tables a refused request must leave as they were (the owner's counters may move)
 UNTOUCHED = (
@@ -376,4 +377,41 @@ def test_R_SHARE_1_the_owners_challenge_expires_with_its_login(
             requester_id=user_id(services, "alice"),
             request_id=started.request_id,
             response=late,
+        )
+
+
+def test_R_SHARE_1_the_owner_approves_the_share_on_the_mobile_keys_push(
+    api: TestClient, services: Services, clock: FakeClock
+) -> None:
+    """A share of a mobile key confirms through the same ceremony as a login: the key
+    gets a push (its kind declares push delivery) showing the number the requester sees,
+    and approving it decides the request in the approval's own commit."""
+    load(services, user("alice", "E-A", "U1000001", sms()), alice2())
+    key = TestApp(clock)
+    key.activate(api, services, username="alice")
+    started = sharing.start_share(
+        services,
+        requester_id=user_id(services, "alice2"),
+        owner_username="alice",
+        owner_password=PASSWORD,
+        device_id=key.devices["alice"],
+    )
+    # the requester sees the offline challenge (to type what the key shows) and the number
+    prompt = started.factor.prompt
+    assert prompt.type == "challenge" and prompt.challenge and prompt.number
+    [pending] = key.pushes(api)
+    assert (pending["purpose"], pending["where"]["platform"]) == ("share", "share")
+    assert key.answer(api, pending, number=prompt.number).status_code == 200
+    decided = sharing.request_view(services, started.request_id)
+    assert decided.status == "approved" and decided.decided_by == "system"
+    states = {d.kind: d.state for d in devices_of(services, "alice2")}
+    assert states == {"code_card": "revoked", "mobile_key": "active"}  # R-SHARE-5
+    outcome = scalar(url_of(services), "SELECT state || ':' || outcome FROM ceremonies")
+    assert outcome == "authenticated:approved"
+    with pytest.raises(ShareRequestDecided):  # the typed fallback is closed now
+        sharing.answer_share(
+            services,
+            requester_id=user_id(services, "alice2"),
+            request_id=started.request_id,
+            response=key.respond("alice", str(prompt.challenge)),
         )

@@ -14,7 +14,7 @@ may have changed meanwhile).  Compliance lists and decides the requests that wai
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from securelogin.domain.access import is_usable
@@ -206,7 +206,8 @@ def _open_challenge(
         now=now,
         platform=SHARE_PLATFORM,
     )
-    if factor.prompt.number is not None:
+    pushed = factor.prompt.number
+    if pushed is not None:  # the offline challenge too, with the number the push shows
         factor = issue_challenge(
             services,
             uow,
@@ -216,6 +217,7 @@ def _open_challenge(
             now=now,
             fallback=True,
         )
+        factor = replace(factor, prompt=replace(factor.prompt, number=pushed))
     uow.sharing.add_request(
         public_id=request_id,
         requester_id=requester.id,
