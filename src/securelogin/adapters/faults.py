@@ -6,7 +6,7 @@ in production; ``Settings.test_faults_dir``) looks into that directory while it 
 - a file named after a fault point (``service.ceremony.push.AFTER_APPROVAL``) makes the
   process kill itself there with SIGKILL — the ``kill -9`` of the crash test, at the one
   moment that matters (the approval written in the open transaction, its effect not);
-- a file ``off-<lock>`` switches a lock off (``answer-lock``, ``account-lock``) for the
+- a file ``off-<lock>`` switches a guard off (``answer-lock``, ``account-lock``, ``replay-guard``) for the
   strict-xfail variants of the two-process race tests, which must fail without it.
 
 Without the setting none of this exists (``Services.fault`` is a no-op, the locks are on).
@@ -22,6 +22,8 @@ from pathlib import Path
 ANSWER_LOCK = "answer-lock"
 #: the account's lock of R-LIMIT-5 (``SqlFunds``)
 ACCOUNT_LOCK = "account-lock"
+#: the time-step replay guard of R-LOGIN-6 (``SqlDeviceAccess.advance_counter``)
+REPLAY_GUARD = "replay-guard"
 
 
 class FileFaults:

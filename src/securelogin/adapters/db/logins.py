@@ -113,8 +113,10 @@ def device_row(row: Any) -> DeviceRow:
 
 
 class SqlDeviceAccess:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, replay_guard: bool = True) -> None:
         self.conn = conn
+        #: off only for a test's strict-xfail variant (adapters/faults.py)
+        self.replay_guard = replay_guard
 
     def of_user(self, user_id: int) -> list[DeviceRow]:
         d, du = t.devices, t.device_users
@@ -135,6 +137,8 @@ class SqlDeviceAccess:
         return None if row is None else device_row(row)
 
     def advance_counter(self, device_id: int, counter: int) -> bool:
+        if not self.replay_guard:
+            return True
         c = t.devices.c
         result = self.conn.execute(
             update(t.devices)

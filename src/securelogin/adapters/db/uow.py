@@ -32,7 +32,7 @@ from securelogin.adapters.db.repositories import (
     SqlUsers,
 )
 from securelogin.adapters.db.sharing import SqlSharing
-from securelogin.adapters.faults import ACCOUNT_LOCK, ANSWER_LOCK, FileFaults
+from securelogin.adapters.faults import ACCOUNT_LOCK, ANSWER_LOCK, REPLAY_GUARD, FileFaults
 from securelogin.errors import StorageBusy, StorageUnavailable
 from securelogin.service.ports import Clock, SecretBox
 
@@ -85,7 +85,9 @@ class SqlUnitOfWork:
             conn, locking=faults is None or not faults.off(ANSWER_LOCK)
         )
         self.name_failures = SqlNameFailures(conn)
-        self.device_access = SqlDeviceAccess(conn)
+        self.device_access = SqlDeviceAccess(
+            conn, replay_guard=faults is None or not faults.off(REPLAY_GUARD)
+        )
         self.ceremonies = SqlCeremonies(conn)
         self.logins = SqlLogins(conn)
         self.challenges = SqlChallenges(conn)
