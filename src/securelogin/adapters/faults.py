@@ -6,8 +6,9 @@ in production; ``Settings.test_faults_dir``) looks into that directory while it 
 - a file named after a fault point (``service.ceremony.push.AFTER_APPROVAL``) makes the
   process kill itself there with SIGKILL — the ``kill -9`` of the crash test, at the one
   moment that matters (the approval written in the open transaction, its effect not);
-- a file ``off-<lock>`` switches a guard off (``answer-lock``, ``account-lock``, ``replay-guard``) for the
-  strict-xfail variants of the two-process race tests, which must fail without it.
+- a file ``off-<guard>`` switches a guard off (``answer-lock``, ``account-lock``,
+  ``replay-guard``) for the strict-xfail variants of the two-process race tests, which
+  must fail without it.
 
 Without the setting none of this exists (``Services.fault`` is a no-op, the locks are on).
 """
