@@ -173,7 +173,12 @@ def bootstrap(
         raise
     real_clock = clock or SystemClock()
     box = AesGcmSecretBox(keys)
-    faults = FileFaults(settings.test_faults_dir) if settings.test_faults_dir else None
+    faults = None
+    if settings.test_faults_dir is not None:
+        if settings.env is Environment.PRODUCTION:
+            database.close()
+            raise ConfigurationError("SECURELOGIN_TEST_FAULTS_DIR is for the test suite only")
+        faults = FileFaults(settings.test_faults_dir)
     uow_factory: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(  # noqa: E731
         engine, real_clock, box, faults
     )
