@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from securelogin.domain import otp
 from securelogin.domain.devices.registry import MOBILE_KEY_SUITE
 from securelogin.errors import UnknownWithdrawal, WithdrawalClosed
-from securelogin.service import service_keys, withdrawals
 from securelogin.service.context import Services
+from securelogin.service.funds import service_keys, withdrawal_confirm
 from securelogin.service.notifications import recent_messages
 from securelogin.service.ports import NewDevice
 from tests.dbutil import execute, scalar, url_of
@@ -458,8 +458,8 @@ def test_R_WD_4_confirmed_by_push_books_like_a_correct_answer_once(
     started = ask(api, token, "100.00", device_id=device).json()
     wid = started["withdrawal_id"]
     with pytest.raises(UnknownWithdrawal):
-        withdrawals.confirmed_by_push(services, wid, "dv_other")
-    result = withdrawals.confirmed_by_push(services, wid, device)
+        withdrawal_confirm.confirmed_by_push(services, wid, "dv_other")
+    result = withdrawal_confirm.confirmed_by_push(services, wid, device)
     assert result.status == "accepted" and result.withdrawal_id == wid
     # the confirmation's ceremony ended as approved, in the same commit as the booking
     state = scalar(
@@ -475,5 +475,5 @@ def test_R_WD_4_confirmed_by_push_books_like_a_correct_answer_once(
         == "withdrawal_closed"
     )
     with pytest.raises(WithdrawalClosed):
-        withdrawals.confirmed_by_push(services, started["withdrawal_id"], device)
+        withdrawal_confirm.confirmed_by_push(services, started["withdrawal_id"], device)
     assert count(services, "ledger_entries WHERE kind = 'withdrawal'") == 1

@@ -34,7 +34,7 @@ from securelogin.service.ceremony.factors import FactorView, check_answer, issue
 from securelogin.service.ceremony.outcomes import Approval
 from securelogin.service.ceremony.ports import CeremonyRow
 from securelogin.service.context import Services
-from securelogin.service.funds import calendar_for, check_limits
+from securelogin.service.funds.funds import calendar_for, check_limits
 from securelogin.service.funds_ports import DebitKind, WithdrawalRow, WithdrawalStatus
 from securelogin.service.ports import UnitOfWork
 from securelogin.service.sessions import CurrentSession
