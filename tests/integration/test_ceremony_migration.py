@@ -19,10 +19,13 @@ from sqlalchemy import create_engine
 from securelogin.adapters.db.migrate import alembic_config
 from securelogin.bootstrap import bootstrap
 from securelogin.domain.access import Platform
-from securelogin.service import login, sessions, sharing, withdrawals
+from securelogin.service import sessions
 from securelogin.service.ceremony.factors import factor_view
 from securelogin.service.context import Services
+from securelogin.service.funds import withdrawal_confirm, withdrawals
 from securelogin.service.funds_ports import WithdrawalStatus
+from securelogin.service.lifecycle import sharing
+from securelogin.service.login import login
 from tests.conftest import make_settings
 from tests.dbutil import scalar
 from tests.fakes import FakeClock
@@ -148,7 +151,7 @@ def carry_over(url: str, clock: FakeClock) -> None:
         assert grant.access_level == "full"
 
         session = sessions.authenticate(services, work["token"])
-        confirmed = withdrawals.confirm_withdrawal(
+        confirmed = withdrawal_confirm.confirm_withdrawal(
             services, session, work["withdrawal"], work["code"]
         )
         assert confirmed.status is WithdrawalStatus.ACCEPTED

@@ -26,9 +26,9 @@ from securelogin.adapters.faults import ACCOUNT_LOCK, ANSWER_LOCK, REPLAY_GUARD
 from securelogin.bootstrap import bootstrap
 from securelogin.domain import otp
 from securelogin.domain.access import Platform
-from securelogin.service import login
 from securelogin.service.ceremony.push import AFTER_APPROVAL
 from securelogin.service.context import Services
+from securelogin.service.login import login
 from tests.conftest import MASTER_KEY, make_settings
 from tests.databases import PostgresPool
 from tests.dbutil import execute, scalar
