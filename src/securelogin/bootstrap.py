@@ -251,6 +251,10 @@ def wire(
             Purpose.WITHDRAWAL: withdrawal_confirm.push_approved,
             Purpose.SHARE: sharing.push_approved,
         },
+        on_denial={
+            Purpose.WITHDRAWAL: withdrawal_confirm.push_denied,
+            Purpose.SHARE: sharing.push_denied,
+        },
     )
 
 

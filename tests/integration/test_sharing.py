@@ -417,3 +417,25 @@ def test_R_SHARE_1_the_owner_approves_the_share_on_the_mobile_keys_push(
             request_id=started.request_id,
             response=key.respond("alice", str(prompt.challenge)),
         )
+
+
+def test_R_SHARE_1_a_share_denied_on_the_owners_key_fails(
+    api: TestClient, services: Services, clock: FakeClock
+) -> None:
+    load(services, user("alice", "E-A", "U1000001", sms()), alice2())
+    key = TestApp(clock)
+    key.activate(api, services, username="alice")
+    before = untouched(services)
+    started = sharing.start_share(
+        services,
+        requester_id=user_id(services, "alice2"),
+        owner_username="alice",
+        owner_password=PASSWORD,
+        device_id=key.devices["alice"],
+    )
+    [pending] = key.pushes(api)
+    assert key.answer(api, pending, decision="deny").status_code == 200
+    assert sharing.request_view(services, started.request_id).status == "failed"
+    assert audited(services, "share.owner_denied") == 1
+    after = untouched(services)
+    assert after["device_users"] == before["device_users"]  # nothing was shared

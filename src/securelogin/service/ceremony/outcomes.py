@@ -35,3 +35,16 @@ class Approval:
     #: ``devices.id`` of the device that approved
     device_id: int
     at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class Denial:
+    """A push denied on the device: the ceremony ended as denied."""
+
+    purpose: Purpose
+    #: the client's record (as for :class:`Approval`)
+    subject: str
+    ceremony_id: str
+    push_id: str
+    user_id: int
+    at: datetime

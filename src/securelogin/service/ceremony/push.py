@@ -39,7 +39,7 @@ from securelogin.errors import (
 from securelogin.service.audit import record_user_event
 from securelogin.service.ceremony import record
 from securelogin.service.ceremony.counting import Verdict, serialise, settle
-from securelogin.service.ceremony.outcomes import Approval
+from securelogin.service.ceremony.outcomes import Approval, Denial
 from securelogin.service.ceremony.ports import CeremonyRow
 from securelogin.service.context import Services
 from securelogin.service.login_ports import AnswerLock, DeviceRow
@@ -282,9 +282,24 @@ def _deny(
     _close(uow, push, "denied", now)
     user = uow.users.by_id(push.user_id)
     name = user.username if user else "?"
-    # the ceremony waiting in ``challenge`` ends as denied, whatever its purpose
-    with contextlib.suppress(CeremonyClosed):
+    # the ceremony waiting in ``challenge`` ends as denied, whatever its purpose, and
+    # the purpose's client ends what waited for it (a login needs nothing more)
+    try:
         record.finish(uow, ceremony, CeremonyOutcome.DENIED, now)
+    except CeremonyClosed:
+        pass
+    else:
+        handler = services.on_denial.get(ceremony.purpose)
+        if handler is not None:
+            denial = Denial(
+                purpose=ceremony.purpose,
+                subject=ceremony.subject,
+                ceremony_id=ceremony.id,
+                push_id=push.push_id,
+                user_id=push.user_id,
+                at=now,
+            )
+            handler(services, uow, denial)
     record_user_event(uow, "push.denied", name, purpose=push.purpose)
     if not_me and user is not None:
         until = now + timedelta(minutes=MUTE_MINUTES)

@@ -31,7 +31,7 @@ from securelogin.service.audit import record_user_event
 from securelogin.service.ceremony import record
 from securelogin.service.ceremony.counting import Verdict, serialise, settle
 from securelogin.service.ceremony.factors import FactorView, check_answer, issue_challenge
-from securelogin.service.ceremony.outcomes import Approval
+from securelogin.service.ceremony.outcomes import Approval, Denial
 from securelogin.service.ceremony.ports import CeremonyRow
 from securelogin.service.context import Services
 from securelogin.service.funds.funds import calendar_for, check_limits
@@ -129,6 +129,17 @@ def push_approved(services: Services, uow: UnitOfWork, approval: Approval) -> No
     found = _open_withdrawal(uow, approval.subject, approval.at, user_id=None)
     _approving_device(uow, found, approval.device_id)
     _book_approved(services, uow, found, approval.at)
+
+
+def push_denied(services: Services, uow: UnitOfWork, denial: Denial) -> None:
+    """The withdrawal's push was denied on the device (wired in bootstrap.py; its
+    ceremony ended as denied): the withdrawal is refused in the same commit, so the page
+    waiting for it moves on at once instead of offering a fallback that cannot pass."""
+    found = uow.funds.withdrawal(denial.subject)
+    if found is None or found.status is not WithdrawalStatus.CONFIRMATION_REQUIRED:
+        return
+    user = uow.users.by_id(found.user_id)
+    _decide_refused(uow, found, "confirmation_failed", user.username if user else "?", denial.at)
 
 
 def _approving_device(uow: UnitOfWork, found: WithdrawalRow, device_id: int | str) -> None:

@@ -49,7 +49,7 @@ from securelogin.service.ceremony.factors import (
     issue_challenge,
     open_ceremony,
 )
-from securelogin.service.ceremony.outcomes import Approval, Purpose
+from securelogin.service.ceremony.outcomes import Approval, Denial, Purpose
 from securelogin.service.ceremony.record import is_open
 from securelogin.service.context import Services
 from securelogin.service.lifecycle.settings import check_password
@@ -322,6 +322,18 @@ def push_approved(services: Services, uow: UnitOfWork, approval: Approval) -> No
         )
         return
     conclude(services, uow, request, requester, owner, device, verdict, approval.at)
+
+
+def push_denied(services: Services, uow: UnitOfWork, denial: Denial) -> None:
+    """The owner denied the share on the device's push (wired in bootstrap.py): the
+    request fails in the same commit (R-SHARE-1)."""
+    request = uow.sharing.request(denial.subject)
+    if request is None or request.status != ShareStatus.CHALLENGE:
+        return
+    if uow.sharing.move(request.id, expected=ShareStatus.CHALLENGE, status="failed"):
+        requester = uow.users.by_id(request.requester_id)
+        if requester is not None:
+            audit_share(uow, "share.owner_denied", requester, request.owner, request.public_id)
 
 
 def _own_request(uow: UnitOfWork, requester_id: int, request_id: str) -> ShareRequestRow:
