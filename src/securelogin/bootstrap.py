@@ -5,6 +5,7 @@ Nothing here runs at import time; entry points call :func:`bootstrap` once.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from importlib import resources
@@ -18,6 +19,7 @@ from securelogin.adapters.channels.sms import DevOutboxSms, HttpSmsGateway, Twil
 from securelogin.adapters.clock import SystemClock, SystemRandom
 from securelogin.adapters.db.engine import make_engine, sqlite_path
 from securelogin.adapters.db.uow import SqlDatabase, SqlUnitOfWork
+from securelogin.adapters.faults import FileFaults
 from securelogin.adapters.printing.card_pdf import CardRenderer
 from securelogin.adapters.printing.statement_pdf import StatementRenderer
 from securelogin.adapters.pskc_port import PskcSeedFiles
@@ -39,6 +41,7 @@ from securelogin.service import notifications
 from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Policy, Services
 from securelogin.service.funds import withdrawal_confirm
+from securelogin.service.lifecycle import sharing
 from securelogin.service.login import login
 from securelogin.service.mobile_key_ports import MobileKeyPorts
 from securelogin.service.ports import (
@@ -190,7 +193,15 @@ def bootstrap(
         raise
     real_clock = clock or SystemClock()
     box = AesGcmSecretBox(keys)
-    uow_factory: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(engine, real_clock, box)  # noqa: E731
+    faults = None
+    if settings.test_faults_dir is not None:
+        if settings.env is Environment.PRODUCTION:
+            database.close()
+            raise ConfigurationError("SECURELOGIN_TEST_FAULTS_DIR is for the test suite only")
+        faults = FileFaults(settings.test_faults_dir)
+    uow_factory: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(  # noqa: E731
+        engine, real_clock, box, faults
+    )
     services = wire(
         settings,
         uow=uow_factory,
@@ -200,6 +211,8 @@ def bootstrap(
         clock=real_clock,
         random=random,
     )
+    if faults is not None:
+        services = dataclasses.replace(services, fault=faults.at)
     if migrate:
         notifications.seal_stored_messages(services)
     return services
@@ -258,6 +271,11 @@ def wire(
         on_approval={
             Purpose.LOGIN: login.push_approved,
             Purpose.WITHDRAWAL: withdrawal_confirm.push_approved,
+            Purpose.SHARE: sharing.push_approved,
+        },
+        on_denial={
+            Purpose.WITHDRAWAL: withdrawal_confirm.push_denied,
+            Purpose.SHARE: sharing.push_denied,
         },
     )
 

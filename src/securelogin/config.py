@@ -63,6 +63,8 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.DEVELOPMENT
     database_url: str = DEFAULT_DATABASE_URL
+    #: test hooks (adapters/faults.py): only the test suite sets it, never production
+    test_faults_dir: Path | None = None
     #: base64 of 32 bytes; several keys separated by commas, the first encrypts (rotation).
     master_key: SecretStr | None = None
     master_key_file: Path | None = None

@@ -16,6 +16,7 @@ from typing import Protocol, Self
 from securelogin.domain.audit import AuditEvent, ChainedEvent
 from securelogin.domain.cards import PrintableCard
 from securelogin.domain.identity import AccountStatus, EntityKind, Right
+from securelogin.service.ceremony.ports import CeremonyRepository
 from securelogin.service.funds_ports import FundsRepository, ServiceKeyRepository
 from securelogin.service.lifecycle_ports import (
     AccountClosure,
@@ -290,6 +291,9 @@ class UnitOfWork(Protocol):
 
     @property
     def device_access(self) -> DeviceAccess: ...
+
+    @property
+    def ceremonies(self) -> CeremonyRepository: ...
 
     @property
     def logins(self) -> LoginRepository: ...

@@ -476,7 +476,9 @@ def build_router(services: Services) -> APIRouter:
                 signature=body.signature,
             )
         )
+        # the subject is a login or a withdrawal id: wake whoever waits for it
         waits.logins.notify(result.subject)
+        waits.withdrawals.notify(result.subject)
         return PushAnswerOut(status=result.status)
 
     return router

@@ -60,6 +60,7 @@ def prompt_page(factor: FactorView) -> PromptPage:
             steps=CHALLENGE_STEPS.get(kind, CHALLENGE_DEFAULT),
             challenge=prompt.challenge,
             label_key="login.response",
+            number=prompt.number,  # a share's push goes out too: its number to match
         )
     if prompt.type is PromptType.CARD:
         return replace(base, indices=prompt.indices, input_mode="text", hint_key="verify.card.hint")
