@@ -18,9 +18,9 @@ from sqlalchemy import event
 from securelogin.adapters.db.uow import SqlDatabase
 from securelogin.entrypoints.api import waits
 from securelogin.entrypoints.api.waits import LoginWaits, hubs
-from securelogin.service import login
 from securelogin.service.ceremony import push
 from securelogin.service.context import Services
+from securelogin.service.login import login
 from tests.devices import KINDS, PASSWORD, Brokerage
 from tests.fakes import FakeClock
 from tests.mobile_key_app import TestApp
@@ -44,7 +44,7 @@ def login_reads(services: Services) -> Iterator[list[str]]:
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         flat = " ".join(statement.split())
-        if "FROM logins WHERE logins.id =" in flat:
+        if "FROM logins " in flat and "WHERE logins.id =" in flat:
             seen.append(flat)
 
     event.listen(engine, "before_cursor_execute", record)

@@ -12,7 +12,7 @@ from securelogin.errors import InvalidInput, NotFound
 from securelogin.service.context import Services
 from securelogin.service.oidc import clients
 from tests.dbutil import scalar
-from tests.e2e.cli import run_cli
+from tests.e2e.cli import invoke_cli, run_cli
 
 
 def test_SPEC_10_2a_oidc_client_create_list_revoke(tmp_path: Path, cli_env: dict[str, str]) -> None:
@@ -43,7 +43,10 @@ def test_SPEC_10_2a_oidc_client_create_list_revoke(tmp_path: Path, cli_env: dict
         "admin", "oidc-client", "revoke", client_id, "--database-url", url, env=cli_env
     )
     assert revoked.returncode == 0 and client_id in revoked.stderr
-    again = run_cli("admin", "oidc-client", "revoke", client_id, "--database-url", url, env=cli_env)
+    # the refusal as the command says it, in this process (one subprocess per command)
+    again = invoke_cli(
+        "admin", "oidc-client", "revoke", client_id, "--database-url", url, env=cli_env
+    )
     assert again.returncode != 0 and again.stderr.startswith("securelogin: no active")
     assert "Traceback" not in again.stderr
 

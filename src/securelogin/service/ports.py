@@ -16,8 +16,18 @@ from typing import Protocol, Self
 from securelogin.domain.audit import AuditEvent, ChainedEvent
 from securelogin.domain.cards import PrintableCard
 from securelogin.domain.identity import AccountStatus, EntityKind, Right
+from securelogin.service.ceremony.ports import CeremonyRepository
 from securelogin.service.funds_ports import FundsRepository, ServiceKeyRepository
-from securelogin.service.lifecycle_ports import LifecycleRepository
+from securelogin.service.lifecycle_ports import (
+    AccountClosure,
+    DepositRepository,
+    DocumentRepository,
+    LifecycleRepository,
+    MessageCentre,
+    ReplacementRequests,
+    ReturnRepository,
+    SessionControl,
+)
 from securelogin.service.login_ports import (
     ChallengeRepository,
     DeviceAccess,
@@ -30,6 +40,7 @@ from securelogin.service.mobile_key_ports import MobileKeyRepository
 from securelogin.service.oidc_ports import OidcRepository
 from securelogin.service.operator_ports import HelpdeskRepository, OperatorRepository
 from securelogin.service.sharing_ports import SharingRepository
+from securelogin.service.webauthn_ports import WebAuthnRepository
 
 
 class Clock(Protocol):
@@ -283,6 +294,9 @@ class UnitOfWork(Protocol):
     def device_access(self) -> DeviceAccess: ...
 
     @property
+    def ceremonies(self) -> CeremonyRepository: ...
+
+    @property
     def logins(self) -> LoginRepository: ...
 
     @property
@@ -330,8 +344,33 @@ class UnitOfWork(Protocol):
     @property
     def helpdesk(self) -> HelpdeskRepository: ...
 
+    # the lifecycle's repositories (issue 11: one per feature, no 41-method port)
     @property
     def lifecycle(self) -> LifecycleRepository: ...
+
+    @property
+    def replacements(self) -> ReplacementRequests: ...
+
+    @property
+    def deposits(self) -> DepositRepository: ...
+
+    @property
+    def returns(self) -> ReturnRepository: ...
+
+    @property
+    def session_control(self) -> SessionControl: ...
+
+    @property
+    def message_centre(self) -> MessageCentre: ...
+
+    @property
+    def closure(self) -> AccountClosure: ...
+
+    @property
+    def documents(self) -> DocumentRepository: ...
+
+    @property
+    def webauthn(self) -> WebAuthnRepository: ...
 
     @property
     def oidc(self) -> OidcRepository: ...

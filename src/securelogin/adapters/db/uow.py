@@ -8,10 +8,13 @@ from typing import Self
 from sqlalchemy import Connection, Engine, RootTransaction, text
 from sqlalchemy.exc import OperationalError
 
+from securelogin.adapters.db.deposits import SqlDeposits, SqlReturns
+from securelogin.adapters.db.documents import SqlAccountClosure, SqlDocuments, SqlMessageCentre
 from securelogin.adapters.db.funds import SqlFunds, SqlServiceKeys
 from securelogin.adapters.db.inventory import SqlInventory
-from securelogin.adapters.db.lifecycle import SqlLifecycle
+from securelogin.adapters.db.lifecycle import SqlLifecycle, SqlSessionControl
 from securelogin.adapters.db.logins import (
+    SqlCeremonies,
     SqlChallenges,
     SqlDeviceAccess,
     SqlFailureCounters,
@@ -24,6 +27,7 @@ from securelogin.adapters.db.name_failures import SqlNameFailures
 from securelogin.adapters.db.oidc import SqlOidc
 from securelogin.adapters.db.operators import SqlHelpdesk, SqlOperators
 from securelogin.adapters.db.outbox import SqlOutbox
+from securelogin.adapters.db.replacements import SqlReplacementRequests
 from securelogin.adapters.db.repositories import (
     SqlAccounts,
     SqlAuditLog,
@@ -32,6 +36,8 @@ from securelogin.adapters.db.repositories import (
     SqlUsers,
 )
 from securelogin.adapters.db.sharing import SqlSharing
+from securelogin.adapters.db.webauthn import SqlWebAuthn
+from securelogin.adapters.faults import ACCOUNT_LOCK, ANSWER_LOCK, REPLAY_GUARD, FileFaults
 from securelogin.errors import StorageBusy, StorageUnavailable
 from securelogin.service.ports import Clock, SecretBox
 
@@ -43,6 +49,7 @@ class SqlUnitOfWork:
     failures: SqlFailureCounters
     name_failures: SqlNameFailures
     device_access: SqlDeviceAccess
+    ceremonies: SqlCeremonies
     logins: SqlLogins
     challenges: SqlChallenges
     sessions: SqlSessions
@@ -59,10 +66,20 @@ class SqlUnitOfWork:
     operators: SqlOperators
     helpdesk: SqlHelpdesk
     lifecycle: SqlLifecycle
+    replacements: SqlReplacementRequests
+    deposits: SqlDeposits
+    returns: SqlReturns
+    session_control: SqlSessionControl
+    message_centre: SqlMessageCentre
+    closure: SqlAccountClosure
+    documents: SqlDocuments
     oidc: SqlOidc
 
-    def __init__(self, engine: Engine, clock: Clock, box: SecretBox) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock, box: SecretBox, faults: FileFaults | None = None
+    ) -> None:
         self.engine = engine
+        self.faults = faults
         self.clock = clock
         self.box = box
         self._conn: Connection | None = None
@@ -76,9 +93,15 @@ class SqlUnitOfWork:
             raise StorageUnavailable(f"database unavailable: {exc.orig}") from None
         conn = self._conn
         self.entities = SqlEntities(conn)
-        self.failures = SqlFailureCounters(conn)
+        faults = self.faults
+        self.failures = SqlFailureCounters(
+            conn, locking=faults is None or not faults.off(ANSWER_LOCK)
+        )
         self.name_failures = SqlNameFailures(conn)
-        self.device_access = SqlDeviceAccess(conn)
+        self.device_access = SqlDeviceAccess(
+            conn, replay_guard=faults is None or not faults.off(REPLAY_GUARD)
+        )
+        self.ceremonies = SqlCeremonies(conn)
         self.logins = SqlLogins(conn)
         self.challenges = SqlChallenges(conn)
         self.sessions = SqlSessions(conn)
@@ -90,11 +113,19 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(conn, self.clock, self.box)
         self.sharing = SqlSharing(conn)
         self.mobile_keys = SqlMobileKeys(conn)
-        self.funds = SqlFunds(conn)
+        self.funds = SqlFunds(conn, locking=faults is None or not faults.off(ACCOUNT_LOCK))
         self.service_keys = SqlServiceKeys(conn)
         self.operators = SqlOperators(conn)
         self.helpdesk = SqlHelpdesk(conn)
         self.lifecycle = SqlLifecycle(conn)
+        self.replacements = SqlReplacementRequests(conn)
+        self.deposits = SqlDeposits(conn)
+        self.returns = SqlReturns(conn)
+        self.session_control = SqlSessionControl(conn)
+        self.message_centre = SqlMessageCentre(conn)
+        self.closure = SqlAccountClosure(conn)
+        self.documents = SqlDocuments(conn)
+        self.webauthn = SqlWebAuthn(conn)
         self.oidc = SqlOidc(conn)
         return self
 

@@ -17,14 +17,15 @@ from securelogin.domain.limits import Remaining
 from securelogin.domain.money import AMOUNT_PATTERN, from_cents
 from securelogin.entrypoints.api.logins import MAX_WAIT, bearer_token
 from securelogin.entrypoints.api.problems import problem_responses
-from securelogin.entrypoints.api.schemas import FactorOut, TierOut
-from securelogin.entrypoints.api.waits import hubs, until
-from securelogin.service import restrictions, sessions, withdrawals
+from securelogin.entrypoints.api.schemas import ANSWER_MAX, FactorOut, TierOut
+from securelogin.entrypoints.api.waits import hubs, jittered, until
+from securelogin.service import sessions
 from securelogin.service.context import Services
-from securelogin.service.funds import remaining_json
+from securelogin.service.funds import restrictions, withdrawal_confirm, withdrawals
+from securelogin.service.funds.funds import remaining_json
+from securelogin.service.funds.withdrawals import IDEMPOTENCY_KEY_PATTERN
 from securelogin.service.funds_ports import WithdrawalStatus
 from securelogin.service.oidc import bearer
-from securelogin.service.withdrawals import IDEMPOTENCY_KEY_PATTERN
 
 
 class WithdrawalRequestIn(BaseModel):
@@ -62,7 +63,7 @@ class WithdrawalStartedOut(BaseModel):
 class ConfirmIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    response: str = Field(min_length=1, max_length=64)
+    response: str = Field(min_length=1, max_length=ANSWER_MAX)
 
 
 class ConfirmOut(BaseModel):
@@ -185,7 +186,9 @@ def build_router(services: Services) -> APIRouter:
     )
     def confirm(withdrawal_id: str, body: ConfirmIn, session: Session) -> ConfirmOut:
         """The second factor's answer; booked or refused atomically (R-LIMIT-5)."""
-        result = withdrawals.confirm_withdrawal(services, session, withdrawal_id, body.response)
+        result = withdrawal_confirm.confirm_withdrawal(
+            services, session, withdrawal_id, body.response
+        )
         return ConfirmOut(
             withdrawal_id=result.withdrawal_id,
             status=result.status,
@@ -201,7 +204,7 @@ def build_router(services: Services) -> APIRouter:
     def fallback(withdrawal_id: str, session: Session) -> FallbackOut:
         """Mobile key: the offline challenge instead of the push (R-LOGIN-5), bound to
         the withdrawal (R-WD-4)."""
-        factor = withdrawals.push_fallback(services, session, withdrawal_id)
+        factor = withdrawal_confirm.push_fallback(services, session, withdrawal_id)
         return FallbackOut(prompt=factor.prompt.as_json())
 
     @router.get(
@@ -239,7 +242,7 @@ def build_router(services: Services) -> APIRouter:
     async def _long_poll(
         read: Callable[[], withdrawals.WithdrawalView], withdrawal_id: str, wait: float
     ) -> withdrawals.WithdrawalView:
-        deadline = time.monotonic() + wait
+        deadline = time.monotonic() + jittered(wait)
         with waits.withdrawals.watch(withdrawal_id) as woken:  # first: a change wakes us
             found = await run_in_threadpool(read)
             while (

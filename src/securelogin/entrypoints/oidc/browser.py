@@ -8,13 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import escape
 
-from securelogin.entrypoints.oidc.common import NO_STORE, Svc, issuer_of
+from securelogin.entrypoints.oidc.common import NO_STORE, issuer_of
 from securelogin.entrypoints.oidc.handoff import OIDC_COOKIE, RESUME_PATH
-from securelogin.entrypoints.portal.web import (
-    SESSION_COOKIE,
-    clear_private_cookie,
-    set_private_cookie,
-)
+from securelogin.entrypoints.portal.site import SESSION_COOKIE
+from securelogin.entrypoints.web.deps import ServicesDep
+from securelogin.entrypoints.web.pages import clear_private_cookie, set_private_cookie
 from securelogin.errors import (
     AuthorizationErrorRedirect,
     AuthorizationNotRedirectable,
@@ -81,20 +79,20 @@ def _authorize(request: Request, services: Services, params: dict[str, str]) -> 
 
 
 @router.get("/oauth/authorize", include_in_schema=False)
-def authorization(request: Request, services: Svc) -> Response:
+def authorization(request: Request, services: ServicesDep) -> Response:
     """Core §3.1.2.1 (GET); see docs/integration.md for the parameters."""
     return _authorize(request, services, dict(request.query_params))
 
 
 @router.post("/oauth/authorize", include_in_schema=False)
-async def authorization_form(request: Request, services: Svc) -> Response:
+async def authorization_form(request: Request, services: ServicesDep) -> Response:
     """Core §3.1.2.1 (POST, form-encoded)."""
     form = await request.form()
     return _authorize(request, services, {k: v for k, v in form.items() if isinstance(v, str)})
 
 
 @router.get(RESUME_PATH, include_in_schema=False)
-def resume(request: Request, services: Svc) -> Response:
+def resume(request: Request, services: ServicesDep) -> Response:
     """Back from the portal's login to the waiting authorization request."""
     issuer = issuer_of(request)
     try:
@@ -134,13 +132,13 @@ def _end_session(request: Request, services: Services, params: dict[str, str]) -
 
 
 @router.get("/oauth/logout", include_in_schema=False)
-def end_session(request: Request, services: Svc) -> Response:
+def end_session(request: Request, services: ServicesDep) -> Response:
     """RP-Initiated Logout 1.0 §2 (GET)."""
     return _end_session(request, services, dict(request.query_params))
 
 
 @router.post("/oauth/logout", include_in_schema=False)
-async def end_session_form(request: Request, services: Svc) -> Response:
+async def end_session_form(request: Request, services: ServicesDep) -> Response:
     """RP-Initiated Logout 1.0 §2 (POST, form-encoded)."""
     form = await request.form()
     return _end_session(request, services, {k: v for k, v in form.items() if isinstance(v, str)})

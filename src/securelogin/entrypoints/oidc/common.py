@@ -1,5 +1,6 @@
-"""What the OpenID Connect endpoints share: the services (``app.state``), the issuer as
-the client reached this server, client credentials (RFC 6749 §2.3.1), no-store headers."""
+"""What the OpenID Connect endpoints share: the issuer as the client reached this server,
+client credentials (RFC 6749 §2.3.1), no-store headers.  The services come in as
+``ServicesDep`` (:mod:`securelogin.entrypoints.web.deps`), like the pages'."""
 
 from __future__ import annotations
 
@@ -8,9 +9,7 @@ import binascii
 from typing import Annotated
 from urllib.parse import unquote_plus
 
-from fastapi import Depends, Form, Request
-
-from securelogin.service.context import Services
+from fastapi import Form, Request
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 OAUTH_ERROR_SCHEMA = {
@@ -29,12 +28,6 @@ OAUTH_ERROR_SCHEMA = {
 }
 
 
-def services_of(request: Request) -> Services:
-    found: Services = request.app.state.services
-    return found
-
-
-Svc = Annotated[Services, Depends(services_of)]
 FormText = Annotated[str | None, Form()]
 
 

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from securelogin.domain.oidc import SCOPES, supported_acr_values
-from securelogin.entrypoints.oidc.common import Svc, issuer_of
+from securelogin.entrypoints.oidc.common import issuer_of
+from securelogin.entrypoints.web.deps import ServicesDep
 from securelogin.service.oidc import keys
 
 CLAIMS = (
@@ -89,7 +90,7 @@ class JwkSet(BaseModel):
 
 
 @router.get("/oauth/jwks", response_model=JwkSet)
-def jwks(services: Svc) -> JwkSet:
+def jwks(services: ServicesDep) -> JwkSet:
     """RFC 7517 §5: the signing key and the retired keys still within their overlap."""
     published = keys.published(services)
     return JwkSet(keys=[{k: str(v) for k, v in key.items()} for key in published])

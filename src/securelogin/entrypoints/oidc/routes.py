@@ -20,10 +20,10 @@ from securelogin.entrypoints.oidc.common import (
     NO_STORE,
     OAUTH_ERROR_SCHEMA,
     FormText,
-    Svc,
     client_credentials,
     issuer_of,
 )
+from securelogin.entrypoints.web.deps import ServicesDep
 from securelogin.errors import InsufficientUserAuthentication, OAuthError
 from securelogin.service.context import Services
 from securelogin.service.oidc import tokens
@@ -46,7 +46,7 @@ class TokenOut(BaseModel):
 )
 def token(
     request: Request,
-    services: Svc,
+    services: ServicesDep,
     grant_type: FormText = None,
     code: FormText = None,
     redirect_uri: FormText = None,
@@ -85,7 +85,8 @@ class UserInfoOut(BaseModel):
 
 @router.get("/oauth/userinfo", response_model=UserInfoOut, responses={401: OAUTH_ERROR_SCHEMA})
 def userinfo(
-    services: Svc, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+    services: ServicesDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> JSONResponse:
     """Core §5.3 with the access token as ``Authorization: Bearer``."""
     scheme, _, value = (authorization or "").partition(" ")
@@ -96,7 +97,7 @@ def userinfo(
 
 @router.post("/oauth/revoke", responses={400: OAUTH_ERROR_SCHEMA, 401: OAUTH_ERROR_SCHEMA})
 def revoke(
-    services: Svc,
+    services: ServicesDep,
     token: FormText = None,
     token_type_hint: FormText = None,
     client_id: FormText = None,
@@ -133,7 +134,7 @@ class IntrospectionOut(BaseModel):
 )
 def introspect(
     request: Request,
-    services: Svc,
+    services: ServicesDep,
     token: FormText = None,
     token_type_hint: FormText = None,
     client_id: FormText = None,

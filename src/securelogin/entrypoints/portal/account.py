@@ -10,15 +10,15 @@ is still good (revoked, idle, expired).
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.access import AccessLevel
-from securelogin.entrypoints.portal.web import (
-    CSRF_FIELD,
-    SESSION_COOKIE,
+from securelogin.entrypoints.portal.site import SESSION_COOKIE, PortalPagesDep
+from securelogin.entrypoints.web.deps import ServicesDep
+from securelogin.entrypoints.web.pages import (
+    CsrfField,
     Pages,
     clear_private_cookie,
     csrf_ok,
@@ -26,9 +26,10 @@ from securelogin.entrypoints.portal.web import (
     redirect,
 )
 from securelogin.errors import Unauthenticated
-from securelogin.service import documents as document_service
-from securelogin.service import me, sessions
+from securelogin.service import sessions
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import documents as document_service
+from securelogin.service.login import me
 from securelogin.service.oidc import logout as oidc_logout
 
 HOME_PATH = "/portal"
@@ -97,67 +98,72 @@ def session_for(
     return current
 
 
-def build_router(services: Services, pages: Pages) -> APIRouter:
-    router = APIRouter()
+router = APIRouter()
 
-    def page(
-        request: Request, template: str, here: str, found: me.Me, documents: object = ()
-    ) -> HTMLResponse:
-        return pages.render(
-            request,
-            template,
-            page_language(request),
-            here=here,
-            me=found,
-            menu=MENUS.get(found.access_level, ()),
-            documents=documents,
+
+def page(
+    pages: Pages, request: Request, template: str, here: str, found: me.Me, documents: object = ()
+) -> HTMLResponse:
+    return pages.render(
+        request,
+        template,
+        page_language(request),
+        here=here,
+        me=found,
+        menu=MENUS.get(found.access_level, ()),
+        documents=documents,
+    )
+
+
+@router.get(HOME_PATH, response_class=HTMLResponse)
+def home(request: Request, services: ServicesDep, pages: PortalPagesDep) -> Response:
+    """Welcome, tier and devices: for ``full`` sessions only."""
+    current = session_for(services, request, {AccessLevel.FULL})
+    if isinstance(current, Response):
+        return current
+    return page(pages, request, "home.html", HOME_PATH, me.describe_me(services, current))
+
+
+@router.get(CARD_ONLY_PATH, response_class=HTMLResponse)
+def card_only(request: Request, services: ServicesDep, pages: PortalPagesDep) -> Response:
+    """R-LOGIN-9: after a temporary code's 2 days, only the online card is left."""
+    current = session_for(services, request, {AccessLevel.CARD_ONLY})
+    if isinstance(current, Response):
+        return current
+    return page(pages, request, "card_only.html", CARD_ONLY_PATH, me.describe_me(services, current))
+
+
+@router.get(DOCUMENTS_PATH, response_class=HTMLResponse)
+def documents(request: Request, services: ServicesDep, pages: PortalPagesDep) -> Response:
+    """R-LOGIN-8: activity statements and tax forms (service/lifecycle/documents.py)."""
+    allowed = {AccessLevel.FULL, AccessLevel.DOCUMENTS_ONLY}
+    current = session_for(services, request, allowed)
+    if isinstance(current, Response):
+        return current
+    return page(
+        pages,
+        request,
+        "documents.html",
+        DOCUMENTS_PATH,
+        me.describe_me(services, current),
+        documents=document_service.list_documents(services, current),
+    )
+
+
+@router.post("/logout")
+def log_out(
+    request: Request, services: ServicesDep, pages: PortalPagesDep, token: CsrfField = ""
+) -> Response:
+    """End the session at once (the token stops working) and forget the cookie."""
+    lang = page_language(request)
+    if not csrf_ok(request, token):
+        return pages.csrf_refused(request, lang)
+    session_token = request.cookies.get(SESSION_COOKIE)
+    if session_token:
+        # its OpenID Connect tokens end too, and relying parties hear of it
+        oidc_logout.end_portal_session(
+            services, session_token, issuer=str(request.base_url).rstrip("/")
         )
-
-    @router.get(HOME_PATH, response_class=HTMLResponse)
-    def home(request: Request) -> Response:
-        """Welcome, tier and devices: for ``full`` sessions only."""
-        current = session_for(services, request, {AccessLevel.FULL})
-        if isinstance(current, Response):
-            return current
-        return page(request, "home.html", HOME_PATH, me.describe_me(services, current))
-
-    @router.get(CARD_ONLY_PATH, response_class=HTMLResponse)
-    def card_only(request: Request) -> Response:
-        """R-LOGIN-9: after a temporary code's 2 days, only the online card is left."""
-        current = session_for(services, request, {AccessLevel.CARD_ONLY})
-        if isinstance(current, Response):
-            return current
-        return page(request, "card_only.html", CARD_ONLY_PATH, me.describe_me(services, current))
-
-    @router.get(DOCUMENTS_PATH, response_class=HTMLResponse)
-    def documents(request: Request) -> Response:
-        """R-LOGIN-8: activity statements and tax forms (service/documents.py)."""
-        allowed = {AccessLevel.FULL, AccessLevel.DOCUMENTS_ONLY}
-        current = session_for(services, request, allowed)
-        if isinstance(current, Response):
-            return current
-        return page(
-            request,
-            "documents.html",
-            DOCUMENTS_PATH,
-            me.describe_me(services, current),
-            documents=document_service.list_documents(services, current),
-        )
-
-    @router.post("/logout")
-    def log_out(request: Request, token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
-        """End the session at once (the token stops working) and forget the cookie."""
-        lang = page_language(request)
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, lang)
-        session_token = request.cookies.get(SESSION_COOKIE)
-        if session_token:
-            # its OpenID Connect tokens end too, and relying parties hear of it
-            oidc_logout.end_portal_session(
-                services, session_token, issuer=str(request.base_url).rstrip("/")
-            )
-        response = redirect(request, lang, "/", notice="logged_out")
-        clear_private_cookie(response, request, SESSION_COOKIE)
-        return response
-
-    return router
+    response = redirect(request, lang, "/", notice="logged_out")
+    clear_private_cookie(response, request, SESSION_COOKIE)
+    return response

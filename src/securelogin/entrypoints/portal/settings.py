@@ -25,20 +25,24 @@ from securelogin.entrypoints.portal.lifecycle import (
     RETURNS_PATH,
 )
 from securelogin.entrypoints.portal.mobile_key import MOBILE_KEY_PATH
+from securelogin.entrypoints.portal.passkeys import PASSKEYS_PATH
 from securelogin.entrypoints.portal.prompts import prompt_page
-from securelogin.entrypoints.portal.web import (
-    CSRF_FIELD,
+from securelogin.entrypoints.portal.site import (
+    ANSWER_MAX,
     PASSWORD_MAX,
     RESPONSE_MAX,
     USERNAME_MAX,
+)
+from securelogin.entrypoints.web.pages import (
+    CsrfField,
     Message,
     Pages,
     page_language,
     redirect,
 )
 from securelogin.errors import SecureLoginError, ShareRefused
-from securelogin.service import settings, sharing
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import settings, sharing
 from securelogin.service.sessions import CurrentSession
 
 SETTINGS_PATH = "/portal/settings"
@@ -49,6 +53,7 @@ SHARE_ANSWER_PATH = "/portal/settings/share/answer"
 #: pages of other features this page links to (issue 4: mobile key; issue 6 B: lifecycle)
 LINKS: tuple[tuple[str, str], ...] = (
     (MOBILE_KEY_PATH, "settings.link.mobile_key"),
+    (PASSKEYS_PATH, "settings.link.passkeys"),
     (SHARE_PATH, "settings.link.share"),
     (ONLINE_CARD_PATH, "settings.link.online_card"),
     (REPLACEMENT_PATH, "settings.link.replacement"),
@@ -138,7 +143,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
     @router.post(OPT_OUT_PATH, response_class=HTMLResponse)
     def opt_out(
         request: Request,
-        token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+        token: CsrfField = "",
         accept: Annotated[str, Form(max_length=8)] = "",
         digest: Annotated[str, Form(max_length=64)] = "",
         password: Annotated[str, Form(max_length=PASSWORD_MAX)] = "",
@@ -176,7 +181,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
     @router.post(OPT_IN_PATH, response_class=HTMLResponse)
     def opt_in(
         request: Request,
-        token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+        token: CsrfField = "",
         choice: Annotated[str, Form(max_length=16)] = "",
     ) -> Response:
         current = area.form_session(request, FULL, token)
@@ -214,7 +219,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
     @router.post(SHARE_PATH, response_class=HTMLResponse)
     def share_start(
         request: Request,
-        token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+        token: CsrfField = "",
         owner: Annotated[str, Form(max_length=USERNAME_MAX)] = "",
         owner_password: Annotated[str, Form(max_length=PASSWORD_MAX)] = "",
         device_id: Annotated[str, Form(max_length=40)] = "",
@@ -244,9 +249,9 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
     @router.post(SHARE_ANSWER_PATH, response_class=HTMLResponse)
     def share_answer(
         request: Request,
-        token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+        token: CsrfField = "",
         request_id: Annotated[str, Form(max_length=40)] = "",
-        response: Annotated[str, Form(max_length=RESPONSE_MAX)] = "",
+        response: Annotated[str, Form(max_length=ANSWER_MAX)] = "",
         response_2: Annotated[str, Form(max_length=RESPONSE_MAX)] = "",
     ) -> Response:
         def answered(_current: CurrentSession, decided: sharing.ShareRequestView) -> Response:

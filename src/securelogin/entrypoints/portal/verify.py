@@ -18,17 +18,19 @@ from securelogin.domain.devices.base import PromptType
 from securelogin.entrypoints.oidc.handoff import after_login
 from securelogin.entrypoints.portal import account
 from securelogin.entrypoints.portal.prompts import prompt_page
-from securelogin.entrypoints.portal.web import (
-    CSRF_COOKIE,
-    CSRF_FIELD,
+from securelogin.entrypoints.portal.site import (
+    ANSWER_MAX,
     LOGIN_COOKIE,
     LOGIN_COOKIE_PATH,
-    RESPONSE_MAX,
     SESSION_COOKIE,
+    notices,
+)
+from securelogin.entrypoints.web.pages import (
+    CSRF_COOKIE,
+    CsrfField,
     Pages,
     clear_private_cookie,
     csrf_ok,
-    notices,
     page_language,
     redirect,
     set_private_cookie,
@@ -44,9 +46,9 @@ from securelogin.errors import (
     UnknownDevice,
     UnknownLogin,
 )
-from securelogin.service import login
 from securelogin.service.context import Services
-from securelogin.service.login import LoginStatus
+from securelogin.service.login import login
+from securelogin.service.login.login import LoginStatus
 from securelogin.service.sessions import SessionGrant
 
 VERIFY_PATH = "/login/verify"
@@ -55,7 +57,6 @@ PUSH_REFRESH_SECONDS = 2
 #: a login that can no longer be answered: the person starts again from the login form
 GONE = (LoginExpired, LoginClosed, UnknownLogin)
 
-CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 T = TypeVar("T")
 #: where an error sends the browser: a redirect maker and its notice
 Outcome = tuple[Callable[[Request, str], Response], str]
@@ -158,7 +159,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             request,
             token,
             lambda login_id: login.answer_login(
-                services, login_id, (response + response_2)[:RESPONSE_MAX]
+                services, login_id, (response + response_2)[:ANSWER_MAX]
             ),
             refused={
                 LoginFailed: (to_verify, "failed"),

@@ -22,10 +22,10 @@ from securelogin.domain.money import format_usd
 from securelogin.entrypoints.portal.account import session_for
 from securelogin.entrypoints.portal.forms import AccountPages
 from securelogin.entrypoints.portal.prompts import prompt_page
+from securelogin.entrypoints.portal.site import ANSWER_MAX
 from securelogin.entrypoints.portal.verify import PUSH_REFRESH_SECONDS
-from securelogin.entrypoints.portal.web import (
-    CSRF_FIELD,
-    RESPONSE_MAX,
+from securelogin.entrypoints.web.pages import (
+    CsrfField,
     Message,
     Pages,
     page_language,
@@ -47,13 +47,12 @@ from securelogin.errors import (
     WithdrawalExpired,
     WithdrawalRefused,
 )
-from securelogin.service import restrictions, withdrawals
 from securelogin.service.context import Services
+from securelogin.service.funds import restrictions, withdrawal_confirm, withdrawals
 from securelogin.service.sessions import CurrentSession
 
 WITHDRAW_PATH = "/portal/withdraw"
 FULL = {AccessLevel.FULL}
-CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 #: request errors shown on the form (the others are refusals with amounts)
 FORM_ERRORS = (
     InvalidInput,
@@ -178,8 +177,8 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             return current
         lang, here = page_language(request), f"{WITHDRAW_PATH}/{withdrawal_id}"
         try:
-            withdrawals.confirm_withdrawal(
-                services, current, withdrawal_id, (response + response_2)[:RESPONSE_MAX]
+            withdrawal_confirm.confirm_withdrawal(
+                services, current, withdrawal_id, (response + response_2)[:ANSWER_MAX]
             )
         except (ConfirmationFailed, AlreadyUsed, Locked):
             return redirect(request, lang, here + "?notice=failed")
@@ -197,7 +196,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             return current
         lang, here = page_language(request), f"{WITHDRAW_PATH}/{withdrawal_id}"
         try:
-            withdrawals.push_fallback(services, current, withdrawal_id)
+            withdrawal_confirm.push_fallback(services, current, withdrawal_id)
         except (WithdrawalClosed, WithdrawalExpired, UnknownWithdrawal):
             return redirect(request, lang, here)
         return redirect(request, lang, here)

@@ -1,0 +1,308 @@
+"""Confirming a withdrawal (R-WD-4, R-LIMIT-5): the bound answer or the push approval,
+then the atomic booking under the account's lock.
+
+One transaction takes the user's answer lock (R-LOGIN-3: only wrong answers count, a
+right one is never refused because others are in flight), checks the answer against
+*this* withdrawal's challenge, locks the account, re-checks funds and both limits, writes the
+ledger row, the balance and the day's total, decides the withdrawal and audits it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from securelogin.domain.access import AccessLevel
+from securelogin.domain.ceremony import CeremonyClosed, CeremonyOutcome
+from securelogin.domain.devices.base import Binding
+from securelogin.domain.devices.catalogue import DeviceKind
+from securelogin.domain.identity import AccountStatus
+from securelogin.domain.limits import Limits, Remaining, business_day_of, limits_for
+from securelogin.domain.money import from_cents
+from securelogin.errors import (
+    AccessDenied,
+    AlreadyUsed,
+    ConfirmationFailed,
+    UnknownWithdrawal,
+    WithdrawalClosed,
+    WithdrawalExpired,
+)
+from securelogin.service.audit import record_user_event
+from securelogin.service.ceremony import record
+from securelogin.service.ceremony.counting import Verdict, serialise, settle
+from securelogin.service.ceremony.factors import FactorView, check_answer, issue_challenge
+from securelogin.service.ceremony.outcomes import Approval, Denial
+from securelogin.service.ceremony.ports import CeremonyRow
+from securelogin.service.context import Services
+from securelogin.service.funds.funds import calendar_for, check_limits
+from securelogin.service.funds_ports import DebitKind, WithdrawalRow, WithdrawalStatus
+from securelogin.service.ports import UnitOfWork
+from securelogin.service.sessions import CurrentSession
+
+MAX_ANSWERS = 3
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmResult:
+    """``200 {"status":"accepted"|"refused","reason"?,"remaining"}`` (SPEC §10.2)."""
+
+    withdrawal_id: str
+    status: WithdrawalStatus
+    reason: str | None
+    remaining: Remaining
+
+
+def require_full(session: CurrentSession) -> None:
+    if session.access_level is not AccessLevel.FULL:
+        raise AccessDenied("This session may not withdraw funds")
+
+
+def bound_view(factor: FactorView, binding: Binding) -> FactorView:
+    """R-WD-4: every withdrawal prompt names the amount and the destination."""
+    prompt = replace(factor.prompt, amount=binding.amount, destination=binding.destination)
+    return replace(factor, prompt=prompt)
+
+
+def confirm_withdrawal(
+    services: Services, session: CurrentSession, withdrawal_id: str, response: str
+) -> ConfirmResult:
+    """``POST /withdrawals/{id}/confirm``: under the user's answer lock (R-LOGIN-3),
+    check the bound answer, then book or refuse atomically under the account's lock
+    (R-LIMIT-5).  Only a wrong answer counts as a second-factor failure; a twin of the
+    answer that decided this withdrawal is ``WithdrawalClosed``, a code accepted before
+    ``AlreadyUsed`` — neither counts."""
+    require_full(session)
+    now = services.clock.now()
+    with services.uow() as uow:
+        held = serialise(services, uow, session.user_id, now)  # then read: fresh under it
+        found = _open_withdrawal(uow, withdrawal_id, now, user_id=session.user_id)
+        ceremony = _ceremony(uow, found)
+        outcome = check_answer(
+            services, uow, ceremony=ceremony, response=response, now=now, max_answers=MAX_ANSWERS
+        )
+        settle(services, uow, held, outcome.verdict, now)
+        if outcome.accepted is None:
+            record_user_event(
+                uow, "withdrawal.confirmation_failed", held.username, withdrawal=found.id
+            )
+            if outcome.exhausted:
+                _decide_refused(uow, found, "confirmation_failed", held.username, now)
+            uow.commit()
+            if outcome.verdict is Verdict.ALREADY_USED:
+                raise AlreadyUsed
+            raise ConfirmationFailed
+        result = _book(services, uow, found, held.username, now, via="challenge")
+        uow.commit()
+    return result
+
+
+def confirmed_by_push(
+    services: Services, withdrawal_id: str, device_id: int | str
+) -> ConfirmResult:
+    """Book a withdrawal whose push was approved, in a transaction of its own (the push
+    answer itself uses :func:`push_approved`, inside the approval's transaction).
+
+    ``device_id`` is the device the push went to (``devices.id`` or its public id).  It
+    does exactly what a correct ``/confirm`` answer does: ends the confirmation's
+    ceremony as approved (its typed fallback can no longer be used), locks the account,
+    re-checks funds and both limits, and books it or refuses it.  Raises
+    ``UnknownWithdrawal`` (other device, unknown id), ``WithdrawalClosed`` (already
+    decided) or ``WithdrawalExpired``.
+    """
+    now = services.clock.now()
+    with services.uow() as uow:
+        found = _open_withdrawal(uow, withdrawal_id, now, user_id=None)
+        _approving_device(uow, found, device_id)
+        try:
+            record.finish(uow, _ceremony(uow, found), CeremonyOutcome.APPROVED, now)
+        except CeremonyClosed:
+            raise WithdrawalClosed from None
+        result = _book_approved(services, uow, found, now)
+        uow.commit()
+    return result
+
+
+def push_approved(services: Services, uow: UnitOfWork, approval: Approval) -> None:
+    """The withdrawal's push was approved (wired in bootstrap.py; the ceremony ended as
+    authenticated in this unit of work): book or refuse it in the approval's own unit
+    of work, so that both commit together or neither does."""
+    found = _open_withdrawal(uow, approval.subject, approval.at, user_id=None)
+    _approving_device(uow, found, approval.device_id)
+    _book_approved(services, uow, found, approval.at)
+
+
+def push_denied(services: Services, uow: UnitOfWork, denial: Denial) -> None:
+    """The withdrawal's push was denied on the device (wired in bootstrap.py; its
+    ceremony ended as denied): the withdrawal is refused in the same commit, so the page
+    waiting for it moves on at once instead of offering a fallback that cannot pass."""
+    found = uow.funds.withdrawal(denial.subject)
+    if found is None or found.status is not WithdrawalStatus.CONFIRMATION_REQUIRED:
+        return
+    user = uow.users.by_id(found.user_id)
+    _decide_refused(uow, found, "confirmation_failed", user.username if user else "?", denial.at)
+
+
+def _approving_device(uow: UnitOfWork, found: WithdrawalRow, device_id: int | str) -> None:
+    device = uow.device_access.by_id(found.device_id) if found.device_id else None
+    if device is None or device_id not in (device.id, device.public_id):
+        raise UnknownWithdrawal
+
+
+def _book_approved(
+    services: Services, uow: UnitOfWork, found: WithdrawalRow, now: datetime
+) -> ConfirmResult:
+    user = uow.users.by_id(found.user_id)
+    return _book(services, uow, found, user.username if user else "?", now, via="push")
+
+
+def _ceremony(uow: UnitOfWork, found: WithdrawalRow) -> CeremonyRow:
+    ceremony = uow.ceremonies.get(found.ceremony_id) if found.ceremony_id else None
+    if ceremony is None:
+        raise WithdrawalClosed
+    return ceremony
+
+
+def push_fallback(services: Services, session: CurrentSession, withdrawal_id: str) -> FactorView:
+    """R-LOGIN-5 for withdrawals: "Click here if you do not receive the notification" —
+    the mobile key's offline OCRA challenge, bound to amount, destination and a fresh
+    nonce (R-WD-4); the push stays valid too, whichever succeeds first wins."""
+    now = services.clock.now()
+    with services.uow() as uow:
+        found = _open_withdrawal(uow, withdrawal_id, now, user_id=session.user_id)
+        device = uow.device_access.by_id(found.device_id) if found.device_id else None
+        ceremony = _ceremony(uow, found)
+        if device is None or device.kind != DeviceKind.MOBILE_KEY:
+            raise WithdrawalClosed
+        binding = binding_for(services, found.amount_cents, found.destination)
+        factor = issue_challenge(
+            services,
+            uow,
+            device=device,
+            ceremony=ceremony,
+            expires_at=found.expires_at,
+            now=now,
+            binding=binding,
+            fallback=True,
+        )
+        uow.commit()
+    return bound_view(factor, binding)
+
+
+def binding_for(services: Services, amount_cents: int, destination: str) -> Binding:
+    return Binding(
+        amount=str(from_cents(amount_cents)),
+        destination=destination,
+        nonce=services.random.token_bytes(16),
+    )
+
+
+def _open_withdrawal(
+    uow: UnitOfWork, withdrawal_id: str, now: datetime, *, user_id: int | None
+) -> WithdrawalRow:
+    found = uow.funds.withdrawal(withdrawal_id)
+    if found is None or (user_id is not None and found.user_id != user_id):
+        raise UnknownWithdrawal
+    if found.status is not WithdrawalStatus.CONFIRMATION_REQUIRED:
+        raise WithdrawalClosed
+    if now >= found.expires_at:
+        raise WithdrawalExpired
+    return found
+
+
+def _decide_refused(
+    uow: UnitOfWork, found: WithdrawalRow, reason: str, username: str, now: datetime
+) -> None:
+    uow.funds.decide(
+        found.id,
+        status=WithdrawalStatus.REFUSED,
+        reason=reason,
+        business_day=None,
+        ledger_entry_id=None,
+        now=now,
+    )
+    record_user_event(uow, "withdrawal.refused", username, withdrawal=found.id, reason=reason)
+
+
+def _book(
+    services: Services,
+    uow: UnitOfWork,
+    found: WithdrawalRow,
+    username: str,
+    now: datetime,
+    *,
+    via: str,
+) -> ConfirmResult:
+    """R-LIMIT-5: lock, re-check, then write ledger, balance and day total together."""
+    limits = limits_of(services, uow, found)
+    access = uow.funds.access(found.user_id, found.account_number)
+    check = check_limits(
+        services,
+        uow,
+        account_id=found.account_id,
+        limits=limits,
+        amount_cents=found.amount_cents,
+        requested_at=found.created_at,
+        locked=True,
+    )
+    if access is None or access.status is not AccountStatus.OPEN:
+        _decide_refused(uow, found, "account_closed", username, now)
+        return ConfirmResult(
+            withdrawal_id=found.id,
+            status=WithdrawalStatus.REFUSED,
+            reason="account_closed",
+            remaining=check.remaining,
+        )
+    if check.refused_by is not None:
+        _decide_refused(uow, found, check.refused_by.value, username, now)
+        return ConfirmResult(
+            withdrawal_id=found.id,
+            status=WithdrawalStatus.REFUSED,
+            reason=check.refused_by.value,
+            remaining=check.remaining,
+        )
+    day = business_day_of(found.created_at, calendar_for(services.policy))
+    entry = uow.funds.book_debit(
+        account_id=found.account_id,
+        kind=DebitKind.WITHDRAWAL,
+        amount_cents=found.amount_cents,
+        business_day=day,
+        reference=found.id,
+        now=now,
+    )
+    if not uow.funds.decide(
+        found.id,
+        status=WithdrawalStatus.ACCEPTED,
+        reason=None,
+        business_day=day,
+        ledger_entry_id=entry,
+        now=now,
+    ):
+        raise WithdrawalClosed  # a twin confirmation won; this transaction rolls back
+    record_user_event(
+        uow,
+        "withdrawal.confirmed",
+        username,
+        withdrawal=found.id,
+        account=found.account_number,
+        amount=str(from_cents(found.amount_cents)),
+        destination=found.destination,
+        business_day=day.isoformat(),
+        via=via,
+    )
+    return ConfirmResult(
+        withdrawal_id=found.id,
+        status=WithdrawalStatus.ACCEPTED,
+        reason=None,
+        remaining=check.after,
+    )
+
+
+def limits_of(services: Services, uow: UnitOfWork, found: WithdrawalRow) -> Limits:
+    """R-LIMIT-1: the tier of the device that confirms this withdrawal."""
+    user = uow.users.by_id(found.user_id)
+    device = uow.device_access.by_id(found.device_id) if found.device_id else None
+    return limits_for(
+        device_kind=DeviceKind(device.kind) if device else None,
+        opted_out=bool(user and user.opted_out),
+        catalogue=services.policy.catalogue,
+    )

@@ -1,0 +1,437 @@
+"""Withdrawals within device-tier limits (SPEC §6: R-WD-1..4, R-LIMIT-1..5).
+
+A withdrawal is asked for with an ``Idempotency-Key`` (R-WD-1), pre-checked against the
+funds and the limits of the device that will confirm it (refused at once when it cannot
+pass), and confirmed with a fresh second factor bound to its amount and destination
+(R-WD-4).  The confirmation books it atomically: the account's row is locked, funds and
+at most five per-business-day totals are read, the ledger row, the balance and the day's
+total are written, all in one transaction (R-LIMIT-5).
+
+The confirmation is a ceremony of purpose ``withdrawal`` (``service/ceremony/``), so the
+whole per-kind machinery — unique challenges, 3 answers, single use, replay guards, the
+push with number matching — applies unchanged; ``withdrawals.ceremony_id`` names it.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from securelogin.domain.devices.base import Binding
+from securelogin.domain.devices.catalogue import DeviceKind
+from securelogin.domain.identity import AccountStatus, Right
+from securelogin.domain.limits import (
+    LimitCheck,
+    LimitRule,
+    Limits,
+    Remaining,
+    limits_for,
+)
+from securelogin.domain.money import from_cents, to_cents
+from securelogin.errors import (
+    AccountClosed,
+    DeviceRequired,
+    IdempotencyKeyReused,
+    InvalidInput,
+    NoWithdrawRight,
+    UnknownAccount,
+    UnknownWithdrawal,
+    WithdrawalClosed,
+    WithdrawalRefused,
+)
+from securelogin.service.audit import record_user_event
+from securelogin.service.ceremony.factors import (
+    FactorView,
+    choose_device,
+    deliver_codes,
+    factor_view,
+    open_ceremony,
+)
+from securelogin.service.ceremony.outcomes import Purpose
+from securelogin.service.context import Services
+from securelogin.service.funds.funds import (
+    check_limits,
+    parse_amount,
+    remaining_json,
+)
+from securelogin.service.funds.withdrawal_confirm import (
+    binding_for,
+    bound_view,
+    limits_of,
+    require_full,
+)
+from securelogin.service.funds_ports import (
+    AccountAccess,
+    NewWithdrawal,
+    WithdrawalRow,
+    WithdrawalStatus,
+)
+from securelogin.service.login_ports import DeviceRow
+from securelogin.service.ports import UnitOfWork, UserRow
+from securelogin.service.sessions import CurrentSession
+
+#: 1–100 visible ASCII characters (inner spaces allowed): what the OpenAPI document says
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]([ -~]{0,98}[!-~])?$"
+IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+MAX_DESTINATION = 64
+
+
+@dataclass(frozen=True, kw_only=True)
+class WithdrawalStarted:
+    """``201 {"withdrawal_id","status":"confirmation_required","factor"}``."""
+
+    withdrawal_id: str
+    status: WithdrawalStatus
+    factor: FactorView | None
+    remaining: Remaining
+
+
+@dataclass(frozen=True, kw_only=True)
+class WithdrawalView:
+    withdrawal_id: str
+    account: str
+    amount: Decimal
+    destination: str
+    status: WithdrawalStatus
+    reason: str | None
+    business_day: date | None
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class WithdrawalRequest:
+    """A checked request body: amount in cents, destination 1–64 printable characters."""
+
+    account: str
+    amount_cents: int
+    destination: str
+    idempotency_key: str
+    device_id: str | None = None
+
+    @property
+    def digest(self) -> str:
+        body = {
+            "account": self.account,
+            "amount_cents": self.amount_cents,
+            "destination": self.destination,
+            "device_id": self.device_id,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def parse_request(
+    *,
+    account: str,
+    amount: object,
+    destination: str,
+    idempotency_key: str | None,
+    device_id: str | None = None,
+) -> WithdrawalRequest:
+    """Bad input is refused with ``invalid_input`` naming the field; nothing is written."""
+    key = (idempotency_key or "").strip()
+    if IDEMPOTENCY_KEY.fullmatch(key) is None:
+        raise InvalidInput(
+            "Send an Idempotency-Key header of 1-100 visible ASCII characters",
+            field="idempotency_key",
+        )
+    value = parse_amount(amount)
+    if not (1 <= len(destination) <= MAX_DESTINATION) or not destination.isprintable():
+        raise InvalidInput("destination must be 1-64 printable characters", field="destination")
+    return WithdrawalRequest(
+        account=account.strip().upper(),
+        amount_cents=to_cents(value),
+        destination=destination,
+        idempotency_key=key,
+        device_id=device_id,
+    )
+
+
+def _refusal(check: LimitCheck) -> WithdrawalRefused:
+    assert check.refused_by is not None  # noqa: S101 - only called for refusals
+    left = remaining_json(check.remaining)
+    available = str(from_cents(check.available_cents))
+    messages = {
+        "insufficient_funds": f"Insufficient funds: USD {available} available",
+        "daily_limit_exceeded": f"Daily withdrawal limit: USD {left['today']} left today",
+        "five_day_limit_exceeded": (
+            f"5-business-day withdrawal limit: USD {left['window']} left in the window"
+        ),
+    }
+    return WithdrawalRefused(
+        messages[check.refused_by.value],
+        rule=check.refused_by.value,
+        remaining=left,
+        available=available,
+    )
+
+
+def _new_id(services: Services, prefix: str) -> str:
+    raw = base64.urlsafe_b64encode(services.random.token_bytes(16)).decode().rstrip("=")
+    return prefix + raw
+
+
+def _account_for(uow: UnitOfWork, user_id: int, number: str) -> AccountAccess:
+    access = uow.funds.access(user_id, number)
+    if access is None:
+        raise UnknownAccount
+    if access.status is not AccountStatus.OPEN:
+        raise AccountClosed("This account is closed; withdrawals are not possible")
+    if Right.WITHDRAW not in access.rights:
+        raise NoWithdrawRight
+    return access
+
+
+def request_withdrawal(
+    services: Services,
+    session: CurrentSession,
+    request: WithdrawalRequest,
+    *,
+    client_ip: str | None = None,
+) -> WithdrawalStarted:
+    """R-WD-1: the same key and body give the same answer and one row; the same key with
+    another body is refused.  A request that cannot pass is refused at once (and that
+    refusal is what the key answers from then on).  ``client_ip`` is where the request
+    came from, shown in the withdrawal's push (R-KEY-4 "from where")."""
+    require_full(session)
+    for _ in range(2):  # a concurrent insert of the same key: the second round finds it
+        started = _request_once(services, session, request, client_ip)
+        if started is not None:
+            break
+    else:  # pragma: no cover - the key's row exists after the first round
+        raise WithdrawalClosed
+    if started.factor is not None and started.factor.prompt.sent_to is not None:
+        deliver_codes(services)
+    return started
+
+
+def _request_once(
+    services: Services, session: CurrentSession, request: WithdrawalRequest, client_ip: str | None
+) -> WithdrawalStarted | None:
+    """One attempt in one transaction; None when a twin insert of the key won."""
+    now = services.clock.now()
+    with services.uow() as uow:
+        found = uow.funds.withdrawal_by_key(session.user_id, request.idempotency_key)
+        if found is not None:
+            return _replay(services, uow, found, request)
+        user, access, device, check = _precheck(services, uow, session, request, now)
+        found = uow.funds.withdrawal_by_key(session.user_id, request.idempotency_key)
+        if found is not None:  # a twin request committed while we waited for the lock
+            return _replay(services, uow, found, request)
+        row = NewWithdrawal(
+            id=_new_id(services, "wd_"),
+            account_id=access.account_id,
+            user_id=user.id,
+            idempotency_key=request.idempotency_key,
+            request_hash=request.digest,
+            amount_cents=request.amount_cents,
+            destination=request.destination,
+            status=WithdrawalStatus.CONFIRMATION_REQUIRED,
+            reason=None,
+            device_id=device.id,
+            ceremony_id=None,
+            created_at=now,
+            expires_at=now + timedelta(seconds=services.policy.login_ttl_seconds),
+        )
+        details = {
+            "withdrawal": row.id,
+            "account": access.number,
+            "amount": str(from_cents(request.amount_cents)),
+            "destination": request.destination,
+            "kind": device.kind,
+        }
+        if check.refused_by is not None:
+            row = dataclasses.replace(
+                row, status=WithdrawalStatus.REFUSED, reason=check.refused_by.value
+            )
+            if not uow.funds.add_withdrawal(row):
+                return None
+            record_user_event(
+                uow, "withdrawal.refused", user.username, reason=row.reason, **details
+            )
+            uow.commit()
+            raise _refusal(check)
+        factor = _open_confirmation(services, uow, row, device, now, client_ip)
+        if factor is None:
+            return None
+        record_user_event(uow, "withdrawal.requested", user.username, **details)
+        uow.commit()
+    return WithdrawalStarted(
+        withdrawal_id=row.id,
+        status=WithdrawalStatus.CONFIRMATION_REQUIRED,
+        factor=factor,
+        remaining=check.remaining,
+    )
+
+
+def _precheck(
+    services: Services,
+    uow: UnitOfWork,
+    session: CurrentSession,
+    request: WithdrawalRequest,
+    now: datetime,
+) -> tuple[UserRow, AccountAccess, DeviceRow, LimitCheck]:
+    """Account and rights, the confirming device and its tier (R-LIMIT-1), then funds
+    and limits under the account's lock (R-WD-2, R-LIMIT-3/4)."""
+    access = _account_for(uow, session.user_id, request.account)
+    user = uow.users.by_id(session.user_id)
+    assert user is not None  # noqa: S101 - a session always has its user
+    device = choose_device(services, uow, user_id=user.id, requested=request.device_id, now=now)
+    if device is None:
+        raise DeviceRequired
+    limits = limits_for(
+        device_kind=DeviceKind(device.kind),
+        opted_out=user.opted_out,
+        catalogue=services.policy.catalogue,
+    )
+    check = check_limits(
+        services,
+        uow,
+        account_id=access.account_id,
+        limits=limits,
+        amount_cents=request.amount_cents,
+        requested_at=now,
+        locked=True,
+    )
+    return user, access, device, check
+
+
+def _open_confirmation(
+    services: Services,
+    uow: UnitOfWork,
+    row: NewWithdrawal,
+    device: DeviceRow,
+    now: datetime,
+    client_ip: str | None,
+) -> FactorView | None:
+    """The confirmation's ceremony with its challenge bound to amount, destination and a
+    fresh nonce (R-WD-4), then the withdrawal that names it."""
+    binding = binding_for(services, row.amount_cents, row.destination)
+    ceremony, factor = open_ceremony(
+        services,
+        uow,
+        purpose=Purpose.WITHDRAWAL,
+        subject=row.id,
+        user_id=row.user_id,
+        device=device,
+        expires_at=row.expires_at,
+        now=now,
+        platform="portal",
+        client_ip=client_ip,
+        binding=binding,
+    )
+    if not uow.funds.add_withdrawal(dataclasses.replace(row, ceremony_id=ceremony.id)):
+        return None
+    return bound_view(factor, binding)
+
+
+def _replay(
+    services: Services, uow: UnitOfWork, found: WithdrawalRow, request: WithdrawalRequest
+) -> WithdrawalStarted:
+    """The same key again: the first answer, or a refusal if the body differs."""
+    if found.request_hash != request.digest:
+        raise IdempotencyKeyReused
+    limits = limits_of(services, uow, found)
+    if found.status is WithdrawalStatus.REFUSED and found.ceremony_id is None:
+        check = check_limits(
+            services,
+            uow,
+            account_id=found.account_id,
+            limits=limits,
+            amount_cents=found.amount_cents,
+            requested_at=found.created_at,
+            locked=False,
+        )
+        raise _refusal(
+            dataclasses.replace(check, refused_by=LimitRule(found.reason or "insufficient_funds"))
+        )
+    factor, status = None, found.status
+    if (
+        status is WithdrawalStatus.CONFIRMATION_REQUIRED
+        and services.clock.now() >= found.expires_at
+    ):
+        status = WithdrawalStatus.EXPIRED
+    if status is WithdrawalStatus.CONFIRMATION_REQUIRED and found.ceremony_id is not None:
+        factor = _current_factor(uow, found)
+    return WithdrawalStarted(
+        withdrawal_id=found.id,
+        status=status,
+        factor=factor,
+        remaining=_remaining(services, uow, found.account_id, limits),
+    )
+
+
+def _current_factor(uow: UnitOfWork, found: WithdrawalRow) -> FactorView | None:
+    view = factor_view(uow, found.ceremony_id) if found.ceremony_id else None
+    if view is None:
+        return None
+    binding = Binding(
+        amount=str(from_cents(found.amount_cents)), destination=found.destination, nonce=b""
+    )
+    return bound_view(view, binding)
+
+
+def _remaining(services: Services, uow: UnitOfWork, account_id: int, limits: Limits) -> Remaining:
+    now = services.clock.now()
+    check = check_limits(
+        services,
+        uow,
+        account_id=account_id,
+        limits=limits,
+        amount_cents=1,
+        requested_at=now,
+        locked=False,
+    )
+    return check.remaining
+
+
+def withdrawal_status(
+    services: Services, session: CurrentSession, withdrawal_id: str
+) -> WithdrawalView:
+    """``GET /withdrawals/{id}``: one of the caller's withdrawals (expiry is computed)."""
+    now = services.clock.now()
+    with services.uow() as uow:
+        found = uow.funds.withdrawal(withdrawal_id)
+    if found is None or found.user_id != session.user_id:
+        raise UnknownWithdrawal
+    status = found.status
+    if status is WithdrawalStatus.CONFIRMATION_REQUIRED and now >= found.expires_at:
+        status = WithdrawalStatus.EXPIRED
+    return WithdrawalView(
+        withdrawal_id=found.id,
+        account=found.account_number,
+        amount=from_cents(found.amount_cents),
+        destination=found.destination,
+        status=status,
+        reason=found.reason,
+        business_day=found.business_day,
+        created_at=found.created_at,
+        expires_at=found.expires_at,
+    )
+
+
+def withdrawal_changes(services: Services, withdrawal_ids: list[str]) -> set[str]:
+    """Long-poll wake-ups, one query for all waiters: which of these withdrawals were
+    decided (by a typed answer or a push approval, in any process) or expired."""
+    with services.uow() as uow:
+        waiting = uow.funds.still_waiting(withdrawal_ids, now=services.clock.now())
+    return set(withdrawal_ids) - waiting
+
+
+def pending_confirmation(
+    services: Services, session: CurrentSession, withdrawal_id: str
+) -> tuple[WithdrawalView, FactorView | None]:
+    """The portal's confirmation step: the withdrawal and the prompt its device shows."""
+    view = withdrawal_status(services, session, withdrawal_id)
+    with services.uow() as uow:
+        found = uow.funds.withdrawal(withdrawal_id)
+        factor = None
+        if found is not None and view.status is WithdrawalStatus.CONFIRMATION_REQUIRED:
+            factor = _current_factor(uow, found)
+    return view, factor
