@@ -17,6 +17,7 @@ from tests.devices import KINDS, PASSWORD
 from tests.e2e.api_client import api_log_in, bearer, token_of
 from tests.fakes import FakeClock
 from tests.integration.sharing_data import CORA, code_card, dsc, dsc_plus, load, user
+from tests.mobile_key_app import RECOVERY_PIN, TestApp
 
 
 @pytest.fixture
@@ -286,3 +287,25 @@ def test_R_SHARE_1_a_share_request_is_seen_and_answered_only_by_its_requester(
     assert api.get(url, headers=bearer(alice)).json()["status"] == "challenge"
     too_long = api.get("/api/v1/share-requests/" + "x" * 41, headers=bearer(alice))
     assert too_long.status_code == 422 and too_long.json()["code"] == "invalid_request"
+
+
+def test_R_OPT_3_without_a_device_the_mobile_key_way_back_in_over_the_api(
+    api: TestClient, people: Services, clock: FakeClock
+) -> None:
+    auth = bearer(token_of(api, people, "loner"))
+    way = api.post("/api/v1/settings/opt-in", json={"choice": "mobile_key"}, headers=auth).json()
+    assert (way["done"], way["next"]) == (False, "/api/v1/settings/mobile-key")
+    started = api.post(way["next"], headers=auth)
+    assert started.status_code == 201, started.json()
+    body = started.json()
+    assert body["link"] == (
+        f"securelogin-key://activate?server=http%3A%2F%2Ftestserver&session={body['activation_id']}"
+    )
+    key = TestApp(clock)
+    url = f"/api/v1/key/activations/{body['activation_id']}/complete"
+    enrolled = api.post(url, json={"public_key": key.public_key, "recovery_pin": RECOVERY_PIN})
+    assert enrolled.status_code == 201 and enrolled.json()["username"] == "loner"
+    again = api.post(url, json={"public_key": key.public_key, "recovery_pin": RECOVERY_PIN})
+    assert again.status_code == 404  # one-time (R-KEY-1)
+    done = api.post("/api/v1/settings/opt-in", json={"choice": "mobile_key"}, headers=auth)
+    assert done.json()["done"] is True and not opted_out(people, "loner")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from securelogin.domain.devices.catalogue import DeviceKind
@@ -24,14 +24,16 @@ from securelogin.domain.sharing import ShareStatus
 from securelogin.entrypoints.api.problems import problem_responses
 from securelogin.entrypoints.api.schemas import FactorOut
 from securelogin.entrypoints.api.selfservice_auth import FullSession
+from securelogin.entrypoints.portal.mobile_key import activation_link
 from securelogin.entrypoints.web.deps import ServicesDep
 from securelogin.service.lifecycle import settings, sharing
+from securelogin.service.login import mobile_key
 
 router = APIRouter(prefix="/api/v1", tags=["self-service: settings and sharing"])
 
 #: where a client continues each way back in over the API (R-OPT-3)
 NEXT_CALL: dict[OptInChoice, str] = {
-    OptInChoice.MOBILE_KEY: "/api/v1/key/activations",
+    OptInChoice.MOBILE_KEY: "/api/v1/settings/mobile-key",
     OptInChoice.ONLINE_CARD: "/api/v1/online-card/{device_id}/challenge",
     OptInChoice.SHARE: "/api/v1/share-requests",
 }
@@ -232,6 +234,36 @@ def opt_in(services: ServicesDep, session: FullSession, body: OptInIn) -> OptInO
         )
         if card
         else None,
+    )
+
+
+class MobileKeyActivationOut(BaseModel):
+    #: one-time, 10 minutes: the app completes it with ``POST
+    #: /api/v1/key/activations/{activation_id}/complete`` (no SMS code needed)
+    activation_id: str
+    #: ``securelogin-key://activate?server=…&session=…``, what the portal's QR code carries
+    link: str
+    expires_at: datetime
+
+
+@router.post(
+    "/settings/mobile-key",
+    status_code=201,
+    response_model=MobileKeyActivationOut,
+    responses=problem_responses(401, 403),
+)
+def mobile_key_activation(
+    services: ServicesDep, session: FullSession, request: Request
+) -> MobileKeyActivationOut:
+    """R-KEY-1 from the security settings (and R-OPT-3's first way back in): the session
+    already proved password and device, so the mobile key app needs only this one-time
+    activation (the portal shows it as a QR code)."""
+    started = mobile_key.start_qr_activation(services, session)
+    server = str(request.base_url).rstrip("/")
+    return MobileKeyActivationOut(
+        activation_id=started.activation_id,
+        link=activation_link(server, started.activation_id),
+        expires_at=started.expires_at,
     )
 
 
