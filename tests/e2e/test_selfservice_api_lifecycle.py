@@ -275,11 +275,20 @@ def test_R_LOGIN_8_a_documents_only_session_lists_and_downloads_documents_over_t
 
 
 def test_R_LOGIN_11_every_self_service_call_needs_a_live_session_token_of_the_right_level(
-    api: TestClient, services: Services
+    api: TestClient, services: Services, clock: FakeClock
 ) -> None:
-    Brokerage().user("otto", dsc("DSC-OTTO"), opted_out=True).load(services)
+    Brokerage().user("otto", dsc("DSC-OTTO"), opted_out=True).user("rita", dsc("DSC-R")).load(
+        services
+    )
+    idle = bearer(token_of(api, services, "rita"))
+    assert api.get("/api/v1/settings", headers=idle).status_code == 200
+    clock.advance(minutes=5, seconds=1)  # rita may withdraw: 5 minutes idle end it
+    ended = api.get("/api/v1/settings", headers=idle)
+    assert ended.status_code == 401 and ended.json()["code"] == "unauthenticated"
+    assert "idle" in ended.json()["message"]
     trading = api_log_in(api, services, "otto", platform="trading")
     assert trading["access_level"] == "trading_password_only"
+    otto_trading = bearer(trading["token"])
     paths = api.get("/openapi.json").json()["paths"]
     calls = [
         (method.upper(), path.replace("{", "").replace("}", ""), operation)
@@ -296,8 +305,11 @@ def test_R_LOGIN_11_every_self_service_call_needs_a_live_session_token_of_the_ri
             ({}, 401, "unauthenticated"),
             ({"Authorization": "Basic b3R0bzp4"}, 401, "unauthenticated"),
             (bearer("slt_forged"), 401, "unauthenticated"),
-            (bearer(trading["token"]), 403, "access_denied"),
+            (idle, 401, "unauthenticated"),
+            (otto_trading, 403, "access_denied"),
         ):
             answer = api.request(method, path, headers=headers, json={})
             assert (answer.status_code, answer.json()["code"]) == (status, code), (method, path)
-    assert count(services, "opt_outs") == 0
+    for table in ("opt_outs", "share_requests", "replacement_requests", "device_returns"):
+        assert count(services, table) == 0, table  # nothing was done
+    assert count(services, "key_activations") == 0
