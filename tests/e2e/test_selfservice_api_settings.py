@@ -9,9 +9,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from securelogin.bootstrap import bootstrap
 from securelogin.domain.optout import WAIVER_EN, WAIVER_ZH_CN, waiver
+from securelogin.entrypoints.api.app import create_app
 from securelogin.service.context import Services
 from securelogin.service.lifecycle import sharing
+from tests.conftest import make_settings
 from tests.dbutil import scalar, url_of
 from tests.devices import KINDS, PASSWORD
 from tests.e2e.api_client import api_log_in, bearer, token_of
@@ -309,3 +312,22 @@ def test_R_OPT_3_without_a_device_the_mobile_key_way_back_in_over_the_api(
     assert again.status_code == 404  # one-time (R-KEY-1)
     done = api.post("/api/v1/settings/opt-in", json={"choice": "mobile_key"}, headers=auth)
     assert done.json()["done"] is True and not opted_out(people, "loner")
+
+
+def test_R_OPT_2_an_installation_without_the_opt_out_refuses_it_over_the_api(
+    db_url: str, clock: FakeClock
+) -> None:
+    wired = bootstrap(make_settings(db_url, opt_out_allowed=False), clock=clock)
+    try:
+        load(wired, user("alice", "E-A", "U1000001", dsc("DSC-A")))
+        with TestClient(create_app(wired)) as client:
+            token = token_of(client, wired, "alice")
+            shown = client.get("/api/v1/settings", headers=bearer(token)).json()
+            assert shown["opt_out_allowed"] is False
+            refused = client.post(
+                "/api/v1/settings/opt-out", json=opt_out_body(), headers=bearer(token)
+            )
+        assert refused.status_code == 403 and refused.json()["code"] == "opt_out_disabled"
+        assert not opted_out(wired, "alice") and count(wired, "opt_outs") == 0
+    finally:
+        wired.database.close()
