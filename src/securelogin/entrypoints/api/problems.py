@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import Match, Mount
 
 from securelogin import errors
 
@@ -126,7 +126,8 @@ def allowed_methods(request: Request) -> list[str]:
     """Every method some route of the app answers on this path.  Starlette's own 405
     names only the first route matching the path, which is wrong where two routes share
     it (``GET`` and ``POST /api/v1/returns``)."""
-    routes = request.app.router.routes
+    # a mount (the static files) matches every method and answers its own 405
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
     return [
         method
         for method in METHODS
