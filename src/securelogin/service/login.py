@@ -302,7 +302,13 @@ def answer_login(services: Services, login_id: str, response: str) -> SessionGra
         user = serialise(services, uow, found.user_id, now)
         login = _open_login(uow, login_id, now)  # read again: a twin may have finished it
         outcome = check_answer(
-            services, uow, login=login, response=response, now=now, max_answers=MAX_ANSWERS
+            services,
+            uow,
+            login=login,
+            response=response,
+            now=now,
+            max_answers=MAX_ANSWERS,
+            purpose=Purpose.LOGIN,
         )
         settle(services, uow, user, outcome.verdict, now)
         if outcome.accepted is None:

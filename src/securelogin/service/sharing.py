@@ -283,7 +283,13 @@ def _owner_answered(
         uow.commit()
         raise LoginExpired
     outcome = check_answer(
-        services, uow, login=login, response=response, now=now, max_answers=MAX_ANSWERS
+        services,
+        uow,
+        login=login,
+        response=response,
+        now=now,
+        max_answers=MAX_ANSWERS,
+        purpose=Purpose.SHARE,
     )
     settle(services, uow, owner, outcome.verdict, now)
     if outcome.accepted is None:

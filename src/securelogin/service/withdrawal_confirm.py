@@ -27,12 +27,14 @@ from securelogin.errors import (
     WithdrawalExpired,
 )
 from securelogin.service.audit import record_user_event
-from securelogin.service.ceremony.counting import Verdict, serialise, settle
-from securelogin.service.ceremony.factors import FactorView, check_answer, issue_challenge
+from securelogin.service.ceremony.answers import evaluated
+from securelogin.service.ceremony.counting import Verdict
+from securelogin.service.ceremony.factors import FactorView, issue_challenge
 from securelogin.service.ceremony.outcomes import Approval, Purpose
 from securelogin.service.context import Services
 from securelogin.service.funds import calendar_for, check_limits
 from securelogin.service.funds_ports import DebitKind, WithdrawalRow, WithdrawalStatus
+from securelogin.service.login_ports import LoginRow
 from securelogin.service.ports import UnitOfWork
 from securelogin.service.sessions import CurrentSession
 
@@ -67,19 +69,28 @@ def confirm_withdrawal(
     check the bound answer, then book or refuse atomically under the account's lock
     (R-LIMIT-5).  Only a wrong answer counts as a second-factor failure; a twin of the
     answer that decided this withdrawal is ``WithdrawalClosed``, a code accepted before
-    ``AlreadyUsed`` — neither counts."""
+    ``AlreadyUsed`` — neither counts.  The password of a user with no device (R-WD-4) is
+    checked the same way, its hash with no lock held (``ceremony.answers``)."""
     require_full(session)
     now = services.clock.now()
-    with services.uow() as uow:
-        held = serialise(services, uow, session.user_id, now)  # then read: fresh under it
+
+    def open_ceremony(uow: UnitOfWork) -> tuple[LoginRow, WithdrawalRow]:
         found = _open_withdrawal(uow, withdrawal_id, now, user_id=session.user_id)
         login = uow.logins.get(found.login_id) if found.login_id else None
         if login is None:
             raise WithdrawalClosed
-        outcome = check_answer(
-            services, uow, login=login, response=response, now=now, max_answers=MAX_ANSWERS
-        )
-        settle(services, uow, held, outcome.verdict, now)
+        return login, found
+
+    with evaluated(
+        services,
+        user_id=session.user_id,
+        response=response,
+        purpose=Purpose.WITHDRAWAL,
+        now=now,
+        max_answers=MAX_ANSWERS,
+        open_ceremony=open_ceremony,
+    ) as turn:
+        uow, held, found, outcome = turn.uow, turn.held, turn.subject, turn.outcome
         if outcome.accepted is None:
             record_user_event(
                 uow, "withdrawal.confirmation_failed", held.username, withdrawal=found.id
@@ -90,7 +101,8 @@ def confirm_withdrawal(
             if outcome.verdict is Verdict.ALREADY_USED:
                 raise AlreadyUsed
             raise ConfirmationFailed
-        result = _book(services, uow, found, held.username, now, via="challenge")
+        via = "challenge" if found.device_id is not None else "password"
+        result = _book(services, uow, found, held.username, now, via=via)
         uow.commit()
     return result
 

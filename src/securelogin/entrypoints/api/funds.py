@@ -61,7 +61,13 @@ class WithdrawalStartedOut(BaseModel):
 class ConfirmIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    response: str = Field(min_length=1, max_length=64)
+    #: the device's answer, or the password when the prompt is ``{"type":"password"}``
+    #: (R-WD-4; as long as a login's password may be)
+    response: str = Field(
+        min_length=1,
+        max_length=128,
+        description='The device\'s answer, or the password for a `{"type":"password"}` prompt',
+    )
 
 
 class ConfirmOut(BaseModel):

@@ -4,7 +4,8 @@
 5-business-day window per account, and the request form.  The form carries a fresh
 idempotency key, so a double submission makes one withdrawal (R-WD-1).  The
 confirmation step shows the device's prompt (as the login's verify page does) with the
-amount and the destination it is bound to (R-WD-4).  A refusal names the rule and the
+amount and the destination it is bound to (R-WD-4) — or, for a user with no device, asks
+for the password.  A refusal names the rule and the
 amounts (R-WD-3).  Every POST carries the CSRF token and ends in a 303 or a page.
 """
 
@@ -25,7 +26,7 @@ from securelogin.entrypoints.portal.prompts import prompt_page
 from securelogin.entrypoints.portal.verify import PUSH_REFRESH_SECONDS
 from securelogin.entrypoints.portal.web import (
     CSRF_FIELD,
-    RESPONSE_MAX,
+    PASSWORD_MAX,
     Message,
     Pages,
     page_language,
@@ -172,14 +173,19 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         response: Annotated[str, Form()] = "",
         response_2: Annotated[str, Form()] = "",
     ) -> Response:
-        """The device's answer: booked or refused atomically (R-LIMIT-5)."""
+        """The device's answer, or the password of a user with no device (R-WD-4): booked
+        or refused atomically (R-LIMIT-5)."""
         current = area.form_session(request, FULL, token, csrf_first=True)
         if isinstance(current, Response):
             return current
         lang, here = page_language(request), f"{WITHDRAW_PATH}/{withdrawal_id}"
         try:
             withdrawals.confirm_withdrawal(
-                services, current, withdrawal_id, (response + response_2)[:RESPONSE_MAX]
+                # the longest answer is the password of a user with no device (R-WD-4)
+                services,
+                current,
+                withdrawal_id,
+                (response + response_2)[:PASSWORD_MAX],
             )
         except (ConfirmationFailed, AlreadyUsed, Locked):
             return redirect(request, lang, here + "?notice=failed")
