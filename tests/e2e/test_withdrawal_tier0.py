@@ -110,10 +110,14 @@ def test_R_LOGIN_3_a_wrong_password_counts_and_ten_lock_the_user_like_wrong_code
     assert [a.status_code for a in answers] == [401] * 10
     assert {a.json()["code"] for a in answers} == {"confirmation_failed"}
     assert factor_failures(services, "olga") == 10
-    assert api.get(f"/api/v1/withdrawals/{ids[0]}", headers=bearer(olga)).json() | {
-        "status": "refused",
-        "reason": "confirmation_failed",
-    } == api.get(f"/api/v1/withdrawals/{ids[0]}", headers=bearer(olga)).json()
+    assert (
+        api.get(f"/api/v1/withdrawals/{ids[0]}", headers=bearer(olga)).json()
+        | {
+            "status": "refused",
+            "reason": "confirmation_failed",
+        }
+        == api.get(f"/api/v1/withdrawals/{ids[0]}", headers=bearer(olga)).json()
+    )
     locked = confirm(api, olga, ids[3], PASSWORD)
     assert locked.status_code == 423 and locked.json()["code"] == "locked"
     relogin = api.post(
@@ -172,4 +176,3 @@ def test_R_WD_4_bad_password_answers_are_refused_with_a_stable_code_and_never_50
         assert answer.status_code == 422, body
         assert answer.json()["code"] == "invalid_request"
     assert factor_failures(services, "olga") == 0
-
