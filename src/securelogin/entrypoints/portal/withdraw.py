@@ -148,8 +148,11 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         except UnknownWithdrawal:
             return redirect(request, page_language(request), WITHDRAW_PATH)
         notice = request.query_params.get("notice", "")
+        failed = "withdraw.password_failed" if factor and factor.kind is None else None
         messages = (
-            (Message(tone="error", key="withdraw.confirm_failed"),) if notice == "failed" else ()
+            (Message(tone="error", key=failed or "withdraw.confirm_failed"),)
+            if notice == "failed"
+            else ()
         )
         page = render(
             request,
