@@ -70,7 +70,7 @@ PASSWORD_PAGE = PromptPage(
 
 def prompt_page(factor: FactorView) -> PromptPage:
     prompt, kind = factor.prompt, factor.kind
-    if kind is None:  # a factor the user knows: the only one is the password
+    if prompt.type is PromptType.PASSWORD or kind is None:  # no device: the password
         return PASSWORD_PAGE
     base = PromptPage(type=prompt.type.value, kind=kind.value, device_key=f"kind.{kind.value}")
     if prompt.type is PromptType.CHALLENGE:

@@ -148,7 +148,8 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         except UnknownWithdrawal:
             return redirect(request, page_language(request), WITHDRAW_PATH)
         notice = request.query_params.get("notice", "")
-        failed = "withdraw.password_failed" if factor and factor.kind is None else None
+        password = factor is not None and factor.prompt.type is PromptType.PASSWORD
+        failed = "withdraw.password_failed" if password else None
         messages = (
             (Message(tone="error", key=failed or "withdraw.confirm_failed"),)
             if notice == "failed"
