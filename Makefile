@@ -45,9 +45,13 @@ TEST_PG_PROBE_PORT ?= 0
 # against SQLite, a real PostgreSQL and Debian's chromium (scripts/test-services.sh
 # uses a running server or starts its own, and installs what is missing), in random
 # order (pytest-randomly prints the seed; `PYTEST_ARGS=--randomly-seed=N` repeats an order).
+# The suite starts the `securelogin` command in hundreds of subprocesses: with
+# PYTHONDONTWRITEBYTECODE set (as on these machines) each would compile the package's
+# sources again, so they are compiled once here and the variable is dropped for the run.
 test: lint typecheck contracts
 	set -e; svc_env="$$(SECURELOGIN_TEST_PG_PROBE_PORT=$(TEST_PG_PROBE_PORT) scripts/test-services.sh)"; \
 	eval "$$svc_env"; \
+	unset PYTHONDONTWRITEBYTECODE; $(BIN)/python -m compileall -q src tests bench; \
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The inner loop, no services needed: ruff, the import contracts, then the unit tests and

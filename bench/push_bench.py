@@ -39,10 +39,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from bench.fixture import DEFAULT_PG_URL, installation, running_server
 from securelogin.bootstrap import bootstrap, load_settings
 from securelogin.domain.push import answer_payload, canonical_json, request_digest
-from securelogin.service import mobile_key
 from securelogin.service.ceremony import factors, push
 from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Services
+from securelogin.service.login import mobile_key
 
 RECOVERY_PIN = "b3nch!"
 POLLS_PER_CLIENT = 500

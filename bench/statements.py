@@ -27,8 +27,10 @@ from bench.withdrawals_bench import PASSWORD, PIN, SEED, populate, wire
 from securelogin.domain import otp
 from securelogin.domain.access import Platform
 from securelogin.domain.devices.registry import DSC_PLUS_SUITE
-from securelogin.service import login, sessions, withdrawals
+from securelogin.service import sessions
 from securelogin.service.context import Services
+from securelogin.service.funds import withdrawal_confirm, withdrawals
+from securelogin.service.login import login
 
 T = TypeVar("T")
 
@@ -77,7 +79,7 @@ def one_round(services: Services, counter: Counter, n: int) -> list[tuple[int, i
     assert made.factor is not None
     answer = otp.ocra(DSC_PLUS_SUITE, SEED, question=made.factor.prompt.challenge or "", pin=PIN)
     _, confirmed = counter.measure(
-        withdrawals.confirm_withdrawal, services, session, made.withdrawal_id, answer
+        withdrawal_confirm.confirm_withdrawal, services, session, made.withdrawal_id, answer
     )
     return [answered, requested, confirmed]
 

@@ -40,8 +40,10 @@ from securelogin.domain import otp
 from securelogin.domain.access import Platform
 from securelogin.domain.devices.registry import DSC_PLUS_SUITE
 from securelogin.domain.limits import limits_for
-from securelogin.service import funds, importing, login, sessions, withdrawals
+from securelogin.service import importing, sessions
 from securelogin.service.context import Services
+from securelogin.service.funds import funds, withdrawal_confirm, withdrawals
+from securelogin.service.login import login
 
 PASSWORD = "Bench-Password-2026"
 SEED = bytes(range(1, 33))
@@ -226,7 +228,7 @@ def throughput(
             assert started.factor is not None
             challenge = started.factor.prompt.challenge
             response = otp.ocra(DSC_PLUS_SUITE, SEED, question=challenge, pin=PIN)
-            result = withdrawals.confirm_withdrawal(
+            result = withdrawal_confirm.confirm_withdrawal(
                 services, session, started.withdrawal_id, response
             )
             assert result.status == "accepted", result

@@ -3,7 +3,7 @@
 
 What it holds: operators and their console sessions (``OperatorRepository``), the audit
 chain (``AuditLog``) and the notification outbox (``Outbox``) — everything the operator
-use cases (``service/operators.py``) touch.  A use case that reaches for another
+use cases (``service/operators/operators.py``) touch.  A use case that reaches for another
 repository gets an ``AttributeError`` naming it: run such tests on the ``services``
 fixture (SQLite and PostgreSQL) instead.
 

@@ -12,9 +12,11 @@ from securelogin.domain.devices.catalogue import DeviceKind, DeviceState
 from securelogin.domain.devices.registry import DSC_PLUS_SUITE
 from securelogin.domain.importfile import DeviceSpec
 from securelogin.domain.operators import Operator, Role
-from securelogin.service import helpdesk, login, operators, sessions
+from securelogin.service import sessions
 from securelogin.service.context import Services
 from securelogin.service.importing import seal_device
+from securelogin.service.login import login
+from securelogin.service.operators import helpdesk, operators
 from securelogin.service.sessions import CurrentSession
 from tests.devices import PASSWORD, SEED32, Brokerage
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from securelogin.domain.access import Platform
-from securelogin.service import importing, login
+from securelogin.service import importing
 from securelogin.service.context import Services
+from securelogin.service.login import login
 from tests.devices import KINDS, PASSWORD
 
 ACCOUNT = "U8000001"

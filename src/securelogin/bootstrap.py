@@ -32,10 +32,12 @@ from securelogin.adapters.security.secretbox import (
 from securelogin.config import Environment, Settings, SmsGatewayKind
 from securelogin.domain.lifecycle import LifecyclePolicy
 from securelogin.errors import ConfigurationError
-from securelogin.service import login, notifications, withdrawal_confirm
+from securelogin.service import notifications
 from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.ceremony.password import PasswordFactor
 from securelogin.service.context import Policy, Services
+from securelogin.service.funds import withdrawal_confirm
+from securelogin.service.login import login
 from securelogin.service.mobile_key_ports import MobileKeyPorts
 from securelogin.service.ports import (
     Clock,

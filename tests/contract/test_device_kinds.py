@@ -10,8 +10,8 @@ import pytest
 
 from securelogin.domain.access import AccessLevel, Platform
 from securelogin.errors import AlreadyUsed, LoginClosed, LoginExpired, LoginFailed
-from securelogin.service import login
 from securelogin.service.context import Services
+from securelogin.service.login import login
 from tests.devices import KINDS, PASSWORD, Brokerage, KindSetup
 from tests.fakes import FakeClock
 

@@ -118,8 +118,11 @@ def _drain(pipe: Any) -> None:
 @contextlib.contextmanager
 def connected(endpoint: str) -> Iterator[Any]:
     """Playwright connected to the chromium at ``endpoint``, for one test."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # a page that is right passes at once; 15 s (not Playwright's 5) is how long a page may
+    # take on a 2-core machine busy with the other workers before it counts as wrong
+    expect.set_options(timeout=15_000)
     with sync_playwright() as p:
         # SECURELOGIN_TEST_SLOWMO=ms slows each action down, for watching a headed run
         browser = p.chromium.connect_over_cdp(

@@ -39,5 +39,6 @@ def serve(app: ASGIApp, **tls: str) -> Iterator[int]:
         yield port
     finally:
         server.should_exit = True
+        server.force_exit = True  # no waiting for long-polls still open: a test is over
         thread.join(timeout=10)
         sock.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.e2e.cli import run_cli
+from tests.e2e.cli import invoke_cli, run_cli
 
 PEOPLE = {
     "entities": [{"id": "E-1", "name": "Alice Chen", "identification": {"ssn": "123-45-6789"}}],
@@ -23,7 +23,7 @@ PEOPLE = {
 def load_people(url: str, env: dict[str, str], tmp_path: Path) -> None:
     path = tmp_path / "people.yaml"
     path.write_text(yaml.safe_dump(PEOPLE))
-    result = run_cli("admin", "import", str(path), "--database-url", url, env=env)
+    result = invoke_cli("admin", "import", str(path), "--database-url", url, env=env)
     assert result.returncode == 0, result.stderr
 
 
@@ -54,7 +54,7 @@ def test_R_LOST_2_issue_card_online_names_the_files_after_the_device(
     sqlite_url: str, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     load_people(sqlite_url, cli_env, tmp_path)
-    result = run_cli(
+    result = invoke_cli(
         "admin",
         "issue-card",
         "alice",
@@ -78,7 +78,7 @@ def test_issue_card_for_an_unknown_user_fails_in_one_line_and_writes_no_file(
 ) -> None:
     load_people(sqlite_url, cli_env, tmp_path)
     out = tmp_path / "printed"
-    result = run_cli(
+    result = invoke_cli(
         "admin",
         "issue-card",
         "mallory",
@@ -114,7 +114,7 @@ def test_SPEC_8_the_demo_leaves_its_code_cards_as_pdfs_next_to_the_database(
     pdf = folder / "DEMO-SCC-0001.pdf"
     assert pdf.read_bytes().startswith(b"%PDF-") and mode(pdf) == 0o600
     before = pdf.read_bytes()
-    again = run_cli("demo", "--no-serve", "--database-url", url, env=cli_env, cwd=tmp_path)
+    again = invoke_cli("demo", "--no-serve", "--database-url", url, env=cli_env, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert "already loaded" in again.stdout and str(folder) in again.stdout
     assert pdf.read_bytes() == before  # the cards of the loaded demo stay valid

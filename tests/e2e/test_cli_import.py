@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from tests.dbutil import execute, snapshot
-from tests.e2e.cli import run_cli
+from tests.e2e.cli import invoke_cli, run_cli
 
 SAMPLE_PATH = Path(__file__).parents[1] / "data" / "spec-sample.yaml"
 SAMPLE = yaml.safe_load(SAMPLE_PATH.read_text())
@@ -70,7 +70,7 @@ def test_a_bad_import_file_is_refused_whole_and_changes_nothing(
     case: str, edit: Any, message: str, db_url: str, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     assert (
-        run_cli(
+        invoke_cli(
             "admin",
             "import",
             str(write(tmp_path / "extra.yaml", EXTRA)),
@@ -83,7 +83,7 @@ def test_a_bad_import_file_is_refused_whole_and_changes_nothing(
     before = snapshot(db_url)
     bad = copy.deepcopy(SAMPLE)
     edit(bad)
-    result = run_cli(
+    result = invoke_cli(
         "admin",
         "import",
         str(write(tmp_path / "bad.yaml", bad)),
@@ -154,7 +154,9 @@ def assert_no_secret(blob: bytes, texts: list[str]) -> None:
 def test_after_importing_the_spec_sample_the_sqlite_file_holds_no_secret_in_the_clear(
     sqlite_url: str, cli_env: dict[str, str]
 ) -> None:
-    result = run_cli("admin", "import", str(SAMPLE_PATH), "--database-url", sqlite_url, env=cli_env)
+    result = invoke_cli(
+        "admin", "import", str(SAMPLE_PATH), "--database-url", sqlite_url, env=cli_env
+    )
     assert result.returncode == 0, result.stderr
     path = Path(sqlite_url.removeprefix("sqlite:///"))
     with sqlite3.connect(path) as conn:
@@ -176,7 +178,7 @@ def test_after_importing_the_spec_sample_the_sqlite_file_holds_no_secret_in_the_
 def test_after_importing_the_spec_sample_a_pg_dump_holds_no_secret_in_the_clear(
     pg_url: str, cli_env: dict[str, str]
 ) -> None:
-    result = run_cli("admin", "import", str(SAMPLE_PATH), "--database-url", pg_url, env=cli_env)
+    result = invoke_cli("admin", "import", str(SAMPLE_PATH), "--database-url", pg_url, env=cli_env)
     assert result.returncode == 0, result.stderr
     pg_dump = shutil.which("pg_dump")
     assert pg_dump, "pg_dump must be on PATH (make test puts it there)"
@@ -190,12 +192,12 @@ def test_after_importing_the_spec_sample_a_pg_dump_holds_no_secret_in_the_clear(
 
 def test_R_OPS_6_audit_verify_finds_a_tampered_row(db_url: str, cli_env: dict[str, str]) -> None:
     assert (
-        run_cli(
+        invoke_cli(
             "admin", "import", str(SAMPLE_PATH), "--database-url", db_url, env=cli_env
         ).returncode
         == 0
     )
-    ok = run_cli("admin", "audit", "verify", "--database-url", db_url, env=cli_env)
+    ok = invoke_cli("admin", "audit", "verify", "--database-url", db_url, env=cli_env)
     assert ok.returncode == 0 and "audit chain intact (13 events)" in ok.stdout
     execute(db_url, "UPDATE audit_events SET subject = 'mallory' WHERE id = 6")
     bad = run_cli("admin", "audit", "verify", "--database-url", db_url, env=cli_env)
@@ -207,11 +209,11 @@ def test_R_OPS_6_audit_verify_finds_a_deleted_last_row(
     db_url: str, cli_env: dict[str, str]
 ) -> None:
     assert (
-        run_cli(
+        invoke_cli(
             "admin", "import", str(SAMPLE_PATH), "--database-url", db_url, env=cli_env
         ).returncode
         == 0
     )
     execute(db_url, "DELETE FROM audit_events WHERE id = 13")
-    bad = run_cli("admin", "audit", "verify", "--database-url", db_url, env=cli_env)
+    bad = invoke_cli("admin", "audit", "verify", "--database-url", db_url, env=cli_env)
     assert bad.returncode == 4 and "broken at event 13 " in bad.stderr

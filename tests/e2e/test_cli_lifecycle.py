@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from tests.dbutil import scalar
-from tests.e2e.cli import run_cli
+from tests.e2e.cli import invoke_cli, run_cli
 
 PEOPLE = {
     "entities": [{"id": "E-1", "name": "Otto Closer", "identification": {"ssn": "123-45-6789"}}],
@@ -33,22 +33,24 @@ def test_R_CLOSE_1_close_account_from_the_command_line(
     path = tmp_path / "people.yaml"
     path.write_text(yaml.safe_dump(PEOPLE))
     url = sqlite_url
-    assert run_cli("admin", "import", str(path), "--database-url", url, env=cli_env).returncode == 0
+    assert (
+        invoke_cli("admin", "import", str(path), "--database-url", url, env=cli_env).returncode == 0
+    )
     closed = run_cli("admin", "close-account", "U1000001", "--database-url", url, env=cli_env)
     assert closed.returncode == 0, closed.stderr
     assert "account U1000001 closed" in closed.stdout and "returns: DSC-9" in closed.stdout
-    again = run_cli("admin", "close-account", "U1000001", "--database-url", url, env=cli_env)
+    again = invoke_cli("admin", "close-account", "U1000001", "--database-url", url, env=cli_env)
     assert again.returncode == 1
     assert again.stderr.startswith("securelogin: ") and len(again.stderr.splitlines()) == 1
-    missing = run_cli("admin", "close-account", "U9999999", "--database-url", url, env=cli_env)
+    missing = invoke_cli("admin", "close-account", "U9999999", "--database-url", url, env=cli_env)
     assert missing.returncode == 1 and "no account U9999999" in missing.stderr
     listed = run_cli("admin", "returns", "list", "--database-url", url, env=cli_env)
     assert "DSC-9" in listed.stdout and "account_closing" in listed.stdout
     return_id = listed.stdout.split("\t", 1)[0]
-    got = run_cli("admin", "returns", "receive", return_id, "--database-url", url, env=cli_env)
+    got = invoke_cli("admin", "returns", "receive", return_id, "--database-url", url, env=cli_env)
     assert got.returncode == 0, got.stderr
     assert scalar(url, "SELECT state FROM devices WHERE serial='DSC-9'") == "returned"
-    doc = run_cli(
+    doc = invoke_cli(
         "admin",
         "documents",
         "generate",
@@ -72,11 +74,11 @@ def test_R_OPS_4_jobs_run_once_from_the_command_line(
     assert ran.returncode == 0, ran.stderr
     figures = json.loads(ran.stdout)
     assert figures["activated"] == 0 and "reminded" in figures
-    bad = run_cli(
+    bad = invoke_cli(
         "admin", "replacements", "ship", "rq_nope", "--database-url", sqlite_url, env=cli_env
     )
     assert bad.returncode == 1 and "no replacement request rq_nope" in bad.stderr
-    wrong_role = run_cli(
+    wrong_role = invoke_cli(
         "admin",
         "replacements",
         "list",

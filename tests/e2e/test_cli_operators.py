@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.cli import run_cli
+from tests.e2e.cli import invoke_cli, run_cli
 from tests.e2e.test_cli_cards import load_people
 
 
@@ -29,13 +29,13 @@ def test_R_OPS_1_operators_are_created_listed_and_disabled_from_the_command_line
     assert uri and secret and f"secret={secret.group(1)}" in uri.group(0)
     assert "Console-Pass-42" not in created.stdout + created.stderr
 
-    again = run_cli(
+    again = invoke_cli(
         "admin", "operator", "create", "hannah", "--role", "helpdesk",
         "--database-url", sqlite_url, env=cli_env, stdin="Console-Pass-42\n",
     )  # fmt: skip
     assert again.returncode == 1 and "already exists" in again.stderr
     assert "Traceback" not in again.stderr
-    bad_role = run_cli(
+    bad_role = invoke_cli(
         "admin", "operator", "create", "ivan", "--role", "janitor",
         "--database-url", sqlite_url, env=cli_env, stdin="Console-Pass-42\n",
     )  # fmt: skip
@@ -43,11 +43,11 @@ def test_R_OPS_1_operators_are_created_listed_and_disabled_from_the_command_line
 
     listed = run_cli("admin", "operator", "list", "--database-url", sqlite_url, env=cli_env)
     assert listed.stdout.splitlines() == ["hannah\tadmin,helpdesk\tactive"]
-    disabled = run_cli(
+    disabled = invoke_cli(
         "admin", "operator", "disable", "hannah", "--database-url", sqlite_url, env=cli_env
     )
     assert disabled.returncode == 0, disabled.stderr
-    listed = run_cli("admin", "operator", "list", "--database-url", sqlite_url, env=cli_env)
+    listed = invoke_cli("admin", "operator", "list", "--database-url", sqlite_url, env=cli_env)
     assert listed.stdout.splitlines() == ["hannah\tadmin,helpdesk\tdisabled"]
 
 
@@ -55,23 +55,23 @@ def test_R_LOST_1_the_helpdesk_commands_verify_then_issue_one_temporary_code(
     sqlite_url: str, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     load_people(sqlite_url, cli_env, tmp_path)
-    run_cli(
+    invoke_cli(
         "admin", "operator", "create", "hannah", "--role", "helpdesk",
         "--database-url", sqlite_url, env=cli_env, stdin="Console-Pass-42\n",
     )  # fmt: skip
     base = ("--operator", "hannah", "--database-url", sqlite_url)
     refused = run_cli("admin", "helpdesk", "temporary-code", "alice", *base, env=cli_env)
     assert refused.returncode == 1 and "Verify and record" in refused.stderr
-    verified = run_cli(
+    verified = invoke_cli(
         "admin", "helpdesk", "verify", "alice", "--method", "callback", *base, env=cli_env
     )
     assert verified.returncode == 0, verified.stderr
-    issued = run_cli("admin", "helpdesk", "temporary-code", "alice", *base, env=cli_env)
+    issued = invoke_cli("admin", "helpdesk", "temporary-code", "alice", *base, env=cli_env)
     assert issued.returncode == 0, issued.stderr
     assert re.fullmatch(r"[A-Z]{12}\n", issued.stdout)
-    twice = run_cli("admin", "helpdesk", "temporary-code", "alice", *base, env=cli_env)
+    twice = invoke_cli("admin", "helpdesk", "temporary-code", "alice", *base, env=cli_env)
     assert twice.returncode == 1 and "temporary code was already issued" in twice.stderr
-    not_locked = run_cli("admin", "helpdesk", "unlock", "alice", *base, env=cli_env)
+    not_locked = invoke_cli("admin", "helpdesk", "unlock", "alice", *base, env=cli_env)
     assert not_locked.returncode == 1 and "not locked" in not_locked.stderr
 
 
@@ -80,10 +80,10 @@ def test_R_LOGIN_3_operators_are_unlocked_and_their_totp_reset_from_the_command_
 ) -> None:
     from securelogin.bootstrap import bootstrap
     from securelogin.errors import InvalidCredentials
-    from securelogin.service import operators
+    from securelogin.service.operators import operators
     from tests.conftest import make_settings
 
-    created = run_cli(
+    created = invoke_cli(
         "admin", "operator", "create", "hannah", "--role", "helpdesk",
         "--database-url", sqlite_url, env=cli_env, stdin="Console-Pass-42\n",
     )  # fmt: skip
@@ -99,7 +99,7 @@ def test_R_LOGIN_3_operators_are_unlocked_and_their_totp_reset_from_the_command_
     assert uri and second and f"secret={second.group(1)}" in uri.group(0)
     assert second.group(1) != first.group(1)
 
-    not_locked = run_cli(
+    not_locked = invoke_cli(
         "admin", "operator", "unlock", "hannah", "--database-url", sqlite_url, env=cli_env
     )
     assert not_locked.returncode == 1 and "not locked" in not_locked.stderr
@@ -111,15 +111,15 @@ def test_R_LOGIN_3_operators_are_unlocked_and_their_totp_reset_from_the_command_
                 operators.start_console_login(services, username="hannah", password="Wrong-1x")
     finally:
         services.database.close()
-    listed = run_cli("admin", "operator", "list", "--database-url", sqlite_url, env=cli_env)
+    listed = invoke_cli("admin", "operator", "list", "--database-url", sqlite_url, env=cli_env)
     assert listed.stdout.splitlines() == ["hannah\thelpdesk\tlocked"]
     unlocked = run_cli(
         "admin", "operator", "unlock", "hannah", "--database-url", sqlite_url, env=cli_env
     )
     assert unlocked.returncode == 0 and "operator hannah unlocked" in unlocked.stdout
-    listed = run_cli("admin", "operator", "list", "--database-url", sqlite_url, env=cli_env)
+    listed = invoke_cli("admin", "operator", "list", "--database-url", sqlite_url, env=cli_env)
     assert listed.stdout.splitlines() == ["hannah\thelpdesk\tactive"]
-    unknown = run_cli(
+    unknown = invoke_cli(
         "admin", "operator", "reset-totp", "nobody", "--database-url", sqlite_url, env=cli_env
     )
     assert unknown.returncode == 1 and "no operator nobody" in unknown.stderr

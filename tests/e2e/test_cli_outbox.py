@@ -11,7 +11,7 @@ import pytest
 
 from securelogin.bootstrap import bootstrap
 from tests.conftest import make_settings
-from tests.e2e.cli import run_cli
+from tests.e2e.cli import invoke_cli, run_cli
 from tests.fakes import FakeClock
 
 PHONE = "+15551230001"
@@ -66,7 +66,7 @@ def test_admin_outbox_json_prints_one_object_per_line_oldest_first(
 def test_admin_outbox_to_keeps_one_recipients_messages(
     outbox_db: str, cli_env: dict[str, str]
 ) -> None:
-    result = run_cli(
+    result = invoke_cli(
         "admin", "outbox", "--json", "--to", PHONE, "--database-url", outbox_db, env=cli_env
     )
     assert result.returncode == 0, result.stderr
@@ -74,7 +74,7 @@ def test_admin_outbox_to_keeps_one_recipients_messages(
         (PHONE, "111111"),
         (PHONE, "333333"),
     ]
-    nobody = run_cli(
+    nobody = invoke_cli(
         "admin", "outbox", "--json", "--to", "+10000000000", "--database-url", outbox_db,
         env=cli_env,
     )  # fmt: skip
@@ -84,7 +84,7 @@ def test_admin_outbox_to_keeps_one_recipients_messages(
 def test_admin_outbox_without_json_is_a_readable_table(
     outbox_db: str, cli_env: dict[str, str]
 ) -> None:
-    result = run_cli("admin", "outbox", "--database-url", outbox_db, env=cli_env)
+    result = invoke_cli("admin", "outbox", "--database-url", outbox_db, env=cli_env)
     assert result.returncode == 0, result.stderr
     header, *rows = result.stdout.splitlines()
     assert header.split()[:4] == ["TIME", "(UTC)", "CHANNEL", "TO"]
@@ -99,12 +99,12 @@ def test_admin_deliver_delivers_once_and_the_development_outbox_keeps_the_codes(
 ) -> None:
     result = run_cli("admin", "deliver", "--database-url", outbox_db, env=cli_env)
     assert (result.returncode, result.stdout) == (0, "securelogin: sent 4, failed 0\n")
-    again = run_cli("admin", "deliver", "--database-url", outbox_db, env=cli_env)
+    again = invoke_cli("admin", "deliver", "--database-url", outbox_db, env=cli_env)
     assert again.stdout == "securelogin: sent 0, failed 0\n"
-    table = run_cli("admin", "outbox", "--database-url", outbox_db, env=cli_env)
+    table = invoke_cli("admin", "outbox", "--database-url", outbox_db, env=cli_env)
     assert table.stdout.count(" sent ") == 4
     records = json_lines(
-        run_cli("admin", "outbox", "--json", "--database-url", outbox_db, env=cli_env).stdout
+        invoke_cli("admin", "outbox", "--json", "--database-url", outbox_db, env=cli_env).stdout
     )
     assert records[-1]["text"] == "Your securelogin code is 333333"
 
@@ -112,7 +112,7 @@ def test_admin_deliver_delivers_once_and_the_development_outbox_keeps_the_codes(
 def test_admin_outbox_on_an_unreachable_database_is_one_line_and_exit_3(
     cli_env: dict[str, str],
 ) -> None:
-    result = run_cli(
+    result = invoke_cli(
         "admin", "outbox", "--database-url", "postgresql://nobody@127.0.0.1:1/none", env=cli_env
     )
     assert result.returncode == 3

@@ -11,7 +11,7 @@ import yaml
 from securelogin.adapters.pskc import PskcKey
 from securelogin.adapters.pskc_writer import write_pskc
 from tests.dbutil import scalar, snapshot
-from tests.e2e.cli import run_cli
+from tests.e2e.cli import invoke_cli, run_cli
 
 TOTP_URI = "urn:ietf:params:xml:ns:keyprov:pskc:totp"
 DSC_PLUS_URI = "urn:ietf:params:xml:ns:keyprov:pskc#OCRA-1:HOTP-SHA256-8:QN06-PSHA1"
@@ -79,7 +79,7 @@ def test_R_OPS_3_import_pskc_puts_a_plain_file_in_stock_and_inventory_counts_it(
     assert listing.returncode == 0, listing.stderr
     counts = dict(line.split() for line in listing.stdout.splitlines())
     assert counts == {"dsc": "2", "dsc_plus": "0", "platinum_card": "0", "gold_card": "0"}
-    one = run_cli("admin", "inventory", "--kind", "dsc", "--database-url", db_url, env=cli_env)
+    one = invoke_cli("admin", "inventory", "--kind", "dsc", "--database-url", db_url, env=cli_env)
     assert one.stdout.split() == ["dsc", "2"]
 
 
@@ -91,9 +91,9 @@ def test_R_OPS_3_the_password_of_an_encrypted_file_is_read_from_stdin(
     args = ("admin", "import-pskc", str(path), "--kind", "dsc_plus", "--database-url", sqlite_url)
     run_cli("db", "upgrade", "--database-url", sqlite_url, env=cli_env)
     before = snapshot(sqlite_url)
-    wrong = run_cli(*args, env=cli_env, stdin="not-the-password\n")
+    wrong = invoke_cli(*args, env=cli_env, stdin="not-the-password\n")
     one_line_failure(wrong, "PSKC: wrong password")
-    missing = run_cli(*args, env=cli_env, stdin="")
+    missing = invoke_cli(*args, env=cli_env, stdin="")
     one_line_failure(missing, "the PSKC file's password expected")
     assert snapshot(sqlite_url) == before
     right = run_cli(*args, env=cli_env, stdin="Qx-7741-vault\n")
@@ -109,7 +109,7 @@ def test_R_OPS_3_a_pre_shared_key_comes_from_a_key_file(
     path = tmp_path / "dsc.pskc"
     path.write_bytes(write_pskc([dsc("DSC-0001")], preshared_key=aes_key))
     args = ("admin", "import-pskc", str(path), "--kind", "dsc", "--database-url", sqlite_url)
-    without = run_cli(*args, env=cli_env)
+    without = invoke_cli(*args, env=cli_env)
     one_line_failure(without, "PSKC: the file is encrypted with a pre-shared key")
     result = run_cli(*args, "--preshared-key-file", str(tmp_path / "transport.key"), env=cli_env)
     assert result.returncode == 0, result.stderr
@@ -122,10 +122,12 @@ def test_a_kind_that_is_not_hardware_and_an_unreadable_file_get_one_line(
     path.write_bytes(write_pskc([dsc("DSC-0001")]))
     sms = run_cli("admin", "import-pskc", str(path), "--kind", "sms", env=cli_env, cwd=tmp_path)
     one_line_failure(sms, "sms devices are not hardware from a seed file")
-    gone = run_cli("admin", "import-pskc", "nope.xml", "--kind", "dsc", env=cli_env, cwd=tmp_path)
+    gone = invoke_cli(
+        "admin", "import-pskc", "nope.xml", "--kind", "dsc", env=cli_env, cwd=tmp_path
+    )
     one_line_failure(gone, "cannot read nope.xml")
     path.write_bytes(b"<KeyContainer")
-    broken = run_cli(
+    broken = invoke_cli(
         "admin",
         "import-pskc",
         str(path),
@@ -144,12 +146,12 @@ def test_R_OPS_3_assign_device_reads_the_dsc_plus_pin_from_stdin(
     people = tmp_path / "people.yaml"
     people.write_text(yaml.safe_dump(PEOPLE))
     assert (
-        run_cli("admin", "import", str(people), "--database-url", db_url, env=cli_env).returncode
+        invoke_cli("admin", "import", str(people), "--database-url", db_url, env=cli_env).returncode
         == 0
     )
     path = tmp_path / "dscp.pskc"
     path.write_bytes(write_pskc([dsc_plus("DSCP-0001")]))
-    imported = run_cli(
+    imported = invoke_cli(
         "admin",
         "import-pskc",
         str(path),
@@ -161,10 +163,10 @@ def test_R_OPS_3_assign_device_reads_the_dsc_plus_pin_from_stdin(
     )
     assert imported.returncode == 0, imported.stderr
     args = ("admin", "assign-device", "DSCP-0001", "alice", "--database-url", db_url)
-    one_line_failure(run_cli(*args, env=cli_env, stdin="12\n"), "the PIN must be 4 digits")
+    one_line_failure(invoke_cli(*args, env=cli_env, stdin="12\n"), "the PIN must be 4 digits")
     result = run_cli(*args, env=cli_env, stdin="4821\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "securelogin: dsc_plus DSCP-0001 is active for alice\n"
     assert scalar(db_url, "SELECT state FROM devices WHERE serial = 'DSCP-0001'") == "active"
-    again = run_cli(*args, env=cli_env, stdin="4821\n")
+    again = invoke_cli(*args, env=cli_env, stdin="4821\n")
     one_line_failure(again, "device DSCP-0001 is not in stock")

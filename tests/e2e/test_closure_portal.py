@@ -7,8 +7,8 @@ import re
 
 from fastapi.testclient import TestClient
 
-from securelogin.service import closure
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import closure
 from tests.devices import SEED20, Brokerage
 from tests.e2e.portal_forms import path_of, submit_password
 from tests.lifecycle_kit import ADMIN

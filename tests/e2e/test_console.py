@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from securelogin.domain.operators import Role
 from securelogin.entrypoints.console.web import words_complete
-from securelogin.entrypoints.portal.words import console as console_words
-from securelogin.service import operators
+from securelogin.entrypoints.web.words import console as console_words
 from securelogin.service.context import Services
+from securelogin.service.operators import operators
 from tests.devices import KINDS, PASSWORD, Brokerage
 from tests.e2e.portal_forms import csrf_of, messages_of
 from tests.integration.test_operators import OP_PASSWORD, totp_now

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from securelogin.domain.operators import Role
 from securelogin.entrypoints.api.app import create_app
-from securelogin.service import operators
 from securelogin.service.context import Services
+from securelogin.service.operators import operators
 from tests.devices import KINDS, PASSWORD, Brokerage
 from tests.e2e.portal_forms import csrf_of, messages_of
 from tests.e2e.test_console import console_login, enrol
@@ -213,7 +213,7 @@ def old_bug(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     """``True``: the console login clears the portal's ``sl_csrf`` again, as it did."""
     if request.param:
         from securelogin.entrypoints.console.web import ConsolePages
-        from securelogin.entrypoints.portal.web import clear_private_cookie
+        from securelogin.entrypoints.portal.site import clear_private_cookie
 
         original = ConsolePages.start_session
 

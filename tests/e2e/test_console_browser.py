@@ -17,8 +17,8 @@ import pytest
 from securelogin.domain import otp
 from securelogin.domain.operators import Role
 from securelogin.entrypoints.api.app import create_app
-from securelogin.service import operators
 from securelogin.service.context import Services
+from securelogin.service.operators import operators
 from tests.devices import KINDS, PASSWORD, Brokerage
 from tests.e2e.browser_support import running, shot
 from tests.e2e.live import serve

@@ -14,8 +14,8 @@ import pytest
 
 from securelogin.domain.operators import Role
 from securelogin.entrypoints.api.app import create_app
-from securelogin.service import operators
 from securelogin.service.context import Services
+from securelogin.service.operators import operators
 from tests.dbutil import scalar, url_of
 from tests.devices import CARD, SEED20, Brokerage
 from tests.e2e.browser_support import console_log_in, running

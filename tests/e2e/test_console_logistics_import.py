@@ -18,8 +18,8 @@ from securelogin.adapters.pskc_writer import write_pskc
 from securelogin.domain.operators import Operator, Role
 from securelogin.entrypoints.console.logistics import BODY_MAX
 from securelogin.errors import AccessDenied
-from securelogin.service import inventory
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import inventory
 from tests.dbutil import scalar, url_of
 from tests.e2e.portal_forms import csrf_of, messages_of
 from tests.e2e.test_console import console_login, enrol

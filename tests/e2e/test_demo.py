@@ -9,7 +9,7 @@ import httpx
 import yaml
 
 from tests.devices import KINDS, Brokerage
-from tests.e2e.cli import run_cli, serving
+from tests.e2e.cli import invoke_cli, run_cli, serving
 
 DEMO_PASSWORD = "Demo-Login-2026"
 
@@ -37,7 +37,7 @@ def test_the_demo_holds_every_kind_and_its_devices_can_be_played(
         ]:
             started = login(base, username)
             challenge = started["factor"]["prompt"]["challenge"]  # type: ignore[index]
-            shown = run_cli(
+            shown = invoke_cli(
                 "admin",
                 "demo-device",
                 serial,
@@ -69,12 +69,12 @@ def test_a_wrong_pin_makes_the_demo_dsc_plus_show_a_wrong_response(
     sqlite_url: str, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     assert (
-        run_cli(
+        invoke_cli(
             "demo", "--no-serve", "--database-url", sqlite_url, env=cli_env, cwd=tmp_path
         ).returncode
         == 0
     )
-    right = run_cli(
+    right = invoke_cli(
         "admin",
         "demo-device",
         "DEMO-DSCP-0001",
@@ -84,7 +84,7 @@ def test_a_wrong_pin_makes_the_demo_dsc_plus_show_a_wrong_response(
         env=cli_env,
         stdin="1234\n",
     ).stdout
-    wrong = run_cli(
+    wrong = invoke_cli(
         "admin",
         "demo-device",
         "DEMO-DSCP-0001",
@@ -103,10 +103,12 @@ def test_demo_device_refuses_a_device_the_demo_did_not_create(
     users = tmp_path / "real.yaml"
     users.write_text(yaml.safe_dump(Brokerage().user("real", KINDS["platinum_card"].device).data()))
     assert (
-        run_cli("admin", "import", str(users), "--database-url", sqlite_url, env=cli_env).returncode
+        invoke_cli(
+            "admin", "import", str(users), "--database-url", sqlite_url, env=cli_env
+        ).returncode
         == 0
     )
-    refused = run_cli(
+    refused = invoke_cli(
         "admin", "demo-device", "T-PLAT", "12345678", "--database-url", sqlite_url, env=cli_env
     )
     assert refused.returncode == 1 and refused.stderr.count("\n") == 1

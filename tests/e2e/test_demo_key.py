@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from securelogin.entrypoints.api.app import create_app
 from securelogin.entrypoints.cli.demo_key import DEMO_APP_PIN, DEMO_KEY_USER, prepare_demo_key
-from securelogin.service import demo
 from securelogin.service.context import Services
+from securelogin.service.operators import demo
 from tests.devices import KINDS, Brokerage
 from tests.e2e.browser_support import device_answer, log_in, running, shot
 from tests.e2e.cli import run_cli

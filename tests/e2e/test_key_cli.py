@@ -1,6 +1,9 @@
-"""The soft mobile key end to end (SPEC §4, R-KEY-1..5; §10.1): a real ``securelogin
-serve`` process and real ``securelogin key`` processes on loopback, secrets on stdin,
-SMS activation codes read from the development outbox (``admin outbox --json``)."""
+"""The soft mobile key end to end (SPEC §4, R-KEY-1..5; §10.1): real ``securelogin key``
+processes on loopback, secrets on stdin, talking to the real app on a real HTTP server
+(uvicorn in a thread of the test process: starting ``serve`` in a process of its own for
+each test was a quarter of this file's CPU, and ``serve`` itself is tested in
+test_serve.py); SMS activation codes read from the development outbox
+(``admin outbox --json``)."""
 
 from __future__ import annotations
 
@@ -19,11 +22,15 @@ import httpx
 import pytest
 import yaml
 
+from securelogin.bootstrap import bootstrap
+from securelogin.entrypoints.api.app import create_app
 from securelogin_key import app as key
 from securelogin_key.client import KeyClient
 from securelogin_key.errors import VaultTampered
 from securelogin_key.vault import Sealing, VaultFile
-from tests.e2e.cli import SECURELOGIN, run_cli, serving
+from tests.conftest import make_settings
+from tests.e2e.cli import SECURELOGIN, invoke_cli, run_cli
+from tests.e2e.servers import serve
 
 PASSWORD = "Wonderland-2026"
 APP_PIN = "2468"
@@ -58,9 +65,13 @@ class Deployment:
     running: contextlib.ExitStack | None = None
 
     def start(self) -> None:
-        """A real ``securelogin serve`` on a free port (a new one after each stop)."""
+        """The app on a free port (a new one after each stop), on the deployment's
+        database, as ``serve`` wires it."""
         self.running = contextlib.ExitStack()
-        self.base = self.running.enter_context(serving(self.db, self.env, self.workdir))
+        services = bootstrap(make_settings(self.db))
+        self.running.callback(services.database.close)
+        port = self.running.enter_context(serve(create_app(services)))
+        self.base = f"http://127.0.0.1:{port}"
 
     def stop(self) -> None:
         if self.running is not None:
@@ -68,7 +79,7 @@ class Deployment:
             self.running = None
 
     def outbox_code(self, phone: str) -> str:
-        result = run_cli(
+        result = invoke_cli(
             "admin", "outbox", "--json", "--to", phone, "--database-url", self.db, env=self.env
         )
         assert result.returncode == 0, result.stderr
@@ -158,7 +169,7 @@ def database(request: pytest.FixtureRequest) -> str:
 def deployment(database: str, cli_env: dict[str, str], tmp_path: Path) -> Iterator[Deployment]:
     source = tmp_path / "brokerage.yaml"
     source.write_text(yaml.safe_dump(BROKERAGE, allow_unicode=True))
-    imported = run_cli("admin", "import", str(source), "--database-url", database, env=cli_env)
+    imported = invoke_cli("admin", "import", str(source), "--database-url", database, env=cli_env)
     assert imported.returncode == 0, imported.stderr
     dep = Deployment(db=database, env=cli_env, workdir=tmp_path)
     dep.start()

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 from securelogin.domain.access import AccessLevel
 from securelogin.domain.operators import Role
-from securelogin.entrypoints.portal.words import lifecycle as words
-from securelogin.service import replacement, returns
+from securelogin.entrypoints.web.words import lifecycle as words
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import replacement, returns
 from securelogin.service.sessions import CurrentSession, Tier
 from tests.dbutil import scalar, url_of
 from tests.devices import Brokerage

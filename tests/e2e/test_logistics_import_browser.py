@@ -19,8 +19,8 @@ from securelogin.adapters.pskc import PskcKey
 from securelogin.adapters.pskc_writer import write_pskc
 from securelogin.domain.operators import Role
 from securelogin.entrypoints.api.app import create_app
-from securelogin.service import operators
 from securelogin.service.context import Services
+from securelogin.service.operators import operators
 from tests.e2e.browser_support import console_log_in, running, shot
 from tests.e2e.live import serve
 from tests.integration.test_operators import OP_PASSWORD

@@ -18,9 +18,9 @@ from sqlalchemy import event
 from securelogin.adapters.db.uow import SqlDatabase
 from securelogin.entrypoints.api import waits
 from securelogin.entrypoints.api.waits import LoginWaits, hubs
-from securelogin.service import login
 from securelogin.service.ceremony import push
 from securelogin.service.context import Services
+from securelogin.service.login import login
 from tests.devices import KINDS, PASSWORD, Brokerage
 from tests.fakes import FakeClock
 from tests.mobile_key_app import TestApp

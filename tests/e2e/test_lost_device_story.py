@@ -16,8 +16,8 @@ import re
 from fastapi.testclient import TestClient
 
 from securelogin.entrypoints.api.app import create_app
-from securelogin.service import jobs, replacement, returns
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import jobs, replacement, returns
 from tests.dbutil import scalar, url_of
 from tests.e2e.portal_forms import csrf_of, path_of, prompt_of, submit_password
 from tests.fakes import FakeClock

@@ -404,7 +404,7 @@ def test_R_KEY_4_the_pull_channel_long_polls_until_a_push_arrives(
     import threading
 
     from securelogin.domain.access import Platform
-    from securelogin.service import login as logins
+    from securelogin.service.login import login as logins
 
     threading.Timer(
         0.3,

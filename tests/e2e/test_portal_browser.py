@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from securelogin.entrypoints.api.app import create_app
-from securelogin.entrypoints.portal import i18n
+from securelogin.entrypoints.web import i18n
 from securelogin.service.context import Services
 from tests.dbutil import execute, url_of
 from tests.devices import KINDS, Brokerage

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from securelogin.entrypoints.api.app import create_app
-from securelogin.entrypoints.portal import i18n
+from securelogin.entrypoints.web import i18n
 from securelogin.service.context import Services
 from tests.devices import KINDS, PASSWORD, Brokerage
 from tests.e2e.portal_forms import (

@@ -28,8 +28,10 @@ from securelogin.domain import otp
 from securelogin.domain.access import Platform
 from securelogin.domain.devices.registry import MOBILE_KEY_SUITE
 from securelogin.entrypoints.api.app import create_app
-from securelogin.service import importing, login, service_keys
+from securelogin.service import importing
 from securelogin.service.context import Services
+from securelogin.service.funds import service_keys
+from securelogin.service.login import login
 from securelogin.service.ports import NewDevice
 from tests.conftest import make_settings
 from tests.dbutil import execute, url_of

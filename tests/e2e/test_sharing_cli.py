@@ -7,10 +7,11 @@ from pathlib import Path
 
 from securelogin.bootstrap import bootstrap
 from securelogin.domain.operators import Role
-from securelogin.service import operators, sharing
+from securelogin.service.lifecycle import sharing
+from securelogin.service.operators import operators
 from tests.conftest import make_settings
 from tests.dbutil import scalar
-from tests.e2e.cli import run_cli
+from tests.e2e.cli import invoke_cli, run_cli
 from tests.fakes import FakeClock
 from tests.integration.sharing_data import (
     PASSWORD,
@@ -65,7 +66,7 @@ def test_R_SHARE_4_compliance_decides_from_the_command_line(
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.startswith(f"{request_id}\tpending_compliance\ttwin <- alice\tdsc_plus")
 
-    helpdesk = run_cli(
+    helpdesk = invoke_cli(
         "admin", "share-requests", "approve", request_id, "--operator", "helen",
         "--reason", "ok", *db, env=cli_env,
     )  # fmt: skip
@@ -79,7 +80,7 @@ def test_R_SHARE_4_compliance_decides_from_the_command_line(
     assert approved.returncode == 0, approved.stderr
     assert approved.stdout.strip() == f"share request {request_id} approved"
 
-    again = run_cli(
+    again = invoke_cli(
         "admin", "share-requests", "reject", request_id, "--operator", "cora",
         "--reason", "changed my mind", *db, env=cli_env,
     )  # fmt: skip
@@ -88,10 +89,10 @@ def test_R_SHARE_4_compliance_decides_from_the_command_line(
     decided = scalar(url, "SELECT decided_by || ':' || reason FROM share_requests")
     assert decided == "operator:cora:same person"
 
-    done = run_cli(
+    done = invoke_cli(
         "admin", "share-requests", "list", "--operator", "cora", "--status", "approved",
         *db, env=cli_env,
     )  # fmt: skip
     assert request_id in done.stdout and "operator:cora\tsame person" in done.stdout
-    empty = run_cli("admin", "share-requests", "list", "--operator", "cora", *db, env=cli_env)
+    empty = invoke_cli("admin", "share-requests", "list", "--operator", "cora", *db, env=cli_env)
     assert empty.returncode == 0 and empty.stdout == ""

@@ -7,8 +7,8 @@ import re
 from fastapi.testclient import TestClient
 
 from securelogin.domain.operators import Role
-from securelogin.service import sharing
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import sharing
 from tests.dbutil import scalar, url_of
 from tests.e2e.portal_forms import csrf_of, messages_of
 from tests.e2e.test_console import console_login, enrol

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from securelogin.domain import otp
 from securelogin.domain.devices.registry import MOBILE_KEY_SUITE
 from securelogin.errors import UnknownWithdrawal, WithdrawalClosed
-from securelogin.service import service_keys, withdrawals
 from securelogin.service.context import Services
+from securelogin.service.funds import service_keys, withdrawal_confirm
 from securelogin.service.notifications import recent_messages
 from securelogin.service.ports import NewDevice
 from tests.dbutil import execute, scalar, url_of
@@ -464,8 +464,8 @@ def test_R_WD_4_confirmed_by_push_books_like_a_correct_answer_once(
         )
     )
     with pytest.raises(UnknownWithdrawal):
-        withdrawals.confirmed_by_push(services, login_id, "dv_other")
-    result = withdrawals.confirmed_by_push(services, login_id, device)  # the push's subject
+        withdrawal_confirm.confirmed_by_push(services, login_id, "dv_other")
+    result = withdrawal_confirm.confirmed_by_push(services, login_id, device)  # the push's subject
     assert result.status == "accepted" and result.withdrawal_id == started["withdrawal_id"]
     response = otp.ocra(MOBILE_KEY_SUITE, SEED32, question=started["factor"]["prompt"]["challenge"])
     assert (
@@ -473,5 +473,5 @@ def test_R_WD_4_confirmed_by_push_books_like_a_correct_answer_once(
         == "withdrawal_closed"
     )
     with pytest.raises(WithdrawalClosed):
-        withdrawals.confirmed_by_push(services, started["withdrawal_id"], device)
+        withdrawal_confirm.confirmed_by_push(services, started["withdrawal_id"], device)
     assert count(services, "ledger_entries WHERE kind = 'withdrawal'") == 1

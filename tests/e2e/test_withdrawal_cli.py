@@ -6,10 +6,10 @@ from __future__ import annotations
 import hashlib
 
 from securelogin.bootstrap import bootstrap
-from securelogin.service import restrictions
+from securelogin.service.funds import restrictions
 from tests.conftest import make_settings
 from tests.dbutil import scalar
-from tests.e2e.cli import run_cli
+from tests.e2e.cli import invoke_cli, run_cli
 from tests.withdrawal_kit import ACCOUNT, load
 
 
@@ -34,11 +34,11 @@ def test_R_RESTRICT_1_a_service_key_is_printed_once_and_stored_hashed(
         assert found.tier.rank == 3 and found.sls_participant
     finally:
         services.database.close()
-    twice = run_cli("admin", "service-key", "create", "trading-platform",
+    twice = invoke_cli("admin", "service-key", "create", "trading-platform",
                     "--database-url", sqlite_url, env=cli_env)  # fmt: skip
     assert twice.returncode != 0 and "exists already" in twice.stderr
     assert "Traceback" not in twice.stderr and len(twice.stderr.strip().splitlines()) == 1
-    revoked = run_cli("admin", "service-key", "revoke", "trading-platform",
+    revoked = invoke_cli("admin", "service-key", "revoke", "trading-platform",
                       "--database-url", sqlite_url, env=cli_env)  # fmt: skip
     assert revoked.returncode == 0, revoked.stderr
     assert scalar(sqlite_url, "SELECT revoked_at IS NOT NULL FROM service_keys") == 1
@@ -57,11 +57,11 @@ def test_admin_funds_deposit_credits_the_ledger_and_refuses_bad_amounts(
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "USD 2,600.50"
     for bad in ("-1", "0.001", "abc", "1e30"):
-        refused = run_cli("admin", "funds", "deposit", ACCOUNT, bad,
+        refused = invoke_cli("admin", "funds", "deposit", ACCOUNT, bad,
                           "--database-url", sqlite_url, env=cli_env)  # fmt: skip
         assert refused.returncode != 0 and "amount" in refused.stderr, bad
         assert "Traceback" not in refused.stderr
-    unknown = run_cli("admin", "funds", "deposit", "U0000000", "1.00",
+    unknown = invoke_cli("admin", "funds", "deposit", "U0000000", "1.00",
                       "--database-url", sqlite_url, env=cli_env)  # fmt: skip
     assert unknown.returncode != 0 and "No such account" in unknown.stderr
     assert scalar(sqlite_url, "SELECT balance_cents FROM accounts") == 260050

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from securelogin.domain.access import Platform
-from securelogin.service import login
 from securelogin.service.context import Services
+from securelogin.service.login import login
 from tests.dbutil import execute, scalar, url_of
 from tests.devices import PASSWORD
 from tests.e2e.test_withdrawal_api import ask, confirm

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from securelogin.domain.operators import Role
-from securelogin.entrypoints.portal.words import funds
-from securelogin.service import closure
+from securelogin.entrypoints.web.words import funds
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import closure
 from tests.devices import SEED20, Brokerage
 from tests.e2e.portal_forms import log_in, submit_password
 from tests.e2e.test_console import console_login, enrol

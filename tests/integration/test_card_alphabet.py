@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from securelogin.domain.cards import LOOK_ALIKES
-from securelogin.service import cards
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import cards
 from tests.devices import PASSWORD, Brokerage
 
 #: a card printed before the rule: every look-alike on it

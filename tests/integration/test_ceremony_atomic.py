@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from securelogin.service import sessions, withdrawal_confirm, withdrawals
+from securelogin.service import sessions
 from securelogin.service.ceremony import push
 from securelogin.service.context import Services
+from securelogin.service.funds import withdrawal_confirm, withdrawals
 from securelogin.service.funds_ports import WithdrawalStatus
 from tests.dbutil import scalar, url_of
 from tests.fakes import FakeClock

@@ -21,8 +21,10 @@ from securelogin.bootstrap import bootstrap
 from securelogin.domain import otp
 from securelogin.domain.access import Platform
 from securelogin.errors import SecureLoginError
-from securelogin.service import login, sessions, withdrawals
+from securelogin.service import sessions
 from securelogin.service.context import Services
+from securelogin.service.funds import withdrawal_confirm, withdrawals
+from securelogin.service.login import login
 from tests.conftest import make_settings
 from tests.dbutil import execute, scalar
 from tests.devices import PASSWORD, SEED20, TEMP_CODE
@@ -177,7 +179,7 @@ def test_R_LOGIN_3_twenty_four_concurrent_right_confirmations_are_never_locked_o
 
     def one(withdrawal_id: str) -> str:
         try:
-            return withdrawals.confirm_withdrawal(
+            return withdrawal_confirm.confirm_withdrawal(
                 brokerage, session, withdrawal_id, TEMP_CODE
             ).status.value
         except SecureLoginError as exc:

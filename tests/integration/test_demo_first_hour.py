@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from securelogin.domain import otp
-from securelogin.service import cards, demo, operators
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import cards
+from securelogin.service.operators import demo, operators
 from tests.fakes import FakeClock
 from tests.integration.test_operators import seed_of
 

@@ -9,9 +9,10 @@ import pytest
 
 from securelogin.domain.operators import Operator
 from securelogin.errors import DeviceNotActive
-from securelogin.service import helpdesk, returns
 from securelogin.service.context import Services
-from securelogin.service.operators import as_operator
+from securelogin.service.lifecycle import returns
+from securelogin.service.operators import helpdesk
+from securelogin.service.operators.operators import as_operator
 from tests.dbutil import scalar, snapshot, url_of
 from tests.fakes import FakeClock
 from tests.lifecycle_kit import LOGISTICS, USER, device_state

@@ -29,8 +29,10 @@ from securelogin.errors import (
     Unauthenticated,
     UnknownUser,
 )
-from securelogin.service import helpdesk, login, operators, sessions
+from securelogin.service import sessions
 from securelogin.service.context import Services
+from securelogin.service.login import login
+from securelogin.service.operators import helpdesk, operators
 from securelogin.service.sessions import SessionGrant
 from tests.dbutil import snapshot, url_of
 from tests.devices import KINDS, PASSWORD, PHONE, Brokerage

@@ -21,8 +21,9 @@ from securelogin.adapters.pskc_writer import write_pskc
 from securelogin.bootstrap import bootstrap
 from securelogin.domain.devices.catalogue import DeviceKind, DeviceState
 from securelogin.errors import Conflict, InvalidInput, NotFound
-from securelogin.service import importing, inventory
+from securelogin.service import importing
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import inventory
 from tests.conftest import make_settings
 from tests.dbutil import snapshot, url_of
 from tests.fakes import FakeClock

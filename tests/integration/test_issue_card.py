@@ -20,8 +20,9 @@ from securelogin.bootstrap import bootstrap
 from securelogin.config import Settings
 from securelogin.domain.cards import generate_card
 from securelogin.errors import InvalidInput, NotFound
-from securelogin.service import cards, importing
+from securelogin.service import importing
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import cards
 from tests.dbutil import snapshot, url_of
 from tests.fakes import FakeClock
 

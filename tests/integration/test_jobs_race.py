@@ -21,10 +21,11 @@ from sqlalchemy import update
 
 from securelogin.adapters.db import tables as t
 from securelogin.adapters.db.lifecycle import SqlLifecycle
+from securelogin.adapters.db.replacements import SqlReplacementRequests
 from securelogin.adapters.db.tables_lifecycle import replacement_requests
 from securelogin.bootstrap import bootstrap
 from securelogin.domain.access import AccessLevel
-from securelogin.service import jobs, replacement
+from securelogin.service.lifecycle import jobs, replacement
 from securelogin.service.sessions import CurrentSession, Tier
 from tests.conftest import make_settings
 from tests.dbutil import scalar
@@ -69,14 +70,16 @@ def shipped(pg_url: str, clock: FakeClock) -> Iterator[str]:
 
 def _race(pg_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
     barrier = threading.Barrier(2, timeout=30)
-    listed = SqlLifecycle.shipped_before
+    listed = SqlReplacementRequests.shipped_before
 
-    def listed_then_wait(self: SqlLifecycle, cutoff: datetime, *, unreminded: bool) -> Any:
+    def listed_then_wait(
+        self: SqlReplacementRequests, cutoff: datetime, *, unreminded: bool
+    ) -> Any:
         rows = listed(self, cutoff, unreminded=unreminded)
         barrier.wait()  # both workers hold the same list before either writes
         return rows
 
-    monkeypatch.setattr(SqlLifecycle, "shipped_before", listed_then_wait)
+    monkeypatch.setattr(SqlReplacementRequests, "shipped_before", listed_then_wait)
 
     def worker() -> tuple[int, int]:
         services = bootstrap(make_settings(pg_url), migrate=False, clock=clock)
@@ -107,7 +110,7 @@ def test_R_OPS_4_two_workers_activate_each_device_exactly_once(
 def _unguarded(monkeypatch: pytest.MonkeyPatch) -> None:
     """The guards removed: the writes no longer check the state they move from."""
 
-    def mark_reminded(self: SqlLifecycle, request_id: int, *, now: datetime) -> bool:
+    def mark_reminded(self: SqlReplacementRequests, request_id: int, *, now: datetime) -> bool:
         self.conn.execute(
             update(replacement_requests)
             .where(replacement_requests.c.id == request_id)
@@ -123,7 +126,7 @@ def _unguarded(monkeypatch: pytest.MonkeyPatch) -> None:
         )
         return True
 
-    monkeypatch.setattr(SqlLifecycle, "mark_reminded", mark_reminded)
+    monkeypatch.setattr(SqlReplacementRequests, "mark_reminded", mark_reminded)
     monkeypatch.setattr(SqlLifecycle, "move_device", move_device)
 
 

@@ -18,8 +18,9 @@ from sqlalchemy import event
 from securelogin.bootstrap import bootstrap
 from securelogin.domain.access import Platform
 from securelogin.errors import InvalidCredentials, Locked
-from securelogin.service import jobs, login
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import jobs
+from securelogin.service.login import login
 from securelogin.service.ports import PasswordHasher
 from tests.conftest import make_settings
 from tests.devices import KINDS, PASSWORD, Brokerage

@@ -21,8 +21,8 @@ from securelogin.domain import otp
 from securelogin.domain.access import Platform
 from securelogin.domain.devices.registry import LEGACY_CARD_SUITE
 from securelogin.errors import SecureLoginError
-from securelogin.service import login
 from securelogin.service.context import Services
+from securelogin.service.login import login
 from tests.dbutil import execute, scalar
 from tests.devices import KINDS, PASSWORD, SEED20, Brokerage
 from tests.e2e.cli import serving

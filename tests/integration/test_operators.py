@@ -29,9 +29,9 @@ from securelogin.errors import (
     NotLocked,
     Unauthenticated,
 )
-from securelogin.service import operators
 from securelogin.service.audit import verify_chain
 from securelogin.service.context import Services
+from securelogin.service.operators import operators
 from tests.dbutil import snapshot, url_of
 from tests.fakes import FakeClock
 
@@ -246,7 +246,7 @@ def test_R_OPS_6_console_logins_are_audited_with_the_operator_as_actor(
 
 
 def test_the_demo_has_an_operator_with_every_role(services: Services) -> None:
-    from securelogin.service import demo
+    from securelogin.service.operators import demo
 
     report = demo.load_demo(services)
     assert report.operator_uri is not None and "otpauth://totp/" in report.operator_uri

@@ -18,8 +18,9 @@ from securelogin.errors import (
     ReauthenticationFailed,
     WaiverNotSigned,
 )
-from securelogin.service import login, settings
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import settings
+from securelogin.service.login import login
 from tests.conftest import make_settings
 from tests.dbutil import scalar, snapshot, url_of
 from tests.fakes import FakeClock

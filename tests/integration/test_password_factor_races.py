@@ -20,10 +20,12 @@ from securelogin.adapters.db import logins as logins_adapter
 from securelogin.bootstrap import bootstrap
 from securelogin.domain.access import Platform
 from securelogin.errors import SecureLoginError
-from securelogin.service import login, sessions, withdrawals
+from securelogin.service import sessions
 from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.ceremony.password import PasswordFactor
 from securelogin.service.context import Services
+from securelogin.service.funds import withdrawal_confirm, withdrawals
+from securelogin.service.login import login
 from securelogin.service.ports import PasswordHasher
 from securelogin.service.sessions import CurrentSession
 from tests.conftest import make_settings
@@ -123,8 +125,8 @@ def test_R_LOGIN_3_the_password_of_a_withdrawal_is_hashed_with_no_lock_held(
         )
         wrong = start(probed, session, "a")
         with pytest.raises(SecureLoginError):
-            withdrawals.confirm_withdrawal(probed, session, wrong, WRONG)
-        right = withdrawals.confirm_withdrawal(
+            withdrawal_confirm.confirm_withdrawal(probed, session, wrong, WRONG)
+        right = withdrawal_confirm.confirm_withdrawal(
             probed, session, start(probed, session, "b"), PASSWORD
         )
         assert right.status.value == "accepted"
@@ -156,7 +158,7 @@ def confirm_all(
 ) -> list[str]:
     def one(pair: tuple[str, str]) -> str:
         try:
-            return withdrawals.confirm_withdrawal(services, session, *pair).status.value
+            return withdrawal_confirm.confirm_withdrawal(services, session, *pair).status.value
         except SecureLoginError as exc:
             return exc.code
 

@@ -25,8 +25,8 @@ from securelogin.adapters.pskc import algorithm_name, read_pskc
 from securelogin.domain import otp
 from securelogin.domain.devices.catalogue import DeviceKind
 from securelogin.domain.devices.registry import DSC_PLUS_SUITE, LEGACY_CARD_SUITE
-from securelogin.service import inventory
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import inventory
 from tests.devices import PASSWORD, Brokerage
 from tests.fakes import FakeClock
 

@@ -21,9 +21,9 @@ from securelogin.adapters.db.logins import SqlLogins
 from securelogin.adapters.db.mobile_key import SqlMobileKeys
 from securelogin.domain.access import Platform
 from securelogin.errors import SecureLoginError
-from securelogin.service import login
 from securelogin.service.ceremony import push
 from securelogin.service.context import Services
+from securelogin.service.login import login
 from tests.dbutil import scalar
 from tests.devices import KINDS, PASSWORD, Brokerage
 from tests.e2e.cli import serving

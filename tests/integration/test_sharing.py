@@ -17,8 +17,10 @@ from securelogin.errors import (
     UnknownDevice,
     UnknownShareRequest,
 )
-from securelogin.service import login, me, sessions, sharing
+from securelogin.service import sessions
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import sharing
+from securelogin.service.login import login, me
 from tests.dbutil import execute, scalar, snapshot, url_of
 from tests.devices import KINDS
 from tests.fakes import FakeClock

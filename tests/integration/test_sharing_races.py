@@ -20,8 +20,8 @@ import pytest
 from securelogin.adapters.db import sharing as sharing_adapter
 from securelogin.bootstrap import bootstrap
 from securelogin.errors import ShareRequestDecided
-from securelogin.service import sharing
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import sharing
 from securelogin.service.sharing_ports import ShareRequestRow
 from tests.conftest import make_settings
 from tests.dbutil import scalar

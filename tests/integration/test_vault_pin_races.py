@@ -20,8 +20,8 @@ from securelogin.adapters.db.migrate import upgrade
 from securelogin.adapters.db.mobile_key import SqlMobileKeys
 from securelogin.bootstrap import bootstrap
 from securelogin.errors import AppPinNotSet, SecureLoginError
-from securelogin.service import key_pin
 from securelogin.service.context import Services
+from securelogin.service.login import key_pin
 from tests.conftest import make_settings
 from tests.dbutil import scalar
 from tests.fakes import FakeClock

@@ -17,8 +17,9 @@ import pytest
 
 from securelogin.adapters.db import funds as funds_adapter
 from securelogin.bootstrap import bootstrap
-from securelogin.service import sessions, withdrawals
+from securelogin.service import sessions
 from securelogin.service.context import Services
+from securelogin.service.funds import withdrawal_confirm, withdrawals
 from securelogin.service.funds_ports import WithdrawalStatus
 from tests.conftest import make_settings
 from tests.dbutil import scalar
@@ -88,7 +89,7 @@ def race_once(services: Services, team: list[sessions.CurrentSession], account: 
     ]
 
     def one(i: int) -> WithdrawalStatus:
-        return withdrawals.confirm_withdrawal(
+        return withdrawal_confirm.confirm_withdrawal(
             services, team[i], started[i].withdrawal_id, TEMP_CODE
         ).status
 
@@ -146,9 +147,9 @@ def test_R_WD_1_the_same_key_a_hundred_times_twenty_at_once_makes_one_row(
     assert len(ids) == 1
     assert scalar(pg_url, "SELECT count(*) FROM withdrawals") == 1
     (withdrawal_id,) = ids
-    assert withdrawals.confirm_withdrawal(racing, session, withdrawal_id, TEMP_CODE).status == (
-        WithdrawalStatus.ACCEPTED
-    )
+    assert withdrawal_confirm.confirm_withdrawal(
+        racing, session, withdrawal_id, TEMP_CODE
+    ).status == (WithdrawalStatus.ACCEPTED)
     with ThreadPoolExecutor(20) as pool:
         again = set(pool.map(one, range(100)))
     assert again == ids

@@ -7,8 +7,9 @@ import pytest
 
 from securelogin.domain.access import AccessLevel, Platform
 from securelogin.errors import AccessDenied, NotFound
-from securelogin.service import closure, documents, jobs, login, returns
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import closure, documents, jobs, returns
+from securelogin.service.login import login
 from tests.dbutil import scalar, url_of
 from tests.devices import PASSWORD, SEED20, Brokerage
 from tests.fakes import FakeClock
@@ -100,7 +101,7 @@ def test_R_CLOSE_1_unknown_account_and_received_return_after_closure(
 def test_R_LOGIN_8_demo_has_a_closed_account_user_with_documents(
     services: Services, clock: FakeClock
 ) -> None:
-    from securelogin.service.demo import DEMO_PASSWORD, load_demo
+    from securelogin.service.operators.demo import DEMO_PASSWORD, load_demo
 
     load_demo(services)
     started = login.start_login(

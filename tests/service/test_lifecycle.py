@@ -10,9 +10,10 @@ import pytest
 from securelogin.domain.access import AccessLevel
 from securelogin.domain.devices.catalogue import DeviceKind
 from securelogin.errors import AccessDenied, InvalidSoftPin, WrongState
-from securelogin.service import jobs, lifecycle, messages, replacement
+from securelogin.service import messages
 from securelogin.service.context import Services
-from securelogin.service.lifecycle import WrongActivationAnswer
+from securelogin.service.lifecycle import jobs, lifecycle, replacement
+from securelogin.service.lifecycle.lifecycle import WrongActivationAnswer
 from tests.dbutil import scalar, snapshot, url_of
 from tests.fakes import FakeClock
 from tests.lifecycle_kit import (

@@ -7,8 +7,8 @@ import pytest
 from securelogin.domain.operators import Operator, Role
 from securelogin.domain.returns import RETURN_ADDRESSES, Region
 from securelogin.errors import AccessDenied, InvalidInput, WrongState
-from securelogin.service import lifecycle, returns
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import lifecycle, returns
 from tests.dbutil import scalar, snapshot, url_of
 from tests.fakes import FakeClock
 from tests.lifecycle_kit import (
@@ -86,14 +86,14 @@ def test_R_RETURN_2_receipt_returns_the_device_and_releases_the_deposit(
 def test_R_RETURN_3_a_device_reported_lost_costs_its_deposit_at_the_report(
     services: Services, clock: FakeClock
 ):
-    from securelogin.service import helpdesk
+    from securelogin.service.operators import helpdesk
 
     _session, device = _active_replacement(services, clock)
     url = url_of(services)
     balance = scalar(url, "SELECT balance_cents FROM accounts")
     with services.uow() as uow:
         hana = uow.operators.by_username("hana")
-    from securelogin.service.operators import as_operator
+    from securelogin.service.operators.operators import as_operator
 
     assert hana is not None
     helpdesk.verify_identity(services, as_operator(hana), username=USER, method="callback")

@@ -21,7 +21,7 @@ from securelogin.domain.limits import (
     window,
 )
 from securelogin.service.context import Policy
-from securelogin.service.funds import calendar_for
+from securelogin.service.funds.funds import calendar_for
 
 NY = ZoneInfo("America/New_York")
 NYSE = calendar_for(Policy())

@@ -12,9 +12,10 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from securelogin.errors import SecureLoginError
-from securelogin.service import jobs, notifications
+from securelogin.service import notifications
 from securelogin.service.ceremony import push
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import jobs
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 

@@ -109,8 +109,9 @@ class OwnedDevice:
     expires_at: datetime | None
 
 
-class LifecycleRepository(Protocol):
-    # replacement requests (R-LOST-3/4)
+class ReplacementRequests(Protocol):
+    """Replacement requests (R-LOST-3/4): ``uow.replacements``."""
+
     def add_request(
         self,
         *,
@@ -145,7 +146,11 @@ class LifecycleRepository(Protocol):
         """Set ``reminded_at`` if still empty (the reminder is sent exactly once)."""
         ...
 
-    # money (R-LOST-3, R-RETURN-2/3)
+
+class DepositRepository(Protocol):
+    """Deposit holds and the deposit ledger (R-LOST-3, R-RETURN-2/3): ``uow.deposits``;
+    money is read and changed only under the account lock."""
+
     def add_hold(
         self, *, account_id: int, amount_cents: int, reason: str, now: datetime
     ) -> int: ...
@@ -166,7 +171,11 @@ class LifecycleRepository(Protocol):
 
     def ledger(self, account_id: int) -> list[LedgerLine]: ...
 
-    # devices
+
+class LifecycleRepository(Protocol):
+    """A device's states as replacement, closure and the jobs move them, and the
+    challenges outside any login: ``uow.lifecycle``."""
+
     def device(self, device_id: int) -> OwnedDevice | None: ...
 
     def device_by_public_id(self, public_id: str) -> OwnedDevice | None: ...
@@ -190,7 +199,11 @@ class LifecycleRepository(Protocol):
 
     def delete_expired_challenges(self, *, before: datetime) -> int: ...
 
-    # sessions
+
+class SessionControl(Protocol):
+    """Ending and stepping up a user's sessions when a device or an account changes:
+    ``uow.session_control``."""
+
     def revoke_sessions(self, user_id: int, *, now: datetime) -> int: ...
 
     def open_sessions(self, user_id: int) -> int:
@@ -203,7 +216,10 @@ class LifecycleRepository(Protocol):
         """R-LOST-2: the session moves onto the newly activated online card."""
         ...
 
-    # returns (R-RETURN-1/2)
+
+class ReturnRepository(Protocol):
+    """Device returns (R-RETURN-1/2): ``uow.returns``."""
+
     def add_return(
         self, *, device_id: int, user_id: int, reason: str, region: str, now: datetime
     ) -> int: ...
@@ -216,7 +232,10 @@ class LifecycleRepository(Protocol):
 
     def receive_return(self, return_id: int, *, now: datetime) -> bool: ...
 
-    # message centre (R-OPS-5)
+
+class MessageCentre(Protocol):
+    """The portal's message centre (R-OPS-5): ``uow.message_centre``."""
+
     def add_message(self, *, user_id: int, subject: str, body: str, now: datetime) -> int: ...
 
     def messages(self, user_id: int, *, limit: int) -> list[MessageRow]: ...
@@ -225,7 +244,10 @@ class LifecycleRepository(Protocol):
 
     def mark_read(self, user_id: int, *, now: datetime) -> None: ...
 
-    # accounts and documents (R-CLOSE-1, R-LOGIN-8)
+
+class AccountClosure(Protocol):
+    """Closing accounts and who they belong to (R-CLOSE-1): ``uow.closure``."""
+
     def close_account(self, account_id: int, *, now: datetime) -> bool: ...
 
     def holder_name(self, account_id: int) -> str: ...
@@ -233,6 +255,10 @@ class LifecycleRepository(Protocol):
     def users_of_account(self, account_id: int) -> list[int]: ...
 
     def all_accounts_closed(self, user_id: int) -> bool: ...
+
+
+class DocumentRepository(Protocol):
+    """Account documents (R-LOGIN-8): ``uow.documents``."""
 
     def add_document(
         self,

@@ -56,7 +56,7 @@ def deliver_portal(services: Services, *, limit: int = 200) -> int:
         for message in claimed:
             subject, body = email_parts(message.text)
             user_id = int(message.to.removeprefix(RECIPIENT_PREFIX))
-            uow.lifecycle.add_message(user_id=user_id, subject=subject, body=body, now=now)
+            uow.message_centre.add_message(user_id=user_id, subject=subject, body=body, now=now)
             uow.outbox.mark_sent(message.id, now=now, keep_text=True)
         uow.commit()
     return len(claimed)
@@ -65,17 +65,17 @@ def deliver_portal(services: Services, *, limit: int = 200) -> int:
 def inbox(services: Services, session: CurrentSession) -> Inbox:
     with services.uow() as uow:
         return Inbox(
-            messages=uow.lifecycle.messages(session.user_id, limit=INBOX_SIZE),
-            unread=uow.lifecycle.unread(session.user_id),
+            messages=uow.message_centre.messages(session.user_id, limit=INBOX_SIZE),
+            unread=uow.message_centre.unread(session.user_id),
         )
 
 
 def unread_count(services: Services, session: CurrentSession) -> int:
     with services.uow() as uow:
-        return uow.lifecycle.unread(session.user_id)
+        return uow.message_centre.unread(session.user_id)
 
 
 def mark_all_read(services: Services, session: CurrentSession) -> None:
     with services.uow() as uow:
-        uow.lifecycle.mark_read(session.user_id, now=services.clock.now())
+        uow.message_centre.mark_read(session.user_id, now=services.clock.now())
         uow.commit()

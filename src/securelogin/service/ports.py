@@ -17,7 +17,16 @@ from securelogin.domain.audit import AuditEvent, ChainedEvent
 from securelogin.domain.cards import PrintableCard
 from securelogin.domain.identity import AccountStatus, EntityKind, Right
 from securelogin.service.funds_ports import FundsRepository, ServiceKeyRepository
-from securelogin.service.lifecycle_ports import LifecycleRepository
+from securelogin.service.lifecycle_ports import (
+    AccountClosure,
+    DepositRepository,
+    DocumentRepository,
+    LifecycleRepository,
+    MessageCentre,
+    ReplacementRequests,
+    ReturnRepository,
+    SessionControl,
+)
 from securelogin.service.login_ports import (
     ChallengeRepository,
     DeviceAccess,
@@ -329,8 +338,30 @@ class UnitOfWork(Protocol):
     @property
     def helpdesk(self) -> HelpdeskRepository: ...
 
+    # the lifecycle's repositories (issue 11: one per feature, no 41-method port)
     @property
     def lifecycle(self) -> LifecycleRepository: ...
+
+    @property
+    def replacements(self) -> ReplacementRequests: ...
+
+    @property
+    def deposits(self) -> DepositRepository: ...
+
+    @property
+    def returns(self) -> ReturnRepository: ...
+
+    @property
+    def session_control(self) -> SessionControl: ...
+
+    @property
+    def message_centre(self) -> MessageCentre: ...
+
+    @property
+    def closure(self) -> AccountClosure: ...
+
+    @property
+    def documents(self) -> DocumentRepository: ...
 
     def __enter__(self) -> Self: ...
 

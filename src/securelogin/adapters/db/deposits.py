@@ -1,5 +1,5 @@
-"""Deposit holds, the deposit ledger and device returns of the lifecycle repository
-(R-LOST-3, R-RETURN-1..3) on SQLAlchemy Core.
+"""Deposit holds and the deposit ledger (``DepositRepository``) and device returns
+(``ReturnRepository``) of the lifecycle (R-LOST-3, R-RETURN-1..3) on SQLAlchemy Core.
 
 Money is read and changed only under the account lock of ``adapters.db.funds``; settling a
 hold and receiving a return are conditional updates, so each happens exactly once.
@@ -63,10 +63,11 @@ def _hold(row: Any) -> HoldRow:
     )
 
 
-class SqlDepositsAndReturns:
-    """``LifecycleRepository``: holds, deposit charges, returns (part of ``SqlLifecycle``)."""
+class SqlDeposits:
+    """``DepositRepository``: holds and deposit charges (``uow.deposits``)."""
 
-    conn: Connection
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def add_hold(self, *, account_id: int, amount_cents: int, reason: str, now: datetime) -> int:
         new_id = self.conn.scalar(
@@ -141,6 +142,13 @@ class SqlDepositsAndReturns:
             )
             for r in rows
         ]
+
+
+class SqlReturns:
+    """``ReturnRepository``: device returns (``uow.returns``)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def add_return(
         self, *, device_id: int, user_id: int, reason: str, region: str, now: datetime

@@ -1,5 +1,6 @@
-"""The message centre, account closure and account documents of the lifecycle repository
-(R-OPS-5, R-CLOSE-1, R-LOGIN-8) on SQLAlchemy Core."""
+"""The message centre (``MessageCentre``), account closure (``AccountClosure``) and
+account documents (``DocumentRepository``) of the lifecycle (R-OPS-5, R-CLOSE-1, R-LOGIN-8)
+on SQLAlchemy Core."""
 
 from __future__ import annotations
 
@@ -27,9 +28,10 @@ def _document(row: Any) -> DocumentRow:
 
 
 class SqlMessageCentre:
-    """``LifecycleRepository``: the portal's message centre (part of ``SqlLifecycle``)."""
+    """``MessageCentre``: the portal's message centre (``uow.message_centre``)."""
 
-    conn: Connection
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def add_message(self, *, user_id: int, subject: str, body: str, now: datetime) -> int:
         new_id = self.conn.scalar(
@@ -69,11 +71,11 @@ class SqlMessageCentre:
         )
 
 
-class SqlAccountDocuments:
-    """``LifecycleRepository``: closing accounts, their users and documents (part of
-    ``SqlLifecycle``)."""
+class SqlAccountClosure:
+    """``AccountClosure``: closing accounts and their users (``uow.closure``)."""
 
-    conn: Connection
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def close_account(self, account_id: int, *, now: datetime) -> bool:
         a = t.accounts.c
@@ -107,6 +109,13 @@ class SqlAccountDocuments:
             .where(g.user_id == user_id, a.status == "open")
         )
         return not open_count
+
+
+class SqlDocuments:
+    """``DocumentRepository``: account documents (``uow.documents``)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def add_document(
         self,

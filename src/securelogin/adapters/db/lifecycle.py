@@ -1,14 +1,14 @@
-"""The lifecycle repository (SPEC §5.4–5.6, R-OPS-4/5) on SQLAlchemy Core.
+"""The devices' lifecycle (``LifecycleRepository``) and the sessions it ends or steps up
+(``SessionControl``) (SPEC §5.4–5.6, R-OPS-4/5) on SQLAlchemy Core.
 
 Every step that must happen exactly once is a single conditional ``UPDATE … WHERE
 state IN (…)`` whose row count says whether this transaction won (two worker
 processes, a double click, a logistics operator and the activation job racing).
 Money is read and changed only under the account lock of ``adapters.db.funds``.
 
-:class:`SqlLifecycle` is the whole ``LifecycleRepository`` port; its parts live in
-cohesive modules: replacement requests (:mod:`.replacements`), deposit holds, the
-deposit ledger and returns (:mod:`.deposits`), the message centre, closure and documents
-(:mod:`.documents`); devices, their challenges and sessions are here.
+The lifecycle's other repositories, one port each (issue 11), live beside it: replacement
+requests (:mod:`.replacements`), deposit holds, the deposit ledger and returns
+(:mod:`.deposits`), the message centre, closure and documents (:mod:`.documents`).
 """
 
 from __future__ import annotations
@@ -20,15 +20,10 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, or_, select, update
 
 from securelogin.adapters.db import tables as t
-from securelogin.adapters.db.deposits import DEPOSIT_LEDGER_KIND, HELD, SqlDepositsAndReturns
-from securelogin.adapters.db.documents import SqlAccountDocuments, SqlMessageCentre
 from securelogin.adapters.db.logins import challenge_row
-from securelogin.adapters.db.replacements import SqlReplacementRequests
 from securelogin.domain.devices.catalogue import DeviceKind, DeviceState
 from securelogin.service.lifecycle_ports import OwnedDevice
 from securelogin.service.login_ports import ChallengeRow
-
-__all__ = ["DEPOSIT_LEDGER_KIND", "HELD", "SqlLifecycle"]
 
 
 def _device(row: Any) -> OwnedDevice:
@@ -44,10 +39,8 @@ def _device(row: Any) -> OwnedDevice:
     )
 
 
-class SqlLifecycle(
-    SqlReplacementRequests, SqlDepositsAndReturns, SqlMessageCentre, SqlAccountDocuments
-):
-    """The lifecycle repository: its parts, plus devices, challenges and sessions."""
+class SqlLifecycle:
+    """``LifecycleRepository``: devices' states and challenges outside any login."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -135,7 +128,12 @@ class SqlLifecycle(
         )
         return int(result.rowcount or 0)
 
-    # sessions ---------------------------------------------------------------------------
+
+class SqlSessionControl:
+    """``SessionControl``: ending and stepping up a user's sessions."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def revoke_sessions(self, user_id: int, *, now: datetime) -> int:
         s = t.sessions.c

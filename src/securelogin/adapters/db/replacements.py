@@ -1,4 +1,4 @@
-"""Replacement requests of the lifecycle repository (R-LOST-3/4) on SQLAlchemy Core.
+"""Replacement requests (``ReplacementRequests``, R-LOST-3/4) on SQLAlchemy Core.
 
 Shipping, reminders and activation are conditional updates ``… WHERE state = …`` whose
 row count says whether this transaction won (see :mod:`securelogin.adapters.db.lifecycle`).
@@ -58,9 +58,10 @@ def _request(row: Any) -> RequestRow:
 
 
 class SqlReplacementRequests:
-    """``LifecycleRepository``: replacement requests (part of ``SqlLifecycle``)."""
+    """``ReplacementRequests``: replacement requests (``uow.replacements``)."""
 
-    conn: Connection
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def add_request(
         self,

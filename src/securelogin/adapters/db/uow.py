@@ -8,9 +8,11 @@ from typing import Self
 from sqlalchemy import Connection, Engine, RootTransaction, text
 from sqlalchemy.exc import OperationalError
 
+from securelogin.adapters.db.deposits import SqlDeposits, SqlReturns
+from securelogin.adapters.db.documents import SqlAccountClosure, SqlDocuments, SqlMessageCentre
 from securelogin.adapters.db.funds import SqlFunds, SqlServiceKeys
 from securelogin.adapters.db.inventory import SqlInventory
-from securelogin.adapters.db.lifecycle import SqlLifecycle
+from securelogin.adapters.db.lifecycle import SqlLifecycle, SqlSessionControl
 from securelogin.adapters.db.logins import (
     SqlChallenges,
     SqlDeviceAccess,
@@ -23,6 +25,7 @@ from securelogin.adapters.db.mobile_key import SqlMobileKeys
 from securelogin.adapters.db.name_failures import SqlNameFailures
 from securelogin.adapters.db.operators import SqlHelpdesk, SqlOperators
 from securelogin.adapters.db.outbox import SqlOutbox
+from securelogin.adapters.db.replacements import SqlReplacementRequests
 from securelogin.adapters.db.repositories import (
     SqlAccounts,
     SqlAuditLog,
@@ -58,6 +61,13 @@ class SqlUnitOfWork:
     operators: SqlOperators
     helpdesk: SqlHelpdesk
     lifecycle: SqlLifecycle
+    replacements: SqlReplacementRequests
+    deposits: SqlDeposits
+    returns: SqlReturns
+    session_control: SqlSessionControl
+    message_centre: SqlMessageCentre
+    closure: SqlAccountClosure
+    documents: SqlDocuments
 
     def __init__(self, engine: Engine, clock: Clock, box: SecretBox) -> None:
         self.engine = engine
@@ -93,6 +103,13 @@ class SqlUnitOfWork:
         self.operators = SqlOperators(conn)
         self.helpdesk = SqlHelpdesk(conn)
         self.lifecycle = SqlLifecycle(conn)
+        self.replacements = SqlReplacementRequests(conn)
+        self.deposits = SqlDeposits(conn)
+        self.returns = SqlReturns(conn)
+        self.session_control = SqlSessionControl(conn)
+        self.message_centre = SqlMessageCentre(conn)
+        self.closure = SqlAccountClosure(conn)
+        self.documents = SqlDocuments(conn)
         return self
 
     def __exit__(

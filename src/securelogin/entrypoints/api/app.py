@@ -104,7 +104,8 @@ def create_app(
     app.include_router(keys.build_router(services))
     app.include_router(key_webpush.build_router(services))
     app.include_router(funds.build_router(services))
-    app.include_router(console.build_router(services))
+    app.state.services = services  # what the pages' handlers get as ``ServicesDep``
+    console.install(app, services)
     app.include_router(portal.build_router(services))
     app.include_router(keyapp.build_router())
     app.mount("/static", StaticFiles(directory=portal.STATIC_DIR), name="static")

@@ -19,11 +19,12 @@ from securelogin.entrypoints.api.logins import MAX_WAIT, bearer_token
 from securelogin.entrypoints.api.problems import problem_responses
 from securelogin.entrypoints.api.schemas import FactorOut, TierOut
 from securelogin.entrypoints.api.waits import hubs, until
-from securelogin.service import restrictions, sessions, withdrawals
+from securelogin.service import sessions
 from securelogin.service.context import Services
-from securelogin.service.funds import remaining_json
+from securelogin.service.funds import restrictions, withdrawal_confirm, withdrawals
+from securelogin.service.funds.funds import remaining_json
+from securelogin.service.funds.withdrawals import IDEMPOTENCY_KEY_PATTERN
 from securelogin.service.funds_ports import WithdrawalStatus
-from securelogin.service.withdrawals import IDEMPOTENCY_KEY_PATTERN
 
 
 class WithdrawalRequestIn(BaseModel):
@@ -186,7 +187,9 @@ def build_router(services: Services) -> APIRouter:
         """The second factor's answer — or the password, for a password prompt (R-WD-4);
         a wrong one counts toward the lock-out (R-LOGIN-3).  Booked or refused
         atomically (R-LIMIT-5)."""
-        result = withdrawals.confirm_withdrawal(services, session, withdrawal_id, body.response)
+        result = withdrawal_confirm.confirm_withdrawal(
+            services, session, withdrawal_id, body.response
+        )
         return ConfirmOut(
             withdrawal_id=result.withdrawal_id,
             status=result.status,
@@ -202,7 +205,7 @@ def build_router(services: Services) -> APIRouter:
     def fallback(withdrawal_id: str, session: Session) -> FallbackOut:
         """Mobile key: the offline challenge instead of the push (R-LOGIN-5), bound to
         the withdrawal (R-WD-4)."""
-        factor = withdrawals.push_fallback(services, session, withdrawal_id)
+        factor = withdrawal_confirm.push_fallback(services, session, withdrawal_id)
         return FallbackOut(prompt=factor.prompt.as_json())
 
     @router.get(

@@ -11,8 +11,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from securelogin.entrypoints.api.problems import problem_responses
-from securelogin.service import webpush_app
 from securelogin.service.context import Services
+from securelogin.service.login import webpush_app
 
 
 class WebPushKeyOut(BaseModel):

@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSche
 from securelogin.entrypoints.api.problems import problem_responses
 from securelogin.entrypoints.api.waits import hubs
 from securelogin.errors import InvalidInput
-from securelogin.service import key_pin, mobile_key
 from securelogin.service.ceremony import push
 from securelogin.service.context import Services
+from securelogin.service.login import key_pin, mobile_key
 from securelogin.service.mobile_key_ports import AppRow
 
 M = TypeVar("M", bound=BaseModel)

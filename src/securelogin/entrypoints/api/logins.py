@@ -23,8 +23,9 @@ from securelogin.entrypoints.api.schemas import (
 )
 from securelogin.entrypoints.api.waits import hubs, until
 from securelogin.errors import Unauthenticated
-from securelogin.service import login, me, sessions
+from securelogin.service import sessions
 from securelogin.service.context import Services
+from securelogin.service.login import login, me
 
 #: the longest a client may long-poll a login (seconds)
 MAX_WAIT = 60.0

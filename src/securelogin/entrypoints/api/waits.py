@@ -27,10 +27,10 @@ import anyio.to_thread
 from fastapi.concurrency import run_in_threadpool
 
 from securelogin.errors import SecureLoginError
-from securelogin.service import withdrawals
 from securelogin.service.ceremony import push
 from securelogin.service.context import Services
-from securelogin.service.login import LoginState
+from securelogin.service.funds import withdrawals
+from securelogin.service.login.login import LoginState
 
 T = TypeVar("T")
 

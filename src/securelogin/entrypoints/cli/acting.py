@@ -12,8 +12,8 @@ from contextlib import contextmanager
 
 from securelogin.domain.operators import Operator, Role
 from securelogin.entrypoints.cli.common import open_services
-from securelogin.service import operators
 from securelogin.service.context import Services
+from securelogin.service.operators import operators
 
 LOCAL_ADMIN = Operator(id=0, username="cli", roles=frozenset({Role.ADMIN}))
 

@@ -24,8 +24,8 @@ from securelogin.entrypoints.cli.common import (
     open_services,
     translate_errors,
 )
-from securelogin.service import cards
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import cards
 
 DEMO_CARDS_FOLDER = "demo-cards"
 

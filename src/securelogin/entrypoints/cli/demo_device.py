@@ -13,7 +13,7 @@ from securelogin.entrypoints.cli.common import (
     read_secret,
     translate_errors,
 )
-from securelogin.service.demo_devices import play_demo_device
+from securelogin.service.operators.demo_devices import play_demo_device
 
 
 @admin_app.command("demo-device")

@@ -18,7 +18,7 @@ import httpx
 
 from securelogin.service import notifications
 from securelogin.service.context import Services
-from securelogin.service.demo import DEMO_PASSWORD
+from securelogin.service.operators.demo import DEMO_PASSWORD
 from securelogin_key import app as key
 
 if TYPE_CHECKING:

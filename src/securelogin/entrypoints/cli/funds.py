@@ -10,8 +10,8 @@ import typer
 from securelogin.domain.money import format_usd
 from securelogin.entrypoints.cli.acting import opened
 from securelogin.entrypoints.cli.common import DatabaseUrl, admin_app, translate_errors
-from securelogin.service import service_keys
-from securelogin.service.funds import deposit as deposit_funds
+from securelogin.service.funds import service_keys
+from securelogin.service.funds.funds import deposit as deposit_funds
 
 service_key_app = typer.Typer(no_args_is_help=True, help="API keys of other systems")
 funds_app = typer.Typer(no_args_is_help=True, help="Account funds")

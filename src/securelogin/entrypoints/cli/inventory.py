@@ -20,7 +20,7 @@ from securelogin.entrypoints.cli.common import (
     read_secret,
     translate_errors,
 )
-from securelogin.service import inventory
+from securelogin.service.lifecycle import inventory
 
 KIND_HELP = "dsc, dsc_plus, platinum_card or gold_card"
 

@@ -22,7 +22,7 @@ from securelogin.entrypoints.cli.common import (
     open_services,
     translate_errors,
 )
-from securelogin.service import closure, documents, jobs, replacement, returns
+from securelogin.service.lifecycle import closure, documents, jobs, replacement, returns
 
 replacements_app = typer.Typer(no_args_is_help=True, help="Replacement devices (R-LOST-3/4)")
 returns_app = typer.Typer(no_args_is_help=True, help="Device returns and deposits (R-RETURN)")

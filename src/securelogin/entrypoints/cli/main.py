@@ -30,8 +30,9 @@ from securelogin.entrypoints.cli.common import (
     translate_errors,
 )
 from securelogin.entrypoints.cli.demo_key import DEMO_KEYS_FOLDER, describe_key, prepare_demo_key
-from securelogin.service import audit, demo, importing
+from securelogin.service import audit, importing
 from securelogin.service.context import Services
+from securelogin.service.operators import demo
 from securelogin_key.errors import KeyAppError
 
 
@@ -174,10 +175,11 @@ def audit_verify(database_url: DatabaseUrl = None) -> None:
     typer.echo(f"securelogin: audit chain intact ({result.events} events)")
 
 
-def run() -> None:
-    """Console entry point: never let a traceback reach the terminal."""
+def run(args: list[str] | None = None) -> None:
+    """Console entry point: never let a traceback reach the terminal.  ``args`` instead
+    of ``sys.argv[1:]`` runs a command in this process (the tests' ``invoke_cli``)."""
     try:
-        app()
+        app(args=args, prog_name="securelogin")
     except SystemExit:
         raise
     except KeyboardInterrupt:

@@ -24,7 +24,7 @@ from securelogin.entrypoints.cli.common import (
     read_secret,
     translate_errors,
 )
-from securelogin.service import helpdesk, operators
+from securelogin.service.operators import helpdesk, operators
 
 operator_app = typer.Typer(no_args_is_help=True, help="Operators of the console and their roles")
 helpdesk_app = typer.Typer(no_args_is_help=True, help="Helpdesk actions (R-OPS-1, R-LOST-1)")

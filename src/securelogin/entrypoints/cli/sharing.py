@@ -14,7 +14,7 @@ import typer
 from securelogin.domain.sharing import ShareStatus
 from securelogin.entrypoints.cli.acting import open_acting
 from securelogin.entrypoints.cli.common import DatabaseUrl, admin_app, fail, translate_errors
-from securelogin.service import sharing
+from securelogin.service.lifecycle import sharing
 
 share_app = typer.Typer(
     no_args_is_help=True, help="Share requests waiting for compliance (R-SHARE-4)"

@@ -1,7 +1,7 @@
 """The operator console (SPEC §7, §8): helpdesk, compliance and logistics pages under /console.
 
 Operators log in at ``/console/login`` (username + password, then their own TOTP code;
-see :mod:`securelogin.service.operators`) and get a console session of their own: cookie
+see :mod:`securelogin.service.operators.operators`) and get a console session of their own: cookie
 ``sl_console`` (HttpOnly, SameSite=Strict, path ``/console``; its CSRF token in
 ``sl_console_csrf``, never the portal's ``sl_csrf``), token stored hashed, idle
 timeout ``policy.operator_idle_seconds`` (15 min), absolute ``policy.operator_session_seconds``
@@ -10,7 +10,8 @@ timeout ``policy.operator_idle_seconds`` (15 min), absolute ``policy.operator_se
 How a feature adds console pages
 ================================
 
-1. Create ``entrypoints/console/<feature>.py`` with a ``MENU`` and a ``build_router``::
+1. Create ``entrypoints/console/<feature>.py`` with a ``MENU`` and a module-level
+   ``router`` whose handlers receive what they need as parameters::
 
        from typing import Annotated
 
@@ -19,42 +20,40 @@ How a feature adds console pages
 
        from securelogin.domain.operators import Role
        from securelogin.entrypoints.console.web import (
-           ConsolePages, MenuItem, error_message,
+           ConsolePagesDep, MenuItem, error_message,
        )
-       from securelogin.entrypoints.portal.web import CSRF_FIELD
-       from securelogin.service import logistics          # your service module
-       from securelogin.service.context import Services
+       from securelogin.entrypoints.web.deps import ServicesDep
+       from securelogin.entrypoints.web.pages import CsrfField
+       from securelogin.service.lifecycle import logistics   # your service module
 
        MENU = (
            MenuItem(role=Role.LOGISTICS, path="/console/logistics",
                     key="console.logistics", text_key="console.logistics.text"),
        )
 
-       def build_router(services: Services, pages: ConsolePages) -> APIRouter:
-           router = APIRouter()
+       router = APIRouter()
 
-           @router.get("/console/logistics", response_class=HTMLResponse)
-           def overview(request: Request) -> Response:
-               operator = pages.operator(request, Role.LOGISTICS)
-               if isinstance(operator, Response):   # not logged in, or lacks the role
-                   return operator
-               return pages.render(request, "console/logistics.html", operator=operator,
-                                   orders=logistics.open_orders(services, operator))
+       @router.get("/console/logistics", response_class=HTMLResponse)
+       def overview(request: Request, services: ServicesDep,
+                    pages: ConsolePagesDep) -> Response:
+           operator = pages.operator(request, Role.LOGISTICS)
+           if isinstance(operator, Response):   # not logged in, or lacks the role
+               return operator
+           return pages.render(request, "console/logistics.html", operator=operator,
+                               orders=logistics.open_orders(services, operator))
 
-           @router.post("/console/logistics/ship", response_class=HTMLResponse)
-           def ship(request: Request,
-                    token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
-                    serial: Annotated[str, Form()] = "") -> Response:
-               return pages.submit(                             # CSRF, one call, words
-                   request, Role.LOGISTICS, token,
-                   lambda operator: logistics.ship(services, operator, serial=serial),
-                   refused=lambda operator, exc: pages.render(
-                       request, "console/logistics.html", operator=operator,
-                       status_code=422, messages=[error_message(exc)], …),
-                   done=lambda operator, _: pages.redirect(request, "/console/logistics"),
-               )                                                # 303 See Other
-
-           return router
+       @router.post("/console/logistics/ship", response_class=HTMLResponse)
+       def ship(request: Request, services: ServicesDep, pages: ConsolePagesDep,
+                token: CsrfField = "",
+                serial: Annotated[str, Form()] = "") -> Response:
+           return pages.submit(                             # CSRF, one call, words
+               request, Role.LOGISTICS, token,
+               lambda operator: logistics.ship(services, operator, serial=serial),
+               refused=lambda operator, exc: pages.render(
+                   request, "console/logistics.html", operator=operator,
+                   status_code=422, messages=[error_message(exc)], …),
+               done=lambda operator, _: pages.redirect(request, "/console/logistics"),
+           )                                                # 303 See Other
 
    Paths are absolute (``/console/<feature>…``).  ``pages.operator(request, role)``
    yields the logged-in :class:`~securelogin.domain.operators.Operator` or a response to
@@ -72,7 +71,7 @@ How a feature adds console pages
    forms carry ``<input type="hidden" name="{{ csrf_field }}" value="{{ csrf_token }}">``;
    ``{% include "_messages.html" %}`` shows ``messages``; ``t("key")`` translates.
 
-3. Words go in ``entrypoints/portal/words/console.py`` (``console.<feature>.…`` keys, EN
+3. Words go in ``entrypoints/web/words/console.py`` (``console.<feature>.…`` keys, EN
    and ZH_CN both; a test checks the keys match).  ``error_message(exc)`` shows the words
    ``console.error.<code>`` when they exist, else a generic line.
 

@@ -5,7 +5,7 @@ creates one; each row has the actions disable, reset TOTP and unlock.  Creating 
 operator and resetting a TOTP answer with a page that shows the new secret once — as an
 ``otpauth://`` URI, in base32 and as an inline SVG QR code (segno, drawn on the server:
 no script, no CDN) — never in a URL or a redirect.  Each POST checks the console's CSRF
-token, calls one function of :mod:`securelogin.service.operators` acting as the admin
+token, calls one function of :mod:`securelogin.service.operators.operators` acting as the admin
 (which checks the role and audits as ``operator:<name>``) and maps errors to words.
 """
 
@@ -23,16 +23,18 @@ from markupsafe import Markup
 from securelogin.domain.operators import Operator, Role
 from securelogin.entrypoints.console.web import (
     ConsolePages,
+    ConsolePagesDep,
     MenuItem,
     Message,
     error_message,
     when,
 )
-from securelogin.entrypoints.portal.i18n import EN
-from securelogin.entrypoints.portal.web import CSRF_FIELD
+from securelogin.entrypoints.web.deps import ServicesDep
+from securelogin.entrypoints.web.i18n import EN
+from securelogin.entrypoints.web.pages import CsrfField
 from securelogin.errors import InvalidInput, SecureLoginError
-from securelogin.service import operators
 from securelogin.service.context import Services
+from securelogin.service.operators import operators
 
 PATH = "/console/operators"
 MENU = (MenuItem(role=Role.ADMIN, path=PATH, key="console.admin", text_key="console.admin.text"),)
@@ -55,7 +57,6 @@ PASSWORD_MAX = 128
 
 T = TypeVar("T")
 
-Token = Annotated[str, Form(alias=CSRF_FIELD)]
 Username = Annotated[str, Form()]
 
 
@@ -76,156 +77,207 @@ def admin_message(exc: SecureLoginError) -> Message:
     return error_message(exc)
 
 
-def build_router(services: Services, pages: ConsolePages) -> APIRouter:
-    router = APIRouter()
+router = APIRouter()
 
-    def overview(
-        request: Request,
-        operator: Operator,
-        *,
-        status_code: int = 200,
-        messages: tuple[Message, ...] = (),
-        new_username: str = "",
-        new_roles: frozenset[str] = frozenset(),
-    ) -> Response:
-        return pages.render(
-            request,
-            "console/operators.html",
-            operator=operator,
-            status_code=status_code,
-            messages=messages,
-            operators=operators.list_operators(services, acting=operator),
-            roles=[r.value for r in Role],
-            new_username=new_username[:64],
-            new_roles=new_roles,
-            password_max=PASSWORD_MAX,
-            when=when,
+
+def overview(
+    services: Services,
+    pages: ConsolePages,
+    request: Request,
+    operator: Operator,
+    *,
+    status_code: int = 200,
+    messages: tuple[Message, ...] = (),
+    new_username: str = "",
+    new_roles: frozenset[str] = frozenset(),
+) -> Response:
+    return pages.render(
+        request,
+        "console/operators.html",
+        operator=operator,
+        status_code=status_code,
+        messages=messages,
+        operators=operators.list_operators(services, acting=operator),
+        roles=[r.value for r in Role],
+        new_username=new_username[:64],
+        new_roles=new_roles,
+        password_max=PASSWORD_MAX,
+        when=when,
+    )
+
+
+def refused(
+    services: Services,
+    pages: ConsolePages,
+    request: Request,
+    operator: Operator,
+    exc: SecureLoginError,
+    *,
+    new_username: str = "",
+    new_roles: frozenset[str] = frozenset(),
+) -> Response:
+    return overview(
+        services,
+        pages,
+        request,
+        operator,
+        status_code=STATUS.get(exc.code, 422),
+        messages=(admin_message(exc),),
+        new_username=new_username,
+        new_roles=new_roles,
+    )
+
+
+def secret_page(
+    pages: ConsolePages,
+    request: Request,
+    operator: Operator | None,
+    enrolled: operators.OperatorEnrolled,
+    heading: str,
+) -> Response:
+    return pages.render(
+        request,
+        "console/operator_secret.html",
+        operator=operator,
+        heading=heading,
+        enrolled=enrolled,
+        qr=qr_svg(enrolled.otpauth_uri),
+    )
+
+
+def back(pages: ConsolePages, request: Request, done: str) -> Response:
+    return pages.redirect(request, f"{PATH}?{urlencode({'done': done})}")
+
+
+@router.get(PATH, response_class=HTMLResponse)
+def listing(
+    request: Request,
+    services: ServicesDep,
+    pages: ConsolePagesDep,
+    done: Annotated[str, Query()] = "",
+) -> Response:
+    operator = pages.operator(request, Role.ADMIN)
+    if isinstance(operator, Response):
+        return operator
+    return overview(
+        services, pages, request, operator, messages=(DONE[done],) if done in DONE else ()
+    )
+
+
+def act(
+    services: Services,
+    pages: ConsolePages,
+    request: Request,
+    token: str,
+    action: Callable[[Operator], T],
+    done: Callable[[Operator, T], Response],
+    *,
+    new_username: str = "",
+    new_roles: frozenset[str] = frozenset(),
+) -> Response:
+    """CSRF, one call of :mod:`securelogin.service.operators.operators` acting as the admin,
+    then ``done``; a refusal shows the list again with its words and status."""
+    return pages.submit(
+        request,
+        Role.ADMIN,
+        token,
+        action,
+        refused=lambda operator, exc: refused(
+            services, pages, request, operator, exc, new_username=new_username, new_roles=new_roles
+        ),
+        done=done,
+    )
+
+
+@router.post(f"{PATH}/create", response_class=HTMLResponse)
+def create(
+    request: Request,
+    services: ServicesDep,
+    pages: ConsolePagesDep,
+    token: CsrfField = "",
+    username: Username = "",
+    password: Annotated[str, Form()] = "",
+    role: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    chosen = frozenset(role or ())
+
+    def create_one(operator: Operator) -> operators.OperatorEnrolled:
+        return operators.create_operator(
+            services,
+            username=username[:64],
+            password=password[:PASSWORD_MAX],
+            roles=operators.parse_roles(chosen),
+            acting=operator,
         )
 
-    def refused(
-        request: Request,
-        operator: Operator,
-        exc: SecureLoginError,
-        *,
-        new_username: str = "",
-        new_roles: frozenset[str] = frozenset(),
-    ) -> Response:
-        return overview(
-            request,
-            operator,
-            status_code=STATUS.get(exc.code, 422),
-            messages=(admin_message(exc),),
-            new_username=new_username,
-            new_roles=new_roles,
-        )
+    return act(
+        services,
+        pages,
+        request,
+        token,
+        create_one,
+        lambda operator, enrolled: secret_page(
+            pages, request, operator, enrolled, "console.admin.created.heading"
+        ),
+        new_username=username,
+        new_roles=chosen,
+    )
 
-    def secret_page(
-        request: Request,
-        operator: Operator | None,
-        enrolled: operators.OperatorEnrolled,
-        heading: str,
-    ) -> Response:
-        return pages.render(
-            request,
-            "console/operator_secret.html",
-            operator=operator,
-            heading=heading,
-            enrolled=enrolled,
-            qr=qr_svg(enrolled.otpauth_uri),
-        )
 
-    def back(request: Request, done: str) -> Response:
-        return pages.redirect(request, f"{PATH}?{urlencode({'done': done})}")
+@router.post(f"{PATH}/disable", response_class=HTMLResponse)
+def disable(
+    request: Request,
+    services: ServicesDep,
+    pages: ConsolePagesDep,
+    token: CsrfField = "",
+    username: Username = "",
+) -> Response:
+    return act(
+        services,
+        pages,
+        request,
+        token,
+        lambda operator: operators.disable_operator(services, username, acting=operator),
+        lambda _operator, _result: back(pages, request, "disabled"),
+    )
 
-    @router.get(PATH, response_class=HTMLResponse)
-    def listing(request: Request, done: Annotated[str, Query()] = "") -> Response:
-        operator = pages.operator(request, Role.ADMIN)
-        if isinstance(operator, Response):
-            return operator
-        return overview(request, operator, messages=(DONE[done],) if done in DONE else ())
 
-    def act(
-        request: Request,
-        token: str,
-        action: Callable[[Operator], T],
-        done: Callable[[Operator, T], Response],
-        *,
-        new_username: str = "",
-        new_roles: frozenset[str] = frozenset(),
-    ) -> Response:
-        """CSRF, one call of :mod:`securelogin.service.operators` acting as the admin, then
-        ``done``; a refusal shows the list again with its words and status."""
-        return pages.submit(
-            request,
-            Role.ADMIN,
-            token,
-            action,
-            refused=lambda operator, exc: refused(
-                request, operator, exc, new_username=new_username, new_roles=new_roles
-            ),
-            done=done,
-        )
+@router.post(f"{PATH}/reset-totp", response_class=HTMLResponse)
+def reset_totp(
+    request: Request,
+    services: ServicesDep,
+    pages: ConsolePagesDep,
+    token: CsrfField = "",
+    username: Username = "",
+) -> Response:
+    def shown(operator: Operator, enrolled: operators.OperatorEnrolled) -> Response:
+        # an admin resetting their own TOTP ended their own session: no menu, log in again
+        shown_to = None if enrolled.operator.id == operator.id else operator
+        return secret_page(pages, request, shown_to, enrolled, "console.admin.reset.heading")
 
-    @router.post(f"{PATH}/create", response_class=HTMLResponse)
-    def create(
-        request: Request,
-        token: Token = "",
-        username: Username = "",
-        password: Annotated[str, Form()] = "",
-        role: Annotated[list[str] | None, Form()] = None,
-    ) -> Response:
-        chosen = frozenset(role or ())
+    return act(
+        services,
+        pages,
+        request,
+        token,
+        lambda operator: operators.reset_operator_totp(services, username, acting=operator),
+        shown,
+    )
 
-        def create_one(operator: Operator) -> operators.OperatorEnrolled:
-            return operators.create_operator(
-                services,
-                username=username[:64],
-                password=password[:PASSWORD_MAX],
-                roles=operators.parse_roles(chosen),
-                acting=operator,
-            )
 
-        return act(
-            request,
-            token,
-            create_one,
-            lambda operator, enrolled: secret_page(
-                request, operator, enrolled, "console.admin.created.heading"
-            ),
-            new_username=username,
-            new_roles=chosen,
-        )
-
-    @router.post(f"{PATH}/disable", response_class=HTMLResponse)
-    def disable(request: Request, token: Token = "", username: Username = "") -> Response:
-        return act(
-            request,
-            token,
-            lambda operator: operators.disable_operator(services, username, acting=operator),
-            lambda _operator, _result: back(request, "disabled"),
-        )
-
-    @router.post(f"{PATH}/reset-totp", response_class=HTMLResponse)
-    def reset_totp(request: Request, token: Token = "", username: Username = "") -> Response:
-        def shown(operator: Operator, enrolled: operators.OperatorEnrolled) -> Response:
-            # an admin resetting their own TOTP ended their own session: no menu, log in again
-            shown_to = None if enrolled.operator.id == operator.id else operator
-            return secret_page(request, shown_to, enrolled, "console.admin.reset.heading")
-
-        return act(
-            request,
-            token,
-            lambda operator: operators.reset_operator_totp(services, username, acting=operator),
-            shown,
-        )
-
-    @router.post(f"{PATH}/unlock", response_class=HTMLResponse)
-    def unlock(request: Request, token: Token = "", username: Username = "") -> Response:
-        return act(
-            request,
-            token,
-            lambda operator: operators.unlock_operator(services, username, acting=operator),
-            lambda _operator, _result: back(request, "unlocked"),
-        )
-
-    return router
+@router.post(f"{PATH}/unlock", response_class=HTMLResponse)
+def unlock(
+    request: Request,
+    services: ServicesDep,
+    pages: ConsolePagesDep,
+    token: CsrfField = "",
+    username: Username = "",
+) -> Response:
+    return act(
+        services,
+        pages,
+        request,
+        token,
+        lambda operator: operators.unlock_operator(services, username, acting=operator),
+        lambda _operator, _result: back(pages, request, "unlocked"),
+    )

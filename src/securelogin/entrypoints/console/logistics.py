@@ -24,12 +24,18 @@ from starlette.datastructures import UploadFile
 from starlette.types import Message as AsgiMessage
 
 from securelogin.domain.operators import Operator, Role
-from securelogin.entrypoints.console.web import ConsolePages, MenuItem, error_message
-from securelogin.entrypoints.portal.i18n import EN
-from securelogin.entrypoints.portal.web import CSRF_FIELD, Message
+from securelogin.entrypoints.console.web import (
+    ConsolePages,
+    ConsolePagesDep,
+    MenuItem,
+    error_message,
+)
+from securelogin.entrypoints.web.deps import ServicesDep
+from securelogin.entrypoints.web.i18n import EN
+from securelogin.entrypoints.web.pages import CSRF_FIELD, CsrfField, Message
 from securelogin.errors import InvalidInput, SecureLoginError
-from securelogin.service import inventory, replacement, returns
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import inventory, replacement, returns
 
 PATH = "/console/logistics"
 MENU = (
@@ -38,7 +44,6 @@ MENU = (
     ),
 )
 
-Csrf = Annotated[str, Form(alias=CSRF_FIELD)]
 
 IMPORT_PATH = PATH + "/import"
 #: the whole multipart body: the seed file, a key file and a few short fields
@@ -144,132 +149,175 @@ def preshared_key(upload: Upload) -> bytes | None:
     return inventory.decode_preshared_key(raw) if raw else None
 
 
-def build_router(services: Services, pages: ConsolePages) -> APIRouter:
-    router = APIRouter()
+router = APIRouter()
 
-    def page(
-        request: Request,
-        operator: Operator,
-        *,
-        status_code: int = 200,
-        messages: tuple[Message, ...] = (),
-        imported: inventory.StockReport | None = None,
-        refusal: ImportRefusal | None = None,
-        kind: str = "",
-    ) -> HTMLResponse:
-        return pages.render(
-            request,
-            "console/logistics.html",
-            operator=operator,
-            status_code=status_code,
-            messages=messages,
-            stock=inventory.stock_overview(services, operator),
-            chosen_kind=kind,
-            imported=imported,
-            refusal=refusal,
-            max_mb=inventory.MAX_SEED_FILE_BYTES // (1024 * 1024),
-            requests=replacement.open_requests(services, operator),
-            pending=returns.pending_returns(services, operator),
-        )
 
-    @router.get(PATH, response_class=HTMLResponse)
-    def overview(request: Request) -> Response:
-        operator = pages.operator(request, Role.LOGISTICS)
-        if isinstance(operator, Response):
-            return operator
-        return page(request, operator)
+def page(
+    services: Services,
+    pages: ConsolePages,
+    request: Request,
+    operator: Operator,
+    *,
+    status_code: int = 200,
+    messages: tuple[Message, ...] = (),
+    imported: inventory.StockReport | None = None,
+    refusal: ImportRefusal | None = None,
+    kind: str = "",
+) -> HTMLResponse:
+    return pages.render(
+        request,
+        "console/logistics.html",
+        operator=operator,
+        status_code=status_code,
+        messages=messages,
+        stock=inventory.stock_overview(services, operator),
+        chosen_kind=kind,
+        imported=imported,
+        refusal=refusal,
+        max_mb=inventory.MAX_SEED_FILE_BYTES // (1024 * 1024),
+        requests=replacement.open_requests(services, operator),
+        pending=returns.pending_returns(services, operator),
+    )
 
-    def act(request: Request, token: str, action: Callable[[Operator], object]) -> Response:
-        """CSRF, one service call, then the list again: refused with words (422) or a 303."""
-        return pages.submit(
-            request,
-            Role.LOGISTICS,
-            token,
-            action,
-            refused=lambda operator, exc: page(
-                request, operator, status_code=422, messages=(error_message(exc),)
-            ),
-            done=lambda _operator, _result: pages.redirect(request, PATH),
-        )
 
-    @router.post(PATH + "/assign", response_class=HTMLResponse)
-    def assign(
-        request: Request,
-        request_id: Annotated[str, Form()] = "",
-        serial: Annotated[str, Form()] = "",
-        token: Csrf = "",
-    ) -> Response:
-        return act(
-            request,
-            token,
-            lambda operator: replacement.assign_device(
-                services, operator, request_id=request_id[:40], serial=serial[:64]
-            ),
-        )
+@router.get(PATH, response_class=HTMLResponse)
+def overview(request: Request, services: ServicesDep, pages: ConsolePagesDep) -> Response:
+    operator = pages.operator(request, Role.LOGISTICS)
+    if isinstance(operator, Response):
+        return operator
+    return page(services, pages, request, operator)
 
-    @router.post(PATH + "/ship", response_class=HTMLResponse)
-    def ship(
-        request: Request, request_id: Annotated[str, Form()] = "", token: Csrf = ""
-    ) -> Response:
-        return act(
-            request,
-            token,
-            lambda operator: replacement.ship(services, operator, request_id=request_id[:40]),
-        )
 
-    @router.post(PATH + "/receive", response_class=HTMLResponse)
-    def receive(
-        request: Request, return_id: Annotated[str, Form()] = "", token: Csrf = ""
-    ) -> Response:
-        number = int(return_id) if return_id.isdigit() else -1
-        return act(
-            request,
-            token,
-            lambda operator: returns.record_receipt(services, operator, return_id=number),
-        )
+def act(
+    services: Services,
+    pages: ConsolePages,
+    request: Request,
+    token: str,
+    action: Callable[[Operator], object],
+) -> Response:
+    """CSRF, one service call, then the list again: refused with words (422) or a 303."""
+    return pages.submit(
+        request,
+        Role.LOGISTICS,
+        token,
+        action,
+        refused=lambda operator, exc: page(
+            services, pages, request, operator, status_code=422, messages=(error_message(exc),)
+        ),
+        done=lambda _operator, _result: pages.redirect(request, PATH),
+    )
 
-    def refuse_import(
-        request: Request, operator: Operator, exc: SecureLoginError, kind: str = ""
-    ) -> Response:
-        code = refusal_code(exc)
-        return page(
-            request,
+
+@router.post(PATH + "/assign", response_class=HTMLResponse)
+def assign(
+    request: Request,
+    services: ServicesDep,
+    pages: ConsolePagesDep,
+    request_id: Annotated[str, Form()] = "",
+    serial: Annotated[str, Form()] = "",
+    token: CsrfField = "",
+) -> Response:
+    return act(
+        services,
+        pages,
+        request,
+        token,
+        lambda operator: replacement.assign_device(
+            services, operator, request_id=request_id[:40], serial=serial[:64]
+        ),
+    )
+
+
+@router.post(PATH + "/ship", response_class=HTMLResponse)
+def ship(
+    request: Request,
+    services: ServicesDep,
+    pages: ConsolePagesDep,
+    request_id: Annotated[str, Form()] = "",
+    token: CsrfField = "",
+) -> Response:
+    return act(
+        services,
+        pages,
+        request,
+        token,
+        lambda operator: replacement.ship(services, operator, request_id=request_id[:40]),
+    )
+
+
+@router.post(PATH + "/receive", response_class=HTMLResponse)
+def receive(
+    request: Request,
+    services: ServicesDep,
+    pages: ConsolePagesDep,
+    return_id: Annotated[str, Form()] = "",
+    token: CsrfField = "",
+) -> Response:
+    number = int(return_id) if return_id.isdigit() else -1
+    return act(
+        services,
+        pages,
+        request,
+        token,
+        lambda operator: returns.record_receipt(services, operator, return_id=number),
+    )
+
+
+def refuse_import(
+    services: Services,
+    pages: ConsolePages,
+    request: Request,
+    operator: Operator,
+    exc: SecureLoginError,
+    kind: str = "",
+) -> Response:
+    code = refusal_code(exc)
+    return page(
+        services,
+        pages,
+        request,
+        operator,
+        status_code=IMPORT_STATUS.get(code, 422),
+        messages=(import_message(code, exc),),
+        refusal=ImportRefusal(code=code, detail=str(exc)),
+        kind=kind,
+    )
+
+
+def stock_upload(
+    services: Services, pages: ConsolePages, request: Request, upload: Upload
+) -> Response:
+    """CSRF, then one service call; the answer is the page with the count (a reload
+    would import again and be refused whole: the serials exist)."""
+    return pages.submit(
+        request,
+        Role.LOGISTICS,
+        upload.token,
+        lambda operator: inventory.stock_seed_file(
+            services,
             operator,
-            status_code=IMPORT_STATUS.get(code, 422),
-            messages=(import_message(code, exc),),
-            refusal=ImportRefusal(code=code, detail=str(exc)),
-            kind=kind,
-        )
+            upload.data,
+            kind=upload.kind,
+            password=upload.password,
+            preshared_key=preshared_key(upload),
+        ),
+        refused=lambda operator, exc: refuse_import(
+            services, pages, request, operator, exc, upload.kind
+        ),
+        done=lambda operator, report: page(services, pages, request, operator, imported=report),
+    )
 
-    def stock_upload(request: Request, upload: Upload) -> Response:
-        """CSRF, then one service call; the answer is the page with the count (a reload
-        would import again and be refused whole: the serials exist)."""
-        return pages.submit(
-            request,
-            Role.LOGISTICS,
-            upload.token,
-            lambda operator: inventory.stock_seed_file(
-                services,
-                operator,
-                upload.data,
-                kind=upload.kind,
-                password=upload.password,
-                preshared_key=preshared_key(upload),
-            ),
-            refused=lambda operator, exc: refuse_import(request, operator, exc, upload.kind),
-            done=lambda operator, report: page(request, operator, imported=report),
-        )
 
-    @router.post(IMPORT_PATH, response_class=HTMLResponse)
-    async def import_seed_file(request: Request) -> Response:
-        # the role before the body: an operator without it never has a file parsed
-        operator = await run_in_threadpool(pages.operator, request, Role.LOGISTICS)
-        if isinstance(operator, Response):
-            return operator
-        try:
-            upload = await read_upload(request)
-        except InvalidInput as exc:
-            return await run_in_threadpool(refuse_import, request, operator, exc)
-        return await run_in_threadpool(stock_upload, request, upload)
-
-    return router
+@router.post(IMPORT_PATH, response_class=HTMLResponse)
+async def import_seed_file(
+    request: Request, services: ServicesDep, pages: ConsolePagesDep
+) -> Response:
+    # the role before the body: an operator without it never has a file parsed
+    operator = await run_in_threadpool(pages.operator, request, Role.LOGISTICS)
+    if isinstance(operator, Response):
+        return operator
+    try:
+        upload = await read_upload(request)
+    except InvalidInput as exc:
+        return await run_in_threadpool(refuse_import, services, pages, request, operator, exc)
+    return await run_in_threadpool(stock_upload, services, pages, request, upload)

@@ -1,12 +1,14 @@
-"""The operator console's router: every console page hangs under ``/console``.
+"""The operator console's routes: every console page hangs under ``/console``.
 
 Each feature module contributes ``MENU`` (its entries on the home page and in the menu)
-and ``build_router(services, pages)``; add a module to :data:`FEATURES` with one line.
+and a module-level ``router``; add a module to :data:`FEATURES` with one line.
+:func:`install` puts the console's pages (``app.state.console_pages``, which the
+handlers receive as ``pages: ConsolePagesDep``) and its routes on the app.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 
 from securelogin.entrypoints.console import (
     admin,
@@ -22,11 +24,15 @@ from securelogin.service.context import Services
 #: the console's page modules, in menu order (one line per feature)
 FEATURES = (helpdesk, compliance, logistics, admin, closure)
 
+router = APIRouter(include_in_schema=False)
+router.include_router(auth.router)
+for _feature in FEATURES:
+    router.include_router(_feature.router)
 
-def build_router(services: Services) -> APIRouter:
-    pages = ConsolePages(services, [item for feature in FEATURES for item in feature.MENU])
-    router = APIRouter(include_in_schema=False)
-    router.include_router(auth.build_router(services, pages))
-    for feature in FEATURES:
-        router.include_router(feature.build_router(services, pages))
-    return router
+
+def install(app: FastAPI, services: Services) -> None:
+    """The console on ``app``: its pages in ``app.state`` and its routes."""
+    app.state.console_pages = ConsolePages(
+        services, [item for feature in FEATURES for item in feature.MENU]
+    )
+    app.include_router(router)

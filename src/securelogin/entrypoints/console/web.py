@@ -1,7 +1,7 @@
 """The console framework: templates, words, CSRF, the operator behind a request, menus.
 
 Every console page module uses only this module (see the package docstring for how to
-add one).  It reuses the portal's helpers (:mod:`securelogin.entrypoints.portal.web`):
+add one).  It builds on the web kit the portal uses too (:mod:`securelogin.entrypoints.web`):
 the same security headers, the same double-submit CSRF scheme, the same language
 negotiation.  The console keeps cookies of its own, all HttpOnly and SameSite=Strict, so
 that it never touches the portal's (an open portal tab keeps working after a console
@@ -16,19 +16,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 
-from securelogin.domain.money import format_usd
 from securelogin.domain.operators import Operator, Role
-from securelogin.entrypoints.portal.i18n import CATALOGUES, EN, translate
-from securelogin.entrypoints.portal.web import (
-    TEMPLATES_DIR as PORTAL_TEMPLATES,
-)
-from securelogin.entrypoints.portal.web import (
+from securelogin.entrypoints.web.i18n import CATALOGUES, EN, translate
+from securelogin.entrypoints.web.pages import (
     Message,
     Pages,
     clear_private_cookie,
@@ -36,10 +32,11 @@ from securelogin.entrypoints.portal.web import (
     page_language,
     redirect,
     set_private_cookie,
+    template_environment,
 )
 from securelogin.errors import SecureLoginError, Unauthenticated
-from securelogin.service import operators
 from securelogin.service.context import Services
+from securelogin.service.operators import operators
 
 __all__ = [
     "CONSOLE_COOKIE",
@@ -86,16 +83,8 @@ class MenuItem:
 
 
 def environment() -> Environment:
-    """Console templates (``console/…``) first, then the portal's (``_messages.html``)."""
-    env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(TEMPLATES_DIR), FileSystemLoader(PORTAL_TEMPLATES)]),
-        autoescape=select_autoescape(),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals["usd"] = format_usd  # money, one way everywhere: USD 1,497,500.00
-    return env
+    """Console templates (``console/…``) first, then the web kit's (``_messages.html``)."""
+    return template_environment(TEMPLATES_DIR)
 
 
 def when(at: datetime | None) -> str:
@@ -248,6 +237,17 @@ class ConsolePages:
         clear_private_cookie(response, request, CONSOLE_LOGIN_COOKIE, path=LOGIN_PATH)
         clear_private_cookie(response, request, CONSOLE_CSRF_COOKIE, path=CONSOLE_PATH)
         return response
+
+
+def console_pages(request: Request) -> ConsolePages:
+    """The app's console pages (:func:`securelogin.entrypoints.console.routes.install`
+    keeps them in ``app.state.console_pages``)."""
+    pages: ConsolePages = request.app.state.console_pages
+    return pages
+
+
+#: a handler's parameter: ``pages: ConsolePagesDep``
+ConsolePagesDep = Annotated[ConsolePages, Depends(console_pages)]
 
 
 def words_complete() -> bool:

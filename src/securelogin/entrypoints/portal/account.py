@@ -10,15 +10,14 @@ is still good (revoked, idle, expired).
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.access import AccessLevel
-from securelogin.entrypoints.portal.web import (
-    CSRF_FIELD,
-    SESSION_COOKIE,
+from securelogin.entrypoints.portal.site import SESSION_COOKIE
+from securelogin.entrypoints.web.pages import (
+    CsrfField,
     Pages,
     clear_private_cookie,
     csrf_ok,
@@ -26,9 +25,10 @@ from securelogin.entrypoints.portal.web import (
     redirect,
 )
 from securelogin.errors import Unauthenticated
-from securelogin.service import documents as document_service
-from securelogin.service import me, sessions
+from securelogin.service import sessions
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import documents as document_service
+from securelogin.service.login import me
 
 HOME_PATH = "/portal"
 CARD_ONLY_PATH = "/portal/card-only"
@@ -130,7 +130,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
 
     @router.get(DOCUMENTS_PATH, response_class=HTMLResponse)
     def documents(request: Request) -> Response:
-        """R-LOGIN-8: activity statements and tax forms (service/documents.py)."""
+        """R-LOGIN-8: activity statements and tax forms (service/lifecycle/documents.py)."""
         allowed = {AccessLevel.FULL, AccessLevel.DOCUMENTS_ONLY}
         current = session_for(services, request, allowed)
         if isinstance(current, Response):
@@ -144,7 +144,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         )
 
     @router.post("/logout")
-    def log_out(request: Request, token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    def log_out(request: Request, token: CsrfField = "") -> Response:
         """End the session at once (the token stops working) and forget the cookie."""
         lang = page_language(request)
         if not csrf_ok(request, token):

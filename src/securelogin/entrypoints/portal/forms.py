@@ -17,10 +17,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.access import AccessLevel
 from securelogin.entrypoints.portal.account import MENUS, session_for
-from securelogin.entrypoints.portal.web import Message, Pages, csrf_ok, page_language
+from securelogin.entrypoints.web.pages import Message, Pages, csrf_ok, page_language
 from securelogin.errors import SecureLoginError
-from securelogin.service import me
 from securelogin.service.context import Services
+from securelogin.service.login import me
 from securelogin.service.sessions import CurrentSession
 
 T = TypeVar("T")

@@ -5,23 +5,20 @@ centre (R-OPS-5) and document downloads (R-LOGIN-8).  Included by the router of
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.access import AccessLevel
 from securelogin.entrypoints.portal.forms import AccountPages
-from securelogin.entrypoints.portal.web import CSRF_FIELD, Pages, page_language, redirect
+from securelogin.entrypoints.web.pages import CsrfField, Pages, page_language, redirect
 from securelogin.errors import SecureLoginError
-from securelogin.service import documents, messages
+from securelogin.service import messages
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import documents
 from securelogin.service.sessions import CurrentSession
 
 MESSAGES_PATH = "/portal/messages"
 READERS = frozenset({AccessLevel.FULL, AccessLevel.DOCUMENTS_ONLY})
-
-Csrf = Annotated[str, Form(alias=CSRF_FIELD)]
 
 
 def build_router(services: Services, pages: Pages) -> APIRouter:
@@ -48,7 +45,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         )
 
     @router.post(MESSAGES_PATH + "/read")
-    def message_centre_read(request: Request, token: Csrf = "") -> Response:
+    def message_centre_read(request: Request, token: CsrfField = "") -> Response:
         session = area.form_session(request, READERS, token)
         if isinstance(session, Response):
             return session

@@ -21,16 +21,12 @@ from securelogin.domain.lifecycle import ReturnReason
 from securelogin.domain.returns import RETURN_ADDRESSES, Region
 from securelogin.entrypoints.portal import inbox
 from securelogin.entrypoints.portal.forms import AccountPages
-from securelogin.entrypoints.portal.web import (
-    CSRF_FIELD,
-    RESPONSE_MAX,
-    Pages,
-    page_language,
-    redirect,
-)
+from securelogin.entrypoints.portal.site import RESPONSE_MAX
+from securelogin.entrypoints.web.pages import CsrfField, Pages, page_language, redirect
 from securelogin.errors import SecureLoginError
-from securelogin.service import lifecycle, messages, replacement, returns
+from securelogin.service import messages
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import lifecycle, replacement, returns
 from securelogin.service.sessions import CurrentSession
 
 ONLINE_CARD_PATH = "/portal/online-card"
@@ -42,8 +38,6 @@ CARD = frozenset({AccessLevel.FULL, AccessLevel.CARD_ONLY})
 ERROR_WORDS = {"wrong_answer": "lost.wrong_answer"}
 
 T = TypeVar("T")
-
-Csrf = Annotated[str, Form(alias=CSRF_FIELD)]
 
 
 def error_text(exc: SecureLoginError) -> tuple[str, dict[str, str]]:
@@ -133,7 +127,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
     shown(ONLINE_CARD_PATH, CARD, card_page)
 
     @router.post(ONLINE_CARD_PATH, response_class=HTMLResponse)
-    def online_card_issue(request: Request, token: Csrf = "") -> Response:
+    def online_card_issue(request: Request, token: CsrfField = "") -> Response:
         def issued(session: CurrentSession, card: lifecycle.NewOnlineCard) -> Response:
             return card_page(
                 request,
@@ -157,7 +151,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
 
     @router.post(ONLINE_CARD_PATH + "/challenge", response_class=HTMLResponse)
     def online_card_challenge(
-        request: Request, device_id: Annotated[str, Form()] = "", token: Csrf = ""
+        request: Request, device_id: Annotated[str, Form()] = "", token: CsrfField = ""
     ) -> Response:
         return submit(
             request,
@@ -178,7 +172,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         device_id: Annotated[str, Form()] = "",
         first: Annotated[str, Form()] = "",
         second: Annotated[str, Form()] = "",
-        token: Csrf = "",
+        token: CsrfField = "",
     ) -> Response:
         answer = (first.strip() + second.strip())[:RESPONSE_MAX]
 
@@ -233,7 +227,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         address: Annotated[str, Form()] = "",
         pin: Annotated[str, Form()] = "",
         account: Annotated[str, Form()] = "",
-        token: Csrf = "",
+        token: CsrfField = "",
     ) -> Response:
         return submit(
             request,
@@ -302,7 +296,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         )
 
     @router.post(REPLACEMENT_PATH + "/{request_id}/confirm", response_class=HTMLResponse)
-    def replacement_confirm(request: Request, request_id: str, token: Csrf = "") -> Response:
+    def replacement_confirm(request: Request, request_id: str, token: CsrfField = "") -> Response:
         return on_request(
             request,
             request_id,
@@ -312,7 +306,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         )
 
     @router.post(REPLACEMENT_PATH + "/{request_id}/challenge", response_class=HTMLResponse)
-    def replacement_challenge(request: Request, request_id: str, token: Csrf = "") -> Response:
+    def replacement_challenge(request: Request, request_id: str, token: CsrfField = "") -> Response:
         return on_request(
             request,
             request_id,
@@ -327,7 +321,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         request: Request,
         request_id: str,
         response: Annotated[str, Form()] = "",
-        token: Csrf = "",
+        token: CsrfField = "",
     ) -> Response:
         answer = response.strip()[:RESPONSE_MAX]
         return on_request(
@@ -371,7 +365,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         device_id: Annotated[str, Form()] = "",
         reason: Annotated[str, Form()] = "",
         region: Annotated[str, Form()] = "us_canada",
-        token: Csrf = "",
+        token: CsrfField = "",
     ) -> Response:
         return submit(
             request,

@@ -8,19 +8,18 @@ It is drawn server-side as inline SVG (segno), so the page needs no script and n
 
 from __future__ import annotations
 
-from typing import Annotated
 from urllib.parse import urlencode
 
 import segno
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from securelogin.domain.access import AccessLevel
 from securelogin.entrypoints.portal.account import MENUS, session_for
-from securelogin.entrypoints.portal.web import CSRF_FIELD, Pages, csrf_ok, page_language
-from securelogin.service import me, mobile_key
+from securelogin.entrypoints.web.pages import CsrfField, Pages, csrf_ok, page_language
 from securelogin.service.context import Services
+from securelogin.service.login import me, mobile_key
 from securelogin.service.sessions import CurrentSession
 
 MOBILE_KEY_PATH = "/portal/settings/mobile-key"
@@ -76,7 +75,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         return render(request, current)
 
     @router.post(MOBILE_KEY_PATH, response_class=HTMLResponse)
-    def activate(request: Request, token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    def activate(request: Request, token: CsrfField = "") -> Response:
         """A one-time activation session shown as a QR code (R-KEY-1)."""
         if not csrf_ok(request, token):
             return pages.csrf_refused(request, page_language(request))

@@ -23,25 +23,28 @@ from securelogin.entrypoints.portal import (
     verify,
     withdraw,
 )
-from securelogin.entrypoints.portal.i18n import supported
-from securelogin.entrypoints.portal.web import (
-    CSRF_COOKIE,
-    CSRF_FIELD,
-    LANG_COOKIE,
-    LANG_COOKIE_SECONDS,
+from securelogin.entrypoints.portal.site import (
     LOGIN_COOKIE,
     LOGIN_COOKIE_PATH,
     NOTICES,
-    SECURITY_HEADERS,
     SESSION_COOKIE,
     STATIC_DIR,
+    environment,
+    login_form,
+    notices,
+)
+from securelogin.entrypoints.web.i18n import supported
+from securelogin.entrypoints.web.pages import (
+    CSRF_COOKIE,
+    LANG_COOKIE,
+    LANG_COOKIE_SECONDS,
+    SECURITY_HEADERS,
+    CsrfField,
     Message,
     Pages,
     clear_private_cookie,
     csrf_ok,
-    environment,
     is_https,
-    notices,
     page_language,
     redirect,
     same_site_path,
@@ -49,8 +52,8 @@ from securelogin.entrypoints.portal.web import (
     set_private_cookie,
 )
 from securelogin.errors import InvalidCredentials, Locked, LoginFailed, NoDeviceLeft
-from securelogin.service import login
 from securelogin.service.context import Services
+from securelogin.service.login import login
 
 __all__ = ["SECURITY_HEADERS", "STATIC_DIR", "build_router", "same_site_path"]
 
@@ -69,14 +72,14 @@ def build_router(services: Services) -> APIRouter:
         landing = account.current_landing(services, request)
         if landing is not None:
             return redirect(request, lang, landing)
-        return pages.login_form(request, lang, messages=notices(request))
+        return login_form(pages, request, lang, messages=notices(request))
 
     @router.post("/login", response_class=HTMLResponse)
     def start(
         request: Request,
         username: Annotated[str, Form()] = "",
         password: Annotated[str, Form()] = "",
-        token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+        token: CsrfField = "",
     ) -> Response:
         """Password step (R-LOGIN-1): on to the second factor, or straight to the page of a
         password-only session (R-LOGIN-8)."""
@@ -92,12 +95,14 @@ def build_router(services: Services) -> APIRouter:
                 client_ip=request.client.host if request.client else None,
             )
         except InvalidCredentials:
-            return pages.login_form(request, lang, username=username, messages=INVALID_CREDENTIALS)
+            return login_form(pages, request, lang, username=username, messages=INVALID_CREDENTIALS)
         except NoDeviceLeft:  # e.g. the code card was returned: say how to get a device
-            return pages.login_form(request, lang, username=username, messages=NOTICES["no_device"])
+            return login_form(
+                pages, request, lang, username=username, messages=NOTICES["no_device"]
+            )
         except (Locked, LoginFailed):
             # R-LOGIN-10: a locked login reads exactly like any other failure.
-            return pages.login_form(request, lang, username=username, messages=NOTICES["failed"])
+            return login_form(pages, request, lang, username=username, messages=NOTICES["failed"])
         if started.session is not None:
             response = redirect(request, lang, account.landing_for(started.session.access_level))
             set_private_cookie(response, request, SESSION_COOKIE, started.session.token)

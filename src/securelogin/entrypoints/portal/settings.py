@@ -26,19 +26,17 @@ from securelogin.entrypoints.portal.lifecycle import (
 )
 from securelogin.entrypoints.portal.mobile_key import MOBILE_KEY_PATH
 from securelogin.entrypoints.portal.prompts import prompt_page
-from securelogin.entrypoints.portal.web import (
-    CSRF_FIELD,
-    PASSWORD_MAX,
-    RESPONSE_MAX,
-    USERNAME_MAX,
+from securelogin.entrypoints.portal.site import PASSWORD_MAX, RESPONSE_MAX, USERNAME_MAX
+from securelogin.entrypoints.web.pages import (
+    CsrfField,
     Message,
     Pages,
     page_language,
     redirect,
 )
 from securelogin.errors import SecureLoginError, ShareRefused
-from securelogin.service import settings, sharing
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import settings, sharing
 from securelogin.service.sessions import CurrentSession
 
 SETTINGS_PATH = "/portal/settings"
@@ -138,7 +136,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
     @router.post(OPT_OUT_PATH, response_class=HTMLResponse)
     def opt_out(
         request: Request,
-        token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+        token: CsrfField = "",
         accept: Annotated[str, Form(max_length=8)] = "",
         digest: Annotated[str, Form(max_length=64)] = "",
         password: Annotated[str, Form(max_length=PASSWORD_MAX)] = "",
@@ -176,7 +174,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
     @router.post(OPT_IN_PATH, response_class=HTMLResponse)
     def opt_in(
         request: Request,
-        token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+        token: CsrfField = "",
         choice: Annotated[str, Form(max_length=16)] = "",
     ) -> Response:
         current = area.form_session(request, FULL, token)
@@ -214,7 +212,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
     @router.post(SHARE_PATH, response_class=HTMLResponse)
     def share_start(
         request: Request,
-        token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+        token: CsrfField = "",
         owner: Annotated[str, Form(max_length=USERNAME_MAX)] = "",
         owner_password: Annotated[str, Form(max_length=PASSWORD_MAX)] = "",
         device_id: Annotated[str, Form(max_length=40)] = "",
@@ -244,7 +242,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
     @router.post(SHARE_ANSWER_PATH, response_class=HTMLResponse)
     def share_answer(
         request: Request,
-        token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+        token: CsrfField = "",
         request_id: Annotated[str, Form(max_length=40)] = "",
         response: Annotated[str, Form(max_length=RESPONSE_MAX)] = "",
         response_2: Annotated[str, Form(max_length=RESPONSE_MAX)] = "",

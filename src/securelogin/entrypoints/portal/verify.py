@@ -17,17 +17,19 @@ from fastapi.responses import HTMLResponse, Response
 from securelogin.domain.devices.base import PromptType
 from securelogin.entrypoints.portal import account
 from securelogin.entrypoints.portal.prompts import prompt_page
-from securelogin.entrypoints.portal.web import (
-    CSRF_COOKIE,
-    CSRF_FIELD,
+from securelogin.entrypoints.portal.site import (
     LOGIN_COOKIE,
     LOGIN_COOKIE_PATH,
     RESPONSE_MAX,
     SESSION_COOKIE,
+    notices,
+)
+from securelogin.entrypoints.web.pages import (
+    CSRF_COOKIE,
+    CsrfField,
     Pages,
     clear_private_cookie,
     csrf_ok,
-    notices,
     page_language,
     redirect,
     set_private_cookie,
@@ -43,9 +45,9 @@ from securelogin.errors import (
     UnknownDevice,
     UnknownLogin,
 )
-from securelogin.service import login
 from securelogin.service.context import Services
-from securelogin.service.login import LoginStatus
+from securelogin.service.login import login
+from securelogin.service.login.login import LoginStatus
 from securelogin.service.sessions import SessionGrant
 
 VERIFY_PATH = "/login/verify"
@@ -54,7 +56,6 @@ PUSH_REFRESH_SECONDS = 2
 #: a login that can no longer be answered: the person starts again from the login form
 GONE = (LoginExpired, LoginClosed, UnknownLogin)
 
-CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 T = TypeVar("T")
 #: where an error sends the browser: a redirect maker and its notice
 Outcome = tuple[Callable[[Request, str], Response], str]

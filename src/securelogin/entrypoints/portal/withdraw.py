@@ -23,10 +23,10 @@ from securelogin.domain.money import format_usd
 from securelogin.entrypoints.portal.account import session_for
 from securelogin.entrypoints.portal.forms import AccountPages
 from securelogin.entrypoints.portal.prompts import prompt_page
+from securelogin.entrypoints.portal.site import PASSWORD_MAX
 from securelogin.entrypoints.portal.verify import PUSH_REFRESH_SECONDS
-from securelogin.entrypoints.portal.web import (
-    CSRF_FIELD,
-    PASSWORD_MAX,
+from securelogin.entrypoints.web.pages import (
+    CsrfField,
     Message,
     Pages,
     page_language,
@@ -48,13 +48,12 @@ from securelogin.errors import (
     WithdrawalExpired,
     WithdrawalRefused,
 )
-from securelogin.service import restrictions, withdrawals
 from securelogin.service.context import Services
+from securelogin.service.funds import restrictions, withdrawal_confirm, withdrawals
 from securelogin.service.sessions import CurrentSession
 
 WITHDRAW_PATH = "/portal/withdraw"
 FULL = {AccessLevel.FULL}
-CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 #: request errors shown on the form (the others are refusals with amounts)
 FORM_ERRORS = (
     InvalidInput,
@@ -184,7 +183,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             return current
         lang, here = page_language(request), f"{WITHDRAW_PATH}/{withdrawal_id}"
         try:
-            withdrawals.confirm_withdrawal(
+            withdrawal_confirm.confirm_withdrawal(
                 # the longest answer is the password of a user with no device (R-WD-4)
                 services,
                 current,
@@ -207,7 +206,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             return current
         lang, here = page_language(request), f"{WITHDRAW_PATH}/{withdrawal_id}"
         try:
-            withdrawals.push_fallback(services, current, withdrawal_id)
+            withdrawal_confirm.push_fallback(services, current, withdrawal_id)
         except (WithdrawalClosed, WithdrawalExpired, UnknownWithdrawal):
             return redirect(request, lang, here)
         return redirect(request, lang, here)

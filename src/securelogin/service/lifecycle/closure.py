@@ -36,11 +36,11 @@ from securelogin.domain.operators import Operator, Role, require_role
 from securelogin.domain.returns import Region
 from securelogin.errors import AccountClosed, InvalidInput, NotFound
 from securelogin.service.context import Services
-from securelogin.service.documents import DocumentKind, store_document
+from securelogin.service.lifecycle.documents import DocumentKind, store_document
+from securelogin.service.lifecycle.returns import begin_return, charge_deposits
 from securelogin.service.lifecycle_ports import OwnedDevice
 from securelogin.service.messages import notify
 from securelogin.service.ports import AccountRow, UnitOfWork, UserRow
-from securelogin.service.returns import begin_return, charge_deposits
 
 #: the longest text accepted as an account number (longer input is no account)
 NUMBER_MAX = 32
@@ -141,16 +141,14 @@ def _open_account(uow: UnitOfWork, number: str) -> AccountRow:
 
 def _held_cents(uow: UnitOfWork, device_id: int) -> int:
     return sum(
-        h.amount_cents
-        for h in uow.lifecycle.holds_of_device(device_id)
-        if h.state == HoldState.HELD
+        h.amount_cents for h in uow.deposits.holds_of_device(device_id) if h.state == HoldState.HELD
     )
 
 
 def _plan(services: Services, uow: UnitOfWork, row: AccountRow) -> ClosurePlan:
     catalogue = services.policy.catalogue
     users = []
-    for user_id in uow.lifecycle.users_of_account(row.id):
+    for user_id in uow.closure.users_of_account(row.id):
         user = uow.users.by_id(user_id)
         assert user is not None  # noqa: S101 - grants reference users
         keeps = any(
@@ -169,13 +167,13 @@ def _plan(services: Services, uow: UnitOfWork, row: AccountRow) -> ClosurePlan:
             UserPlan(
                 user=user,
                 keeps_devices=keeps,
-                sessions=uow.lifecycle.open_sessions(user_id),
+                sessions=uow.session_control.open_sessions(user_id),
                 devices=tuple(steps),
             )
         )
     return ClosurePlan(
         account=row.number,
-        holder=uow.lifecycle.holder_name(row.id),
+        holder=uow.closure.holder_name(row.id),
         balance_cents=row.balance_cents,
         users=tuple(users),
     )
@@ -206,11 +204,11 @@ def close_account(
         row = _open_account(uow, number)
         uow.funds.lock_account(row.id)
         plan = _plan(services, uow, row)  # read under the lock: what the preview showed
-        if not uow.lifecycle.close_account(row.id, now=now):
+        if not uow.closure.close_account(row.id, now=now):
             raise AccountClosed(f"account {number} is closed already")
         for user in plan.users:
             report.users.append(user.username)
-            report.sessions_ended += uow.lifecycle.revoke_sessions(user.user.id, now=now)
+            report.sessions_ended += uow.session_control.revoke_sessions(user.user.id, now=now)
             if user.keeps_devices:
                 continue
             for step in user.devices:

@@ -69,7 +69,7 @@ def returnable_devices(services: Services, session: CurrentSession) -> list[Owne
 
 def my_returns(services: Services, session: CurrentSession) -> list[ReturnRow]:
     with services.uow() as uow:
-        return uow.lifecycle.returns_of(session.user_id)
+        return uow.returns.returns_of(session.user_id)
 
 
 def start_return(
@@ -140,7 +140,7 @@ def begin_return(
         device.id, frm=RETURNABLE_STATES, to=DeviceState.RETURN_PENDING
     ):
         raise WrongState("this device is on its way back already")
-    uow.lifecycle.add_return(
+    uow.returns.add_return(
         device_id=device.id,
         user_id=device.owner_id or 0,
         reason=reason.value,
@@ -168,7 +168,7 @@ def begin_return(
 def pending_returns(services: Services, operator: Operator) -> list[ReturnRow]:
     require_role(operator, Role.LOGISTICS)
     with services.uow() as uow:
-        return uow.lifecycle.returns_in(("pending",))
+        return uow.returns.returns_in(("pending",))
 
 
 def record_receipt(services: Services, operator: Operator, *, return_id: int) -> ReturnRow:
@@ -176,19 +176,19 @@ def record_receipt(services: Services, operator: Operator, *, return_id: int) ->
     require_role(operator, Role.LOGISTICS)
     now = services.clock.now()
     with services.uow() as uow:
-        row = uow.lifecycle.return_(return_id)
+        row = uow.returns.return_(return_id)
         if row is None:
             raise NotFound(f"no return {return_id}")
-        if not uow.lifecycle.receive_return(return_id, now=now):
+        if not uow.returns.receive_return(return_id, now=now):
             raise WrongState(f"return {return_id} was received already")
         uow.lifecycle.move_device(
             row.device_id, frm={DeviceState.RETURN_PENDING}, to=DeviceState.RETURNED
         )
         released = 0
-        for hold in uow.lifecycle.holds_of_device(row.device_id):
+        for hold in uow.deposits.holds_of_device(row.device_id):
             if hold.state == HoldState.HELD:
                 uow.funds.lock_account(hold.account_id)
-                released += uow.lifecycle.settle_hold(hold.id, to=HoldState.RELEASED, now=now)
+                released += uow.deposits.settle_hold(hold.id, to=HoldState.RELEASED, now=now)
         uow.audit.record(
             AuditEvent(
                 action="device.returned",
@@ -210,7 +210,7 @@ def record_receipt(services: Services, operator: Operator, *, return_id: int) ->
             body="Thank you for returning your device."
             + (" The device deposit hold has been released." if released else ""),
         )
-        done = uow.lifecycle.return_(return_id)
+        done = uow.returns.return_(return_id)
         uow.commit()
     assert done is not None  # noqa: S101
     return done
@@ -245,12 +245,12 @@ def charge_deposits(
 ) -> int:
     """Every held deposit of the device → charged, with its ledger row; returns cents."""
     charged = 0
-    for hold in uow.lifecycle.holds_of_device(device.id):
+    for hold in uow.deposits.holds_of_device(device.id):
         if hold.state != HoldState.HELD:
             continue
         uow.funds.lock_account(hold.account_id)
-        if uow.lifecycle.settle_hold(hold.id, to=HoldState.CHARGED, now=now):
-            uow.lifecycle.charge(
+        if uow.deposits.settle_hold(hold.id, to=HoldState.CHARGED, now=now):
+            uow.deposits.charge(
                 account_id=hold.account_id,
                 amount_cents=hold.amount_cents,
                 reference=f"device deposit {device.serial or device.public_id}: {reason}",

@@ -13,10 +13,10 @@ from securelogin.domain.cards import PrintableCard, generate_card
 from securelogin.domain.devices.catalogue import DeviceState
 from securelogin.domain.operators import Operator, Role
 from securelogin.errors import Conflict
-from securelogin.service import closure, documents
 from securelogin.service.context import Services
 from securelogin.service.importing import import_data
-from securelogin.service.operators import create_operator, reset_operator_totp
+from securelogin.service.lifecycle import closure, documents
+from securelogin.service.operators.operators import create_operator, reset_operator_totp
 
 DEMO_PASSWORD = "Demo-Login-2026"  # noqa: S105 - printed for people trying the demo
 DEMO_OPERATOR = "desk"

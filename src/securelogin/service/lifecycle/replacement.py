@@ -122,10 +122,10 @@ def draft_replacement(
     now = services.clock.now()
     public_id = "rq_" + services.random.token_bytes(10).hex()
     with services.uow() as uow:
-        if any(r.state in OPEN_STATES for r in uow.lifecycle.requests_of(session.user_id)):
+        if any(r.state in OPEN_STATES for r in uow.replacements.requests_of(session.user_id)):
             raise WrongState("A replacement device is already on its way")
         account_id = _deposit_account(uow, session.user_id, account)
-        uow.lifecycle.add_request(
+        uow.replacements.add_request(
             public_id=public_id,
             user_id=session.user_id,
             account_id=account_id,
@@ -134,7 +134,7 @@ def draft_replacement(
             pin_secret=services.box.seal(pin.encode(), context=f"replacement-pin:{public_id}"),
             now=now,
         )
-        row = uow.lifecycle.request(public_id)
+        row = uow.replacements.request(public_id)
         uow.commit()
     assert row is not None  # noqa: S101 - just inserted
     return view(services, row)
@@ -147,7 +147,7 @@ def overview(services: Services, session: CurrentSession, request_id: str) -> Re
 
 def my_requests(services: Services, session: CurrentSession) -> list[Replacement]:
     with services.uow() as uow:
-        rows = uow.lifecycle.requests_of(session.user_id)
+        rows = uow.replacements.requests_of(session.user_id)
     return [view(services, r) for r in rows if r.state != RequestState.DRAFT]
 
 
@@ -161,18 +161,18 @@ def confirm_replacement(
         row = _own_request(uow, session, request_id)
         if row.state != RequestState.DRAFT:
             raise WrongState("This request was submitted already")
-        if any(r.state in OPEN_STATES for r in uow.lifecycle.requests_of(session.user_id)):
+        if any(r.state in OPEN_STATES for r in uow.replacements.requests_of(session.user_id)):
             raise WrongState("A replacement device is already on its way")
         if uow.funds.lock_account(row.account_id).available_cents < deposit:
             raise DepositNotCovered(
                 f"account {row.account_number} does not have {format_usd(deposit)} "
                 "available for the device deposit"
             )
-        hold_id = uow.lifecycle.add_hold(
+        hold_id = uow.deposits.add_hold(
             account_id=row.account_id, amount_cents=deposit, reason=HOLD_REASON, now=now
         )
         ship = estimated_ship_date(services, now)
-        if not uow.lifecycle.move_request(
+        if not uow.replacements.move_request(
             row.id,
             frm={RequestState.DRAFT},
             to=RequestState.REQUESTED,
@@ -195,14 +195,14 @@ def confirm_replacement(
                 },
             )
         )
-        done = uow.lifecycle.request(request_id)
+        done = uow.replacements.request(request_id)
         uow.commit()
     assert done is not None  # noqa: S101
     return view(services, done)
 
 
 def _own_request(uow: UnitOfWork, session: CurrentSession, request_id: str) -> RequestRow:
-    row = uow.lifecycle.request(request_id)
+    row = uow.replacements.request(request_id)
     if row is None or row.user_id != session.user_id:
         raise NotFound("no such replacement request")
     return row
@@ -237,7 +237,7 @@ def deposit_accounts(services: Services, session: CurrentSession) -> list[str]:
 def open_requests(services: Services, operator: Operator) -> list[Replacement]:
     require_role(operator, Role.LOGISTICS)
     with services.uow() as uow:
-        rows = uow.lifecycle.requests_in(OPEN_STATES)
+        rows = uow.replacements.requests_in(OPEN_STATES)
     return [view(services, r) for r in rows]
 
 
@@ -270,12 +270,12 @@ def assign_device(
             at=now,
             pin_secret=pin_secret,
         )
-        if not uow.lifecycle.move_request(
+        if not uow.replacements.move_request(
             row.id, frm={RequestState.REQUESTED}, to=RequestState.ASSIGNED, device_id=stock.id
         ):
             raise WrongState(f"request {request_id} was decided already")
         if row.hold_id is not None:
-            uow.lifecycle.set_hold_device(row.hold_id, stock.id)
+            uow.deposits.set_hold_device(row.hold_id, stock.id)
         uow.audit.record(
             AuditEvent(
                 action="replacement.assigned",
@@ -284,7 +284,7 @@ def assign_device(
                 data={"request": row.public_id, "serial": stock.serial},
             )
         )
-        done = uow.lifecycle.request(request_id)
+        done = uow.replacements.request(request_id)
         uow.commit()
     assert done is not None  # noqa: S101
     return view(services, done)
@@ -298,7 +298,7 @@ def ship(services: Services, operator: Operator, *, request_id: str) -> Replacem
         row = _request(uow, request_id)
         if row.state != RequestState.ASSIGNED or row.device_id is None:
             raise WrongState(f"request {request_id} is {row.state}, not ready to ship")
-        if not uow.lifecycle.move_request(
+        if not uow.replacements.move_request(
             row.id, frm={RequestState.ASSIGNED}, to=RequestState.SHIPPED, shipped_at=now
         ) or not uow.lifecycle.move_device(
             row.device_id, frm={DeviceState.ORDERED}, to=DeviceState.SHIPPED, shipped_at=now
@@ -326,14 +326,14 @@ def ship(services: Services, operator: Operator, *, request_id: str) -> Replacem
             ),
             sms=f"securelogin: your security device {row.serial} has shipped.",
         )
-        done = uow.lifecycle.request(request_id)
+        done = uow.replacements.request(request_id)
         uow.commit()
     assert done is not None  # noqa: S101
     return view(services, done)
 
 
 def _request(uow: UnitOfWork, request_id: str) -> RequestRow:
-    row = uow.lifecycle.request(request_id.strip())
+    row = uow.replacements.request(request_id.strip())
     if row is None or row.state == RequestState.DRAFT:
         raise NotFound(f"no replacement request {request_id}")
     return row

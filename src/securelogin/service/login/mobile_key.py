@@ -27,12 +27,12 @@ from securelogin.errors import (
     TooManyCodes,
     UnknownActivation,
 )
-from securelogin.service import key_pin, login
 from securelogin.service.audit import record_user_event
 from securelogin.service.ceremony import counting, factors
 from securelogin.service.ceremony.push import ports
 from securelogin.service.context import Services
 from securelogin.service.importing import new_device_id
+from securelogin.service.login import key_pin, login
 from securelogin.service.login_ports import FailureCounter
 from securelogin.service.mobile_key_ports import ActivationRow, AppRow, AppUser
 from securelogin.service.ports import NewDevice, UnitOfWork, UserRow

@@ -10,10 +10,11 @@ from securelogin.domain.devices.catalogue import DeviceKind
 from securelogin.domain.identity import AccountStatus, PolicyViolation, Right, normalize_username
 from securelogin.domain.limits import Limits, Remaining, limits_for
 from securelogin.errors import AccessDenied, UnknownUser
-from securelogin.service import service_keys, sessions
+from securelogin.service import sessions
 from securelogin.service.ceremony.factors import choose_device
 from securelogin.service.context import Services
-from securelogin.service.funds import check_limits
+from securelogin.service.funds import service_keys
+from securelogin.service.funds.funds import check_limits
 from securelogin.service.ports import UnitOfWork
 from securelogin.service.sessions import Tier
 

@@ -35,10 +35,10 @@ from securelogin.errors import (
     Unauthenticated,
     WaiverNotSigned,
 )
-from securelogin.service import cards
 from securelogin.service.ceremony.counting import locked_until, lockout
 from securelogin.service.ceremony.factors import candidate
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import cards
 from securelogin.service.login_ports import FailureCounter
 from securelogin.service.ports import UnitOfWork, UserRow
 from securelogin.service.sharing_ports import NewOptOut

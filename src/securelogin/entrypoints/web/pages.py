@@ -1,12 +1,12 @@
-"""What every portal page shares: templates, language, CSRF, cookies, security headers.
+"""What every page of the portal and the console shares: templates, language, CSRF,
+cookies, security headers, the form's CSRF field.
 
 Nothing here decides anything about logins or sessions; it only turns a request into a
 language and a page, and a page into a response with the right headers and cookies.
 
-CSRF protection is a double submit: a random token in the HttpOnly, SameSite=Strict
-cookie ``sl_csrf`` and the same value in a hidden form field, compared in constant time.
-The login in progress and the session travel in HttpOnly, SameSite=Strict cookies too
-(``sl_login``, ``sl_session``), never in a URL.
+CSRF protection is a double submit: a random token in an HttpOnly, SameSite=Strict
+cookie (the portal's ``sl_csrf``; the console keeps its own) and the same value in a
+hidden form field, compared in constant time.
 """
 
 from __future__ import annotations
@@ -17,37 +17,31 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
 from securelogin.domain.money import format_usd
-from securelogin.entrypoints.portal.i18n import LANGUAGE_NAMES, negotiate, translate
+from securelogin.entrypoints.web.i18n import LANGUAGE_NAMES, negotiate, translate
 from securelogin.service.ports import Random
 
-STATIC_DIR = Path(__file__).with_name("static")
+#: the templates every page may include (``_messages.html``)
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 
 CSRF_COOKIE = "sl_csrf"
 CSRF_FIELD = "csrf_token"
+#: a form's CSRF token, as a handler's parameter: ``token: CsrfField = ""``
+CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
 LANG_COOKIE = "lang"
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
-#: the login in progress (its id); only the second-factor routes under /login read it
-LOGIN_COOKIE = "sl_login"
-LOGIN_COOKIE_PATH = "/login"
-#: the session token; every page under /portal reads it
-SESSION_COOKIE = "sl_session"
-USERNAME_MAX = 64
-PASSWORD_MAX = 128
-#: longer answers are wrong anyway; the cut keeps a pasted novel out of the services
-RESPONSE_MAX = 64
 
 #: 32 random bytes, URL-safe base64 without padding.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 
-#: Sent with every portal page: no inline script or style, no framing, no foreign forms.
+#: Sent with every page: no inline script or style, no framing, no foreign forms.
 SECURITY_HEADERS: dict[str, str] = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -71,33 +65,11 @@ class Message:
     key: str
 
 
-#: The messages a redirect may ask the next page to show (``?notice=CODE``). Only these
-#: codes are honoured, so a link cannot put words of its own on a page.
-NOTICES: dict[str, tuple[Message, ...]] = {
-    "expired": (Message(tone="info", key="notice.login_expired"),),
-    "logged_out": (Message(tone="info", key="notice.logged_out"),),
-    "session_ended": (Message(tone="info", key="notice.session_ended"),),
-    "failed": (
-        Message(tone="error", key="login.failed"),
-        Message(tone="info", key="login.failed_help"),
-    ),
-    "no_device": (
-        Message(tone="error", key="login.failed"),
-        Message(tone="info", key="login.no_device"),
-    ),
-    "resent": (Message(tone="info", key="verify.sms.resent"),),
-    "too_many_codes": (Message(tone="error", key="verify.sms.too_many"),),
-}
-
-
-def notices(request: Request) -> tuple[Message, ...]:
-    return NOTICES.get(request.query_params.get("notice", ""), ())
-
-
-def environment() -> Environment:
-    """The template environment; autoescaping is on for every ``.html`` template."""
+def template_environment(*own: Path) -> Environment:
+    """The templates of ``own`` directories first, then the kit's; autoescaping is on for
+    every ``.html`` template."""
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
+        loader=ChoiceLoader([FileSystemLoader(d) for d in (*own, TEMPLATES_DIR)]),
         autoescape=select_autoescape(),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -192,7 +164,7 @@ def redirect(
 
 
 class Pages:
-    """Renders portal templates with the words of one language."""
+    """Renders templates with the words of one language."""
 
     def __init__(
         self,
@@ -243,24 +215,6 @@ class Pages:
         secure(response, lang)
         set_private_cookie(response, request, self._csrf_cookie, token, path=self._csrf_path)
         return response
-
-    def login_form(
-        self,
-        request: Request,
-        lang: str,
-        *,
-        username: str = "",
-        messages: Iterable[Message] = (),
-    ) -> HTMLResponse:
-        return self.render(
-            request,
-            "index.html",
-            lang,
-            messages=messages,
-            username=username[:USERNAME_MAX],
-            username_max=USERNAME_MAX,
-            password_max=PASSWORD_MAX,
-        )
 
     def csrf_refused(self, request: Request, lang: str) -> HTMLResponse:
         """The answer to a form without this browser's token (a stale tab or a forgery)."""

@@ -12,7 +12,7 @@ Failed logins never say which factor was wrong (R-LOGIN-10): the only two answer
 
 from __future__ import annotations
 
-from securelogin.entrypoints.portal.words import console, funds, lifecycle, mobile_key, settings
+from securelogin.entrypoints.web.words import console, funds, lifecycle, mobile_key, settings
 
 DEFAULT_LANGUAGE = "en"
 

@@ -56,10 +56,16 @@ from securelogin.service.ceremony.factors import (
 )
 from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Services
-from securelogin.service.funds import (
+from securelogin.service.funds.funds import (
     check_limits,
     parse_amount,
     remaining_json,
+)
+from securelogin.service.funds.withdrawal_confirm import (
+    binding_for,
+    bound_view,
+    limits_of,
+    require_full,
 )
 from securelogin.service.funds_ports import (
     AccountAccess,
@@ -70,16 +76,6 @@ from securelogin.service.funds_ports import (
 from securelogin.service.login_ports import DeviceRow
 from securelogin.service.ports import UnitOfWork, UserRow
 from securelogin.service.sessions import CurrentSession
-from securelogin.service.withdrawal_confirm import ConfirmResult as ConfirmResult
-from securelogin.service.withdrawal_confirm import (
-    binding_for,
-    bound_view,
-    limits_of,
-    require_full,
-)
-from securelogin.service.withdrawal_confirm import confirm_withdrawal as confirm_withdrawal
-from securelogin.service.withdrawal_confirm import confirmed_by_push as confirmed_by_push
-from securelogin.service.withdrawal_confirm import push_fallback as push_fallback
 
 #: the status of the internal logins row that carries a withdrawal's challenge
 CONFIRMATION_LOGIN = "withdrawal"

@@ -32,7 +32,7 @@ from securelogin.service.ceremony.counting import Verdict
 from securelogin.service.ceremony.factors import FactorView, issue_challenge
 from securelogin.service.ceremony.outcomes import Approval, Purpose
 from securelogin.service.context import Services
-from securelogin.service.funds import calendar_for, check_limits
+from securelogin.service.funds.funds import calendar_for, check_limits
 from securelogin.service.funds_ports import DebitKind, WithdrawalRow, WithdrawalStatus
 from securelogin.service.login_ports import LoginRow
 from securelogin.service.ports import UnitOfWork

@@ -8,7 +8,7 @@ opened for the owner.  The rules themselves are pure (:mod:`domain.sharing`) and
 checked twice: before the challenge (a helpful answer at once) and after it (the devices
 may have changed meanwhile).  Compliance lists and decides the requests that wait for it
 (R-SHARE-4).  Checking the rules against the database and carrying out an approval
-(retiring the requester's devices, R-SHARE-5) live in :mod:`service.sharing_approval`.
+(retiring the requester's devices, R-SHARE-5) live in :mod:`service.lifecycle.sharing_approval`.
 """
 
 from __future__ import annotations
@@ -49,17 +49,17 @@ from securelogin.service.ceremony.factors import (
 )
 from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Services
-from securelogin.service.login import MAX_ANSWERS, LoginStatus
-from securelogin.service.login_ports import AnswerLock, DeviceRow
-from securelogin.service.ports import UnitOfWork, UserRow
-from securelogin.service.settings import check_password
-from securelogin.service.sharing_approval import (
+from securelogin.service.lifecycle.settings import check_password
+from securelogin.service.lifecycle.sharing_approval import (
     apply_share,
     audit_share,
     conclude,
     held,
     review,
 )
+from securelogin.service.login.login import MAX_ANSWERS, LoginStatus
+from securelogin.service.login_ports import AnswerLock, DeviceRow
+from securelogin.service.ports import UnitOfWork, UserRow
 from securelogin.service.sharing_ports import ShareRequestRow
 
 #: the owner's login that carries the challenge

@@ -8,7 +8,7 @@
   answered positions are a fresh second factor.
 * R-LOST-4: a shipped replacement device is activated at once by answering its
   challenge (a DSC+ with the soft PIN chosen in the request), or by the background job
-  21 days after shipping (:mod:`securelogin.service.jobs`).  Both go through
+  21 days after shipping (:mod:`securelogin.service.lifecycle.jobs`).  Both go through
   :func:`finish_activation`, one conditional update ``shipped → active``, so a device
   is activated exactly once; the lost device stays lost and every temporary device of
   the user is retired.
@@ -31,10 +31,10 @@ from securelogin.domain.devices.challenges import card_pair
 from securelogin.domain.devices.registry import plugin_for
 from securelogin.domain.lifecycle import RequestState
 from securelogin.errors import AccessDenied, InvalidInput, Locked, NotFound, WrongState
-from securelogin.service import cards
 from securelogin.service.ceremony.counting import locked_until, lockout
 from securelogin.service.ceremony.factors import open_keys, view
 from securelogin.service.context import Services
+from securelogin.service.lifecycle import cards
 from securelogin.service.lifecycle_ports import RequestRow
 from securelogin.service.login_ports import DeviceRow, FailureCounter
 from securelogin.service.messages import notify
@@ -158,7 +158,7 @@ def activate_online_card(
             uow, session.user_id, keep=device.id, kinds={DeviceKind.TEMPORARY_CODE}
         )
         kind = DeviceKind.ONLINE_CODE_CARD
-        uow.lifecycle.step_up_session(
+        uow.session_control.step_up_session(
             session.session_id,
             device_id=device.id,
             tier_rank=services.policy.catalogue[kind].rank,
@@ -186,7 +186,7 @@ def activate_replacement(
     """The user answers the shipped device's challenge: it is active at once."""
     now = services.clock.now()
     with services.uow() as uow:
-        request = uow.lifecycle.request(request_id)
+        request = uow.replacements.request(request_id)
         if request is None or request.user_id != session.user_id or request.device_id is None:
             raise NotFound("no such replacement request")
         if request.state != RequestState.SHIPPED:
@@ -196,7 +196,7 @@ def activate_replacement(
         if not finish_activation(services, uow, request, now=now, actor=request.username):
             raise WrongState("This device is already active")
         kind = DeviceKind(request.kind)
-        uow.lifecycle.step_up_session(  # the session continues on the new device
+        uow.session_control.step_up_session(  # the session continues on the new device
             session.session_id,
             device_id=device.id,
             tier_rank=services.policy.catalogue[kind].rank,
@@ -207,7 +207,7 @@ def activate_replacement(
 
 def replacement_prompt(services: Services, session: CurrentSession, request_id: str) -> Prompt:
     with services.uow() as uow:
-        request = uow.lifecycle.request(request_id)
+        request = uow.replacements.request(request_id)
         if request is None or request.user_id != session.user_id or request.device_id is None:
             raise NotFound("no such replacement request")
         device = _device_row(uow, request.device_id)
@@ -224,7 +224,7 @@ def finish_activation(
         request.device_id, frm={DeviceState.SHIPPED}, to=DeviceState.ACTIVE, activated_at=now
     ):
         return False
-    uow.lifecycle.move_request(
+    uow.replacements.move_request(
         request.id, frm={RequestState.SHIPPED}, to=RequestState.ACTIVATED, activated_at=now
     )
     retired = _retire_temporaries(

@@ -42,14 +42,14 @@ def list_documents(services: Services, session: CurrentSession) -> list[Document
     if session.access_level not in READERS:
         raise AccessDenied("documents need a full or documents-only session")
     with services.uow() as uow:
-        return uow.lifecycle.documents_of(session.user_id)
+        return uow.documents.documents_of(session.user_id)
 
 
 def download(services: Services, session: CurrentSession, document_id: str) -> Download:
     if session.access_level not in READERS:
         raise AccessDenied("documents need a full or documents-only session")
     with services.uow() as uow:
-        found = uow.lifecycle.document_pdf(document_id, user_id=session.user_id)
+        found = uow.documents.document_pdf(document_id, user_id=session.user_id)
     if found is None:
         raise NotFound("no such document")
     row, pdf = found
@@ -67,7 +67,7 @@ def store_document(
     now: datetime,
 ) -> str:
     """Render the account's ledger as a PDF and store it; returns the document id."""
-    lines = uow.lifecycle.ledger(account_id)
+    lines = uow.deposits.ledger(account_id)
     if kind is DocumentKind.TAX_FORM:
         lines = [line for line in lines if line.at.year == int(period[:4])]
     balance = uow.funds.lock_account(account_id).balance_cents
@@ -75,14 +75,14 @@ def store_document(
     statement = Statement(
         title=f"{TITLES[kind]} {period}",
         account_number=account_number,
-        holder=uow.lifecycle.holder_name(account_id),
+        holder=uow.closure.holder_name(account_id),
         period=period,
         generated=now.astimezone(local).date(),
         lines=tuple(lines),
         closing_balance_cents=balance,
     )
     public_id = "doc_" + services.random.token_bytes(10).hex()
-    uow.lifecycle.add_document(
+    uow.documents.add_document(
         public_id=public_id,
         account_id=account_id,
         kind=kind.value,

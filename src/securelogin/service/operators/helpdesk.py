@@ -35,12 +35,12 @@ from securelogin.errors import (
 from securelogin.service.ceremony.counting import locked_until
 from securelogin.service.context import Services
 from securelogin.service.importing import seal_device
+from securelogin.service.lifecycle.returns import charge_deposits
 from securelogin.service.lifecycle_ports import OwnedDevice
 from securelogin.service.login_ports import FailureCounter
 from securelogin.service.messages import notify
 from securelogin.service.notifications import SMS
 from securelogin.service.ports import UnitOfWork, UserRow
-from securelogin.service.returns import charge_deposits
 
 TEMPORARY_CODE_LETTERS = 12
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -5,7 +5,7 @@ One pass does, each item in its own short unit of work:
 1. reminders — shipped devices 3 days before their auto-activation; the reminder is
    claimed by a conditional update (``reminded_at IS NULL``), so it goes out once;
 2. auto-activation — devices shipped 21 days ago; ``shipped → active`` is one
-   conditional update (:func:`securelogin.service.lifecycle.finish_activation`), so each
+   conditional update (:func:`securelogin.service.lifecycle.lifecycle.finish_activation`), so each
    device is activated exactly once whoever gets there first (user, worker, worker);
 3. expiry of temporary devices — temporary codes 12 days after issue, online cards at
    their ``expires_at`` (``active → expired``, conditional);
@@ -30,8 +30,8 @@ from securelogin.domain.devices.catalogue import DeviceState
 from securelogin.domain.lifecycle import ReturnReason, auto_activation_at
 from securelogin.service import messages, notifications
 from securelogin.service.context import Services
-from securelogin.service.lifecycle import finish_activation
-from securelogin.service.returns import charge_deposits
+from securelogin.service.lifecycle.lifecycle import finish_activation
+from securelogin.service.lifecycle.returns import charge_deposits
 
 log = logging.getLogger(__name__)
 SYSTEM = "system:jobs"
@@ -76,11 +76,11 @@ def send_reminders(services: Services) -> int:
     now = services.clock.now()
     cutoff = now - timedelta(days=policy.auto_activation_days - policy.reminder_days_before)
     with services.uow() as uow:
-        due = uow.lifecycle.shipped_before(cutoff, unreminded=True)
+        due = uow.replacements.shipped_before(cutoff, unreminded=True)
     done = 0
     for row in due:
         with services.uow() as uow:
-            if not uow.lifecycle.mark_reminded(row.id, now=now):
+            if not uow.replacements.mark_reminded(row.id, now=now):
                 continue  # another process sent it
             assert row.shipped_at is not None  # noqa: S101 - shipped requests have the time
             when = auto_activation_at(row.shipped_at, policy)
@@ -117,7 +117,7 @@ def auto_activate(services: Services) -> int:
     now = services.clock.now()
     cutoff = now - timedelta(days=services.policy.lifecycle.auto_activation_days)
     with services.uow() as uow:
-        due = uow.lifecycle.shipped_before(cutoff, unreminded=False)
+        due = uow.replacements.shipped_before(cutoff, unreminded=False)
     done = 0
     for row in due:
         with services.uow() as uow:
@@ -162,7 +162,7 @@ def charge_unreturned(services: Services) -> int:
     with services.uow() as uow:
         due = [
             r
-            for r in uow.lifecycle.returns_in(("pending",))
+            for r in uow.returns.returns_in(("pending",))
             if r.reason == ReturnReason.ACCOUNT_CLOSING and r.created_at <= cutoff
         ]
     charged = 0

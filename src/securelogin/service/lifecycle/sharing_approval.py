@@ -1,6 +1,6 @@
 """Reviewing a share request and carrying out its approval (SPEC §5.3, R-SHARE-2..5).
 
-The use cases of :mod:`service.sharing` (the requester's challenge, compliance's decision)
+The use cases of :mod:`service.lifecycle.sharing` (the requester's challenge, compliance's decision)
 call these: :func:`review` checks the pure rules of :mod:`domain.sharing` against the
 devices as they are in the database now; :func:`conclude` turns an answered challenge into
 an approval or a wait for compliance (R-SHARE-4); :func:`apply_share` retires the
@@ -26,11 +26,11 @@ from securelogin.domain.sharing import (
 )
 from securelogin.errors import ShareRequestDecided
 from securelogin.service.context import Services
+from securelogin.service.lifecycle.returns import begin_return
+from securelogin.service.lifecycle.settings import end_opt_out
 from securelogin.service.lifecycle_ports import OwnedDevice
 from securelogin.service.login_ports import DeviceRow
 from securelogin.service.ports import UnitOfWork, UserRow
-from securelogin.service.returns import begin_return
-from securelogin.service.settings import end_opt_out
 from securelogin.service.sharing_ports import ShareRequestRow
 
 #: who decides a share that needs no compliance review

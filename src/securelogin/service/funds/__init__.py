@@ -1,0 +1,2 @@
+"""Funds: withdrawals within device-tier limits, their confirmation, trading restrictions
+and the API keys of other systems."""

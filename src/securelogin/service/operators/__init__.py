@@ -1,0 +1,1 @@
+"""The operators' side: operator accounts, the help desk and the demo tools."""
