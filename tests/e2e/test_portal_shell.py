@@ -19,8 +19,8 @@ from fastapi.testclient import TestClient
 
 from securelogin.bootstrap import bootstrap, load_settings
 from securelogin.entrypoints.api.app import create_app
-from securelogin.entrypoints.portal.routes import same_site_path
 from securelogin.entrypoints.web import i18n
+from securelogin.entrypoints.web.pages import same_site_path
 from tests.databases import migrated_sqlite
 from tests.e2e.live import SCREENSHOTS, serve
 

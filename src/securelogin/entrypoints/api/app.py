@@ -18,6 +18,7 @@ from securelogin.entrypoints.console import logistics
 from securelogin.entrypoints.console import routes as console
 from securelogin.entrypoints.keyapp import routes as keyapp
 from securelogin.entrypoints.portal import routes as portal
+from securelogin.entrypoints.web.pages import SECURITY_HEADERS
 from securelogin.service.context import Services
 from securelogin.service.health import check_health
 
@@ -35,7 +36,7 @@ class SecurityHeaders:
         self.app = app
         self.defaults = [
             (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in portal.SECURITY_HEADERS.items()
+            for name, value in SECURITY_HEADERS.items()
         ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -106,7 +107,7 @@ def create_app(
     app.include_router(funds.build_router(services))
     app.state.services = services  # what the pages' handlers get as ``ServicesDep``
     console.install(app, services)
-    app.include_router(portal.build_router(services))
+    portal.install(app, services)
     app.include_router(keyapp.build_router())
     app.mount("/static", StaticFiles(directory=portal.STATIC_DIR), name="static")
     return app

@@ -15,7 +15,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.access import AccessLevel
-from securelogin.entrypoints.portal.site import SESSION_COOKIE
+from securelogin.entrypoints.portal.site import SESSION_COOKIE, PortalPagesDep
+from securelogin.entrypoints.web.deps import ServicesDep
 from securelogin.entrypoints.web.pages import (
     CsrfField,
     Pages,
@@ -96,64 +97,69 @@ def session_for(
     return current
 
 
-def build_router(services: Services, pages: Pages) -> APIRouter:
-    router = APIRouter()
+router = APIRouter()
 
-    def page(
-        request: Request, template: str, here: str, found: me.Me, documents: object = ()
-    ) -> HTMLResponse:
-        return pages.render(
-            request,
-            template,
-            page_language(request),
-            here=here,
-            me=found,
-            menu=MENUS.get(found.access_level, ()),
-            documents=documents,
-        )
 
-    @router.get(HOME_PATH, response_class=HTMLResponse)
-    def home(request: Request) -> Response:
-        """Welcome, tier and devices: for ``full`` sessions only."""
-        current = session_for(services, request, {AccessLevel.FULL})
-        if isinstance(current, Response):
-            return current
-        return page(request, "home.html", HOME_PATH, me.describe_me(services, current))
+def page(
+    pages: Pages, request: Request, template: str, here: str, found: me.Me, documents: object = ()
+) -> HTMLResponse:
+    return pages.render(
+        request,
+        template,
+        page_language(request),
+        here=here,
+        me=found,
+        menu=MENUS.get(found.access_level, ()),
+        documents=documents,
+    )
 
-    @router.get(CARD_ONLY_PATH, response_class=HTMLResponse)
-    def card_only(request: Request) -> Response:
-        """R-LOGIN-9: after a temporary code's 2 days, only the online card is left."""
-        current = session_for(services, request, {AccessLevel.CARD_ONLY})
-        if isinstance(current, Response):
-            return current
-        return page(request, "card_only.html", CARD_ONLY_PATH, me.describe_me(services, current))
 
-    @router.get(DOCUMENTS_PATH, response_class=HTMLResponse)
-    def documents(request: Request) -> Response:
-        """R-LOGIN-8: activity statements and tax forms (service/lifecycle/documents.py)."""
-        allowed = {AccessLevel.FULL, AccessLevel.DOCUMENTS_ONLY}
-        current = session_for(services, request, allowed)
-        if isinstance(current, Response):
-            return current
-        return page(
-            request,
-            "documents.html",
-            DOCUMENTS_PATH,
-            me.describe_me(services, current),
-            documents=document_service.list_documents(services, current),
-        )
+@router.get(HOME_PATH, response_class=HTMLResponse)
+def home(request: Request, services: ServicesDep, pages: PortalPagesDep) -> Response:
+    """Welcome, tier and devices: for ``full`` sessions only."""
+    current = session_for(services, request, {AccessLevel.FULL})
+    if isinstance(current, Response):
+        return current
+    return page(pages, request, "home.html", HOME_PATH, me.describe_me(services, current))
 
-    @router.post("/logout")
-    def log_out(request: Request, token: CsrfField = "") -> Response:
-        """End the session at once (the token stops working) and forget the cookie."""
-        lang = page_language(request)
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, lang)
-        session_token = request.cookies.get(SESSION_COOKIE)
-        if session_token:
-            sessions.logout(services, session_token)
-        response = redirect(request, lang, "/", notice="logged_out")
-        clear_private_cookie(response, request, SESSION_COOKIE)
-        return response
 
-    return router
+@router.get(CARD_ONLY_PATH, response_class=HTMLResponse)
+def card_only(request: Request, services: ServicesDep, pages: PortalPagesDep) -> Response:
+    """R-LOGIN-9: after a temporary code's 2 days, only the online card is left."""
+    current = session_for(services, request, {AccessLevel.CARD_ONLY})
+    if isinstance(current, Response):
+        return current
+    return page(pages, request, "card_only.html", CARD_ONLY_PATH, me.describe_me(services, current))
+
+
+@router.get(DOCUMENTS_PATH, response_class=HTMLResponse)
+def documents(request: Request, services: ServicesDep, pages: PortalPagesDep) -> Response:
+    """R-LOGIN-8: activity statements and tax forms (service/lifecycle/documents.py)."""
+    allowed = {AccessLevel.FULL, AccessLevel.DOCUMENTS_ONLY}
+    current = session_for(services, request, allowed)
+    if isinstance(current, Response):
+        return current
+    return page(
+        pages,
+        request,
+        "documents.html",
+        DOCUMENTS_PATH,
+        me.describe_me(services, current),
+        documents=document_service.list_documents(services, current),
+    )
+
+
+@router.post("/logout")
+def log_out(
+    request: Request, services: ServicesDep, pages: PortalPagesDep, token: CsrfField = ""
+) -> Response:
+    """End the session at once (the token stops working) and forget the cookie."""
+    lang = page_language(request)
+    if not csrf_ok(request, token):
+        return pages.csrf_refused(request, lang)
+    session_token = request.cookies.get(SESSION_COOKIE)
+    if session_token:
+        sessions.logout(services, session_token)
+    response = redirect(request, lang, "/", notice="logged_out")
+    clear_private_cookie(response, request, SESSION_COOKIE)
+    return response

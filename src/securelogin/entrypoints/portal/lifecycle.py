@@ -383,5 +383,5 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             done=lambda session, started: returns_page(request, session, started=started),
         )
 
-    router.include_router(inbox.build_router(services, pages))
+    router.include_router(inbox.router)
     return router

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.access import Platform
@@ -29,16 +29,17 @@ from securelogin.entrypoints.portal.site import (
     NOTICES,
     SESSION_COOKIE,
     STATIC_DIR,
+    PortalPagesDep,
     environment,
     login_form,
     notices,
 )
+from securelogin.entrypoints.web.deps import ServicesDep
 from securelogin.entrypoints.web.i18n import supported
 from securelogin.entrypoints.web.pages import (
     CSRF_COOKIE,
     LANG_COOKIE,
     LANG_COOKIE_SECONDS,
-    SECURITY_HEADERS,
     CsrfField,
     Message,
     Pages,
@@ -55,86 +56,102 @@ from securelogin.errors import InvalidCredentials, Locked, LoginFailed, NoDevice
 from securelogin.service.context import Services
 from securelogin.service.login import login
 
-__all__ = ["SECURITY_HEADERS", "STATIC_DIR", "build_router", "same_site_path"]
+__all__ = ["STATIC_DIR", "install"]
 
 INVALID_CREDENTIALS = (Message(tone="error", key="login.invalid_credentials"),)
 
 
-def build_router(services: Services) -> APIRouter:
-    """The portal's pages; ``create_app`` mounts :data:`STATIC_DIR` at ``/static``."""
-    pages = Pages(environment(), services.random)
-    router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 
-    @router.get("/", response_class=HTMLResponse)
-    def index(request: Request) -> Response:
-        """The login form, or the session's own page for a browser already logged in."""
-        lang = page_language(request)
-        landing = account.current_landing(services, request)
-        if landing is not None:
-            return redirect(request, lang, landing)
-        return login_form(pages, request, lang, messages=notices(request))
 
-    @router.post("/login", response_class=HTMLResponse)
-    def start(
-        request: Request,
-        username: Annotated[str, Form()] = "",
-        password: Annotated[str, Form()] = "",
-        token: CsrfField = "",
-    ) -> Response:
-        """Password step (R-LOGIN-1): on to the second factor, or straight to the page of a
-        password-only session (R-LOGIN-8)."""
-        lang = page_language(request)
-        if not csrf_ok(request, token):
-            return pages.csrf_refused(request, lang)
-        try:
-            started = login.start_login(
-                services,
-                username=username,
-                password=password,
-                platform=Platform.PORTAL,
-                client_ip=request.client.host if request.client else None,
-            )
-        except InvalidCredentials:
-            return login_form(pages, request, lang, username=username, messages=INVALID_CREDENTIALS)
-        except NoDeviceLeft:  # e.g. the code card was returned: say how to get a device
-            return login_form(
-                pages, request, lang, username=username, messages=NOTICES["no_device"]
-            )
-        except (Locked, LoginFailed):
-            # R-LOGIN-10: a locked login reads exactly like any other failure.
-            return login_form(pages, request, lang, username=username, messages=NOTICES["failed"])
-        if started.session is not None:
-            response = redirect(request, lang, account.landing_for(started.session.access_level))
-            set_private_cookie(response, request, SESSION_COOKIE, started.session.token)
-            clear_private_cookie(response, request, CSRF_COOKIE)  # a new token once logged in
-            return response
-        response = redirect(request, lang, verify.VERIFY_PATH)
-        set_private_cookie(
-            response, request, LOGIN_COOKIE, started.login_id, path=LOGIN_COOKIE_PATH
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request, services: ServicesDep, pages: PortalPagesDep) -> Response:
+    """The login form, or the session's own page for a browser already logged in."""
+    lang = page_language(request)
+    landing = account.current_landing(services, request)
+    if landing is not None:
+        return redirect(request, lang, landing)
+    return login_form(pages, request, lang, messages=notices(request))
+
+
+@router.post("/login", response_class=HTMLResponse)
+def start(
+    request: Request,
+    services: ServicesDep,
+    pages: PortalPagesDep,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    token: CsrfField = "",
+) -> Response:
+    """Password step (R-LOGIN-1): on to the second factor, or straight to the page of a
+    password-only session (R-LOGIN-8)."""
+    lang = page_language(request)
+    if not csrf_ok(request, token):
+        return pages.csrf_refused(request, lang)
+    try:
+        started = login.start_login(
+            services,
+            username=username,
+            password=password,
+            platform=Platform.PORTAL,
+            client_ip=request.client.host if request.client else None,
         )
+    except InvalidCredentials:
+        return login_form(pages, request, lang, username=username, messages=INVALID_CREDENTIALS)
+    except NoDeviceLeft:  # e.g. the code card was returned: say how to get a device
+        return login_form(pages, request, lang, username=username, messages=NOTICES["no_device"])
+    except (Locked, LoginFailed):
+        # R-LOGIN-10: a locked login reads exactly like any other failure.
+        return login_form(pages, request, lang, username=username, messages=NOTICES["failed"])
+    if started.session is not None:
+        response = redirect(request, lang, account.landing_for(started.session.access_level))
+        set_private_cookie(response, request, SESSION_COOKIE, started.session.token)
+        clear_private_cookie(response, request, CSRF_COOKIE)  # a new token once logged in
         return response
+    response = redirect(request, lang, verify.VERIFY_PATH)
+    set_private_cookie(response, request, LOGIN_COOKIE, started.login_id, path=LOGIN_COOKIE_PATH)
+    return response
 
-    @router.get("/lang/{code}")
-    def switch_language(
-        request: Request,
-        code: str,
-        next_path: Annotated[str | None, Query(alias="next")] = None,
-    ) -> Response:
-        lang = supported(code) or "en"
-        response = redirect(request, lang, same_site_path(next_path))
-        response.set_cookie(
-            LANG_COOKIE,
-            lang,
-            max_age=LANG_COOKIE_SECONDS,
-            path="/",
-            httponly=True,
-            samesite="lax",
-            secure=is_https(request),
-        )
-        return secure(response, lang)
 
-    router.include_router(verify.build_router(services, pages))
-    router.include_router(account.build_router(services, pages))
-    for feature in (withdraw, mobile_key, settings, lifecycle):
-        router.include_router(feature.build_router(services, pages))
-    return router
+@router.get("/lang/{code}")
+def switch_language(
+    request: Request,
+    code: str,
+    next_path: Annotated[str | None, Query(alias="next")] = None,
+) -> Response:
+    lang = supported(code) or "en"
+    response = redirect(request, lang, same_site_path(next_path))
+    response.set_cookie(
+        LANG_COOKIE,
+        lang,
+        max_age=LANG_COOKIE_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+    )
+    return secure(response, lang)
+
+
+def install(app: FastAPI, services: Services) -> None:
+    """The portal on ``app``: its pages in ``app.state.portal_pages`` (what the handlers
+    get as ``pages: PortalPagesDep``) and its routes; ``create_app`` mounts
+    :data:`STATIC_DIR` at ``/static``."""
+    pages = Pages(environment(), services.random)
+    app.state.portal_pages = pages
+    app.include_router(build_router(services, pages))
+
+
+def build_router(services: Services, pages: Pages) -> APIRouter:
+    """The portal's routes: this module's, the module-level routers of the pages written
+    so, and the routers the other pages still build in a closure over ``services`` and
+    ``pages``."""
+    routes = APIRouter(include_in_schema=False)
+    routes.include_router(router)
+    routes.include_router(verify.build_router(services, pages))
+    routes.include_router(account.router)
+    routes.include_router(withdraw.build_router(services, pages))
+    routes.include_router(mobile_key.router)
+    for feature in (settings, lifecycle):
+        routes.include_router(feature.build_router(services, pages))
+    return routes

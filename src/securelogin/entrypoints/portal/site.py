@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment
 
@@ -56,6 +57,17 @@ def notices(request: Request) -> tuple[Message, ...]:
 def environment() -> Environment:
     """The portal's templates, then the kit's (``_messages.html``)."""
     return template_environment(TEMPLATES_DIR)
+
+
+def portal_pages(request: Request) -> Pages:
+    """The app's portal pages (:func:`securelogin.entrypoints.portal.routes.install`
+    keeps them in ``app.state.portal_pages``)."""
+    pages: Pages = request.app.state.portal_pages
+    return pages
+
+
+#: a handler's parameter: ``pages: PortalPagesDep``
+PortalPagesDep = Annotated[Pages, Depends(portal_pages)]
 
 
 def login_form(
