@@ -62,9 +62,12 @@ test-fast: venv
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 -m "unit or fake" $(PYTEST_ARGS)
 
+# make bench [BENCH_ARGS=--quick]: installs wrk and nginx from Debian's packages when
+# missing (scripts/bench-tools.sh; as root), starts PostgreSQL like the tests, runs bench/
 bench: venv
+	scripts/bench-tools.sh
 	set -e; svc_env="$$(scripts/test-services.sh)"; eval "$$svc_env"; \
-	$(BIN)/python -m bench.run_all
+	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache test-artifacts .mypy_cache .ruff_cache .pytest_cache

@@ -12,7 +12,7 @@ falls among them; approvals sent within 2 s of a wave are also reported apart.
 
 Prints one JSON object: server RSS before, while the long-polls wait and at the end, and
 the latency percentiles (target p99 <= 50 ms).  The logins and their pushes are created in-process
-through the product's own service code (``factors.issue_challenge``), skipping the
+through the product's own service code (``factors.open_ceremony``), skipping the
 password step (its Argon2id cost is measured by bench.login_bench, not here).
 """
 
@@ -127,23 +127,24 @@ def open_logins(services: Services, user_id: int, count: int) -> list[tuple[str,
             )
             for _ in range(min(500, count - len(made))):
                 login_id = "lg_" + b64url(os.urandom(16))
+                ceremony, factor = factors.open_ceremony(
+                    services,
+                    uow,
+                    purpose=Purpose.LOGIN,
+                    subject=login_id,
+                    user_id=user_id,
+                    device=device,
+                    expires_at=expires,
+                    now=now,
+                    platform="portal",
+                )
                 uow.logins.add(
                     login_id=login_id,
                     user_id=user_id,
                     platform="portal",
-                    device_id=device.id,
-                    status="challenge",
+                    ceremony_id=ceremony.id,
                     now=now,
                     expires_at=expires,
-                )
-                factor = factors.issue_challenge(
-                    services,
-                    uow,
-                    device=device,
-                    login_id=login_id,
-                    purpose=Purpose.LOGIN,
-                    expires_at=expires,
-                    now=now,
                 )
                 assert factor.prompt.number is not None
                 made.append((login_id, factor.prompt.number))

@@ -2,8 +2,16 @@
 
     python -m bench.run_all [--quick] [--no-privacyidea] [--repeat R] [--out FILE]
 
-SQLite and PostgreSQL, 1 and 2 workers, a few client counts, each repeated; then the
-privacyIDEA comparison when its peer scripts can install it.  Every JSON line also goes to
+First the wrk figures of issue 14 (``bench.wrk_bench``: the second-factor answer's server
+CPU against the bare endpoint in the same run, answers/s and p99 at 8 connections, the
+Argon2id share of a full login; h11/asyncio against httptools/uvloop) and the scale-out
+(``bench.scaleout_bench``: three nodes behind nginx on one PostgreSQL); then the httpx
+matrix — SQLite and PostgreSQL, 1 and 2 workers, a few client counts, each repeated — and
+the privacyIDEA comparison when its peer scripts can install it.
+
+``--quick`` (≤ 5 minutes on the 2 shared cores): the wrk figures for the default server
+only (2 rounds of 400 answers), the scale-out with LISTEN/NOTIFY (100 long-polls, 60
+approvals), nothing else.  Every JSON line also goes to
 ``test-artifacts/bench/results-<UTC time>.jsonl``; the tables at the end give the best and
 the median of the repeats, and the verdict on the targets of docs/performance.md.
 """
@@ -22,7 +30,7 @@ from typing import Any
 
 import psycopg
 
-from bench import privacyidea_compare, report
+from bench import privacyidea_compare, report, scaleout_bench, wrk_bench
 from bench.fixture import DEFAULT_PG_URL
 from bench.login_bench import run_config
 
@@ -100,15 +108,34 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
-    repeat = a.repeat or (1 if a.quick else 3)
-    answer_clients, full_clients = ([8], [8]) if a.quick else ([1, 8, 32], [4, 16])
-    seconds, answers = (5.0, 300) if a.quick else (8.0, 500)
+    repeat = a.repeat or 3
+    answer_clients, full_clients = [1, 8, 32], [4, 16]
+    seconds, answers = 8.0, 500
 
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     out = Path(a.out or f"test-artifacts/bench/results-{stamp}.jsonl")
     out.parent.mkdir(parents=True, exist_ok=True)
     lines: list[dict[str, Any]] = [machine(a.pg_url)]
     print(json.dumps(lines[0]), flush=True)
+
+    wrk_args = ["--quick", "--variants", "httptools/uvloop"] if a.quick else []
+    wrk_lines = wrk_bench.main(wrk_args)
+    lines += wrk_lines
+    _save(out, lines)
+    if lines[0]["postgresql"] is not None:
+        scale_args = ["--pg-url", a.pg_url]
+        scale_args += (
+            ["--modes", "notify", "--logins", "100", "--approvals", "60"] if a.quick else []
+        )
+        lines += scaleout_bench.main(scale_args)
+        _save(out, lines)
+    if a.quick:
+        lines.append({"bench": "machine_end", "loadavg": [round(x, 2) for x in os.getloadavg()]})
+        _save(out, lines)
+        if wrk_lines:
+            print(wrk_bench.table(wrk_lines))
+        print(f"\nJSON lines: {out}")
+        return
 
     for db in a.databases.split(","):
         if db == "postgres" and lines[0]["postgresql"] is None:
@@ -133,6 +160,9 @@ def main(argv: list[str] | None = None) -> None:
         )
     lines.append({"bench": "machine_end", "loadavg": [round(x, 2) for x in os.getloadavg()]})
     _save(out, lines)
+    if wrk_lines:
+        print(wrk_bench.table(wrk_lines))
+        print()
     print(report.table(lines))
     if not a.no_privacyidea:
         print()

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from securelogin.adapters.security.passwords import Argon2Passwords
 from securelogin.adapters.security.secretbox import AesGcmSecretBox
 from securelogin.bootstrap import bootstrap, load_settings, master_keys, wire
 from securelogin.config import Settings
@@ -88,6 +89,42 @@ def db_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         return str(request.getfixturevalue("sqlite_url"))
     return str(request.getfixturevalue("pg_url"))
+
+
+_ARGON2_HASHES: dict[tuple[object, str], str] = {}
+_ARGON2_CHECKS: dict[tuple[str, str], bool] = {}
+
+
+@pytest.fixture(autouse=True)
+def argon2_once_per_password(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real Argon2id at the production parameters, but each distinct hash and check once
+    per test process: the test brokerages give their users the same few passwords, and
+    ≈ 2,600 hashes and checks of 20 ms each were a tenth of the suite's CPU
+    (docs/development.md, "Measured").  A check is a pure function of the stored hash and
+    the password, so its remembered answer is the one Argon2id gives; a remembered hash
+    is a real hash of that password with those parameters, whose salt other users of the
+    same password share within the process.  ``@pytest.mark.fresh_argon2`` turns this off
+    for a test that needs every hash computed (new salts, timing)."""
+    if request.node.get_closest_marker("fresh_argon2"):
+        return
+    real_hash, real_verify = Argon2Passwords.hash, Argon2Passwords.verify
+
+    def hash_once(self: Argon2Passwords, password: str) -> str:
+        key = (self.parameters, password)
+        if key not in _ARGON2_HASHES:
+            _ARGON2_HASHES[key] = real_hash(self, password)
+        return _ARGON2_HASHES[key]
+
+    def verify_once(self: Argon2Passwords, stored_hash: str, password: str) -> bool:
+        key = (stored_hash, password)
+        if key not in _ARGON2_CHECKS:
+            _ARGON2_CHECKS[key] = real_verify(self, stored_hash, password)
+        return _ARGON2_CHECKS[key]
+
+    monkeypatch.setattr(Argon2Passwords, "hash", hash_once)
+    monkeypatch.setattr(Argon2Passwords, "verify", verify_once)
 
 
 @pytest.fixture

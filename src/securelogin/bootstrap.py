@@ -5,6 +5,7 @@ Nothing here runs at import time; entry points call :func:`bootstrap` once.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from importlib import resources
@@ -18,6 +19,7 @@ from securelogin.adapters.channels.sms import DevOutboxSms, HttpSmsGateway, Twil
 from securelogin.adapters.clock import SystemClock, SystemRandom
 from securelogin.adapters.db.engine import make_engine, sqlite_path
 from securelogin.adapters.db.uow import SqlDatabase, SqlUnitOfWork
+from securelogin.adapters.faults import FileFaults
 from securelogin.adapters.printing.card_pdf import CardRenderer
 from securelogin.adapters.printing.statement_pdf import StatementRenderer
 from securelogin.adapters.pskc_port import PskcSeedFiles
@@ -29,6 +31,9 @@ from securelogin.adapters.security.secretbox import (
     parse_keys,
     read_or_create_key_file,
 )
+from securelogin.adapters.security.webauthn import PyWebAuthnRelyingParty
+from securelogin.adapters.wakeups.postgres import PostgresWakeups
+from securelogin.adapters.wakeups.redis import RedisWakeups
 from securelogin.config import Environment, Settings, SmsGatewayKind
 from securelogin.domain.lifecycle import LifecyclePolicy
 from securelogin.errors import ConfigurationError
@@ -37,6 +42,7 @@ from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.ceremony.password import PasswordFactor
 from securelogin.service.context import Policy, Services
 from securelogin.service.funds import withdrawal_confirm
+from securelogin.service.lifecycle import sharing
 from securelogin.service.login import login
 from securelogin.service.mobile_key_ports import MobileKeyPorts
 from securelogin.service.ports import (
@@ -49,6 +55,7 @@ from securelogin.service.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from securelogin.service.wakeups import Wakeups
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -155,6 +162,19 @@ def mail_gateway(settings: Settings) -> MailGateway:
     )
 
 
+def wakeups_for(settings: Settings) -> Wakeups | None:
+    """How the server processes of this installation wake each other's long-polls:
+    Redis pub/sub when ``SECURELOGIN_REDIS_URL`` is set, else LISTEN/NOTIFY on
+    PostgreSQL (unless ``SECURELOGIN_LISTEN_NOTIFY=false``), else nothing (SQLite: one
+    process; the poller covers several anyway)."""
+    url = settings.database_url
+    if settings.redis_url is not None:
+        return RedisWakeups(settings.redis_url.get_secret_value(), database_url=url)
+    if settings.listen_notify and url.startswith(("postgresql", "postgres")):
+        return PostgresWakeups(url)
+    return None
+
+
 def bootstrap(
     settings: Settings,
     *,
@@ -163,7 +183,7 @@ def bootstrap(
     random: Random | None = None,
 ) -> Services:
     """Open the database (and migrate it when asked) and wire every service."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, threads=settings.threads)
     database = SqlDatabase(engine)
     try:
         keys = master_keys(settings)
@@ -174,7 +194,15 @@ def bootstrap(
         raise
     real_clock = clock or SystemClock()
     box = AesGcmSecretBox(keys)
-    uow_factory: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(engine, real_clock, box)  # noqa: E731
+    faults = None
+    if settings.test_faults_dir is not None:
+        if settings.env is Environment.PRODUCTION:
+            database.close()
+            raise ConfigurationError("SECURELOGIN_TEST_FAULTS_DIR is for the test suite only")
+        faults = FileFaults(settings.test_faults_dir)
+    uow_factory: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(  # noqa: E731
+        engine, real_clock, box, faults
+    )
     services = wire(
         settings,
         uow=uow_factory,
@@ -184,6 +212,8 @@ def bootstrap(
         clock=real_clock,
         random=random,
     )
+    if faults is not None:
+        services = dataclasses.replace(services, fault=faults.at)
     if migrate:
         notifications.seal_stored_messages(services)
     return services
@@ -234,10 +264,20 @@ def wire(
                 timeout=settings.channel_timeout_seconds,
             ),
         ),
+        webauthn=PyWebAuthnRelyingParty(
+            rp_id=settings.webauthn_rp_id,
+            rp_name=settings.webauthn_rp_name,
+            origins=settings.webauthn_origin_list,
+        ),
         # the ceremony's clients: what an approved push does, per purpose (issue 11)
         on_approval={
             Purpose.LOGIN: login.push_approved,
             Purpose.WITHDRAWAL: withdrawal_confirm.push_approved,
+            Purpose.SHARE: sharing.push_approved,
+        },
+        on_denial={
+            Purpose.WITHDRAWAL: withdrawal_confirm.push_denied,
+            Purpose.SHARE: sharing.push_denied,
         },
         # how a user with no device confirms (R-WD-4: the password, at rank 0)
         without_device={Purpose.WITHDRAWAL: PasswordFactor(passwords=passwords)},

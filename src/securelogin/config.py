@@ -7,8 +7,9 @@ SPEC is a default here, not a constant in the code.
 from __future__ import annotations
 
 from enum import StrEnum
-from ipaddress import IPv4Network, IPv6Network, ip_network
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,20 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class HttpParser(StrEnum):
+    """``serve``'s HTTP/1.1 parser (docs/performance.md measures both)."""
+
+    HTTPTOOLS = "httptools"
+    H11 = "h11"
+
+
+class EventLoop(StrEnum):
+    """``serve``'s event loop (docs/performance.md measures both)."""
+
+    UVLOOP = "uvloop"
+    ASYNCIO = "asyncio"
+
+
 class SmsGatewayKind(StrEnum):
     """SPEC §8 "Channels": the development outbox, a generic HTTP gateway, Twilio."""
 
@@ -48,6 +63,8 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.DEVELOPMENT
     database_url: str = DEFAULT_DATABASE_URL
+    #: test hooks (adapters/faults.py): only the test suite sets it, never production
+    test_faults_dir: Path | None = None
     #: base64 of 32 bytes; several keys separated by commas, the first encrypts (rotation).
     master_key: SecretStr | None = None
     master_key_file: Path | None = None
@@ -56,6 +73,17 @@ class Settings(BaseSettings):
     #: X-Forwarded-Proto are believed; nobody's by default (docs/deployment.md)
     trusted_proxies: str = ""
     port: int = Field(default=8000, ge=1, le=65535)
+    #: ``serve``: HTTP parser and event loop (docs/configuration.md "Server")
+    http_parser: HttpParser = HttpParser.HTTPTOOLS
+    event_loop: EventLoop = EventLoop.UVLOOP
+    #: threads for blocking work (database, Argon2id) per server process; the PostgreSQL
+    #: connection pool holds as many connections plus POOL_SPARE, and never more
+    threads: int = Field(default=40, ge=4, le=1000)
+    #: several server processes on one PostgreSQL wake each other's long-polls with
+    #: LISTEN/NOTIFY (off: only the 0.5-s poller; docs/deployment.md "Several processes")
+    listen_notify: bool = True
+    #: Redis pub/sub instead of LISTEN/NOTIFY for those wake-ups (``redis://host:6379/0``)
+    redis_url: SecretStr | None = None
     #: the brokerage's time zone and exchange calendar (R-LIMIT-2)
     timezone: str = "America/New_York"
     calendar: str = "XNYS"
@@ -117,6 +145,12 @@ class Settings(BaseSettings):
     apns_team_id: str | None = None
     apns_topic: str | None = None
     apns_api: str = "https://api.push.apple.com"
+    #: WebAuthn (passkeys, the app's biometric unlock; docs/security-settings.md): the
+    #: RP ID is a registrable domain the origins belong to (not an IP address); origins
+    #: are the exact scheme://host[:port] pages may call WebAuthn from, comma-separated
+    webauthn_rp_id: str = "localhost"
+    webauthn_rp_name: str = "securelogin"
+    webauthn_origins: str = "http://localhost:8000"
 
     @field_validator("database_url")
     @classmethod
@@ -130,6 +164,30 @@ class Settings(BaseSettings):
     def _proxies_are_networks(cls, value: str) -> str:
         proxy_networks(value)
         return value
+
+    @property
+    def webauthn_origin_list(self) -> tuple[str, ...]:
+        return tuple(o.strip().rstrip("/") for o in self.webauthn_origins.split(",") if o.strip())
+
+    @model_validator(mode="after")
+    def _webauthn_origins_belong_to_the_rp_id(self) -> Settings:
+        rp_id = self.webauthn_rp_id
+        try:
+            ip_address(rp_id)
+        except ValueError:
+            pass
+        else:
+            raise ValueError("SECURELOGIN_WEBAUTHN_RP_ID must be a domain, not an IP address")
+        if not self.webauthn_origin_list:
+            raise ValueError("SECURELOGIN_WEBAUTHN_ORIGINS needs at least one origin")
+        for origin in self.webauthn_origin_list:
+            parts = urlsplit(origin)
+            host = parts.hostname or ""
+            if parts.scheme not in ("https", "http") or parts.path or not host:
+                raise ValueError(f"{origin!r} is not an origin (scheme://host[:port])")
+            if host != rp_id and not host.endswith("." + rp_id):
+                raise ValueError(f"origin {origin!r} is not on the RP ID {rp_id!r}")
+        return self
 
     @property
     def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:

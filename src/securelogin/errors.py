@@ -71,6 +71,13 @@ else is allowed to reach a user.
     │   WithdrawalClosed(Conflict)                withdrawal_closed
     │   WithdrawalExpired(Conflict)               withdrawal_expired
     │   ConfirmationFailed(AuthFailed)            confirmation_failed
+    ├── passkeys and the app's biometric unlock (issue 16 §2, issue 15):
+    │   PasskeyRejected(InvalidInput)             passkey_rejected
+    │   PasskeyCeremonyClosed(Conflict)           passkey_ceremony_closed
+    │   DeviceLoginRequired(Forbidden)            device_login_required
+    │   UnknownPasskey(NotFound)                  passkey_not_found
+    │   BiometricRejected(AuthenticationFailed)   biometric_rejected
+    │   BiometricNotSet(Conflict)                 biometric_not_set
     ├── IntegrityViolation                integrity_violation (first_bad_id)
     └── DeliveryFailed                    delivery_failed (retryable)
 """
@@ -641,3 +648,56 @@ class ConfirmationFailed(AuthenticationFailed):
 
     def __init__(self) -> None:
         super().__init__("Confirmation failed")
+
+
+class PasskeyRejected(InvalidInput):
+    """A WebAuthn registration did not verify (origin, RP ID, challenge, user presence or
+    verification, signature, algorithm); nothing was stored."""
+
+    code = "passkey_rejected"
+
+    def __init__(self, message: str = "The passkey could not be verified") -> None:
+        super().__init__(message, field="credential")
+
+
+class PasskeyCeremonyClosed(Conflict):
+    """A WebAuthn registration or unlock challenge that is unknown, used or expired."""
+
+    code = "passkey_ceremony_closed"
+
+    def __init__(self) -> None:
+        super().__init__("That WebAuthn challenge is used, expired or unknown; start again")
+
+
+class DeviceLoginRequired(Forbidden):
+    """Registering a passkey needs a session opened with one of the user's devices."""
+
+    code = "device_login_required"
+
+    def __init__(self) -> None:
+        super().__init__("Log in with one of your devices before adding a passkey")
+
+
+class UnknownPasskey(NotFound):
+    code = "passkey_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such passkey of yours")
+
+
+class BiometricRejected(AuthenticationFailed):
+    """The app's biometric assertion did not verify (issue 15): the vault stays closed."""
+
+    code = "biometric_rejected"
+
+    def __init__(self) -> None:
+        super().__init__("The biometric check was not accepted; use the app PIN")
+
+
+class BiometricNotSet(Conflict):
+    """The app has no biometric credential registered with the server."""
+
+    code = "biometric_not_set"
+
+    def __init__(self) -> None:
+        super().__init__("Biometric unlock is not turned on for this app")

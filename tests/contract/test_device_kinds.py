@@ -1,5 +1,6 @@
 """One contract, run against every device kind of SPEC §2 except the mobile key
-(STYLE.md rule 9): log in, refuse wrong answers, never accept an answer twice, take at
+(STYLE.md rule 9; a passkey is registered through the service and answered by
+tests/webauthn_kit.py): log in, refuse wrong answers, never accept an answer twice, take at
 most 3 answers per challenge, expire.  Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from securelogin.service.context import Services
 from securelogin.service.login import login
 from tests.devices import KINDS, PASSWORD, Brokerage, KindSetup
 from tests.fakes import FakeClock
+from tests.webauthn_kit import passkey_holder
 
-KIND_NAMES = sorted(KINDS)
+KIND_NAMES = sorted([*KINDS, "passkey"])
 
 
 @pytest.fixture(params=KIND_NAMES)
 def kind(request: pytest.FixtureRequest, services: Services) -> KindSetup:
+    if request.param == "passkey":
+        return passkey_holder(services)
     setup = KINDS[request.param]
     Brokerage().user("holder", setup.device).load(services)
     return setup

@@ -13,11 +13,12 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 
+from securelogin.adapters.security.webauthn import PyWebAuthnRelyingParty
 from securelogin.entrypoints.api.app import create_app
 from securelogin.service.context import Services
 from tests import withdrawal_kit
@@ -43,20 +44,28 @@ RECOVERY_PIN = "k3y!"
 LABELS = ("Username", "Password", "Log In")
 BOB_PHONE = "+15551230090"
 #: what a page may log as an error: the requests that fail on purpose while offline
-#: the kind and extractability of the CryptoKeys the app keeps in IndexedDB
+#: what the app keeps in IndexedDB: no CryptoKey and no PIN check value — the vault's
+#: keys sealed (a copied store opens only with the server's share), the OCRA secrets
+#: camouflaged under the offline key
 STORED_KEYS = """() => new Promise((resolve) => {
   indexedDB.open("securelogin-key").onsuccess = (e) => {
     const tx = e.target.result.transaction(["app", "users"]);
     const out = {};
     tx.objectStore("app").get("app").onsuccess = (r) => { out.app = r.target.result; };
     tx.objectStore("users").getAll().onsuccess = (r) => { out.users = r.target.result; };
-    tx.oncomplete = () => resolve([
-      out.app.privateKey.type, out.app.privateKey.extractable,
-      ...out.users.map((u) => [u.ocraKey.algorithm.name, u.ocraKey.extractable]),
-    ]);
+    tx.oncomplete = () => {
+      const keys = (o) => Object.values(o).filter((v) => v instanceof CryptoKey).length;
+      resolve([
+        out.app.vault, "pin" in out.app, keys(out.app), typeof out.app.signing.data,
+        typeof out.app.dk.pin.data, typeof out.app.offline.pin.data,
+        ...out.users.map((u) => [keys(u), typeof u.ocra.data]),
+      ]);
+    };
   };
 })"""
 OFFLINE_NOISE = re.compile(r"ERR_INTERNET_DISCONNECTED|Failed to fetch")
+#: the server's refusal of the wrong app PIN (401 app_pin_wrong), which the browser logs
+PIN_REFUSED = re.compile(r"status of 401")
 
 
 @pytest.fixture
@@ -97,6 +106,11 @@ def funded(tmp_path: Path) -> Iterator[Services]:
 @pytest.fixture
 def funded_live(funded: Services) -> Iterator[tuple[str, httpx.Client]]:
     yield from served(funded, ("maya",))
+
+
+def audit_actions(services: Services) -> list[str]:
+    with services.uow() as uow:
+        return [c.event.action for c in list(uow.audit.chain())]
 
 
 def phone(browser: Any, locale: str, problems: list[str]) -> tuple[Any, Any]:
@@ -196,7 +210,7 @@ def test_R_KEY_5_the_app_installs_activates_and_answers_the_challenge_offline(
     add_user(app, "bob")
     expect(app.locator("#users li")).to_have_text(["alice", "bob"])
     keys = app.evaluate(STORED_KEYS)
-    assert keys == ["private", False, ["HMAC", False], ["HMAC", False]]
+    assert keys == [2, False, 0, "string", "string", "string", [0, "string"], [0, "string"]]
     shot(app, "key-app-home-en")
 
     # the portal, on a computer: the push is not coming, so the person asks for the challenge
@@ -207,27 +221,39 @@ def test_R_KEY_5_the_app_installs_activates_and_answers_the_challenge_offline(
     challenge = portal.locator("#challenge-code").inner_text().strip()
     assert re.fullmatch(r"\d{6}", challenge)
 
-    # the phone has no network: the app still opens (service worker) and answers
-    context.set_offline(True)
+    # online, the app PIN is checked with the server's help (issue 12 §6): it counts
     app.reload()
-    expect(app.get_by_role("heading", level=1)).to_have_text("Unlock")
     on_screen(app).get_by_label("App PIN").fill("1357")
     on_screen(app).get_by_role("button", name="Unlock", exact=True).click()
     expect(app.locator("#message")).to_have_text("Wrong app PIN.")
-    on_screen(app).get_by_label("App PIN").fill(APP_PIN)
-    on_screen(app).get_by_role("button", name="Unlock", exact=True).click()
-    expect(app.locator("#poll-state")).to_have_attribute("data-state", "offline")
-    app.locator("#open-challenge").click()
-    on_screen(app).get_by_label("Username").select_option("alice")
-    on_screen(app).get_by_label("Challenge").fill(challenge)
-    on_screen(app).get_by_role("button", name="Show the response").click()
-    expect(app.locator("#response-code")).to_have_text(re.compile(r"^\d{8}$"))
+
+    # the phone has no network: the app still opens (service worker) and answers; the PIN
+    # cannot be checked offline, so a wrong one gives a wrong response (camouflage)
+    context.set_offline(True)
+    app.reload()
+
+    def respond(pin: str) -> str:
+        expect(app.get_by_role("heading", level=1)).to_have_text("Unlock")
+        on_screen(app).get_by_label("App PIN").fill(pin)
+        on_screen(app).get_by_role("button", name="Unlock", exact=True).click()
+        expect(app.locator("#poll-state")).to_have_attribute("data-state", "offline")
+        app.locator("#open-challenge").click()
+        on_screen(app).get_by_label("Username").select_option("alice")
+        on_screen(app).get_by_label("Challenge").fill(challenge)
+        on_screen(app).get_by_role("button", name="Show the response").click()
+        expect(app.locator("#response-code")).to_have_text(re.compile(r"^\d{8}$"))
+        return str(app.locator("#response-code").inner_text())
+
+    wrong = respond("1357")
+    app.reload()
+    right = respond(APP_PIN)
+    assert wrong != right
     shot(app, "key-app-challenge-en")
-    portal.locator("#response").fill(app.locator("#response-code").inner_text())
+    portal.locator("#response").fill(right)
     portal.locator("form.verify-form button[type=submit]").click()
     expect(portal).to_have_url(server + "/portal")
     context.close()
-    assert [p for p in problems if not OFFLINE_NOISE.search(p)] == []
+    assert [p for p in problems if not (OFFLINE_NOISE.search(p) or PIN_REFUSED.search(p))] == []
 
 
 def test_R_KEY_4_a_portal_login_is_approved_in_the_app_and_the_wrong_number_denies(
@@ -369,6 +395,8 @@ def test_key_app_biometric_unlock_with_a_virtual_authenticator_and_its_refusal(
     from playwright.sync_api import expect
 
     server = live[0].replace("127.0.0.1", "localhost")
+    # the origin the browser sends: this test's port (settings name it in production)
+    cast(PyWebAuthnRelyingParty, services.webauthn).origins.append(server)
     problems: list[str] = []
     _, app = phone(browser, "en-US", problems)
     cdp = app.context.new_cdp_session(app)
@@ -396,6 +424,11 @@ def test_key_app_biometric_unlock_with_a_virtual_authenticator_and_its_refusal(
     app.get_by_role("button", name="Lock", exact=True).click()
     app.get_by_role("button", name="Unlock with biometrics").click()
     expect(app.locator("#screen-home")).to_be_visible()  # no PIN typed
+    expect(app.locator("#poll-state")).to_have_attribute("data-state", "waiting")  # signs again
+    # the server verified the assertion and released the share (audited), the count moved
+    assert "mobile_key.biometric_unlock" in audit_actions(services)
+    [used] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
+    assert used["signCount"] >= 1
 
     # the platform cannot verify the person: no unlock, the PIN still works
     cdp.send(
@@ -408,6 +441,7 @@ def test_key_app_biometric_unlock_with_a_virtual_authenticator_and_its_refusal(
     on_screen(app).get_by_label("App PIN").fill(APP_PIN)
     on_screen(app).get_by_role("button", name="Unlock", exact=True).click()
     expect(app.locator("#screen-home")).to_be_visible()
+    assert audit_actions(services).count("mobile_key.biometric_unlock") == 1
     assert problems == []
 
 

@@ -44,7 +44,7 @@ def login_reads(services: Services) -> Iterator[list[str]]:
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         flat = " ".join(statement.split())
-        if "FROM logins WHERE logins.id =" in flat:
+        if "FROM logins " in flat and "WHERE logins.id =" in flat:
             seen.append(flat)
 
     event.listen(engine, "before_cursor_execute", record)

@@ -345,23 +345,16 @@ def test_R_WD_4_a_withdrawal_push_carries_amount_and_destination_and_confirms_on
         user = uow.users.by_username("alice")
         assert user is not None
         device = next(d for d in uow.device_access.of_user(user.id) if d.kind == "mobile_key")
-        uow.logins.add(
-            login_id="wl_test",
-            user_id=user.id,
-            platform="portal",
-            device_id=device.id,
-            status="confirmation",
-            now=now,
-            expires_at=now + timedelta(minutes=3),
-        )
-        factor = factors.issue_challenge(
+        _, factor = factors.open_ceremony(
             services,
             uow,
-            device=device,
-            login_id="wl_test",
             purpose=Purpose.WITHDRAWAL,
+            subject="wd_test",
+            user_id=user.id,
+            device=device,
             expires_at=now + timedelta(minutes=3),
             now=now,
+            platform="portal",
             binding=Binding(amount="1234.56", destination="Chase ••••1234", nonce=b"n" * 16),
         )
         uow.commit()
@@ -370,7 +363,7 @@ def test_R_WD_4_a_withdrawal_push_carries_amount_and_destination_and_confirms_on
     assert push["purpose"] == "withdrawal"
     assert (push["amount"], push["destination"]) == ("1234.56", "Chase ••••1234")
     assert app.answer(api, push, number=factor.prompt.number).status_code == 200
-    assert confirmed == [("wl_test", device.id)]
+    assert confirmed == [("wd_test", device.id)]
 
 
 def test_R_KEY_4_a_long_poll_wakes_when_another_process_approves_the_push(

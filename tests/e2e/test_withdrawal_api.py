@@ -456,17 +456,19 @@ def test_R_WD_4_confirmed_by_push_books_like_a_correct_answer_once(
     token = session_token(services, "maya", "sms")
     device = _give_mobile_key(services, "maya")
     started = ask(api, token, "100.00", device_id=device).json()
-    login_id = str(
-        scalar(
-            url_of(services),
-            "SELECT login_id FROM withdrawals WHERE id = :w",
-            w=started["withdrawal_id"],
-        )
-    )
+    wid = started["withdrawal_id"]
     with pytest.raises(UnknownWithdrawal):
-        withdrawal_confirm.confirmed_by_push(services, login_id, "dv_other")
-    result = withdrawal_confirm.confirmed_by_push(services, login_id, device)  # the push's subject
-    assert result.status == "accepted" and result.withdrawal_id == started["withdrawal_id"]
+        withdrawal_confirm.confirmed_by_push(services, wid, "dv_other")
+    result = withdrawal_confirm.confirmed_by_push(services, wid, device)
+    assert result.status == "accepted" and result.withdrawal_id == wid
+    # the confirmation's ceremony ended as approved, in the same commit as the booking
+    state = scalar(
+        url_of(services),
+        "SELECT c.state || ':' || c.outcome FROM ceremonies c"
+        " JOIN withdrawals w ON w.ceremony_id = c.id WHERE w.id = :w",
+        w=wid,
+    )
+    assert state == "authenticated:approved"
     response = otp.ocra(MOBILE_KEY_SUITE, SEED32, question=started["factor"]["prompt"]["challenge"])
     assert (
         confirm(api, token, started["withdrawal_id"], response).json()["code"]

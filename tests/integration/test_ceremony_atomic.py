@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from securelogin.errors import WithdrawalClosed
 from securelogin.service import sessions
 from securelogin.service.ceremony import push
 from securelogin.service.context import Services
@@ -88,3 +89,37 @@ def test_R_WD_4_an_approved_push_and_its_booking_commit_together_or_not_at_all(
         else:  # both
             assert (approved, decided, booked) == ("approved", "accepted", 1)
     assert scalar(url_of(services), "SELECT count(*) FROM ledger_entries") >= ROUNDS
+
+
+def test_R_WD_4_a_push_denied_on_the_key_refuses_the_withdrawal_in_the_same_commit(
+    api: TestClient, services: Services, clock: FakeClock
+) -> None:
+    """The denial ends the ceremony, and the withdrawal's handler refuses the withdrawal
+    with it: the waiting page moves on, nothing is booked, the fallback is closed."""
+    load(services, {"maya": ["sms"]})
+    session = sessions.authenticate(services, session_token(services, "maya", "sms"))
+    key = TestApp(clock)
+    key.activate(api, services, username="maya")
+    started = withdrawals.request_withdrawal(
+        services,
+        session,
+        withdrawals.parse_request(
+            account=ACCOUNT,
+            amount="10.00",
+            destination="Chase ****1234",
+            idempotency_key="denied",
+            device_id=key.devices["maya"],
+        ),
+    )
+    [pending] = key.pushes(api)
+    assert key.answer(api, pending, decision="deny").status_code == 200
+    refused = withdrawals.withdrawal_status(services, session, started.withdrawal_id)
+    assert (refused.status, refused.reason) == (WithdrawalStatus.REFUSED, "confirmation_failed")
+    booked = scalar(
+        url_of(services),
+        "SELECT count(*) FROM ledger_entries WHERE reference = :w",
+        w=started.withdrawal_id,
+    )
+    assert booked == 0
+    with pytest.raises(WithdrawalClosed):
+        withdrawal_confirm.push_fallback(services, session, started.withdrawal_id)

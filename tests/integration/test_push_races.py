@@ -1,8 +1,8 @@
 """R-LOGIN-6 for pushes on PostgreSQL across two real server processes: fifty parallel
 approvals of one push (half to each server) give exactly one approval and one session.
 
-The same check run against a push whose guard was removed (an unconditional close and
-an unconditional login finish) sees several sessions: the race test counts.
+The same check run against a push whose guards were removed (an unconditional close and
+unconditional ceremony and login finishes) sees several sessions: the race test counts.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from securelogin.adapters.db.logins import SqlLogins
+from securelogin.adapters.db.logins import SqlCeremonies, SqlLogins
 from securelogin.adapters.db.mobile_key import SqlMobileKeys
 from securelogin.domain.access import Platform
 from securelogin.errors import SecureLoginError
@@ -143,6 +143,7 @@ def test_R_LOGIN_6_the_push_race_check_fails_without_the_single_use_guard(
         app.activate(api, pg_services)
     number, push_id, _ = approvals_in_process(pg_services)
     monkeypatch.setattr(SqlMobileKeys, "close_push", slow_always(True))
+    monkeypatch.setattr(SqlCeremonies, "finish", slow_always(True))
     monkeypatch.setattr(SqlLogins, "finish", slow_always(True))
     results = fire_in_process(pg_services, app, number, push_id)
     assert results.count("ok") > 1  # the check of the test above would have failed

@@ -39,9 +39,18 @@ from tests.integration.sharing_data import (
     user,
     user_id,
 )
+from tests.mobile_key_app import TestApp
 
 #: tables a refused request must leave as they were (the owner's counters may move)
-UNTOUCHED = ("share_requests", "device_users", "devices", "logins", "challenges", "sessions")
+UNTOUCHED = (
+    "share_requests",
+    "device_users",
+    "devices",
+    "ceremonies",
+    "logins",
+    "challenges",
+    "sessions",
+)
 
 
 def untouched(services: Services) -> dict[str, list[tuple[object, ...]]]:
@@ -371,3 +380,62 @@ def test_R_SHARE_1_the_owners_challenge_expires_with_its_login(
             request_id=started.request_id,
             response=late,
         )
+
+
+def test_R_SHARE_1_the_owner_approves_the_share_on_the_mobile_keys_push(
+    api: TestClient, services: Services, clock: FakeClock
+) -> None:
+    """A share of a mobile key confirms through the same ceremony as a login: the key
+    gets a push (its kind declares push delivery) showing the number the requester sees,
+    and approving it decides the request in the approval's own commit."""
+    load(services, user("alice", "E-A", "U1000001", sms()), alice2())
+    key = TestApp(clock)
+    key.activate(api, services, username="alice")
+    started = sharing.start_share(
+        services,
+        requester_id=user_id(services, "alice2"),
+        owner_username="alice",
+        owner_password=PASSWORD,
+        device_id=key.devices["alice"],
+    )
+    # the requester sees the offline challenge (to type what the key shows) and the number
+    prompt = started.factor.prompt
+    assert prompt.type == "challenge" and prompt.challenge and prompt.number
+    [pending] = key.pushes(api)
+    assert (pending["purpose"], pending["where"]["platform"]) == ("share", "share")
+    assert key.answer(api, pending, number=prompt.number).status_code == 200
+    decided = sharing.request_view(services, started.request_id)
+    assert decided.status == "approved" and decided.decided_by == "system"
+    states = {d.kind: d.state for d in devices_of(services, "alice2")}
+    assert states == {"code_card": "revoked", "mobile_key": "active"}  # R-SHARE-5
+    outcome = scalar(url_of(services), "SELECT state || ':' || outcome FROM ceremonies")
+    assert outcome == "authenticated:approved"
+    with pytest.raises(ShareRequestDecided):  # the typed fallback is closed now
+        sharing.answer_share(
+            services,
+            requester_id=user_id(services, "alice2"),
+            request_id=started.request_id,
+            response=key.respond("alice", str(prompt.challenge)),
+        )
+
+
+def test_R_SHARE_1_a_share_denied_on_the_owners_key_fails(
+    api: TestClient, services: Services, clock: FakeClock
+) -> None:
+    load(services, user("alice", "E-A", "U1000001", sms()), alice2())
+    key = TestApp(clock)
+    key.activate(api, services, username="alice")
+    before = untouched(services)
+    started = sharing.start_share(
+        services,
+        requester_id=user_id(services, "alice2"),
+        owner_username="alice",
+        owner_password=PASSWORD,
+        device_id=key.devices["alice"],
+    )
+    [pending] = key.pushes(api)
+    assert key.answer(api, pending, decision="deny").status_code == 200
+    assert sharing.request_view(services, started.request_id).status == "failed"
+    assert audited(services, "share.owner_denied") == 1
+    after = untouched(services)
+    assert after["device_users"] == before["device_users"]  # nothing was shared

@@ -46,3 +46,30 @@ def test_a_bad_setting_is_one_clear_line(setting: str, value: object, message: s
     with pytest.raises(ConfigurationError, match=message) as caught:
         load_settings(**{setting: value})
     assert "\n" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("rp_id", "origins", "says"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8000", "not an IP address"),
+        ("bank.example", "https://evil.example", "not on the RP ID"),
+        ("bank.example", "https://portal.bank.example/login", "is not an origin"),
+        ("bank.example", " , ", "at least one origin"),
+    ],
+)
+def test_webauthn_settings_refuse_an_rp_id_the_origins_do_not_belong_to(
+    rp_id: str, origins: str, says: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=says):
+        load_settings(webauthn_rp_id=rp_id, webauthn_origins=origins)
+
+
+def test_webauthn_origins_may_be_subdomains_of_the_rp_id() -> None:
+    settings = load_settings(
+        webauthn_rp_id="bank.example",
+        webauthn_origins="https://bank.example, https://portal.bank.example:8443/",
+    )
+    assert settings.webauthn_origin_list == (
+        "https://bank.example",
+        "https://portal.bank.example:8443",
+    )

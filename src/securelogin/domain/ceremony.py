@@ -24,6 +24,32 @@ class CeremonyEvent(StrEnum):
     DENIED = "denied"
 
 
+class CeremonyOutcome(StrEnum):
+    """How an ended ceremony ended (stored with it; the state says where it stands)."""
+
+    #: a typed answer was accepted
+    ANSWERED = "answered"
+    #: the push was approved with the right number
+    APPROVED = "approved"
+    #: the last of the challenge's answers was not accepted
+    EXHAUSTED = "exhausted"
+    #: the push was denied on the phone
+    DENIED = "denied"
+
+
+_EVENT_OF = {
+    CeremonyOutcome.ANSWERED: CeremonyEvent.ACCEPTED,
+    CeremonyOutcome.APPROVED: CeremonyEvent.ACCEPTED,
+    CeremonyOutcome.EXHAUSTED: CeremonyEvent.EXHAUSTED,
+    CeremonyOutcome.DENIED: CeremonyEvent.DENIED,
+}
+
+
+def event_of(outcome: CeremonyOutcome) -> CeremonyEvent:
+    """The event an outcome is."""
+    return _EVENT_OF[outcome]
+
+
 class CeremonyClosed(ValueError):
     """The ceremony already ended: no event moves it any more."""
 

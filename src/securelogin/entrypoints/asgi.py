@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from securelogin.bootstrap import bootstrap, load_settings
+from securelogin.bootstrap import bootstrap, load_settings, wakeups_for
 from securelogin.config import Environment
 from securelogin.entrypoints.api.app import create_app
 
@@ -20,4 +20,6 @@ def create() -> FastAPI:
         background_every=settings.background_interval_seconds,
         trusted_proxies=settings.trusted_proxy_networks,
         production=settings.env is Environment.PRODUCTION,
+        wakeups=wakeups_for(settings),
+        threads=settings.threads,
     )

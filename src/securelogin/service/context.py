@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from securelogin.domain.devices.catalogue import DEFAULT_CATALOGUE, DeviceKind, KindInfo
 from securelogin.domain.lifecycle import LifecyclePolicy
 from securelogin.service.ceremony.knowledge import KnownFactor
-from securelogin.service.ceremony.outcomes import Approval, Purpose
+from securelogin.service.ceremony.outcomes import Approval, Denial, Purpose
 from securelogin.service.lifecycle_ports import StatementPrinter
 from securelogin.service.mobile_key_ports import MobileKeyPorts
 from securelogin.service.ports import (
@@ -25,6 +25,7 @@ from securelogin.service.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from securelogin.service.webauthn_ports import RelyingParty
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +64,17 @@ class ApprovalHandler(Protocol):
     def __call__(self, services: Services, uow: UnitOfWork, approval: Approval) -> None: ...
 
 
+class DenialHandler(Protocol):
+    """A ceremony's client: what a push denied on the device ends (a withdrawal refused,
+    a share request failed), in the denial's unit of work (it must not commit)."""
+
+    def __call__(self, services: Services, uow: UnitOfWork, denial: Denial) -> None: ...
+
+
+def no_fault(point: str) -> None:
+    """No test hook (production): see ``adapters/faults.py``."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Services:
     uow: UnitOfWorkFactory
@@ -79,8 +91,15 @@ class Services:
     policy: Policy
     #: the mobile key's signatures and push providers (issue 4)
     mobile: MobileKeyPorts | None = None
+    #: the WebAuthn relying party: passkeys, the app's biometric unlock (issue 16, 15)
+    webauthn: RelyingParty | None = None
     #: what each purpose does with an approved push (wired in bootstrap.py, issue 11)
     on_approval: Mapping[Purpose, ApprovalHandler] = field(default_factory=dict)
     #: how a user with no device confirms, per purpose (R-WD-4: the password for a
     #: withdrawal; wired in bootstrap.py); a purpose not named here needs a device
     without_device: Mapping[Purpose, KnownFactor] = field(default_factory=dict)
+    #: what each purpose does when its push is denied (a login needs none: its status
+    #: is its ceremony's state)
+    on_denial: Mapping[Purpose, DenialHandler] = field(default_factory=dict)
+    #: a test hook at named points of a use case (``ceremony.push.AFTER_APPROVAL``)
+    fault: Callable[[str], None] = no_fault

@@ -70,7 +70,7 @@ class WithdrawalRow:
     status: WithdrawalStatus
     reason: str | None
     device_id: int | None
-    login_id: str | None
+    ceremony_id: str | None
     business_day: date | None
     created_at: datetime
     expires_at: datetime
@@ -89,7 +89,7 @@ class NewWithdrawal:
     status: WithdrawalStatus
     reason: str | None
     device_id: int | None
-    login_id: str | None
+    ceremony_id: str | None
     created_at: datetime
     expires_at: datetime
 
@@ -139,10 +139,6 @@ class FundsRepository(Protocol):
     def withdrawal(self, withdrawal_id: str) -> WithdrawalRow | None: ...
 
     def withdrawal_by_key(self, user_id: int, idempotency_key: str) -> WithdrawalRow | None: ...
-
-    def withdrawal_by_login(self, login_id: str) -> WithdrawalRow | None:
-        """The withdrawal whose confirmation challenge hangs off this internal login."""
-        ...
 
     def still_waiting(self, withdrawal_ids: Sequence[str], *, now: datetime) -> set[str]:
         """Which of these withdrawals still wait for a confirmation (one query: the

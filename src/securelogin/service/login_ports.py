@@ -10,6 +10,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from securelogin.domain.ceremony import CeremonyState
+from securelogin.service.ceremony.ports import CeremonyRow
+
 
 class FailureCounter(StrEnum):
     """R-LOGIN-3: password and second-factor failures are counted separately."""
@@ -47,19 +50,22 @@ class LoginRow:
     id: str
     user_id: int
     platform: str
-    status: str
-    device_id: int | None
+    #: the login's second factor (None for a password-only login, R-LOGIN-7/8)
+    ceremony: CeremonyRow | None
     created_at: datetime
     expires_at: datetime
     session_id: int | None
-    sends: int
-    client_ip: str | None = None
+
+    @property
+    def status(self) -> CeremonyState:
+        """A login stands where its ceremony stands; without one it is authenticated."""
+        return self.ceremony.state if self.ceremony else CeremonyState.AUTHENTICATED
 
 
 @dataclass(frozen=True, kw_only=True)
 class ChallengeRow:
     id: int
-    login_id: str | None
+    ceremony_id: str | None
     #: None for a factor the user knows (``ceremony.knowledge``), not a device
     device_id: int | None
     prompt: Mapping[str, object]
@@ -162,24 +168,18 @@ class LoginRepository(Protocol):
         login_id: str,
         user_id: int,
         platform: str,
-        device_id: int | None,
-        status: str,
+        ceremony_id: str | None,
         now: datetime,
         expires_at: datetime,
         session_id: int | None = None,
-        client_ip: str | None = None,
     ) -> None: ...
 
-    def get(self, login_id: str) -> LoginRow | None: ...
-
-    def finish(self, login_id: str, *, status: str, session_id: int | None, now: datetime) -> bool:
-        """Move a login out of ``challenge`` exactly once; False if it already left."""
+    def get(self, login_id: str) -> LoginRow | None:
+        """The login with its ceremony (one statement)."""
         ...
 
-    def set_device(self, login_id: str, *, device_id: int) -> None: ...
-
-    def count_send(self, login_id: str, *, limit: int) -> bool:
-        """Count one more code sent for this login; False once ``limit`` is reached."""
+    def finish(self, login_id: str, *, session_id: int, now: datetime) -> bool:
+        """Record the session the login opened, exactly once; False if it has one."""
         ...
 
 
@@ -187,7 +187,7 @@ class ChallengeRepository(Protocol):
     def add(
         self,
         *,
-        login_id: str | None,
+        ceremony_id: str | None,
         device_id: int | None,
         prompt: Mapping[str, object],
         value: str | None,
@@ -196,8 +196,8 @@ class ChallengeRepository(Protocol):
         expires_at: datetime,
     ) -> int: ...
 
-    def current(self, login_id: str) -> ChallengeRow | None:
-        """The newest challenge of a login."""
+    def current(self, ceremony_id: str) -> ChallengeRow | None:
+        """The newest challenge of a ceremony."""
         ...
 
     def open_values(self, device_id: int, *, now: datetime) -> set[str]:
@@ -212,8 +212,8 @@ class ChallengeRepository(Protocol):
         """Mark used exactly once; False if another answer got there first."""
         ...
 
-    def retire(self, login_id: str, *, now: datetime) -> None:
-        """End every open challenge of a login (a new code was sent)."""
+    def retire(self, ceremony_id: str, *, now: datetime) -> None:
+        """End every open challenge of a ceremony (a new code was sent)."""
         ...
 
 

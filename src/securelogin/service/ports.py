@@ -16,6 +16,7 @@ from typing import Protocol, Self
 from securelogin.domain.audit import AuditEvent, ChainedEvent
 from securelogin.domain.cards import PrintableCard
 from securelogin.domain.identity import AccountStatus, EntityKind, Right
+from securelogin.service.ceremony.ports import CeremonyRepository
 from securelogin.service.funds_ports import FundsRepository, ServiceKeyRepository
 from securelogin.service.lifecycle_ports import (
     AccountClosure,
@@ -38,6 +39,7 @@ from securelogin.service.login_ports import (
 from securelogin.service.mobile_key_ports import MobileKeyRepository
 from securelogin.service.operator_ports import HelpdeskRepository, OperatorRepository
 from securelogin.service.sharing_ports import SharingRepository
+from securelogin.service.webauthn_ports import WebAuthnRepository
 
 
 class Clock(Protocol):
@@ -291,6 +293,9 @@ class UnitOfWork(Protocol):
     def device_access(self) -> DeviceAccess: ...
 
     @property
+    def ceremonies(self) -> CeremonyRepository: ...
+
+    @property
     def logins(self) -> LoginRepository: ...
 
     @property
@@ -362,6 +367,9 @@ class UnitOfWork(Protocol):
 
     @property
     def documents(self) -> DocumentRepository: ...
+
+    @property
+    def webauthn(self) -> WebAuthnRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -27,7 +27,7 @@ class ShareRequestRow:
     device_public_id: str
     device_kind: str
     device_serial: str | None
-    login_id: str | None
+    ceremony_id: str | None
     status: str
     review: str
     created_at: datetime
@@ -80,7 +80,7 @@ class SharingRepository(Protocol):
         requester_id: int,
         owner_id: int,
         device_id: int,
-        login_id: str | None,
+        ceremony_id: str | None,
         status: str,
         review: str,
         at: datetime,

@@ -64,8 +64,18 @@ def _sqlite_on_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """Open an engine and check that the database answers; StorageUnavailable if not."""
+#: connections beyond the thread limit (``make_engine(threads=…)``): a thread that needs
+#: a second connection, the wake-up adapters' own connections are not from this pool
+POOL_SPARE = 2
+
+
+def make_engine(url: str, *, threads: int = 40) -> Engine:
+    """Open an engine and check that the database answers; StorageUnavailable if not.
+
+    On PostgreSQL the pool keeps up to ``threads`` + POOL_SPARE connections and opens no
+    overflow: every thread that runs database work can hold one at once, and none is
+    opened and closed per use under load (issue 14: 10 + 10 overflow connections churned
+    with 10,000 long-polls; a PostgreSQL connection costs a fork and authentication)."""
     safe = _redacted(url)
     try:
         parsed = make_url(normalize_url(url))
@@ -84,8 +94,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             engine = create_engine(
                 parsed,
                 pool_pre_ping=True,
-                pool_size=pool_size,
-                max_overflow=pool_size,
+                pool_size=threads + POOL_SPARE,
+                max_overflow=0,
                 connect_args={"connect_timeout": 5},
             )
         with engine.connect() as conn:

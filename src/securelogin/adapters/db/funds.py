@@ -57,7 +57,8 @@ _DAY_TOTALS = select(
 
 
 class SqlFunds:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, locking: bool = True) -> None:
+        self.locking = locking
         self.conn = conn
 
     def access(self, user_id: int, account_number: str) -> AccountAccess | None:
@@ -88,7 +89,7 @@ class SqlFunds:
         ]
 
     def lock_account(self, account_id: int) -> Funds:
-        return self._funds(account_id, lock=LOCKING)
+        return self._funds(account_id, lock=LOCKING and self.locking)
 
     def funds(self, account_id: int) -> Funds:
         return self._funds(account_id, lock=False)
@@ -187,7 +188,7 @@ class SqlFunds:
                         status=row.status.value,
                         reason=row.reason,
                         device_id=row.device_id,
-                        login_id=row.login_id,
+                        ceremony_id=row.ceremony_id,
                         created_at=row.created_at,
                         expires_at=row.expires_at,
                     )
@@ -211,10 +212,6 @@ class SqlFunds:
         row = self.conn.execute(
             self._select().where(w.c.user_id == user_id, w.c.idempotency_key == idempotency_key)
         ).first()
-        return None if row is None else _withdrawal(row)
-
-    def withdrawal_by_login(self, login_id: str) -> WithdrawalRow | None:
-        row = self.conn.execute(self._select().where(f.withdrawals.c.login_id == login_id)).first()
         return None if row is None else _withdrawal(row)
 
     def still_waiting(self, withdrawal_ids: Sequence[str], *, now: datetime) -> set[str]:
@@ -266,7 +263,7 @@ def _withdrawal(row: Any) -> WithdrawalRow:
         status=WithdrawalStatus(row.status),
         reason=row.reason,
         device_id=row.device_id,
-        login_id=row.login_id,
+        ceremony_id=row.ceremony_id,
         business_day=row.business_day,
         created_at=row.created_at,
         expires_at=row.expires_at,

@@ -108,7 +108,7 @@ class SqlLifecycle:
             select(t.challenges)
             .where(
                 c.device_id == device_id,
-                c.login_id.is_(None),
+                c.ceremony_id.is_(None),
                 c.used_at.is_(None),
                 c.expires_at > now,
             )
@@ -123,7 +123,7 @@ class SqlLifecycle:
             delete(t.challenges).where(
                 c.expires_at < before,
                 # a withdrawal confirmation keeps its challenge (issue 5 reads it)
-                or_(c.login_id.is_(None), ~c.login_id.in_(_withdrawal_logins())),
+                or_(c.ceremony_id.is_(None), ~c.ceremony_id.in_(_withdrawal_ceremonies())),
             )
         )
         return int(result.rowcount or 0)
@@ -165,8 +165,6 @@ class SqlSessionControl:
         )
 
 
-def _withdrawal_logins() -> Any:
-    withdrawals = t.metadata.tables.get("withdrawals")
-    if withdrawals is None or "login_id" not in withdrawals.c:
-        return select(t.logins.c.id).where(t.logins.c.id.is_(None))
-    return select(withdrawals.c.login_id).where(withdrawals.c.login_id.is_not(None))
+def _withdrawal_ceremonies() -> Any:
+    cm = t.ceremonies.c
+    return select(cm.id).where(cm.purpose == "withdrawal")

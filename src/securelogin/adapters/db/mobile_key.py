@@ -397,17 +397,19 @@ class SqlMobileKeys:
     # --- long-poll checks (one query for many waiters) ----------------------------------
 
     def login_changes(self, login_ids: Sequence[str], *, now: datetime) -> dict[str, int | None]:
-        c, ch = t.logins.c, t.challenges.c
-        newest = select(func.max(ch.id)).where(ch.login_id == c.id).scalar_subquery()
-        several = select(func.count(ch.id)).where(ch.login_id == c.id).scalar_subquery() > 1
-        pending = and_(c.status == "challenge", c.expires_at > now)
+        lg, c, ch = t.logins.c, t.ceremonies.c, t.challenges.c
+        newest = select(func.max(ch.id)).where(ch.ceremony_id == c.id).scalar_subquery()
+        several = select(func.count(ch.id)).where(ch.ceremony_id == c.id).scalar_subquery() > 1
+        # a login without a ceremony (password only) was never waiting
+        pending = and_(func.coalesce(c.state, "authenticated") == "challenge", c.expires_at > now)
+        joined = t.logins.outerjoin(t.ceremonies, c.id == lg.ceremony_id)
         found: dict[str, int | None] = {}
         for i in range(0, len(login_ids), SLICE):
             part = list(login_ids[i : i + SLICE])
             rows = self.conn.execute(
-                select(c.id, case((pending, newest), else_=None)).where(
-                    c.id.in_(part), or_(~pending, several)
-                )
+                select(lg.id, case((pending, newest), else_=None))
+                .select_from(joined)
+                .where(lg.id.in_(part), or_(~pending, several))
             )
             found.update((login_id, mark) for login_id, mark in rows)
         return found

@@ -243,30 +243,55 @@ outbox = Table(
 )
 
 #: one attempt to sign in (SPEC §1 "Login"); the id is a 128-bit random capability
+#: a second-factor ceremony (issue 11), whatever it confirms: a login, a withdrawal, a
+#: share request, a settings change.  ``subject`` is the client's record (no foreign key:
+#: it is a login, a withdrawal or a share request); the client's record names the
+#: ceremony back by ``ceremony_id``.  Its challenges hang off it in ``challenges``.
+ceremonies = Table(
+    "ceremonies",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("purpose", String(16), nullable=False),
+    Column("subject", String(64), nullable=False, index=True),
+    #: whose second factor answers (counters, lock-out); for a share, the owner
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False, index=True),
+    Column("device_id", Id, ForeignKey("devices.id")),
+    #: CeremonyState: challenge → authenticated | denied (expiry is computed)
+    Column("state", String(16), nullable=False),
+    #: where it was opened from (shown in the mobile key's push, R-KEY-4)
+    Column("platform", String(16), nullable=False),
+    Column("client_ip", String(45)),
+    #: codes sent (SMS resend cap)
+    Column("sends", Integer, nullable=False, server_default="0"),
+    _created(),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime()),
+    #: CeremonyOutcome: answered | approved | exhausted | denied
+    Column("outcome", String(16)),
+)
+
+#: a login (SPEC §3): its second factor is its ceremony (None for password-only logins,
+#: R-LOGIN-7/8); its status is the ceremony's state, "authenticated" without one
 logins = Table(
     "logins",
     metadata,
     Column("id", String(40), primary_key=True),
     Column("user_id", Id, ForeignKey("users.id"), nullable=False, index=True),
     Column("platform", String(16), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("device_id", Id, ForeignKey("devices.id")),
+    Column("ceremony_id", String(40), ForeignKey("ceremonies.id"), index=True),
     _created(),
     Column("expires_at", UtcDateTime(), nullable=False),
     Column("finished_at", UtcDateTime()),
     Column("session_id", Id, ForeignKey("sessions.id")),
-    #: codes sent for this login (SMS resend cap)
-    Column("sends", Integer, nullable=False, server_default="0"),
-    #: where the login came from (shown in the mobile key's push, R-KEY-4)
-    Column("client_ip", String(45)),
 )
 
-#: a second-factor challenge: single use, bound to its login, expires, at most 3 answers
+#: a second-factor challenge: single use, bound to its ceremony, expires, at most 3
+#: answers; a device activation's challenge has no ceremony
 challenges = Table(
     "challenges",
     metadata,
     _id(),
-    Column("login_id", String(40), ForeignKey("logins.id"), index=True),
+    Column("ceremony_id", String(40), ForeignKey("ceremonies.id"), index=True),
     #: None for a factor the user knows instead of holds (the password of a rank-0
     #: withdrawal, R-WD-4)
     Column("device_id", Id, ForeignKey("devices.id")),
@@ -302,4 +327,5 @@ from securelogin.adapters.db import (  # noqa: E402,F401
     tables_name_failures,
     tables_operators,
     tables_sharing,
+    tables_webauthn,
 )

@@ -35,9 +35,9 @@ withdrawals = Table(
     Column("destination", String(64), nullable=False),
     Column("status", String(24), nullable=False),
     Column("reason", String(40)),
-    #: the device asked to confirm, and the confirmation's login row (its challenge)
+    #: the device asked to confirm, and the confirmation's ceremony (its challenge)
     Column("device_id", Id, ForeignKey("devices.id")),
-    Column("login_id", String(40), ForeignKey("logins.id")),
+    Column("ceremony_id", String(40), ForeignKey("ceremonies.id")),
     Column("business_day", Date),
     Column("ledger_entry_id", Id, ForeignKey("ledger_entries.id")),
     _created(),

@@ -87,7 +87,7 @@ push_requests = Table(
     metadata,
     _id(),
     Column("push_id", String(40), nullable=False, unique=True),
-    #: the login id, or the withdrawal a confirmation is for
+    #: the ceremony the push belongs to (``ceremonies.id``)
     Column("subject", String(64), nullable=False, index=True),
     Column("purpose", String(16), nullable=False),
     Column("app_id", Id, ForeignKey("key_apps.id"), nullable=False, index=True),

@@ -36,8 +36,9 @@ share_requests = Table(
     Column("requester_id", Id, ForeignKey("users.id"), nullable=False, index=True),
     Column("owner_id", Id, ForeignKey("users.id"), nullable=False),
     Column("device_id", Id, ForeignKey("devices.id"), nullable=False),
-    #: the owner's challenge runs as a login of the owner (counters, expiry, R-LOGIN-6)
-    Column("login_id", String(40), ForeignKey("logins.id")),
+    #: the owner's second factor: a ceremony of purpose ``share`` answered by the owner
+    #: (counters, expiry, R-LOGIN-6)
+    Column("ceremony_id", String(40), ForeignKey("ceremonies.id")),
     Column("status", String(24), nullable=False),
     Column("review", String(16), nullable=False),
     _created(),

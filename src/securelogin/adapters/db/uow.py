@@ -14,6 +14,7 @@ from securelogin.adapters.db.funds import SqlFunds, SqlServiceKeys
 from securelogin.adapters.db.inventory import SqlInventory
 from securelogin.adapters.db.lifecycle import SqlLifecycle, SqlSessionControl
 from securelogin.adapters.db.logins import (
+    SqlCeremonies,
     SqlChallenges,
     SqlDeviceAccess,
     SqlFailureCounters,
@@ -34,6 +35,8 @@ from securelogin.adapters.db.repositories import (
     SqlUsers,
 )
 from securelogin.adapters.db.sharing import SqlSharing
+from securelogin.adapters.db.webauthn import SqlWebAuthn
+from securelogin.adapters.faults import ACCOUNT_LOCK, ANSWER_LOCK, REPLAY_GUARD, FileFaults
 from securelogin.errors import StorageBusy, StorageUnavailable
 from securelogin.service.ports import Clock, SecretBox
 
@@ -45,6 +48,7 @@ class SqlUnitOfWork:
     failures: SqlFailureCounters
     name_failures: SqlNameFailures
     device_access: SqlDeviceAccess
+    ceremonies: SqlCeremonies
     logins: SqlLogins
     challenges: SqlChallenges
     sessions: SqlSessions
@@ -69,8 +73,11 @@ class SqlUnitOfWork:
     closure: SqlAccountClosure
     documents: SqlDocuments
 
-    def __init__(self, engine: Engine, clock: Clock, box: SecretBox) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock, box: SecretBox, faults: FileFaults | None = None
+    ) -> None:
         self.engine = engine
+        self.faults = faults
         self.clock = clock
         self.box = box
         self._conn: Connection | None = None
@@ -84,9 +91,15 @@ class SqlUnitOfWork:
             raise StorageUnavailable(f"database unavailable: {exc.orig}") from None
         conn = self._conn
         self.entities = SqlEntities(conn)
-        self.failures = SqlFailureCounters(conn)
+        faults = self.faults
+        self.failures = SqlFailureCounters(
+            conn, locking=faults is None or not faults.off(ANSWER_LOCK)
+        )
         self.name_failures = SqlNameFailures(conn)
-        self.device_access = SqlDeviceAccess(conn)
+        self.device_access = SqlDeviceAccess(
+            conn, replay_guard=faults is None or not faults.off(REPLAY_GUARD)
+        )
+        self.ceremonies = SqlCeremonies(conn)
         self.logins = SqlLogins(conn)
         self.challenges = SqlChallenges(conn)
         self.sessions = SqlSessions(conn)
@@ -98,7 +111,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(conn, self.clock, self.box)
         self.sharing = SqlSharing(conn)
         self.mobile_keys = SqlMobileKeys(conn)
-        self.funds = SqlFunds(conn)
+        self.funds = SqlFunds(conn, locking=faults is None or not faults.off(ACCOUNT_LOCK))
         self.service_keys = SqlServiceKeys(conn)
         self.operators = SqlOperators(conn)
         self.helpdesk = SqlHelpdesk(conn)
@@ -110,6 +123,7 @@ class SqlUnitOfWork:
         self.message_centre = SqlMessageCentre(conn)
         self.closure = SqlAccountClosure(conn)
         self.documents = SqlDocuments(conn)
+        self.webauthn = SqlWebAuthn(conn)
         return self
 
     def __exit__(

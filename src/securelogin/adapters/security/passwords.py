@@ -15,6 +15,7 @@ class Argon2Passwords:
         self._hasher = PasswordHasher(
             time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
         )
+        self.parameters = (memory_kib, time_cost, parallelism)
         # A real hash of a random password, so the dummy check does the full work.
         self._dummy = _dummy_hash(memory_kib, time_cost, parallelism)
 

@@ -30,6 +30,8 @@ class PromptType(StrEnum):
     #: the user's password, re-entered: a rank-0 user with no device confirming a
     #: withdrawal (R-WD-4); no device kind asks for it
     PASSWORD = "password"  # noqa: S105 - a prompt type, not a password
+    #: a WebAuthn assertion (``passkey``): ``challenge`` is base64url, ``rp_id`` the RP ID
+    PASSKEY = "passkey"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,10 +45,11 @@ class Prompt:
     number: str | None = None
     amount: str | None = None
     destination: str | None = None
+    rp_id: str | None = None
 
     def as_json(self) -> dict[str, object]:
         body: dict[str, object] = {"type": self.type.value}
-        for name in ("challenge", "sent_to", "number", "amount", "destination"):
+        for name in ("challenge", "sent_to", "number", "amount", "destination", "rp_id"):
             value = getattr(self, name)
             if value is not None:
                 body[name] = value
@@ -62,6 +65,8 @@ class DeviceView:
     device_id: str
     kind: DeviceKind
     params: Mapping[str, str | int | bool] = field(default_factory=dict)
+    #: the last accepted counter (TOTP step, WebAuthn sign count); None before the first
+    counter: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +89,18 @@ class Issued:
     secret: str | None = None
 
 
+class AssertionCheck(Protocol):
+    """Checks a WebAuthn assertion (the relying party, wired with the RP ID and allowed
+    origins of the settings): the client data's type, challenge and origin, the RP ID
+    hash, user presence and verification, the signature under ``public_key``.  Returns
+    the credential id (base64url) and the authenticator's sign count; raises
+    :class:`WrongAnswer` when anything does not hold."""
+
+    def __call__(
+        self, response: str, *, challenge: bytes, public_key: bytes
+    ) -> tuple[str, int]: ...
+
+
 @dataclass(frozen=True, kw_only=True)
 class Keys:
     """The secrets the service opened for one check, and nothing more."""
@@ -95,6 +112,9 @@ class Keys:
     #: keyed hash of a card value at a position, and the stored hashes of the asked positions
     card_hash: Callable[[int, str], str] | None = None
     card_hashes: Mapping[int, str] = field(default_factory=dict)
+    #: WebAuthn (``passkey``): the relying party's assertion check; ``seed`` is then the
+    #: credential's COSE public key
+    assertion: AssertionCheck | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,6 +127,16 @@ class Verified:
 
 class WrongAnswer(Exception):
     """The answer does not match; the caller counts it (R-LOGIN-3) and says "Login failed"."""
+
+
+class CounterWentBack(WrongAnswer):
+    """A WebAuthn sign count not above the last accepted one: the credential may have
+    been cloned (WebAuthn Level 3 §6.1.1).  Refused like a wrong answer, and audited."""
+
+    def __init__(self, *, stored: int, received: int) -> None:
+        super().__init__(f"sign count {received} is not above {stored}")
+        self.stored = stored
+        self.received = received
 
 
 class DeviceKindPlugin(Protocol):

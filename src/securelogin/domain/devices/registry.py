@@ -9,6 +9,7 @@ from securelogin.domain.devices.catalogue import DeviceKind
 from securelogin.domain.devices.challenges import CardKind, OcraKind
 from securelogin.domain.devices.codes import SmsKind, TemporaryCodeKind, TotpKind
 from securelogin.domain.devices.mobile_key import MobileKeyKind
+from securelogin.domain.devices.passkey import PasskeyKind
 
 #: SPEC §2 "Algorithms"
 DSC_PLUS_SUITE = "OCRA-1:HOTP-SHA256-8:QN06-PSHA1"
@@ -26,6 +27,7 @@ PLUGINS: Mapping[DeviceKind, DeviceKindPlugin] = {
     DeviceKind.CODE_CARD: CardKind(DeviceKind.CODE_CARD),
     DeviceKind.ONLINE_CODE_CARD: CardKind(DeviceKind.ONLINE_CODE_CARD),
     DeviceKind.MOBILE_KEY: MobileKeyKind(MOBILE_KEY_SUITE),
+    DeviceKind.PASSKEY: PasskeyKind(),
 }
 
 #: the mobile key's offline fallback (R-KEY-5, R-LOGIN-5)

@@ -3,16 +3,19 @@ the mobile key web app under /key/."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from securelogin.entrypoints.api import funds, key_webpush, keys, logins, problems
+from securelogin.entrypoints.api import funds, key_webpush, keys, logins, passkeys, problems
 from securelogin.entrypoints.api.limits import BodyLimits
 from securelogin.entrypoints.api.transport import Network, TransportSecurity
+from securelogin.entrypoints.api.waits import hubs
 from securelogin.entrypoints.background import background_lifespan
 from securelogin.entrypoints.console import logistics
 from securelogin.entrypoints.console import routes as console
@@ -21,6 +24,7 @@ from securelogin.entrypoints.portal import routes as portal
 from securelogin.entrypoints.web.pages import SECURITY_HEADERS
 from securelogin.service.context import Services
 from securelogin.service.health import check_health
+from securelogin.service.wakeups import Wakeups
 
 
 class SecurityHeaders:
@@ -68,13 +72,29 @@ def create_app(
     background_every: float = 0,
     trusted_proxies: Sequence[Network] = (),
     production: bool = False,
+    wakeups: Wakeups | None = None,
+    threads: int | None = None,
 ) -> FastAPI:
     """The whole HTTP service; ``background_every`` > 0 also runs the delivery loop.
 
     ``trusted_proxies`` may say the client's address and HTTPS (X-Forwarded-For/-Proto);
     ``production`` marks every cookie Secure (:mod:`~securelogin.entrypoints.api.transport`).
+    ``wakeups`` connects this process's long-polls with the installation's other
+    processes (entrypoints/api/waits.py); ``threads`` sets the thread limit for blocking
+    work (the database pool is sized to it, bootstrap.py).
     """
-    lifespan = background_lifespan(services, every=background_every) if background_every else None
+    background = background_lifespan(services, every=background_every) if background_every else None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if threads is not None:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(hubs(services).serve_wakeups(wakeups))
+            if background is not None:
+                await stack.enter_async_context(background(app))
+            yield
+
     app = FastAPI(
         lifespan=lifespan,
         title="securelogin",
@@ -105,6 +125,7 @@ def create_app(
     app.include_router(keys.build_router(services))
     app.include_router(key_webpush.build_router(services))
     app.include_router(funds.build_router(services))
+    app.include_router(passkeys.build_router(services))
     app.state.services = services  # what the pages' handlers get as ``ServicesDep``
     console.install(app, services)
     portal.install(app, services)

@@ -17,8 +17,8 @@ from securelogin.domain.limits import Remaining
 from securelogin.domain.money import AMOUNT_PATTERN, from_cents
 from securelogin.entrypoints.api.logins import MAX_WAIT, bearer_token
 from securelogin.entrypoints.api.problems import problem_responses
-from securelogin.entrypoints.api.schemas import FactorOut, TierOut
-from securelogin.entrypoints.api.waits import hubs, until
+from securelogin.entrypoints.api.schemas import ANSWER_MAX, FactorOut, TierOut
+from securelogin.entrypoints.api.waits import hubs, jittered, until
 from securelogin.service import sessions
 from securelogin.service.context import Services
 from securelogin.service.funds import restrictions, withdrawal_confirm, withdrawals
@@ -62,12 +62,11 @@ class WithdrawalStartedOut(BaseModel):
 class ConfirmIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    #: the device's answer, or the password when the prompt is ``{"type":"password"}``
-    #: (R-WD-4; as long as a login's password may be)
     response: str = Field(
         min_length=1,
-        max_length=128,
-        description='The device\'s answer, or the password for a `{"type":"password"}` prompt',
+        max_length=ANSWER_MAX,
+        description="The device's answer, or the password for a"
+        ' `{"type":"password"}` prompt (R-WD-4)',
     )
 
 
@@ -243,7 +242,7 @@ def build_router(services: Services) -> APIRouter:
     async def _long_poll(
         read: Callable[[], withdrawals.WithdrawalView], withdrawal_id: str, wait: float
     ) -> withdrawals.WithdrawalView:
-        deadline = time.monotonic() + wait
+        deadline = time.monotonic() + jittered(wait)
         with waits.withdrawals.watch(withdrawal_id) as woken:  # first: a change wakes us
             found = await run_in_threadpool(read)
             while (

@@ -19,7 +19,7 @@ from securelogin.entrypoints.api.waits import hubs
 from securelogin.errors import InvalidInput
 from securelogin.service.ceremony import push
 from securelogin.service.context import Services
-from securelogin.service.login import key_pin, mobile_key
+from securelogin.service.login import key_biometric, key_pin, mobile_key
 from securelogin.service.mobile_key_ports import AppRow
 
 M = TypeVar("M", bound=BaseModel)
@@ -112,6 +112,37 @@ class UnlockRequest(BaseModel):
 
 class UnlockOut(BaseModel):
     server_share: str
+
+
+class BiometricOptionsOut(BaseModel):
+    ceremony_id: str
+    #: creation options (registration) or request options (unlock), binary fields
+    #: base64url, for ``navigator.credentials.create``/``get`` once decoded
+    options: dict[str, object]
+
+
+class BiometricRequest(BaseModel):
+    #: the ``PublicKeyCredential`` as JSON (binary fields base64url)
+    credential: dict[str, object]
+    biometric_share: str = Field(pattern=KEY32)
+
+
+class BiometricChallengeRequest(BaseModel):
+    unlock_token: str = Field(pattern=KEY32)
+
+
+class BiometricUnlockRequest(BaseModel):
+    unlock_token: str = Field(pattern=KEY32)
+    ceremony_id: str = Field(max_length=40)
+    credential: dict[str, object]
+
+
+class BiometricUnlockOut(BaseModel):
+    biometric_share: str
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 class PinResetRequest(BaseModel):
@@ -284,6 +315,75 @@ def build_router(services: Services) -> APIRouter:
         share = key_pin.unlock(services, app_id=app_id, token=body.unlock_token, proof=body.proof)
         return UnlockOut(server_share=base64.urlsafe_b64encode(share).decode().rstrip("="))
 
+    @router.post(
+        "/apps/{app_id}/biometric/registrations",
+        status_code=201,
+        response_model=BiometricOptionsOut,
+        responses=problem_responses(401),
+    )
+    def biometric_options(app_id: str, auth: Signed) -> BiometricOptionsOut:
+        """Signed: creation options for the app's biometric credential (issue 15), a
+        platform authenticator with user verification, a challenge valid 2 minutes."""
+        app, _ = auth
+        _same_app(app, app_id)
+        started = key_biometric.start_registration(services, app)
+        return BiometricOptionsOut(ceremony_id=started.ceremony_id, options=dict(started.options))
+
+    @router.post(
+        "/apps/{app_id}/biometric/registrations/{ceremony_id}",
+        status_code=204,
+        responses=problem_responses(401, 409, 422),
+    )
+    def biometric_register(app_id: str, ceremony_id: str, auth: Signed) -> None:
+        """Signed: the new credential and the biometric share the server releases for
+        its verified assertions; 422 ``passkey_rejected``, 409 ``passkey_ceremony_closed``."""
+        app, raw = auth
+        _same_app(app, app_id)
+        body = _parse(BiometricRequest, raw)
+        key_biometric.finish_registration(
+            services,
+            app,
+            ceremony_id=ceremony_id,
+            credential=json.dumps(body.credential),
+            share=body.biometric_share,
+        )
+
+    @router.delete(
+        "/apps/{app_id}/biometric", status_code=204, responses=problem_responses(401, 409)
+    )
+    def biometric_off(app_id: str, auth: Signed) -> None:
+        """Signed: biometric unlock off (credential and share forgotten)."""
+        app, _ = auth
+        _same_app(app, app_id)
+        key_biometric.turn_off(services, app)
+
+    @router.post(
+        "/apps/{app_id}/biometric/challenge",
+        response_model=BiometricOptionsOut,
+        responses=problem_responses(401, 409, 422),
+    )
+    def biometric_challenge(app_id: str, body: BiometricChallengeRequest) -> BiometricOptionsOut:
+        """Request options for a biometric unlock (not signed: carries the unlock token)."""
+        started = key_biometric.unlock_options(services, app_id=app_id, token=body.unlock_token)
+        return BiometricOptionsOut(ceremony_id=started.ceremony_id, options=dict(started.options))
+
+    @router.post(
+        "/apps/{app_id}/biometric/unlock",
+        response_model=BiometricUnlockOut,
+        responses=problem_responses(401, 409, 422, 423),
+    )
+    def biometric_unlock(app_id: str, body: BiometricUnlockRequest) -> BiometricUnlockOut:
+        """The biometric share for an assertion the server verified (it replaces the PIN
+        proof of ``unlock``); 401 ``biometric_rejected`` (counted like a wrong PIN)."""
+        share = key_biometric.unlock(
+            services,
+            app_id=app_id,
+            token=body.unlock_token,
+            ceremony_id=body.ceremony_id,
+            credential=json.dumps(body.credential),
+        )
+        return BiometricUnlockOut(biometric_share=_b64(share))
+
     @router.put("/apps/{app_id}/pin", status_code=204, responses=problem_responses(401, 422))
     def set_pin(app_id: str, auth: Signed) -> None:
         """A new app PIN verifier and server share (a PIN change, or a vault upgrade)."""
@@ -376,7 +476,9 @@ def build_router(services: Services) -> APIRouter:
                 signature=body.signature,
             )
         )
+        # the subject is a login or a withdrawal id: wake whoever waits for it
         waits.logins.notify(result.subject)
+        waits.withdrawals.notify(result.subject)
         return PushAnswerOut(status=result.status)
 
     return router

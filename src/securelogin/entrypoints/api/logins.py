@@ -21,7 +21,7 @@ from securelogin.entrypoints.api.schemas import (
     SessionOut,
     TierOut,
 )
-from securelogin.entrypoints.api.waits import hubs, until
+from securelogin.entrypoints.api.waits import hubs, jittered, until
 from securelogin.errors import Unauthenticated
 from securelogin.service import sessions
 from securelogin.service.context import Services
@@ -85,7 +85,7 @@ def build_router(services: Services) -> APIRouter:
         re-poll of a login this process keeps as pending costs no query (waits.py)."""
         if wait <= 0:
             return _out(await run_in_threadpool(login.login_state, services, login_id))
-        return _out(await _long_poll(login_id, time.monotonic() + wait))
+        return _out(await _long_poll(login_id, time.monotonic() + jittered(wait)))
 
     async def _long_poll(login_id: str, deadline: float) -> login.LoginState:
         hub = waits.logins

@@ -23,8 +23,14 @@ class LoginRequest(Strict):
     device_id: str | None = Field(default=None, max_length=40)
 
 
+#: the longest answer: a passkey's assertion, the JSON text of the PublicKeyCredential
+ANSWER_MAX = 8192
+
+
 class AnswerRequest(Strict):
-    response: str = Field(min_length=1, max_length=64)
+    #: a typed code (≤ 64 characters matter), or for a passkey the JSON text of the
+    #: ``PublicKeyCredential`` that ``navigator.credentials.get()`` returned
+    response: str = Field(min_length=1, max_length=ANSWER_MAX)
 
 
 class TierOut(BaseModel):

@@ -1,10 +1,15 @@
 """Long-poll waiting without a thread or a database connection per waiter.
 
 A waiter is an ``asyncio.Event`` under a key (a login id, an app id).  It wakes when this
-process changes the thing (``notify``), or when one shared poller per hub finds it
-changed in the database — one query for all waiters, so that several processes on one
-PostgreSQL behave as one.  Nothing here decides anything: the waiter re-reads the state
-from the database after waking (no correctness state in memory, SPEC §8).
+process changes the thing (``notify``); when another process does and says so through the
+installation's wake-ups (PostgreSQL LISTEN/NOTIFY or Redis pub/sub, service/wakeups.py:
+``notify`` publishes, ``Hubs.serve_wakeups`` delivers); or, as the fallback that needs
+nothing but the database, when one shared poller per hub finds it changed — one query
+for all waiters every ``interval`` seconds, so that several processes on one database
+behave as one even when a message is lost.  Nothing here decides anything: the waiter
+re-reads the state from the database after waking (no correctness state in memory,
+SPEC §8).  Long-poll timeouts are jittered (``jittered``) so that clients connected
+together do not all re-poll in the same second.
 
 Logins also keep the last ``challenge`` answer of each login waited on here
 (``LoginWaits``), so that a re-poll — all clients re-poll together when their waits end
@@ -16,9 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
@@ -31,6 +37,7 @@ from securelogin.service.ceremony import push
 from securelogin.service.context import Services
 from securelogin.service.funds import withdrawals
 from securelogin.service.login.login import LoginState
+from securelogin.service.wakeups import Wakeups
 
 T = TypeVar("T")
 
@@ -44,6 +51,18 @@ MAX_KEPT = 100_000
 #: long-poll first reads running at once: the rest of the thread pool and of the
 #: database connections stays free for approvals and for the woken waiters' re-reads
 FIRST_READS = 16
+#: a long-poll of ``wait`` seconds ends after ``wait × (1 − JITTER × u)``, u uniform in
+#: [0, 1), when ``wait`` ≥ JITTER_FROM: 10,000 clients connected in one second re-poll
+#: spread over 12 s of a 60-s wait instead of in one second
+JITTER = 0.2
+JITTER_FROM = 5.0
+
+
+def jittered(wait: float, uniform: Callable[[], float] = random.random) -> float:
+    """The seconds a long-poll of ``wait`` seconds waits at most (never more than asked)."""
+    if wait < JITTER_FROM:
+        return wait
+    return wait * (1.0 - JITTER * uniform())
 
 
 async def until(event: asyncio.Event, timeout: float) -> bool:
@@ -54,10 +73,15 @@ async def until(event: asyncio.Event, timeout: float) -> bool:
 
 
 class Waits:
-    """Waiters under keys and the poller that wakes them (``_changed`` says which)."""
+    """Waiters under keys and the poller that wakes them (``_changed`` says which).
 
-    def __init__(self, *, interval: float) -> None:
+    ``topic`` names the hub in the wake-up messages between processes; ``wakeups`` is set
+    by :meth:`Hubs.serve_wakeups` while the server runs (None: this process only)."""
+
+    def __init__(self, *, interval: float, topic: str = "") -> None:
         self.interval = interval
+        self.topic = topic
+        self.wakeups: Wakeups | None = None
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._poller: asyncio.Task[None] | None = None
 
@@ -88,7 +112,14 @@ class Waits:
             return await until(event, timeout)
 
     def notify(self, key: str) -> None:
-        """Wake the waiters of ``key`` (call on the event loop)."""
+        """``key`` changed here (call on the event loop, after the commit): wake its
+        waiters in this process and tell the other processes."""
+        self.wake(key)
+        if self.wakeups is not None:
+            self.wakeups.publish(self.topic, key)
+
+    def wake(self, key: str) -> None:
+        """Wake the waiters of ``key`` in this process (the poller, another process)."""
         for event in self._waiters.get(key, ()):
             event.set()
 
@@ -117,14 +148,16 @@ class Waits:
             except SecureLoginError:
                 continue  # the database is away; the waiters time out as usual
             for key in ready:
-                self.notify(key)
+                self.wake(key)
 
 
 class KeyWaits(Waits):
     """Waits whose poller asks ``check`` which of the waited keys changed."""
 
-    def __init__(self, check: Callable[[list[str]], set[str]], *, interval: float) -> None:
-        super().__init__(interval=interval)
+    def __init__(
+        self, check: Callable[[list[str]], set[str]], *, interval: float, topic: str = ""
+    ) -> None:
+        super().__init__(interval=interval, topic=topic)
         self.check = check
 
     async def _changed(self, keys: list[str]) -> set[str]:
@@ -157,8 +190,9 @@ class LoginWaits(Waits):
         keep: float = KEEP_SECONDS,
         limit: int = MAX_KEPT,
         monotonic: Callable[[], float] = time.monotonic,
+        topic: str = "",
     ) -> None:
-        super().__init__(interval=interval)
+        super().__init__(interval=interval, topic=topic)
         self.changes = changes
         self.clock = clock
         self.keep = keep
@@ -208,9 +242,9 @@ class LoginWaits(Waits):
         with super().watch(key) as event:
             yield event
 
-    def notify(self, key: str) -> None:
+    def wake(self, key: str) -> None:
         self._forget(key)
-        super().notify(key)
+        super().wake(key)
 
     def _forget(self, key: str) -> None:
         self._kept.pop(key, None)
@@ -235,12 +269,41 @@ class LoginWaits(Waits):
         return {k for k, mark in changes.items() if mark is None or marks.get(k, mark) != mark}
 
 
-@dataclass(frozen=True)
+@dataclass
 class Hubs:
     logins: LoginWaits
     apps: KeyWaits
     #: ``GET /withdrawals/{id}?wait=S``: wakes when the withdrawal is decided or expires
     withdrawals: KeyWaits
+    _by_topic: dict[str, Waits] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_topic = {hub.topic: hub for hub in (self.logins, self.apps, self.withdrawals)}
+
+    def deliver(self, topic: str, key: str) -> None:
+        """Another process changed ``key`` of hub ``topic``: wake the waiters here."""
+        hub = self._by_topic.get(topic)
+        if hub is not None:
+            hub.wake(key)
+
+    @contextlib.asynccontextmanager
+    async def serve_wakeups(self, wakeups: Wakeups | None) -> AsyncIterator[None]:
+        """While the block runs (the server's lifespan): publish this process's changes
+        and deliver the other processes' through ``wakeups`` (nothing when None)."""
+        if wakeups is None:
+            yield
+            return
+        task = asyncio.get_running_loop().create_task(wakeups.serve(self.deliver))
+        for hub in self._by_topic.values():
+            hub.wakeups = wakeups
+        try:
+            yield
+        finally:
+            for hub in self._by_topic.values():
+                hub.wakeups = None
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 _HUBS: dict[int, Hubs] = {}
@@ -254,13 +317,17 @@ def hubs(services: Services) -> Hubs:
                 lambda ids: push.login_changes(services, ids),
                 interval=LOGIN_POLL_SECONDS,
                 clock=services.clock.now,
+                topic="l",
             ),
             apps=KeyWaits(
-                lambda ids: push.apps_with_pushes(services, ids), interval=APP_POLL_SECONDS
+                lambda ids: push.apps_with_pushes(services, ids),
+                interval=APP_POLL_SECONDS,
+                topic="a",
             ),
             withdrawals=KeyWaits(
                 lambda ids: withdrawals.withdrawal_changes(services, ids),
                 interval=LOGIN_POLL_SECONDS,
+                topic="w",
             ),
         )
         _HUBS[id(services)] = found

@@ -47,13 +47,15 @@ def serve(
     """Run the API, the Client Portal and the operator console (migrations applied)."""
     settings = load_settings(database_url=database_url, host=host, port=port)
     bootstrap(settings, migrate=True)
-    _run_server(settings.host, settings.port, settings.database_url, workers)
+    _run_server(settings, workers)
 
 
-def _run_server(host: str, port: int, database_url: str, workers: int) -> None:
+def _run_server(settings: Settings, workers: int) -> None:
     import uvicorn
 
-    from securelogin.entrypoints.server import PROTOCOL
+    from securelogin.entrypoints.server import protocol_for
+
+    host, port, database_url = settings.host, settings.port, settings.database_url
 
     os.environ["SECURELOGIN_DATABASE_URL"] = database_url
     typer.echo(f"securelogin: serving on http://{host}:{port}/", err=True)
@@ -66,7 +68,8 @@ def _run_server(host: str, port: int, database_url: str, workers: int) -> None:
         log_level="info",
         access_log=False,
         proxy_headers=False,
-        http=PROTOCOL,
+        http=protocol_for(settings.http_parser.value),
+        loop=settings.event_loop.value,
     )
 
 
@@ -105,7 +108,7 @@ def demo_command(
         typer.echo(describe_key(_shown(key_home), command))
     if not no_serve:
         os.environ["SECURELOGIN_DEMO"] = "true"
-        _run_server(settings.host, settings.port, settings.database_url, 1)
+        _run_server(settings, 1)
 
 
 def _demo_key(services: Services, settings: Settings, url: str, *, fresh: bool) -> Path | None:

@@ -32,6 +32,7 @@ FILES: dict[str, str] = {
     "wire.js": _JS,
     "store.js": _JS,
     "bio.js": _JS,
+    "vault.js": _JS,
     "i18n.js": _JS,
     "app.css": "text/css; charset=utf-8",
     "icon-192.png": "image/png",

@@ -44,6 +44,7 @@ class PromptPage:
     indices: tuple[int, int] | None = None
     sent_to: str | None = None
     number: str | None = None
+    rp_id: str | None = None
     #: the answer box: its label, the phone keyboard, and a hint under it
     label_key: str = "verify.code"
     input_mode: str = "numeric"
@@ -79,11 +80,16 @@ def prompt_page(factor: FactorView) -> PromptPage:
             steps=CHALLENGE_STEPS.get(kind, CHALLENGE_DEFAULT),
             challenge=prompt.challenge,
             label_key="login.response",
+            number=prompt.number,  # a share's push goes out too: its number to match
         )
     if prompt.type is PromptType.CARD:
         return replace(base, indices=prompt.indices, input_mode="text", hint_key="verify.card.hint")
     if prompt.type is PromptType.SMS:
         return replace(base, steps=("verify.sms.enter",), sent_to=prompt.sent_to, hint_key=None)
+    if prompt.type is PromptType.PASSKEY:
+        return replace(
+            base, steps=("verify.passkey.1",), challenge=prompt.challenge, rp_id=prompt.rp_id
+        )
     if prompt.type is PromptType.PUSH:
         return replace(base, steps=("login.push_wait",), number=prompt.number)
     if kind is DeviceKind.TEMPORARY_CODE:

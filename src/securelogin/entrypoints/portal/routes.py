@@ -19,6 +19,7 @@ from securelogin.entrypoints.portal import (
     account,
     lifecycle,
     mobile_key,
+    passkeys,
     settings,
     verify,
     withdraw,
@@ -152,6 +153,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
     routes.include_router(account.router)
     routes.include_router(withdraw.build_router(services, pages))
     routes.include_router(mobile_key.router)
+    routes.include_router(passkeys.router)
     for feature in (settings, lifecycle):
         routes.include_router(feature.build_router(services, pages))
     return routes

@@ -25,8 +25,14 @@ from securelogin.entrypoints.portal.lifecycle import (
     RETURNS_PATH,
 )
 from securelogin.entrypoints.portal.mobile_key import MOBILE_KEY_PATH
+from securelogin.entrypoints.portal.passkeys import PASSKEYS_PATH
 from securelogin.entrypoints.portal.prompts import prompt_page
-from securelogin.entrypoints.portal.site import PASSWORD_MAX, RESPONSE_MAX, USERNAME_MAX
+from securelogin.entrypoints.portal.site import (
+    ANSWER_MAX,
+    PASSWORD_MAX,
+    RESPONSE_MAX,
+    USERNAME_MAX,
+)
 from securelogin.entrypoints.web.pages import (
     CsrfField,
     Message,
@@ -47,6 +53,7 @@ SHARE_ANSWER_PATH = "/portal/settings/share/answer"
 #: pages of other features this page links to (issue 4: mobile key; issue 6 B: lifecycle)
 LINKS: tuple[tuple[str, str], ...] = (
     (MOBILE_KEY_PATH, "settings.link.mobile_key"),
+    (PASSKEYS_PATH, "settings.link.passkeys"),
     (SHARE_PATH, "settings.link.share"),
     (ONLINE_CARD_PATH, "settings.link.online_card"),
     (REPLACEMENT_PATH, "settings.link.replacement"),
@@ -244,7 +251,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         request: Request,
         token: CsrfField = "",
         request_id: Annotated[str, Form(max_length=40)] = "",
-        response: Annotated[str, Form(max_length=RESPONSE_MAX)] = "",
+        response: Annotated[str, Form(max_length=ANSWER_MAX)] = "",
         response_2: Annotated[str, Form(max_length=RESPONSE_MAX)] = "",
     ) -> Response:
         def answered(_current: CurrentSession, decided: sharing.ShareRequestView) -> Response:

@@ -30,6 +30,8 @@ USERNAME_MAX = 64
 PASSWORD_MAX = 128
 #: longer answers are wrong anyway; the cut keeps a pasted novel out of the services
 RESPONSE_MAX = 64
+#: a passkey's answer is the JSON text of its assertion (the longest answer a form sends)
+ANSWER_MAX = 8192
 
 #: The messages a redirect may ask the next page to show (``?notice=CODE``). Only these
 #: codes are honoured, so a link cannot put words of its own on a page.

@@ -18,9 +18,9 @@ from securelogin.domain.devices.base import PromptType
 from securelogin.entrypoints.portal import account
 from securelogin.entrypoints.portal.prompts import prompt_page
 from securelogin.entrypoints.portal.site import (
+    ANSWER_MAX,
     LOGIN_COOKIE,
     LOGIN_COOKIE_PATH,
-    RESPONSE_MAX,
     SESSION_COOKIE,
     notices,
 )
@@ -158,7 +158,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
             request,
             token,
             lambda login_id: login.answer_login(
-                services, login_id, (response + response_2)[:RESPONSE_MAX]
+                services, login_id, (response + response_2)[:ANSWER_MAX]
             ),
             refused={
                 LoginFailed: (to_verify, "failed"),

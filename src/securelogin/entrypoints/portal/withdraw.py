@@ -23,7 +23,7 @@ from securelogin.domain.money import format_usd
 from securelogin.entrypoints.portal.account import session_for
 from securelogin.entrypoints.portal.forms import AccountPages
 from securelogin.entrypoints.portal.prompts import prompt_page
-from securelogin.entrypoints.portal.site import PASSWORD_MAX
+from securelogin.entrypoints.portal.site import ANSWER_MAX
 from securelogin.entrypoints.portal.verify import PUSH_REFRESH_SECONDS
 from securelogin.entrypoints.web.pages import (
     CsrfField,
@@ -184,11 +184,7 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         lang, here = page_language(request), f"{WITHDRAW_PATH}/{withdrawal_id}"
         try:
             withdrawal_confirm.confirm_withdrawal(
-                # the longest answer is the password of a user with no device (R-WD-4)
-                services,
-                current,
-                withdrawal_id,
-                (response + response_2)[:PASSWORD_MAX],
+                services, current, withdrawal_id, (response + response_2)[:ANSWER_MAX]
             )
         except (ConfirmationFailed, AlreadyUsed, Locked):
             return redirect(request, lang, here + "?notice=failed")

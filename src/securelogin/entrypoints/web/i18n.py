@@ -12,7 +12,14 @@ Failed logins never say which factor was wrong (R-LOGIN-10): the only two answer
 
 from __future__ import annotations
 
-from securelogin.entrypoints.web.words import console, funds, lifecycle, mobile_key, settings
+from securelogin.entrypoints.web.words import (
+    console,
+    funds,
+    lifecycle,
+    mobile_key,
+    passkeys,
+    settings,
+)
 
 DEFAULT_LANGUAGE = "en"
 
@@ -110,7 +117,6 @@ EN: dict[str, str] = {
     "kind.platinum_card": "Platinum card",
     "kind.gold_card": "Gold card",
     "kind.totp_app": "Authenticator app",
-    "kind.passkey": "Passkey",
     "state.ordered": "Ordered",
     "state.shipped": "Shipped",
     "state.pending_activation": "Awaiting activation",
@@ -258,7 +264,6 @@ ZH_CN: dict[str, str] = {
     "kind.platinum_card": "铂金卡",
     "kind.gold_card": "金卡",
     "kind.totp_app": "身份验证器应用",
-    "kind.passkey": "通行密钥",
     "state.ordered": "已订购",
     "state.shipped": "已寄出",
     "state.pending_activation": "待激活",
@@ -318,7 +323,7 @@ ZH_CN: dict[str, str] = {
     "footer.copyright": "安全登录系统。版权所有。",
 }
 
-for _part in (console, funds, lifecycle, mobile_key, settings):
+for _part in (console, funds, lifecycle, mobile_key, passkeys, settings):
     EN.update(_part.EN)
     ZH_CN.update(_part.ZH_CN)
 

@@ -21,12 +21,12 @@ from typing import Generic, TypeVar
 from securelogin.service.ceremony.counting import Verdict, serialise, settle
 from securelogin.service.ceremony.factors import AnswerOutcome, check_answer
 from securelogin.service.ceremony.knowledge import Checked
-from securelogin.service.ceremony.outcomes import Purpose
+from securelogin.service.ceremony.ports import CeremonyRow
 from securelogin.service.context import Services
-from securelogin.service.login_ports import AnswerLock, LoginRow
+from securelogin.service.login_ports import AnswerLock
 from securelogin.service.ports import UnitOfWork
 
-#: what the client opens under the lock: the ceremony's row and its own record of it
+#: what the client opens under the lock: the ceremony and its own record of it
 Subject = TypeVar("Subject")
 
 
@@ -46,10 +46,9 @@ def evaluated(
     *,
     user_id: int,
     response: str,
-    purpose: Purpose,
     now: datetime,
     max_answers: int,
-    open_ceremony: Callable[[UnitOfWork], tuple[LoginRow, Subject]],
+    open_ceremony: Callable[[UnitOfWork], tuple[CeremonyRow, Subject]],
 ) -> Iterator[Turn[Subject]]:
     """Evaluate ``response`` in turn and yield the :class:`Turn` inside its unit of work
     (rolled back unless the caller commits).  ``open_ceremony`` reads the ceremony under
@@ -58,15 +57,14 @@ def evaluated(
     for _ in range(2):
         with services.uow() as uow:
             held = serialise(services, uow, user_id, now)  # then read: fresh under it
-            login, subject = open_ceremony(uow)
+            ceremony, subject = open_ceremony(uow)
             outcome = check_answer(
                 services,
                 uow,
-                login=login,
+                ceremony=ceremony,
                 response=response,
                 now=now,
                 max_answers=max_answers,
-                purpose=purpose,
                 checked=checked,
             )
             if outcome.slow is None or checked is not None:

@@ -4,6 +4,7 @@ answer through the kind's plug-in, and refuse replays (R-LOGIN-6)."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,8 +16,11 @@ from securelogin.domain.access import (
     is_usable,
     temporary_access,
 )
+from securelogin.domain.audit import AuditEvent
+from securelogin.domain.ceremony import CeremonyClosed, CeremonyOutcome
 from securelogin.domain.devices.base import (
     Binding,
+    CounterWentBack,
     DeviceKindPlugin,
     DeviceView,
     Keys,
@@ -30,12 +34,13 @@ from securelogin.domain.devices.challenges import card_pair
 from securelogin.domain.devices.registry import plugin_for
 from securelogin.domain.money import format_usd
 from securelogin.errors import DeviceRequired, LoginFailed, SecureLoginError, UnknownDevice
-from securelogin.service.ceremony import push
+from securelogin.service.ceremony import push, record
 from securelogin.service.ceremony.counting import Verdict
 from securelogin.service.ceremony.knowledge import Checked, KnownFactor, SlowCheck
 from securelogin.service.ceremony.outcomes import Purpose
+from securelogin.service.ceremony.ports import CeremonyRow, NewCeremony
 from securelogin.service.context import Services
-from securelogin.service.login_ports import ChallengeRow, DeviceRow, LoginRow
+from securelogin.service.login_ports import ChallengeRow, DeviceRow
 from securelogin.service.notifications import deliver_due
 from securelogin.service.ports import UnitOfWork
 from securelogin.service.sessions import Tier
@@ -83,7 +88,12 @@ def candidate(row: DeviceRow) -> Candidate:
 
 
 def view(row: DeviceRow) -> DeviceView:
-    return DeviceView(device_id=row.public_id, kind=DeviceKind(row.kind), params=row.params)
+    return DeviceView(
+        device_id=row.public_id,
+        kind=DeviceKind(row.kind),
+        params=row.params,
+        counter=row.last_counter,
+    )
 
 
 def choose_device(
@@ -115,13 +125,63 @@ def factor_without_device(services: Services, purpose: Purpose) -> KnownFactor:
     return factor
 
 
+def open_ceremony(
+    services: Services,
+    uow: UnitOfWork,
+    *,
+    purpose: Purpose,
+    subject: str,
+    user_id: int,
+    device: DeviceRow | None,
+    expires_at: datetime,
+    now: datetime,
+    platform: str,
+    client_ip: str | None = None,
+    binding: Binding | None = None,
+    fallback: bool = False,
+) -> tuple[CeremonyRow, FactorView]:
+    """Open a ceremony of ``purpose`` for the client's record ``subject`` (a login, a
+    withdrawal, a share request) and issue its first challenge or push.  ``user_id``
+    answers it (its counters count, its pushes go); the client stores the ceremony's id.
+    With no ``device``, the purpose's factor without one asks (R-WD-4)."""
+    ceremony = record.open_ceremony(
+        uow,
+        NewCeremony(
+            id=_token(services, "cm_"),
+            purpose=purpose,
+            subject=subject,
+            user_id=user_id,
+            device_id=device.id if device is not None else None,
+            platform=platform,
+            client_ip=client_ip,
+            created_at=now,
+            expires_at=expires_at,
+        ),
+    )
+    factor = issue_challenge(
+        services,
+        uow,
+        device=device,
+        ceremony=ceremony,
+        expires_at=expires_at,
+        now=now,
+        binding=binding,
+        fallback=fallback,
+    )
+    return ceremony, factor
+
+
+def _token(services: Services, prefix: str) -> str:
+    raw = base64.urlsafe_b64encode(services.random.token_bytes(16)).decode()
+    return prefix + raw.rstrip("=")
+
+
 def issue_challenge(
     services: Services,
     uow: UnitOfWork,
     *,
     device: DeviceRow | None,
-    login_id: str,
-    purpose: Purpose,
+    ceremony: CeremonyRow,
     expires_at: datetime,
     now: datetime,
     binding: Binding | None = None,
@@ -132,13 +192,15 @@ def issue_challenge(
 
     A kind that declares push delivery (``PushDelivered``: the mobile key) gets a push
     (R-KEY-4) unless ``fallback`` is asked for or no push can go (muted, no app): then
-    its offline challenge (R-KEY-5, R-LOGIN-5).  ``purpose`` travels with the push and
-    picks the handler of its approval (``Services.on_approval``).  With no device, the
-    purpose's factor without one asks (the password, R-WD-4; :func:`factor_without_device`)."""
+    its offline challenge (R-KEY-5, R-LOGIN-5).  The ceremony's purpose travels with the
+    push and picks the handler of its approval (``Services.on_approval``).  With no
+    device, the purpose's factor without one asks (the password, R-WD-4;
+    :func:`factor_without_device`)."""
+    ceremony_id = ceremony.id
     if device is None:
-        known = factor_without_device(services, purpose)
+        known = factor_without_device(services, ceremony.purpose)
         uow.challenges.add(
-            login_id=login_id,
+            ceremony_id=ceremony_id,
             device_id=None,
             prompt=known.prompt.as_json(),
             value=None,
@@ -156,15 +218,14 @@ def issue_challenge(
                 uow,
                 device=device,
                 plugin=plugin,
-                subject=login_id,
-                purpose=purpose,
+                ceremony=ceremony,
                 expires_at=expires_at,
                 now=now,
                 binding=binding,
             )
         if prompt is not None:
             uow.challenges.add(
-                login_id=login_id,
+                ceremony_id=ceremony_id,
                 device_id=device.id,
                 prompt=prompt.as_json(),
                 value=None,
@@ -190,12 +251,12 @@ def issue_challenge(
     secret = None
     if issued.secret is not None:
         secret = services.box.seal(
-            issued.secret.encode(), context=_challenge_context(login_id, device)
+            issued.secret.encode(), context=_challenge_context(ceremony_id, device)
         )
         expires_at = min(expires_at, now + SMS_VALIDITY)
         _send_code(uow, device, issued.secret, binding)
     uow.challenges.add(
-        login_id=login_id,
+        ceremony_id=ceremony_id,
         device_id=device.id,
         prompt=issued.prompt.as_json(),
         value=issued.value,
@@ -236,12 +297,14 @@ def _send_code(uow: UnitOfWork, device: DeviceRow, code: str, binding: Binding |
     )
 
 
-def _challenge_context(login_id: str, device: DeviceRow) -> str:
-    return f"challenge:{login_id}:{device.public_id}"
+def _challenge_context(ceremony_id: str, device: DeviceRow) -> str:
+    """What an SMS code is sealed to (a ceremony carried over by migration 0010 kept the
+    id of the login row it was, so its sealed code still opens)."""
+    return f"challenge:{ceremony_id}:{device.public_id}"
 
 
-def factor_view(uow: UnitOfWork, login: LoginRow) -> FactorView | None:
-    return challenge_view(uow, uow.challenges.current(login.id))
+def factor_view(uow: UnitOfWork, ceremony_id: str) -> FactorView | None:
+    return challenge_view(uow, uow.challenges.current(ceremony_id))
 
 
 def challenge_view(uow: UnitOfWork, challenge: ChallengeRow | None) -> FactorView | None:
@@ -265,6 +328,7 @@ def challenge_view(uow: UnitOfWork, challenge: ChallengeRow | None) -> FactorVie
             number=_text(prompt.get("number")),
             amount=_text(prompt.get("amount")),
             destination=_text(prompt.get("destination")),
+            rp_id=_text(prompt.get("rp_id")),
             indices=(int(indices[0]), int(indices[1])) if isinstance(indices, list) else None,
         ),
     )
@@ -278,22 +342,46 @@ def check_answer(
     services: Services,
     uow: UnitOfWork,
     *,
-    login: LoginRow,
+    ceremony: CeremonyRow,
     response: str,
     now: datetime,
     max_answers: int,
-    purpose: Purpose,
     checked: Checked | None = None,
 ) -> AnswerOutcome:
-    """Take one of the challenge's answers atomically, evaluate, then guard replays.
-    The caller holds the user's answer lock (``ceremony.counting.serialise``) and counts
-    the verdict (``settle``): only ``WRONG`` is a failure.
+    """Take one of the challenge's answers atomically, evaluate, then guard replays; the
+    ceremony ends here (accepted, or denied after its last answer) in the caller's unit
+    of work, so the client applies its effect in the same commit.  The caller holds the
+    user's answer lock (``ceremony.counting.serialise``) and counts the verdict
+    (``settle``): only ``WRONG`` is a failure.
 
     A factor whose check is slow (the password, ``ceremony.knowledge``) is not evaluated
     here: its answer is taken and ``PENDING`` comes back with the check to run once the
     lock is released; ``checked`` is that check's result, applied in the next turn
     (``ceremony.answers.evaluated`` runs both turns)."""
-    challenge = uow.challenges.current(login.id)
+    outcome = _evaluate(services, uow, ceremony, response, now, max_answers, checked)
+    if outcome.verdict is Verdict.ACCEPTED:
+        try:
+            record.finish(uow, ceremony, CeremonyOutcome.ANSWERED, now)
+        except CeremonyClosed:  # a twin answer finished it first
+            return AnswerOutcome(verdict=Verdict.CLOSED, reason="ceremony_closed")
+    elif outcome.exhausted:
+        with contextlib.suppress(CeremonyClosed):
+            record.finish(uow, ceremony, CeremonyOutcome.EXHAUSTED, now)
+    return outcome
+
+
+def _evaluate(
+    services: Services,
+    uow: UnitOfWork,
+    ceremony: CeremonyRow,
+    response: str,
+    now: datetime,
+    max_answers: int,
+    checked: Checked | None,
+) -> AnswerOutcome:
+    if not record.is_open(ceremony, now):
+        return AnswerOutcome(verdict=Verdict.CLOSED, reason="ceremony_closed", exhausted=True)
+    challenge = uow.challenges.current(ceremony.id)
     if challenge is None:
         return AnswerOutcome(verdict=Verdict.CLOSED, reason="no_challenge", exhausted=True)
     if checked is not None and checked.challenge_id == challenge.id:
@@ -305,7 +393,7 @@ def check_answer(
         return AnswerOutcome(verdict=Verdict.CLOSED, reason="challenge_closed", exhausted=True)
     if challenge.device_id is None:
         return _known_answer(
-            services, uow, login, challenge, purpose, attempts, checked, now, max_answers
+            services, uow, ceremony, challenge, attempts, checked, now, max_answers
         )
     device = uow.device_access.by_id(challenge.device_id)
     if device is None or not is_usable(candidate(device), now=now):
@@ -314,10 +402,15 @@ def check_answer(
     try:
         verified = plugin_for(kind).verify(
             view(device),
-            open_keys(services, uow, device, challenge, login.id),
+            open_keys(services, uow, device, challenge, ceremony.id),
             expected_value=challenge.value,
             response=response,
             at=now,
+        )
+    except CounterWentBack as went_back:
+        _clone_warning(uow, device, went_back)
+        return AnswerOutcome(
+            verdict=Verdict.WRONG, reason="clone_warning", exhausted=attempts >= max_answers
         )
     except WrongAnswer:
         return AnswerOutcome(
@@ -333,9 +426,8 @@ def check_answer(
 def _known_answer(
     services: Services,
     uow: UnitOfWork,
-    login: LoginRow,
+    ceremony: CeremonyRow,
     challenge: ChallengeRow,
-    purpose: Purpose,
     attempts: int,
     checked: Checked | None,
     now: datetime,
@@ -343,8 +435,8 @@ def _known_answer(
 ) -> AnswerOutcome:
     """A factor the user knows (R-WD-4): first turn — hand out the slow check; second
     turn — apply its result under the lock, the challenge used once (R-LOGIN-6)."""
-    known = services.without_device.get(purpose)
-    expected = known.expected(uow, login.user_id) if known is not None else None
+    known = services.without_device.get(ceremony.purpose)
+    expected = known.expected(uow, ceremony.user_id) if known is not None else None
     if known is None or expected is None:
         return AnswerOutcome(verdict=Verdict.CLOSED, reason="no_factor", exhausted=True)
     if checked is None:
@@ -363,6 +455,23 @@ def _known_answer(
         accepted=Accepted(
             access_level=AccessLevel.FULL, access_until=None, tier=Tier(rank=0, device_kind=None)
         ),
+    )
+
+
+def _clone_warning(uow: UnitOfWork, device: DeviceRow, went_back: CounterWentBack) -> None:
+    """A sign count that did not move forward: refused, and written to the audit log for
+    the security team (the credential may have been copied)."""
+    uow.audit.record(
+        AuditEvent(
+            action="device.clone_warning",
+            actor=device.public_id,
+            subject=device.public_id,
+            data={
+                "kind": device.kind,
+                "stored_count": went_back.stored,
+                "received_count": went_back.received,
+            },
+        )
     )
 
 
@@ -397,7 +506,11 @@ def _accepted(services: Services, device: DeviceRow, now: datetime) -> Accepted:
 
 
 def open_keys(
-    services: Services, uow: UnitOfWork, device: DeviceRow, challenge: ChallengeRow, login_id: str
+    services: Services,
+    uow: UnitOfWork,
+    device: DeviceRow,
+    challenge: ChallengeRow,
+    ceremony_id: str,
 ) -> Keys:
     """Open only what this check needs; nothing else is decrypted."""
     box, public_id = services.box, device.public_id
@@ -412,8 +525,9 @@ def open_keys(
             card_hash=lambda p, v: box.fingerprint(v.encode(), purpose=f"card:{public_id}:{p}"),
         )
     if challenge.secret is not None:
-        code = box.open(challenge.secret, context=_challenge_context(login_id, device))
+        code = box.open(challenge.secret, context=_challenge_context(ceremony_id, device))
         return Keys(code=code.decode())
     if DeviceKind(device.kind) is DeviceKind.TEMPORARY_CODE and seed is not None:
         return Keys(code=seed.decode())
-    return Keys(seed=seed, pin=pin)
+    assertion = services.webauthn.check_assertion if services.webauthn else None
+    return Keys(seed=seed, pin=pin, assertion=assertion)

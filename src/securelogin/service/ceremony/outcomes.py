@@ -25,12 +25,26 @@ class Approval:
     """A push approved with the right number, under the user's answer lock."""
 
     purpose: Purpose
-    #: what the ceremony confirms: the login's id, or the internal login row a
-    #: withdrawal's challenge hangs off
+    #: what the ceremony confirms: the client's record (a login id, a withdrawal id, a
+    #: share request's public id)
     subject: str
+    ceremony_id: str
     push_id: str
     user_id: int
     username: str
     #: ``devices.id`` of the device that approved
     device_id: int
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class Denial:
+    """A push denied on the device: the ceremony ended as denied."""
+
+    purpose: Purpose
+    #: the client's record (as for :class:`Approval`)
+    subject: str
+    ceremony_id: str
+    push_id: str
+    user_id: int
     at: datetime

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from securelogin.domain.access import AccessLevel
-from securelogin.domain.ceremony import CeremonyEvent, CeremonyState, transition
+from securelogin.domain.ceremony import CeremonyClosed, CeremonyOutcome
 from securelogin.domain.devices.base import Binding, DeviceKindPlugin, DeviceView, Prompt
 from securelogin.domain.devices.catalogue import DeviceKind
 from securelogin.domain.push import (
@@ -37,8 +37,10 @@ from securelogin.errors import (
     UnknownPush,
 )
 from securelogin.service.audit import record_user_event
+from securelogin.service.ceremony import record
 from securelogin.service.ceremony.counting import Verdict, serialise, settle
-from securelogin.service.ceremony.outcomes import Approval, Purpose
+from securelogin.service.ceremony.outcomes import Approval, Denial
+from securelogin.service.ceremony.ports import CeremonyRow
 from securelogin.service.context import Services
 from securelogin.service.login_ports import AnswerLock, DeviceRow
 from securelogin.service.mobile_key_ports import AppRow, MobileKeyPorts, PushRow
@@ -74,20 +76,18 @@ def send_push(
     *,
     device: DeviceRow,
     plugin: DeviceKindPlugin,
-    subject: str,
-    purpose: Purpose,
+    ceremony: CeremonyRow,
     expires_at: datetime,
     now: datetime,
     binding: Binding | None,
 ) -> Prompt | None:
-    """A signed push for the app holding ``device``; None when no push can go (no active
-    app, or pushes to the user are muted): the caller then asks for the challenge."""
+    """A signed push of the ceremony for the app holding ``device``; None when no push
+    can go (no active app, or pushes to the user are muted): the caller then asks for
+    the challenge."""
     app = uow.mobile_keys.app_of_device(device.id)
-    login = uow.logins.get(subject)
-    user_id = login.user_id if login is not None else device.owner_id
-    if app is None or app.state != "active" or user_id is None or muted(uow, user_id, now):
+    if app is None or app.state != "active" or muted(uow, ceremony.user_id, now):
         return None
-    user = uow.users.by_id(user_id)
+    user = uow.users.by_id(ceremony.user_id)
     if user is None:
         return None
     draw = services.random.randbelow
@@ -98,12 +98,9 @@ def send_push(
     body: dict[str, object] = {
         "push_id": push_id,
         "username": user.username,
-        "purpose": purpose,
+        "purpose": ceremony.purpose,
         "who": user.username,
-        "where": {
-            "ip": login.client_ip if login else None,
-            "platform": login.platform if login else None,
-        },
+        "where": {"ip": ceremony.client_ip, "platform": ceremony.platform},
         "amount": binding.amount if binding else None,
         "destination": binding.destination if binding else None,
         "choices": choices(prompt.number, draw),
@@ -113,8 +110,8 @@ def send_push(
     body["signature"] = ports(services).crypto.sign(canonical_json(body))
     uow.mobile_keys.add_push(
         push_id=push_id,
-        subject=subject,
-        purpose=purpose,
+        subject=ceremony.id,
+        purpose=ceremony.purpose,
         app_ref=app.id,
         device_id=device.id,
         user_id=user.id,
@@ -141,6 +138,7 @@ def pending(services: Services, app: AppRow) -> list[dict[str, object]]:
 @dataclass(frozen=True, kw_only=True)
 class PushAnswer:
     status: str  # "approved" / "denied"
+    #: the client's record the ceremony confirms (a login id, a withdrawal id, …)
     subject: str
     purpose: str
 
@@ -172,18 +170,21 @@ def answer_push(
         )
         if not ports(services).crypto.verify(app.public_key, signature, payload):
             raise KeySignatureInvalid("The answer's signature is not valid")
+        ceremony = uow.ceremonies.get(push.subject)
+        if ceremony is None:
+            raise UnknownPush
         if decision == Decision.DENY:
-            _deny(services, uow, push, not_me=not_me, now=now)
+            _deny(services, uow, push, ceremony, not_me=not_me, now=now)
             uow.commit()
-            return PushAnswer(status="denied", subject=push.subject, purpose=push.purpose)
+            return PushAnswer(status="denied", subject=ceremony.subject, purpose=push.purpose)
         held = serialise(services, uow, push.user_id, now)  # R-LOGIN-3, raises Locked
         if number is None or number != push.number:
             _mismatch(services, uow, push, held, now)
             uow.commit()
             raise NumberMismatch
-        _approve(services, uow, push, held, now)
+        _approve(services, uow, push, ceremony, held, now)
         uow.commit()
-    return PushAnswer(status="approved", subject=push.subject, purpose=push.purpose)
+    return PushAnswer(status="approved", subject=ceremony.subject, purpose=push.purpose)
 
 
 def _close(uow: UnitOfWork, push: PushRow, status: str, now: datetime) -> None:
@@ -191,23 +192,40 @@ def _close(uow: UnitOfWork, push: PushRow, status: str, now: datetime) -> None:
         raise PushClosed
 
 
+#: where a test may stop a server process (``Services.fault``): the approval is written
+#: in the unit of work, its effect (session, booking, share) is not yet
+AFTER_APPROVAL = "ceremony.after_approval"
+
+
 def _approve(
-    services: Services, uow: UnitOfWork, push: PushRow, held: AnswerLock, now: datetime
+    services: Services,
+    uow: UnitOfWork,
+    push: PushRow,
+    ceremony: CeremonyRow,
+    held: AnswerLock,
+    now: datetime,
 ) -> None:
-    """Close the push as approved and hand the approval to its purpose's handler in the
-    same unit of work: the approval and its effect commit together or not at all."""
+    """Close the push as approved, end the ceremony, and hand the approval to its
+    purpose's handler in the same unit of work: the approval and its effect commit
+    together or not at all."""
     _close(uow, push, "approved", now)
+    try:
+        record.finish(uow, ceremony, CeremonyOutcome.APPROVED, now)
+    except CeremonyClosed:
+        raise PushClosed from None
     settle(services, uow, held, Verdict.ACCEPTED, now)
     record_user_event(uow, "push.approved", held.username, purpose=push.purpose)
-    handler = services.on_approval.get(Purpose(push.purpose))
+    handler = services.on_approval.get(ceremony.purpose)
     if handler is None:
         raise ConfigurationError(f"no handler for approved {push.purpose} pushes")
+    services.fault(AFTER_APPROVAL)
     handler(
         services,
         uow,
         Approval(
-            purpose=Purpose(push.purpose),
-            subject=push.subject,
+            purpose=ceremony.purpose,
+            subject=ceremony.subject,
+            ceremony_id=ceremony.id,
             push_id=push.push_id,
             user_id=held.user_id,
             username=held.username,
@@ -234,10 +252,10 @@ def keep_session(services: Services, uow: UnitOfWork, push_id: str, grant: Sessi
     uow.mobile_keys.keep_session(push_id, sealed=sealed)
 
 
-def collect_session(services: Services, uow: UnitOfWork, login_id: str) -> SessionGrant | None:
-    """The session an approved push opened, handed once to the client polling the login
-    (the login id is its 128-bit capability, as for ``/answer``)."""
-    taken = uow.mobile_keys.take_session(login_id)
+def collect_session(services: Services, uow: UnitOfWork, ceremony_id: str) -> SessionGrant | None:
+    """The session an approved push of the ceremony opened, handed once to the client
+    polling its login (the login id is its 128-bit capability, as for ``/answer``)."""
+    taken = uow.mobile_keys.take_session(ceremony_id)
     if taken is None:
         return None
     push_id, sealed = taken
@@ -253,19 +271,35 @@ def collect_session(services: Services, uow: UnitOfWork, login_id: str) -> Sessi
 
 
 def _deny(
-    services: Services, uow: UnitOfWork, push: PushRow, *, not_me: bool, now: datetime
+    services: Services,
+    uow: UnitOfWork,
+    push: PushRow,
+    ceremony: CeremonyRow,
+    *,
+    not_me: bool,
+    now: datetime,
 ) -> None:
     _close(uow, push, "denied", now)
     user = uow.users.by_id(push.user_id)
     name = user.username if user else "?"
-    # the ceremony waiting in ``challenge`` ends as denied (a withdrawal's internal row
-    # never waits in ``challenge``: its push fallback stays possible); conditional update
-    uow.logins.finish(
-        push.subject,
-        status=transition(CeremonyState.CHALLENGE, CeremonyEvent.DENIED),
-        session_id=None,
-        now=now,
-    )
+    # the ceremony waiting in ``challenge`` ends as denied, whatever its purpose, and
+    # the purpose's client ends what waited for it (a login needs nothing more)
+    try:
+        record.finish(uow, ceremony, CeremonyOutcome.DENIED, now)
+    except CeremonyClosed:
+        pass
+    else:
+        handler = services.on_denial.get(ceremony.purpose)
+        if handler is not None:
+            denial = Denial(
+                purpose=ceremony.purpose,
+                subject=ceremony.subject,
+                ceremony_id=ceremony.id,
+                push_id=push.push_id,
+                user_id=push.user_id,
+                at=now,
+            )
+            handler(services, uow, denial)
     record_user_event(uow, "push.denied", name, purpose=push.purpose)
     if not_me and user is not None:
         until = now + timedelta(minutes=MUTE_MINUTES)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from securelogin.domain.access import AccessLevel
+from securelogin.domain.ceremony import CeremonyClosed, CeremonyOutcome
 from securelogin.domain.devices.base import Binding
 from securelogin.domain.devices.catalogue import DeviceKind
 from securelogin.domain.identity import AccountStatus
@@ -27,14 +28,15 @@ from securelogin.errors import (
     WithdrawalExpired,
 )
 from securelogin.service.audit import record_user_event
+from securelogin.service.ceremony import record
 from securelogin.service.ceremony.answers import evaluated
 from securelogin.service.ceremony.counting import Verdict
 from securelogin.service.ceremony.factors import FactorView, issue_challenge
-from securelogin.service.ceremony.outcomes import Approval, Purpose
+from securelogin.service.ceremony.outcomes import Approval, Denial
+from securelogin.service.ceremony.ports import CeremonyRow
 from securelogin.service.context import Services
 from securelogin.service.funds.funds import calendar_for, check_limits
 from securelogin.service.funds_ports import DebitKind, WithdrawalRow, WithdrawalStatus
-from securelogin.service.login_ports import LoginRow
 from securelogin.service.ports import UnitOfWork
 from securelogin.service.sessions import CurrentSession
 
@@ -74,18 +76,14 @@ def confirm_withdrawal(
     require_full(session)
     now = services.clock.now()
 
-    def open_ceremony(uow: UnitOfWork) -> tuple[LoginRow, WithdrawalRow]:
+    def open_ceremony(uow: UnitOfWork) -> tuple[CeremonyRow, WithdrawalRow]:
         found = _open_withdrawal(uow, withdrawal_id, now, user_id=session.user_id)
-        login = uow.logins.get(found.login_id) if found.login_id else None
-        if login is None:
-            raise WithdrawalClosed
-        return login, found
+        return _ceremony(uow, found), found
 
     with evaluated(
         services,
         user_id=session.user_id,
         response=response,
-        purpose=Purpose.WITHDRAWAL,
         now=now,
         max_answers=MAX_ANSWERS,
         open_ceremony=open_ceremony,
@@ -113,40 +111,64 @@ def confirmed_by_push(
     """Book a withdrawal whose push was approved, in a transaction of its own (the push
     answer itself uses :func:`push_approved`, inside the approval's transaction).
 
-    ``withdrawal_id`` is the withdrawal's id or the push's subject (the internal
-    confirmation login id the challenge hangs off); ``device_id`` is the device the push
-    went to (``devices.id`` or its public id).  It does exactly what a correct
-    ``/confirm`` answer does: checks that the withdrawal still waits for a confirmation
-    from that device and has not expired, retires its open challenges (the OCRA fallback
-    can no longer be used), locks the account, re-checks funds and both limits, and books
-    it or refuses it.  Raises ``UnknownWithdrawal`` (other device, unknown id),
-    ``WithdrawalClosed`` (already decided) or ``WithdrawalExpired``.
+    ``device_id`` is the device the push went to (``devices.id`` or its public id).  It
+    does exactly what a correct ``/confirm`` answer does: ends the confirmation's
+    ceremony as approved (its typed fallback can no longer be used), locks the account,
+    re-checks funds and both limits, and books it or refuses it.  Raises
+    ``UnknownWithdrawal`` (other device, unknown id), ``WithdrawalClosed`` (already
+    decided) or ``WithdrawalExpired``.
     """
     now = services.clock.now()
     with services.uow() as uow:
-        result = _book_approved(services, uow, withdrawal_id, device_id, now)
+        found = _open_withdrawal(uow, withdrawal_id, now, user_id=None)
+        _approving_device(uow, found, device_id)
+        try:
+            record.finish(uow, _ceremony(uow, found), CeremonyOutcome.APPROVED, now)
+        except CeremonyClosed:
+            raise WithdrawalClosed from None
+        result = _book_approved(services, uow, found, now)
         uow.commit()
     return result
 
 
 def push_approved(services: Services, uow: UnitOfWork, approval: Approval) -> None:
-    """The withdrawal's push was approved (wired in bootstrap.py): book or refuse it in
-    the approval's own unit of work, so that both commit together or neither does."""
-    _book_approved(services, uow, approval.subject, approval.device_id, approval.at)
+    """The withdrawal's push was approved (wired in bootstrap.py; the ceremony ended as
+    authenticated in this unit of work): book or refuse it in the approval's own unit
+    of work, so that both commit together or neither does."""
+    found = _open_withdrawal(uow, approval.subject, approval.at, user_id=None)
+    _approving_device(uow, found, approval.device_id)
+    _book_approved(services, uow, found, approval.at)
 
 
-def _book_approved(
-    services: Services, uow: UnitOfWork, withdrawal_id: str, device_id: int | str, now: datetime
-) -> ConfirmResult:
-    by_login = uow.funds.withdrawal_by_login(withdrawal_id)
-    found = _open_withdrawal(uow, by_login.id if by_login else withdrawal_id, now, user_id=None)
+def push_denied(services: Services, uow: UnitOfWork, denial: Denial) -> None:
+    """The withdrawal's push was denied on the device (wired in bootstrap.py; its
+    ceremony ended as denied): the withdrawal is refused in the same commit, so the page
+    waiting for it moves on at once instead of offering a fallback that cannot pass."""
+    found = uow.funds.withdrawal(denial.subject)
+    if found is None or found.status is not WithdrawalStatus.CONFIRMATION_REQUIRED:
+        return
+    user = uow.users.by_id(found.user_id)
+    _decide_refused(uow, found, "confirmation_failed", user.username if user else "?", denial.at)
+
+
+def _approving_device(uow: UnitOfWork, found: WithdrawalRow, device_id: int | str) -> None:
     device = uow.device_access.by_id(found.device_id) if found.device_id else None
     if device is None or device_id not in (device.id, device.public_id):
         raise UnknownWithdrawal
-    if found.login_id is not None:
-        uow.challenges.retire(found.login_id, now=now)
+
+
+def _book_approved(
+    services: Services, uow: UnitOfWork, found: WithdrawalRow, now: datetime
+) -> ConfirmResult:
     user = uow.users.by_id(found.user_id)
     return _book(services, uow, found, user.username if user else "?", now, via="push")
+
+
+def _ceremony(uow: UnitOfWork, found: WithdrawalRow) -> CeremonyRow:
+    ceremony = uow.ceremonies.get(found.ceremony_id) if found.ceremony_id else None
+    if ceremony is None:
+        raise WithdrawalClosed
+    return ceremony
 
 
 def push_fallback(services: Services, session: CurrentSession, withdrawal_id: str) -> FactorView:
@@ -157,15 +179,15 @@ def push_fallback(services: Services, session: CurrentSession, withdrawal_id: st
     with services.uow() as uow:
         found = _open_withdrawal(uow, withdrawal_id, now, user_id=session.user_id)
         device = uow.device_access.by_id(found.device_id) if found.device_id else None
-        if device is None or found.login_id is None or device.kind != DeviceKind.MOBILE_KEY:
+        ceremony = _ceremony(uow, found)
+        if device is None or device.kind != DeviceKind.MOBILE_KEY:
             raise WithdrawalClosed
         binding = binding_for(services, found.amount_cents, found.destination)
         factor = issue_challenge(
             services,
             uow,
             device=device,
-            login_id=found.login_id,
-            purpose=Purpose.WITHDRAWAL,
+            ceremony=ceremony,
             expires_at=found.expires_at,
             now=now,
             binding=binding,

@@ -7,10 +7,9 @@ pass), and confirmed with a fresh second factor bound to its amount and destinat
 at most five per-business-day totals are read, the ledger row, the balance and the day's
 total are written, all in one transaction (R-LIMIT-5).
 
-The confirmation's challenge hangs off an internal ``logins`` row with status
-``withdrawal`` (never exposed, never answerable as a login), so the whole per-kind
-machinery of :mod:`securelogin.service.ceremony.factors` — unique challenges, 3 answers, single
-use, replay guards — applies unchanged.
+The confirmation is a ceremony of purpose ``withdrawal`` (``service/ceremony/``), so the
+whole per-kind machinery — unique challenges, 3 answers, single use, replay guards, the
+push with number matching — applies unchanged; ``withdrawals.ceremony_id`` names it.
 """
 
 from __future__ import annotations
@@ -52,7 +51,7 @@ from securelogin.service.ceremony.factors import (
     deliver_codes,
     factor_view,
     factor_without_device,
-    issue_challenge,
+    open_ceremony,
 )
 from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Services
@@ -77,8 +76,6 @@ from securelogin.service.login_ports import DeviceRow
 from securelogin.service.ports import UnitOfWork, UserRow
 from securelogin.service.sessions import CurrentSession
 
-#: the status of the internal logins row that carries a withdrawal's challenge
-CONFIRMATION_LOGIN = "withdrawal"
 #: 1–100 visible ASCII characters (inner spaces allowed): what the OpenAPI document says
 IDEMPOTENCY_KEY_PATTERN = r"^[!-~]([ -~]{0,98}[!-~])?$"
 IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
@@ -245,7 +242,7 @@ def _request_once(
             status=WithdrawalStatus.CONFIRMATION_REQUIRED,
             reason=None,
             device_id=device.id if device is not None else None,
-            login_id=None,
+            ceremony_id=None,
             created_at=now,
             expires_at=now + timedelta(seconds=services.policy.login_ttl_seconds),
         )
@@ -321,33 +318,25 @@ def _open_confirmation(
     now: datetime,
     client_ip: str | None,
 ) -> FactorView | None:
-    """The internal login row the challenge hangs off, the withdrawal, and the challenge
-    bound to amount, destination and a fresh nonce (R-WD-4); with no device, the
-    password's prompt, which names them too."""
-    login_id = _new_id(services, "wl_")
-    uow.logins.add(
-        login_id=login_id,
-        user_id=row.user_id,
-        platform="portal",
-        device_id=device.id if device is not None else None,
-        status=CONFIRMATION_LOGIN,
-        now=now,
-        expires_at=row.expires_at,
-        client_ip=client_ip,
-    )
-    if not uow.funds.add_withdrawal(dataclasses.replace(row, login_id=login_id)):
-        return None
+    """The confirmation's ceremony with its challenge bound to amount, destination and a
+    fresh nonce (R-WD-4) — with no device, the password's prompt, which names them too —
+    then the withdrawal that names it."""
     binding = binding_for(services, row.amount_cents, row.destination)
-    factor = issue_challenge(
+    ceremony, factor = open_ceremony(
         services,
         uow,
-        device=device,
-        login_id=login_id,
         purpose=Purpose.WITHDRAWAL,
+        subject=row.id,
+        user_id=row.user_id,
+        device=device,
         expires_at=row.expires_at,
         now=now,
+        platform="portal",
+        client_ip=client_ip,
         binding=binding,
     )
+    if not uow.funds.add_withdrawal(dataclasses.replace(row, ceremony_id=ceremony.id)):
+        return None
     return bound_view(factor, binding)
 
 
@@ -358,7 +347,7 @@ def _replay(
     if found.request_hash != request.digest:
         raise IdempotencyKeyReused
     limits = limits_of(services, uow, found)
-    if found.status is WithdrawalStatus.REFUSED and found.login_id is None:
+    if found.status is WithdrawalStatus.REFUSED and found.ceremony_id is None:
         check = check_limits(
             services,
             uow,
@@ -377,7 +366,7 @@ def _replay(
         and services.clock.now() >= found.expires_at
     ):
         status = WithdrawalStatus.EXPIRED
-    if status is WithdrawalStatus.CONFIRMATION_REQUIRED and found.login_id is not None:
+    if status is WithdrawalStatus.CONFIRMATION_REQUIRED and found.ceremony_id is not None:
         factor = _current_factor(uow, found)
     return WithdrawalStarted(
         withdrawal_id=found.id,
@@ -388,8 +377,7 @@ def _replay(
 
 
 def _current_factor(uow: UnitOfWork, found: WithdrawalRow) -> FactorView | None:
-    login = uow.logins.get(found.login_id) if found.login_id else None
-    view = factor_view(uow, login) if login is not None else None
+    view = factor_view(uow, found.ceremony_id) if found.ceremony_id else None
     if view is None:
         return None
     binding = Binding(

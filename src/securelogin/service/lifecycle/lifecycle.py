@@ -306,7 +306,7 @@ def _issue(services: Services, uow: UnitOfWork, device: DeviceRow, now: datetime
     if issued.prompt.type not in (PromptType.CARD, PromptType.CHALLENGE, PromptType.CODE):
         raise WrongState("This device cannot be activated here")
     uow.challenges.add(
-        login_id=None,
+        ceremony_id=None,
         device_id=device.id,
         prompt=issued.prompt.as_json(),
         value=issued.value,

@@ -1,10 +1,11 @@
 """Sharing a device between usernames (SPEC §5.3, R-SHARE-1..5; compliance: R-OPS-2).
 
 The requesting user, logged in, names the owner's username and gives the owner's
-password; the owner's device is then challenged.  The owner's side runs as a login of
-the owner (platform ``share``): the same failure counters, expiry, three answers and
-replay guards as any login (R-LOGIN-3/6), through :mod:`service.ceremony.factors`.  No session is
-opened for the owner.  The rules themselves are pure (:mod:`domain.sharing`) and are
+password; the owner's device is then challenged.  The owner's side is a ceremony of
+purpose ``share`` answered by the owner: the same failure counters, expiry, three answers
+and replay guards as any login (R-LOGIN-3/6), and a push the owner can approve on a
+mobile key (``push_approved``, registered in bootstrap.py).  No session is opened for
+the owner.  The rules themselves are pure (:mod:`domain.sharing`) and are
 checked twice: before the challenge (a helpful answer at once) and after it (the devices
 may have changed meanwhile).  Compliance lists and decides the requests that wait for it
 (R-SHARE-4).  Checking the rules against the database and carrying out an approval
@@ -13,8 +14,7 @@ may have changed meanwhile).  Compliance lists and decides the requests that wai
 
 from __future__ import annotations
 
-import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from securelogin.domain.access import is_usable
@@ -45,9 +45,12 @@ from securelogin.service.ceremony.factors import (
     candidate,
     check_answer,
     deliver_codes,
+    deliver_wakeups,
     issue_challenge,
+    open_ceremony,
 )
-from securelogin.service.ceremony.outcomes import Purpose
+from securelogin.service.ceremony.outcomes import Approval, Denial, Purpose
+from securelogin.service.ceremony.record import is_open
 from securelogin.service.context import Services
 from securelogin.service.lifecycle.settings import check_password
 from securelogin.service.lifecycle.sharing_approval import (
@@ -57,7 +60,7 @@ from securelogin.service.lifecycle.sharing_approval import (
     held,
     review,
 )
-from securelogin.service.login.login import MAX_ANSWERS, LoginStatus
+from securelogin.service.login.login import MAX_ANSWERS
 from securelogin.service.login_ports import AnswerLock, DeviceRow
 from securelogin.service.ports import UnitOfWork, UserRow
 from securelogin.service.sharing_ports import ShareRequestRow
@@ -148,6 +151,7 @@ def start_share(
         uow.commit()
     if started.factor.prompt.sent_to is not None:
         deliver_codes(services)
+    deliver_wakeups(services)
     return started
 
 
@@ -186,36 +190,40 @@ def _open_challenge(
     verdict: Review,
     now: datetime,
 ) -> ShareStarted:
-    login_id = "lg_" + base64.urlsafe_b64encode(services.random.token_bytes(16)).decode()
-    login_id = login_id.rstrip("=")
+    request_id = "sr_" + services.random.token_bytes(12).hex()
     expires_at = now + timedelta(seconds=services.policy.login_ttl_seconds)
-    uow.logins.add(
-        login_id=login_id,
-        user_id=owner.id,
-        platform=SHARE_PLATFORM,
-        device_id=device.id,
-        status=LoginStatus.CHALLENGE,
-        now=now,
-        expires_at=expires_at,
-    )
-    # The requester types what the owner's device shows: the mobile key answers offline.
-    factor = issue_challenge(
+    # A device that declares push delivery (the mobile key) gets a push the owner can
+    # approve (R-KEY-4); the requester is also shown the offline challenge to type what
+    # the owner's device shows — whichever succeeds first wins, as for a login.
+    ceremony, factor = open_ceremony(
         services,
         uow,
-        device=device,
-        login_id=login_id,
         purpose=Purpose.SHARE,
+        subject=request_id,
+        user_id=owner.id,
+        device=device,
         expires_at=expires_at,
         now=now,
-        fallback=True,
+        platform=SHARE_PLATFORM,
     )
-    request_id = "sr_" + services.random.token_bytes(12).hex()
+    pushed = factor.prompt.number
+    if pushed is not None:  # the offline challenge too, with the number the push shows
+        factor = issue_challenge(
+            services,
+            uow,
+            device=device,
+            ceremony=ceremony,
+            expires_at=expires_at,
+            now=now,
+            fallback=True,
+        )
+        factor = replace(factor, prompt=replace(factor.prompt, number=pushed))
     uow.sharing.add_request(
         public_id=request_id,
         requester_id=requester.id,
         owner_id=owner.id,
         device_id=device.id,
-        login_id=login_id,
+        ceremony_id=ceremony.id,
         status=ShareStatus.CHALLENGE,
         review=verdict,
         at=now,
@@ -272,34 +280,60 @@ def _owner_answered(
     response: str,
     now: datetime,
 ) -> bool:
-    """The owner's login bookkeeping (R-LOGIN-3/6), under the owner's answer lock: take
-    one of the 3 answers, evaluate, count only a wrong one; False = not accepted (the
+    """The owner's second factor (R-LOGIN-3/6), under the owner's answer lock: take one
+    of the 3 answers, evaluate, count only a wrong one; False = not accepted (the
     request fails after the last answer)."""
-    login = uow.logins.get(request.login_id or "")
-    if request.status != ShareStatus.CHALLENGE or login is None:
+    ceremony = uow.ceremonies.get(request.ceremony_id or "")
+    if request.status != ShareStatus.CHALLENGE or ceremony is None:
         raise ShareRequestDecided
-    if now >= login.expires_at or login.status != LoginStatus.CHALLENGE:
+    if not is_open(ceremony, now):
         uow.sharing.move(request.id, expected=ShareStatus.CHALLENGE, status="failed")
         uow.commit()
         raise LoginExpired
     outcome = check_answer(
-        services,
-        uow,
-        login=login,
-        response=response,
-        now=now,
-        max_answers=MAX_ANSWERS,
-        purpose=Purpose.SHARE,
+        services, uow, ceremony=ceremony, response=response, now=now, max_answers=MAX_ANSWERS
     )
     settle(services, uow, owner, outcome.verdict, now)
     if outcome.accepted is None:
         audit_share(uow, "share.owner_factor_failed", requester, owner.username, request.public_id)
         if outcome.exhausted:
-            uow.logins.finish(login.id, status=LoginStatus.DENIED, session_id=None, now=now)
             uow.sharing.move(request.id, expected=ShareStatus.CHALLENGE, status="failed")
         return False
-    uow.logins.finish(login.id, status=LoginStatus.AUTHENTICATED, session_id=None, now=now)
     return True
+
+
+def push_approved(services: Services, uow: UnitOfWork, approval: Approval) -> None:
+    """The owner approved the share on the device's push (wired in bootstrap.py; the
+    ceremony ended as authenticated in this unit of work): check the rules again, then
+    approve and apply, or wait for compliance (R-SHARE-4/5) — in the same commit."""
+    request = uow.sharing.request(approval.subject)
+    if request is None or request.status != ShareStatus.CHALLENGE:
+        raise ShareRequestDecided
+    owner = uow.users.by_id(request.owner_id)
+    requester = uow.users.by_id(request.requester_id)
+    device = uow.device_access.by_id(request.device_id)
+    assert owner and requester and device  # noqa: S101 - foreign keys
+    try:
+        verdict = review(services, uow, requester, owner, device, approval.at)
+    except ShareRefused as refused:  # the approval stands; the request fails
+        uow.sharing.move(request.id, expected=ShareStatus.CHALLENGE, status="failed")
+        audit_share(
+            uow, "share.refused", requester, owner.username, request.public_id, refused.code
+        )
+        return
+    conclude(services, uow, request, requester, owner, device, verdict, approval.at)
+
+
+def push_denied(services: Services, uow: UnitOfWork, denial: Denial) -> None:
+    """The owner denied the share on the device's push (wired in bootstrap.py): the
+    request fails in the same commit (R-SHARE-1)."""
+    request = uow.sharing.request(denial.subject)
+    if request is None or request.status != ShareStatus.CHALLENGE:
+        return
+    if uow.sharing.move(request.id, expected=ShareStatus.CHALLENGE, status="failed"):
+        requester = uow.users.by_id(request.requester_id)
+        if requester is not None:
+            audit_share(uow, "share.owner_denied", requester, request.owner, request.public_id)
 
 
 def _own_request(uow: UnitOfWork, requester_id: int, request_id: str) -> ShareRequestRow:

@@ -49,7 +49,7 @@ class PinSetting:
     token: bytes
 
 
-def _bytes(text: str, field: str) -> bytes:
+def decode_secret(text: str, field: str) -> bytes:
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
@@ -71,9 +71,9 @@ def pin_setting(verifier: str | None, share: str | None, token: str | None) -> P
             )
     assert verifier is not None and share is not None and token is not None  # noqa: S101
     return PinSetting(
-        verifier=_bytes(verifier, "pin_verifier"),
-        share=_bytes(share, "server_share"),
-        token=_bytes(token, "unlock_token"),
+        verifier=decode_secret(verifier, "pin_verifier"),
+        share=decode_secret(share, "server_share"),
+        token=decode_secret(token, "unlock_token"),
     )
 
 
@@ -98,9 +98,9 @@ def _audit(uow: UnitOfWork, action: str, app_id: str, **data: str | int) -> None
     uow.audit.record(AuditEvent(action=action, actor=app_id, subject=app_id, data=dict(data)))
 
 
-def _holder(services: Services, uow: UnitOfWork, app_id: str, token: str) -> AppRow:
+def holder(services: Services, uow: UnitOfWork, app_id: str, token: str) -> AppRow:
     """The active app whose vault file holds this unlock token (else 401, not counted)."""
-    given = _bytes(token, "unlock_token")
+    given = decode_secret(token, "unlock_token")
     app = uow.mobile_keys.app(app_id)
     if app is None or app.state != "active":
         raise KeySignatureInvalid("Unknown or deactivated app")
@@ -113,9 +113,9 @@ def _holder(services: Services, uow: UnitOfWork, app_id: str, token: str) -> App
 
 def unlock(services: Services, *, app_id: str, token: str, proof: str) -> bytes:
     """The vault's server share for the right PIN proof; each proof is counted first."""
-    given = _bytes(proof, "proof")
+    given = decode_secret(proof, "proof")
     with services.uow() as uow:
-        app = _holder(services, uow, app_id, token)
+        app = holder(services, uow, app_id, token)
         assert app.pin_verifier is not None and app.pin_share is not None  # noqa: S101
         failures = uow.mobile_keys.take_pin_attempt(app.id, limit=MAX_PIN_FAILURES)
         if failures is None:
@@ -143,7 +143,7 @@ def set_pin(services: Services, app: AppRow, setting: PinSetting) -> None:
 def reset_pin(services: Services, *, app_id: str, token: str, recovery_pin: str) -> None:
     """R-KEY-2: the recovery PIN re-enables a locked app PIN (the count goes to 0)."""
     with services.uow() as uow:
-        app = _holder(services, uow, app_id, token)
+        app = holder(services, uow, app_id, token)
         if uow.mobile_keys.take_pin_attempt(app.id, limit=MAX_RESET_FAILURES) is None:
             raise AppPinLocked
         if not services.passwords.verify(app.recovery_pin_hash, recovery_pin):

@@ -17,13 +17,7 @@ from datetime import datetime, timedelta
 
 from securelogin.domain.access import AccessLevel, Platform, is_usable, lock_ends
 from securelogin.domain.audit import AuditEvent
-from securelogin.domain.ceremony import (
-    CeremonyClosed,
-    CeremonyEvent,
-    CeremonyState,
-    observed,
-    transition,
-)
+from securelogin.domain.ceremony import CeremonyState
 from securelogin.domain.identity import AccountStatus, PolicyViolation, normalize_username
 from securelogin.errors import (
     AlreadyUsed,
@@ -57,8 +51,11 @@ from securelogin.service.ceremony.factors import (
     deliver_codes,
     deliver_wakeups,
     issue_challenge,
+    open_ceremony,
 )
 from securelogin.service.ceremony.outcomes import Approval, Purpose
+from securelogin.service.ceremony.ports import CeremonyRow
+from securelogin.service.ceremony.record import state_of
 from securelogin.service.context import Services
 from securelogin.service.login_ports import DeviceRow, FailureCounter, LoginRow
 from securelogin.service.ports import UnitOfWork, UserRow
@@ -70,7 +67,6 @@ MAX_ANSWERS = 3
 #: a login is a ceremony of purpose ``login``: its states and their one pure transition
 #: function live in the domain (``domain/ceremony.py``)
 LoginStatus = CeremonyState
-STATES = frozenset(s.value for s in CeremonyState)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -222,34 +218,33 @@ def _after_password(
             login_id=login_id,
             user_id=user.id,
             platform=platform,
-            device_id=None,
-            status=LoginStatus.AUTHENTICATED,
+            ceremony_id=None,
             now=now,
             expires_at=expires_at,
             session_id=grant.session_id,
-            client_ip=client_ip,
         )
         record_user_event(uow, "login.succeeded", user.username, level=level)
         return LoginStarted(login_id=login_id, status=LoginStatus.AUTHENTICATED, session=grant)
     assert device is not None  # noqa: S101 - level is None only when a device was chosen
+    ceremony, factor = open_ceremony(
+        services,
+        uow,
+        purpose=Purpose.LOGIN,
+        subject=login_id,
+        user_id=user.id,
+        device=device,
+        expires_at=expires_at,
+        now=now,
+        platform=platform,
+        client_ip=client_ip,
+    )
     uow.logins.add(
         login_id=login_id,
         user_id=user.id,
         platform=platform,
-        device_id=device.id,
-        status=LoginStatus.CHALLENGE,
+        ceremony_id=ceremony.id,
         now=now,
         expires_at=expires_at,
-        client_ip=client_ip,
-    )
-    factor = issue_challenge(
-        services,
-        uow,
-        device=device,
-        login_id=login_id,
-        purpose=Purpose.LOGIN,
-        expires_at=expires_at,
-        now=now,
     )
     record_user_event(uow, "login.password_ok", user.username, kind=device.kind)
     return LoginStarted(login_id=login_id, status=LoginStatus.CHALLENGE, factor=factor)
@@ -269,14 +264,17 @@ def login_state(services: Services, login_id: str) -> LoginState:
     now = services.clock.now()
     with services.uow() as uow:
         login = uow.logins.get(login_id)
-        if login is None or login.status not in STATES:
-            raise UnknownLogin  # (a withdrawal's internal row is no login)
-        status = observed(CeremonyState(login.status), expires_at=login.expires_at, now=now)
-        challenge = uow.challenges.current(login.id) if status == LoginStatus.CHALLENGE else None
+        if login is None:
+            raise UnknownLogin
+        ceremony = login.ceremony
+        status = state_of(ceremony, now) if ceremony else login.status
+        challenge = None
+        if ceremony is not None and status == LoginStatus.CHALLENGE:
+            challenge = uow.challenges.current(ceremony.id)
         factor = challenge_view(uow, challenge)
         session = None
-        if status == LoginStatus.AUTHENTICATED and services.mobile is not None:
-            session = push.collect_session(services, uow, login.id)
+        if ceremony is not None and status == LoginStatus.AUTHENTICATED and services.mobile:
+            session = push.collect_session(services, uow, ceremony.id)
             uow.commit()
     return LoginState(
         login_id=login.id,
@@ -300,25 +298,18 @@ def answer_login(services: Services, login_id: str, response: str) -> SessionGra
         if found is None:
             raise UnknownLogin
         user = serialise(services, uow, found.user_id, now)
-        login = _open_login(uow, login_id, now)  # read again: a twin may have finished it
+        login, ceremony = _open_login(uow, login_id, now)  # again: a twin may have ended it
         outcome = check_answer(
-            services,
-            uow,
-            login=login,
-            response=response,
-            now=now,
-            max_answers=MAX_ANSWERS,
-            purpose=Purpose.LOGIN,
+            services, uow, ceremony=ceremony, response=response, now=now, max_answers=MAX_ANSWERS
         )
         settle(services, uow, user, outcome.verdict, now)
         if outcome.accepted is None:
             record_user_event(uow, "login.factor_failed", user.username, reason=outcome.reason)
-            if outcome.exhausted:
-                denied = transition(CeremonyState(login.status), CeremonyEvent.EXHAUSTED)
-                uow.logins.finish(login.id, status=denied, session_id=None, now=now)
             uow.commit()
             if outcome.verdict is Verdict.ALREADY_USED:
                 raise AlreadyUsed
+            if outcome.reason == "ceremony_closed":
+                raise LoginClosed
             raise LoginFailed
         grant = _open_login_session(services, uow, login, user.username, outcome.accepted, now)
         uow.commit()
@@ -326,16 +317,12 @@ def answer_login(services: Services, login_id: str, response: str) -> SessionGra
 
 
 def push_approved(services: Services, uow: UnitOfWork, approval: Approval) -> None:
-    """The login's push was approved (wired in bootstrap.py): open the session in the
-    approval's own unit of work and keep it sealed for the client polling the login."""
+    """The login's push was approved (wired in bootstrap.py; the ceremony has ended as
+    authenticated in this unit of work): open the session in the same unit of work and
+    keep it sealed for the client polling the login."""
     row = uow.logins.get(approval.subject)
     device = uow.device_access.by_id(approval.device_id)
-    if (
-        row is None
-        or device is None
-        or row.status != LoginStatus.CHALLENGE
-        or approval.at >= row.expires_at
-    ):
+    if row is None or device is None:
         raise PushClosed
     accepted = accepted_for(services, device, approval.at)
     grant = _open_login_session(services, uow, row, approval.username, accepted, approval.at)
@@ -345,7 +332,7 @@ def push_approved(services: Services, uow: UnitOfWork, approval: Approval) -> No
 def _challenge(
     services: Services,
     uow: UnitOfWork,
-    login: LoginRow,
+    ceremony: CeremonyRow,
     device: DeviceRow,
     now: datetime,
     *,
@@ -356,23 +343,24 @@ def _challenge(
         services,
         uow,
         device=device,
-        login_id=login.id,
-        purpose=Purpose.LOGIN,
-        expires_at=login.expires_at,
+        ceremony=ceremony,
+        expires_at=ceremony.expires_at,
         now=now,
         fallback=fallback,
     )
 
 
-def _open_login(uow: UnitOfWork, login_id: str, now: datetime) -> LoginRow:
+def _open_login(uow: UnitOfWork, login_id: str, now: datetime) -> tuple[LoginRow, CeremonyRow]:
+    """The login and its ceremony, still waiting for the second factor."""
     login = uow.logins.get(login_id)
     if login is None:
         raise UnknownLogin
-    if login.status != LoginStatus.CHALLENGE:
+    ceremony = login.ceremony
+    if ceremony is None or ceremony.state != LoginStatus.CHALLENGE:
         raise LoginClosed
-    if now >= login.expires_at:
+    if now >= ceremony.expires_at:
         raise LoginExpired
-    return login
+    return login, ceremony
 
 
 def _open_login_session(
@@ -383,21 +371,19 @@ def _open_login_session(
     accepted: Accepted,
     now: datetime,
 ) -> SessionGrant:
-    try:
-        accepted_state = transition(CeremonyState(login.status), CeremonyEvent.ACCEPTED)
-    except CeremonyClosed:
-        raise LoginClosed from None
+    """The session of a login whose ceremony was just accepted (in this unit of work)."""
+    ceremony = login.ceremony
     grant = open_session(
         services,
         uow,
         user_id=login.user_id,
-        device_id=login.device_id,
+        device_id=ceremony.device_id if ceremony else None,
         access_level=accepted.access_level,
         tier=accepted.tier,
         now=now,
         ends_by=accepted.access_until,
     )
-    if not uow.logins.finish(login.id, status=accepted_state, session_id=grant.session_id, now=now):
+    if not uow.logins.finish(login.id, session_id=grant.session_id, now=now):
         raise LoginClosed
     record_user_event(
         uow,
@@ -424,15 +410,15 @@ def resend_code(services: Services, login_id: str) -> FactorView:
     (R-LOGIN-3: asking for a new SMS does not reset a counter)."""
     now = services.clock.now()
     with services.uow() as uow:
-        login = _open_login(uow, login_id, now)
-        device = uow.device_access.by_id(login.device_id) if login.device_id else None
+        login, ceremony = _open_login(uow, login_id, now)
+        device = uow.device_access.by_id(ceremony.device_id) if ceremony.device_id else None
         if device is None or device.kind not in ("sms", "mobile_key"):
             raise LoginClosed
-        if not uow.logins.count_send(login.id, limit=MAX_SENDS - 1):
+        if not uow.ceremonies.count_send(ceremony.id, limit=MAX_SENDS - 1):
             raise TooManyCodes("No more codes can be sent for this login; start again later")
-        uow.challenges.retire(login.id, now=now)
-        uow.mobile_keys.withdraw_pushes(login.id, now=now)  # the new push has a new number
-        factor = _challenge(services, uow, login, device, now)
+        uow.challenges.retire(ceremony.id, now=now)
+        uow.mobile_keys.withdraw_pushes(ceremony.id, now=now)  # the new push: a new number
+        factor = _challenge(services, uow, ceremony, device, now)
         user = uow.users.by_id(login.user_id)
         record_user_event(uow, "login.code_resent", user.username if user else "?")
         uow.commit()
@@ -446,11 +432,11 @@ def fallback_challenge(services: Services, login_id: str) -> FactorView:
     offline challenge; the push stays valid too, whichever succeeds first wins."""
     now = services.clock.now()
     with services.uow() as uow:
-        login = _open_login(uow, login_id, now)
-        device = uow.device_access.by_id(login.device_id) if login.device_id else None
+        _, ceremony = _open_login(uow, login_id, now)
+        device = uow.device_access.by_id(ceremony.device_id) if ceremony.device_id else None
         if device is None or device.kind != "mobile_key":
             raise LoginClosed
-        factor = _challenge(services, uow, login, device, now, fallback=True)
+        factor = _challenge(services, uow, ceremony, device, now, fallback=True)
         uow.commit()
     return factor
 
@@ -468,7 +454,7 @@ def login_devices(services: Services, login_id: str) -> list[DeviceChoice]:
     """The devices this login may switch to (the portal's device picker, R-LOGIN-4)."""
     now = services.clock.now()
     with services.uow() as uow:
-        login = _open_login(uow, login_id, now)
+        login, ceremony = _open_login(uow, login_id, now)
         rows = uow.device_access.of_user(login.user_id)
     usable = [r for r in rows if is_usable(candidate(r), now=now)]
     return [
@@ -477,7 +463,7 @@ def login_devices(services: Services, login_id: str) -> list[DeviceChoice]:
             kind=r.kind,
             label=r.label,
             serial=r.serial,
-            current=r.id == login.device_id,
+            current=r.id == ceremony.device_id,
         )
         for r in usable
     ]
@@ -488,13 +474,13 @@ def switch_device(services: Services, login_id: str, device_id: str) -> FactorVi
     the chosen device gets a fresh one; counters and the login's expiry stay as they are."""
     now = services.clock.now()
     with services.uow() as uow:
-        login = _open_login(uow, login_id, now)
+        login, ceremony = _open_login(uow, login_id, now)
         device = choose_device(services, uow, user_id=login.user_id, requested=device_id, now=now)
         if device is None:
             raise LoginFailed
-        uow.challenges.retire(login.id, now=now)
-        uow.logins.set_device(login.id, device_id=device.id)
-        factor = _challenge(services, uow, login, device, now)
+        uow.challenges.retire(ceremony.id, now=now)
+        uow.ceremonies.set_device(ceremony.id, device_id=device.id)
+        factor = _challenge(services, uow, ceremony, device, now)
         uow.commit()
     if factor.prompt.sent_to is not None:
         deliver_codes(services)

@@ -3,8 +3,9 @@
 // It speaks docs/mobile-key-protocol.md exactly as the terminal key does.
 import * as bio from "./bio.js";
 import { detect, language, setLanguage, t } from "./i18n.js";
-import { importOcraKey, ocra, parseSuite } from "./ocra.js";
-import { getApp, listUsers, pinMatches, pinVerifier, putApp, putUser } from "./store.js";
+import { ocra, parseSuite } from "./ocra.js";
+import { getApp, listUsers, putApp, putUser } from "./store.js";
+import * as vault from "./vault.js";
 import { ApiError, KeyApi, newKeyPair, pushAnswer, unb64url, verifyPush } from "./wire.js";
 
 const LANG_KEY = "securelogin-key-lang";
@@ -19,6 +20,7 @@ const state = {
   users: [],
   states: {}, // username -> the server's state of its key ("active", "replaced", …)
   unlocked: false,
+  session: null, // the opened vault: {dk, privateKey, offline}; privateKey null when offline
   activation: null,
   shown: [],
   answered: new Set(),
@@ -27,7 +29,10 @@ let pollToken = 0;
 let pollAbort = null;
 
 function api() {
-  const signer = state.app ? { appId: state.app.appId, privateKey: state.app.privateKey } : null;
+  const signer =
+    state.app && state.session && state.session.privateKey
+      ? { appId: state.app.appId, privateKey: state.session.privateKey }
+      : null;
   return new KeyApi(PREFIX, signer);
 }
 
@@ -145,14 +150,14 @@ function checkAppPin(pin, again) {
 
 const recoveryOk = (pin) => /^[\x20-\x7e]{4,6}$/.test(pin);
 
-async function userOf(answer) {
+async function userOf(answer, session) {
   const suite = answer.ocra.suite;
   parseSuite(suite);
   return {
     username: answer.username,
     deviceId: answer.device_id,
     suite,
-    ocraKey: await importOcraKey(unb64url(answer.ocra.secret), suite),
+    ocra: await vault.sealOcra(session, unb64url(answer.ocra.secret)),
   };
 }
 
@@ -217,8 +222,15 @@ async function consent(allow) {
 
 async function completeActivation(push) {
   const { id, body, pin } = state.activation;
-  const pair = await newKeyPair();
-  const request = { ...body, public_key: pair.publicKey };
+  const pair = await newKeyPair(true);
+  const sealed = await vault.createVault(pin, pair.privateKey); // the server-assisted PIN
+  const request = {
+    ...body,
+    public_key: pair.publicKey,
+    pin_verifier: sealed.pinVerifier,
+    server_share: sealed.serverShare,
+    unlock_token: sealed.unlockToken,
+  };
   if (push) request.push = push;
   let done;
   try {
@@ -227,22 +239,21 @@ async function completeActivation(push) {
     if ($("app").dataset.screen === "consent") show("finish");
     throw error;
   }
-  const user = await userOf(done);
+  const user = await userOf(done, sealed.session);
   await crypto.subtle.importKey("spki", unb64url(done.server_public_key), { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
   const app = {
     appId: done.app_id,
     serverPublicKey: done.server_public_key,
-    privateKey: pair.privateKey,
     publicKey: pair.publicKey,
-    pin: await pinVerifier(pin),
     push: Boolean(push),
+    ...sealed.record,
   };
   await putApp(app);
   await putUser(user);
   $("finish-form").reset();
   state.activation = null;
   state.app = app;
-  await opened();
+  await opened(sealed.session);
 }
 
 // -- several usernames (R-KEY-3) --------------------------------------------------------
@@ -255,7 +266,7 @@ async function addUser(data) {
     recovery_pin: recovery,
   };
   const added = await api().call("POST", `/key/apps/${state.app.appId}/users`, body, { signed: true });
-  await putUser(await userOf(added));
+  await putUser(await userOf(added, state.session));
   $("add-form").reset();
   state.users = await listUsers();
   show("home");
@@ -283,17 +294,34 @@ async function refreshStates(signal) {
 }
 
 // -- unlock -----------------------------------------------------------------------------
+/** The server-assisted unlock: the PIN's proof buys the server share that opens the
+ * vault; the server counts wrong PINs. With no network, the PIN opens the offline key
+ * only (the Challenge screen, R-KEY-5), unchecked: a wrong PIN gives wrong responses. */
 async function unlock(data) {
-  if (!(await pinMatches(String(data.get("pin")), state.app.pin))) {
+  const pin = String(data.get("pin"));
+  const { proof, pinKey, offKey } = await vault.pinProof(state.app, pin);
+  let answer;
+  try {
+    answer = await api().call("POST", `/key/apps/${state.app.appId}/unlock`, {
+      unlock_token: state.app.unlockToken,
+      proof,
+    });
+  } catch (error) {
     $("unlock-pin").value = "";
-    return say("error.wrong_pin");
+    if (error instanceof ApiError && error.code === "unreachable") {
+      $("unlock-form").reset();
+      return opened(await vault.openOffline(state.app, offKey));
+    }
+    if (error instanceof ApiError && error.code === "app_pin_wrong") return say("error.wrong_pin");
+    throw error;
   }
   $("unlock-form").reset();
-  await opened();
+  await opened(await vault.openWithShare(state.app, pinKey, answer.server_share));
 }
 
 function lock() {
   state.unlocked = false;
+  state.session = null;
   renderRequests([]);
   $("outcome").hidden = true;
   showUnlock();
@@ -304,28 +332,58 @@ function showUnlock() {
   show("unlock");
 }
 
-async function opened() {
+async function opened(session) {
+  state.session = session;
   state.unlocked = true;
   state.users = await listUsers();
   show("home");
   renderUsers();
   $("bio-state").hidden = !state.app.bio;
   $("push-note").hidden = Boolean(state.app.push);
-  $("enable-bio").hidden = Boolean(state.app.bio) || !(await bio.available());
+  $("enable-bio").hidden = Boolean(state.app.bio) || !session.privateKey || !(await bio.available());
+  if (!session.privateKey) setPollState("offline");
 }
 
+/** The server's challenge, the platform's assertion (user verification), the server's
+ * check — and only then the biometric share that opens the vault. */
 async function unlockWithBiometrics() {
-  if (!state.app.bio || !(await bio.verify(state.app.bio))) return say("error.bio_failed");
-  await opened();
+  const path = `/key/apps/${state.app.appId}/biometric`;
+  let share;
+  try {
+    const started = await api().call("POST", `${path}/challenge`, { unlock_token: state.app.unlockToken });
+    const credential = await bio.get(started.options);
+    const answer = await api().call("POST", `${path}/unlock`, {
+      unlock_token: state.app.unlockToken,
+      ceremony_id: started.ceremony_id,
+      credential,
+    });
+    share = answer.biometric_share;
+  } catch (error) {
+    console.warn("biometric unlock:", error && (error.code || error.name));
+    return say("error.bio_failed");
+  }
+  await opened(await vault.openWithBiometric(state.app, share));
 }
 
+/** Registers a platform credential with the server and seals the vault's data key under
+ * a new biometric share that the server keeps. */
 async function enableBiometrics() {
+  const path = `/key/apps/${state.app.appId}/biometric`;
   try {
-    const registered = await bio.register(state.users.map((u) => u.username).join(", ") || "Mobile Key");
-    state.app = { ...state.app, bio: registered };
+    const started = await api().call("POST", `${path}/registrations`, null, { signed: true });
+    const credential = await bio.create(started.options);
+    const share = vault.randomShare();
+    const sealed = await vault.wrapForBiometric(state.session, share);
+    await api().call(
+      "POST",
+      `${path}/registrations/${started.ceremony_id}`,
+      { credential, biometric_share: share },
+      { signed: true },
+    );
+    state.app = { ...state.app, bio: { credentialId: credential.id }, dk: { ...state.app.dk, bio: sealed } };
     await putApp(state.app);
   } catch (error) {
-    console.warn(error);
+    console.warn("biometric registration:", error && (error.code || error.name));
     return say("error.bio_failed");
   }
   $("enable-bio").hidden = true;
@@ -336,7 +394,7 @@ async function enableBiometrics() {
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function startPolling() {
-  if (pollAbort || !state.unlocked) return;
+  if (pollAbort || !state.unlocked || !state.session || !state.session.privateKey) return;
   pollAbort = new AbortController();
   pull(++pollToken, pollAbort.signal);
 }
@@ -442,7 +500,7 @@ async function answer(card, push, decision, number, notMe) {
   const outcome = $("outcome");
   let result;
   try {
-    const body = await pushAnswer(state.app.privateKey, push, { decision, number, notMe });
+    const body = await pushAnswer(state.session.privateKey, push, { decision, number, notMe });
     const done = await api().call("POST", `/key/pushes/${push.push_id}/answer`, body, { signed: true });
     result = done.status === "approved" ? "approved" : notMe ? "not_me" : "denied";
   } catch (error) {
@@ -487,7 +545,8 @@ async function respond(data) {
     return say("error.challenge_format");
   }
   say(null);
-  $("response-code").textContent = await ocra(user.suite, user.ocraKey, { question: challenge });
+  const key = await vault.ocraKey(state.session, user.ocra, suite.hash);
+  $("response-code").textContent = await ocra(user.suite, key, { question: challenge });
   $("challenge-result").hidden = false;
 }
 
@@ -534,7 +593,8 @@ async function main() {
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("sw.js", { scope: "./" }).catch((error) => console.warn(error));
   }
-  state.app = (await getApp()) || null;
+  const stored = (await getApp()) || null;
+  state.app = stored && stored.vault === 2 ? stored : null; // an app of the first slice: activate again
   if (state.app) showUnlock();
   else show("welcome");
 }

@@ -1,9 +1,8 @@
-// The app's IndexedDB: the app record (server key, the non-extractable P-256 CryptoKey,
-// the app PIN's verifier) and one record per username (its non-extractable OCRA key).
-// CryptoKeys are stored as they are (structured clone): their bytes never reach script.
+// The app's IndexedDB: the app record (server key, the vault of vault.js: the signing key
+// and the offline key sealed, never in the clear) and one record per username (its OCRA
+// secret sealed under the offline key). No PIN check value is kept.
 
 const DB = "securelogin-key";
-const PIN_ITERATIONS = 200000;
 
 function open() {
   return new Promise((resolve, reject) => {
@@ -36,26 +35,3 @@ export const getApp = () => run("app", "readonly", (s) => s.get("app"));
 export const putApp = (app) => run("app", "readwrite", (s) => s.put(app, "app"));
 export const listUsers = () => run("users", "readonly", (s) => s.getAll());
 export const putUser = (user) => run("users", "readwrite", (s) => s.put(user));
-
-async function pinHash(pin, salt, iterations) {
-  const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(pin), "PBKDF2", false, ["deriveBits"]);
-  const bits = await crypto.subtle.deriveBits(
-    { name: "PBKDF2", hash: "SHA-256", salt, iterations },
-    material,
-    256,
-  );
-  return new Uint8Array(bits);
-}
-
-/** The app PIN's verifier (PBKDF2-SHA-256, a random salt); the PIN itself is not kept. */
-export async function pinVerifier(pin) {
-  const salt = crypto.getRandomValues(new Uint8Array(16));
-  return { salt, iterations: PIN_ITERATIONS, hash: await pinHash(pin, salt, PIN_ITERATIONS) };
-}
-
-export async function pinMatches(pin, verifier) {
-  const hash = await pinHash(pin, verifier.salt, verifier.iterations);
-  let diff = hash.length ^ verifier.hash.length;
-  for (let i = 0; i < hash.length; i++) diff |= hash[i] ^ verifier.hash[i];
-  return diff === 0;
-}

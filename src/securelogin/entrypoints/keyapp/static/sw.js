@@ -1,7 +1,7 @@
 // The mobile key app's service worker (scope /key/): keeps the app shell so that the app
 // opens and answers challenges offline. Network first (a new version arrives at once),
 // the kept copy when the network fails. API calls (/api/v1) are never cached.
-const CACHE = "securelogin-key-v1";
+const CACHE = "securelogin-key-v2";
 const SHELL = [
   "./",
   "manifest.webmanifest",
@@ -10,6 +10,7 @@ const SHELL = [
   "wire.js",
   "store.js",
   "bio.js",
+  "vault.js",
   "i18n.js",
   "app.css",
   "icon-192.png",

@@ -66,9 +66,10 @@ export function derToRaw(der) {
   return out;
 }
 
-/** A new app key pair: the private key cannot be exported, ever. */
-export async function newKeyPair() {
-  const pair = await crypto.subtle.generateKey(ECDSA, false, ["sign", "verify"]);
+/** A new app key pair. Extractable only to be sealed into the vault at once (vault.js);
+ * the key the app then signs with is unwrapped non-extractable. */
+export async function newKeyPair(extractable = false) {
+  const pair = await crypto.subtle.generateKey(ECDSA, extractable, ["sign", "verify"]);
   const spki = await crypto.subtle.exportKey("spki", pair.publicKey);
   return { privateKey: pair.privateKey, publicKey: b64url(spki) };
 }
@@ -141,6 +142,7 @@ export class KeyApi {
     } catch {
       data = null;
     }
+    if (response.ok && response.status === 204) return {};
     if (response.ok && data && typeof data === "object") return data;
     const code = data && typeof data.code === "string" ? data.code : `http_${response.status}`;
     throw new ApiError(code, response.status, data && (data.detail || data.title));
