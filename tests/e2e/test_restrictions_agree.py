@@ -1,7 +1,7 @@
 """R-WD-4 / R-RESTRICT-1: the restrictions API and the withdrawal API always agree — a
-property over every device kind with a plug-in, no device at all, and both opt-out
-states, with what was already withdrawn today or the business day before drawn by
-hypothesis.
+property over every device kind (passkeys through a software authenticator), no device
+at all, and both opt-out states, with what was already withdrawn today or the business
+day before drawn by hypothesis.
 
 For each case: the limits reported are the SPEC §2 figures of the tier (rank 0 when
 opted out or holding nothing, R-LIMIT-1); a withdrawal one cent above what the
@@ -28,15 +28,16 @@ from securelogin.domain import otp
 from securelogin.domain.access import Platform
 from securelogin.domain.devices.registry import MOBILE_KEY_SUITE
 from securelogin.entrypoints.api.app import create_app
-from securelogin.service import importing
+from securelogin.service import importing, sessions
 from securelogin.service.context import Services
 from securelogin.service.funds import service_keys
-from securelogin.service.login import login
+from securelogin.service.login import login, passkeys
 from securelogin.service.ports import NewDevice
 from tests.conftest import make_settings
 from tests.dbutil import execute, url_of
 from tests.devices import KINDS, PASSWORD, SEED32
 from tests.fakes import FakeClock
+from tests.webauthn_kit import SoftAuthenticator
 from tests.withdrawal_kit import bearer
 
 #: SPEC §2, by rank: (daily, 5-business-day) in USD; None = unlimited
@@ -47,13 +48,15 @@ SPEC_LIMITS: dict[int, tuple[str | None, str | None]] = {
     3: ("1000000.00", "1500000.00"),
     4: (None, None),
 }
-RANKS = {**{kind: setup.rank for kind, setup in KINDS.items()}, "mobile_key": 2}
+RANKS = {**{kind: setup.rank for kind, setup in KINDS.items()}, "mobile_key": 2, "passkey": 2}
 #: what the user holds: nothing, or one device of each kind with a plug-in
 HOLDINGS = [None, *sorted(RANKS)]
 CASH = Decimal("3000000.00")  # above every finite limit: the limits decide, not the funds
 CENT = Decimal("0.01")
 DESTINATION = "Chase ****1234"
 _numbers = itertools.count(1)
+#: the software authenticator of each passkey holder (tests/webauthn_kit.py)
+_authenticators: dict[str, SoftAuthenticator] = {}
 
 
 @pytest.fixture
@@ -70,6 +73,8 @@ def brokerage(services: Services, holding: str | None, opted_out: bool) -> str:
     n = next(_numbers)
     username, account = f"agree{n}", f"U9{n:06d}"
     devices = []
+    if holding == "passkey":  # registered after a login with the SMS device it also holds
+        devices.append(dict(KINDS["sms"].device))
     if holding in KINDS:
         device = dict(KINDS[holding].device)
         if "serial" in device:
@@ -103,7 +108,25 @@ def brokerage(services: Services, holding: str | None, opted_out: bool) -> str:
     )
     if holding == "mobile_key":
         give_mobile_key(services, username, f"dv_agree_{n}")
+    if holding == "passkey":
+        _authenticators[username] = give_passkey(services, username)
     return username
+
+
+def give_passkey(services: Services, username: str) -> SoftAuthenticator:
+    """A passkey registered in a session opened with the user's SMS device; it is then
+    the user's strongest device (rank 2)."""
+    token = log_in(services, username, "sms")
+    current = sessions.authenticate(services, token)
+    key = SoftAuthenticator()
+    options = passkeys.start_registration(services, current)
+    passkeys.finish_registration(
+        services,
+        current,
+        registration_id=options.registration_id,
+        credential=key.create(dict(options.options)),
+    )
+    return key
 
 
 def give_mobile_key(services: Services, username: str, public_id: str) -> None:
@@ -132,7 +155,9 @@ def give_mobile_key(services: Services, username: str, public_id: str) -> None:
     )
 
 
-def respond(services: Services, holding: str | None, prompt: dict[str, Any]) -> str:
+def respond(
+    services: Services, holding: str | None, prompt: dict[str, Any], username: str = ""
+) -> str:
     """The device's answer to ``prompt`` (a fresh 30-second step for TOTP kinds)."""
     clock = services.clock
     assert isinstance(clock, FakeClock)
@@ -141,6 +166,8 @@ def respond(services: Services, holding: str | None, prompt: dict[str, Any]) -> 
         return PASSWORD
     if holding == "mobile_key":
         return otp.ocra(MOBILE_KEY_SUITE, SEED32, question=prompt["challenge"])
+    if prompt["type"] == "passkey":
+        return _authenticators[username].get(str(prompt["challenge"]))
     assert holding is not None
     return KINDS[holding].answer(prompt, services.clock.now(), services)
 
@@ -152,7 +179,7 @@ def log_in(services: Services, username: str, holding: str | None) -> str:
     if started.session is not None:  # opted out, nothing held: the password alone
         return started.session.token
     assert started.factor is not None
-    response = respond(services, holding, started.factor.prompt.as_json())
+    response = respond(services, holding, started.factor.prompt.as_json(), username)
     return login.answer_login(services, started.login_id, response).token
 
 
@@ -171,6 +198,7 @@ def book(
     account: str,
     holding: str | None,
     amount: Decimal,
+    username: str,
 ) -> Any:
     """Ask and confirm; a request refused at once is that refusal."""
     started = ask(client, token, account, amount)
@@ -180,7 +208,7 @@ def book(
     body = started.json()
     return client.post(
         f"/api/v1/withdrawals/{body['withdrawal_id']}/confirm",
-        json={"response": respond(services, holding, body["factor"]["prompt"])},
+        json={"response": respond(services, holding, body["factor"]["prompt"], username)},
         headers=bearer(token),
     )
 
@@ -227,7 +255,7 @@ def test_R_WD_4_what_the_restrictions_api_reports_is_exactly_what_a_withdrawal_c
     assert (said["limits"]["daily"], said["limits"]["five_day"]) == SPEC_LIMITS[rank]
     (account,) = said["accounts"]
     if already > 0:  # booked, or refused by a limit: either way both APIs see the same
-        book(services, client, token, account["account"], holding, already)
+        book(services, client, token, account["account"], holding, already, username)
     if yesterday:
         clock.advance(days=1)  # Tuesday: yesterday's withdrawal counts in the window only
         token = log_in(services, username, holding)  # the idle timeout ended the session
@@ -240,7 +268,7 @@ def test_R_WD_4_what_the_restrictions_api_reports_is_exactly_what_a_withdrawal_c
     if not finite:  # unlimited: only the funds bind
         refused = ask(client, token, number, Decimal(account["available"]) + CENT)
         assert refused.json()["code"] == "insufficient_funds"
-        done = book(services, client, token, number, holding, Decimal("1500000.01"))
+        done = book(services, client, token, number, holding, Decimal("1500000.01"), username)
         assert done.json()["status"] == "accepted", done.json()
         assert done.json()["remaining"] == {"today": None, "window": None}
         return
@@ -252,7 +280,7 @@ def test_R_WD_4_what_the_restrictions_api_reports_is_exactly_what_a_withdrawal_c
     assert above.json()["remaining"] == remaining
     if edge == 0:
         return
-    done = book(services, client, token, number, holding, edge)
+    done = book(services, client, token, number, holding, edge, username)
     assert done.status_code == 200 and done.json()["status"] == "accepted", done.json()
     left = done.json()["remaining"]
     assert Decimal(0) in (usd(left["today"]), usd(left["window"]))
