@@ -41,6 +41,7 @@ from securelogin.domain.lifecycle import LifecyclePolicy
 from securelogin.errors import ConfigurationError
 from securelogin.service import notifications
 from securelogin.service.ceremony.outcomes import Purpose
+from securelogin.service.ceremony.password import PasswordFactor
 from securelogin.service.context import Policy, Services
 from securelogin.service.funds import withdrawal_confirm
 from securelogin.service.lifecycle import sharing
@@ -233,17 +234,18 @@ def wire(
 ) -> Services:
     """Every service around a given storage and master keys (``bootstrap`` gives the SQL
     storage; the tests wire their in-memory unit of work here too)."""
+    passwords = Argon2Passwords(
+        memory_kib=settings.argon2_memory_kib,
+        time_cost=settings.argon2_time_cost,
+        parallelism=settings.argon2_parallelism,
+    )
     return Services(
         uow=uow,
         database=database,
         clock=clock,
         random=random or SystemRandom(),
         box=box,
-        passwords=Argon2Passwords(
-            memory_kib=settings.argon2_memory_kib,
-            time_cost=settings.argon2_time_cost,
-            parallelism=settings.argon2_parallelism,
-        ),
+        passwords=passwords,
         policy=policy_from(settings),
         seed_files=PskcSeedFiles(),
         printer=CardRenderer(),
@@ -291,6 +293,8 @@ def wire(
             Purpose.WITHDRAWAL: withdrawal_confirm.push_denied,
             Purpose.SHARE: sharing.push_denied,
         },
+        # how a user with no device confirms (R-WD-4: the password, at rank 0)
+        without_device={Purpose.WITHDRAWAL: PasswordFactor(passwords=passwords)},
     )
 
 

@@ -148,8 +148,11 @@ def test_SPEC_10_2_behind_a_trusted_tls_proxy_cookies_are_secure_hsts_is_sent_cl
     assert all("; secure" in c.lower() for c in cookies), cookies
     assert form.headers["strict-transport-security"] == HSTS
     assert posted.headers["strict-transport-security"] == HSTS
-    # the login (and so the push's "where", R-KEY-4) names the client, not the proxy
-    assert scalar(url_of(services), "SELECT client_ip FROM logins") == CLIENT
+    # the login's ceremony (and so the push's "where", R-KEY-4) names the client
+    assert (
+        scalar(url_of(services), "SELECT client_ip FROM ceremonies WHERE purpose = 'login'")
+        == CLIENT
+    )
 
 
 def test_SPEC_10_2_forwarded_headers_from_an_untrusted_peer_are_ignored(
@@ -162,7 +165,10 @@ def test_SPEC_10_2_forwarded_headers_from_an_untrusted_peer_are_ignored(
     cookies = set_cookies(form, posted)
     assert cookies and not [c for c in cookies if "secure" in c.lower()]
     assert "strict-transport-security" not in form.headers
-    assert scalar(url_of(services), "SELECT client_ip FROM logins") == "127.0.0.3"
+    assert (
+        scalar(url_of(services), "SELECT client_ip FROM ceremonies WHERE purpose = 'login'")
+        == "127.0.0.3"
+    )
 
 
 def test_SPEC_10_2_without_trusted_proxies_nobody_may_claim_https(services: Services) -> None:

@@ -137,6 +137,16 @@ def test_SPEC_10_2_a_405_says_in_allow_which_methods_the_path_answers(app: FastA
     assert get_only.status_code == 405 and get_only.headers["allow"] == "GET"
 
 
+def test_SPEC_10_2_a_405_names_every_method_of_a_path_two_routes_share(app: FastAPI) -> None:
+    with TestClient(app) as client:
+        both = client.request("OPTIONS", "/api/v1/returns")
+        one = client.request("DELETE", "/api/v1/share-requests")
+        static = client.request("POST", "/static/portal.css")
+    assert both.status_code == 405 and both.headers["allow"] == "GET, POST"
+    assert one.status_code == 405 and one.headers["allow"] == "GET, POST"
+    assert static.status_code == 405 and static.headers["allow"] == "GET, HEAD"  # its own
+
+
 def test_R_KEY_1_the_activation_code_call_takes_phone_id_or_phone_as_its_schema_says(
     app: FastAPI,
 ) -> None:

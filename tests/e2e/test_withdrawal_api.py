@@ -236,7 +236,7 @@ def test_R_WD_2_available_funds_are_balance_minus_held_deposits(
     refused = ask(api, plus, "1000.01")
     assert refused.status_code == 422 and refused.json()["code"] == "insufficient_funds"
     assert refused.json()["remaining"] == {"today": None, "window": None}
-    assert "1000.00" in refused.json()["message"]
+    assert "USD 1,000.00 available" in refused.json()["message"]  # domain.money.format_usd
 
 
 def test_R_LIMIT_5_confirm_checks_again_and_refuses_when_another_got_there_first(

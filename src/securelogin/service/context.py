@@ -8,6 +8,7 @@ from typing import Protocol
 
 from securelogin.domain.devices.catalogue import DEFAULT_CATALOGUE, DeviceKind, KindInfo
 from securelogin.domain.lifecycle import LifecyclePolicy
+from securelogin.service.ceremony.knowledge import KnownFactor
 from securelogin.service.ceremony.outcomes import Approval, Denial, Purpose
 from securelogin.service.lifecycle_ports import StatementPrinter
 from securelogin.service.mobile_key_ports import MobileKeyPorts
@@ -97,6 +98,9 @@ class Services:
     webauthn: RelyingParty | None = None
     #: what each purpose does with an approved push (wired in bootstrap.py, issue 11)
     on_approval: Mapping[Purpose, ApprovalHandler] = field(default_factory=dict)
+    #: how a user with no device confirms, per purpose (R-WD-4: the password for a
+    #: withdrawal; wired in bootstrap.py); a purpose not named here needs a device
+    without_device: Mapping[Purpose, KnownFactor] = field(default_factory=dict)
     #: what each purpose does when its push is denied (a login needs none: its status
     #: is its ceremony's state)
     on_denial: Mapping[Purpose, DenialHandler] = field(default_factory=dict)

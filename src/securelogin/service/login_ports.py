@@ -66,7 +66,8 @@ class LoginRow:
 class ChallengeRow:
     id: int
     ceremony_id: str | None
-    device_id: int
+    #: None for a factor the user knows (``ceremony.knowledge``), not a device
+    device_id: int | None
     prompt: Mapping[str, object]
     value: str | None
     secret: bytes | None
@@ -187,7 +188,7 @@ class ChallengeRepository(Protocol):
         self,
         *,
         ceremony_id: str | None,
-        device_id: int,
+        device_id: int | None,
         prompt: Mapping[str, object],
         value: str | None,
         secret: bytes | None,

@@ -346,7 +346,7 @@ class SqlChallenges:
         self,
         *,
         ceremony_id: str | None,
-        device_id: int,
+        device_id: int | None,
         prompt: Mapping[str, object],
         value: str | None,
         secret: bytes | None,

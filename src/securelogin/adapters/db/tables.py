@@ -292,7 +292,9 @@ challenges = Table(
     metadata,
     _id(),
     Column("ceremony_id", String(40), ForeignKey("ceremonies.id"), index=True),
-    Column("device_id", Id, ForeignKey("devices.id"), nullable=False),
+    #: None for a factor the user knows instead of holds (the password of a rank-0
+    #: withdrawal, R-WD-4)
+    Column("device_id", Id, ForeignKey("devices.id")),
     Column("prompt", Text, nullable=False),
     #: the public challenge value (OCRA question, card pair) — unique among open ones
     Column("value", String(32)),

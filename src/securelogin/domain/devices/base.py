@@ -27,6 +27,9 @@ class PromptType(StrEnum):
     CARD = "card"
     SMS = "sms"
     CODE = "code"
+    #: the user's password, re-entered: a rank-0 user with no device confirming a
+    #: withdrawal (R-WD-4); no device kind asks for it
+    PASSWORD = "password"  # noqa: S105 - a prompt type, not a password
     #: a WebAuthn assertion (``passkey``): ``challenge`` is base64url, ``rp_id`` the RP ID
     PASSKEY = "passkey"
 

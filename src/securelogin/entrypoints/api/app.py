@@ -12,7 +12,15 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from securelogin.entrypoints.api import funds, key_webpush, keys, logins, passkeys, problems
+from securelogin.entrypoints.api import (
+    funds,
+    key_webpush,
+    keys,
+    logins,
+    passkeys,
+    problems,
+    selfservice,
+)
 from securelogin.entrypoints.api.limits import BodyLimits
 from securelogin.entrypoints.api.transport import Network, TransportSecurity
 from securelogin.entrypoints.api.waits import hubs
@@ -127,6 +135,7 @@ def create_app(
     app.include_router(key_webpush.build_router(services))
     app.include_router(funds.build_router(services))
     app.include_router(passkeys.build_router(services))
+    app.include_router(selfservice.router)
     app.state.services = services  # what the pages' handlers get as ``ServicesDep``
     console.install(app, services)
     portal.install(app, services)

@@ -63,7 +63,12 @@ class WithdrawalStartedOut(BaseModel):
 class ConfirmIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    response: str = Field(min_length=1, max_length=ANSWER_MAX)
+    response: str = Field(
+        min_length=1,
+        max_length=ANSWER_MAX,
+        description="The device's answer, or the password for a"
+        ' `{"type":"password"}` prompt (R-WD-4)',
+    )
 
 
 class ConfirmOut(BaseModel):
@@ -154,12 +159,14 @@ def build_router(services: Services) -> APIRouter:
         idempotency_key: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> WithdrawalStartedOut:
         """R-WD-1: ask for a withdrawal; the answer names the device to confirm with and
-        its prompt (bound to amount and destination, R-WD-4).  422 ``insufficient_funds``
-        | ``daily_limit_exceeded`` | ``five_day_limit_exceeded`` with ``remaining``.  The
-        bearer is a session token or an OpenID Connect access token; an access token whose
-        ``acr`` is below the tier the amount needs answers 401
-        ``insufficient_user_authentication`` with ``WWW-Authenticate: Bearer
-        error="insufficient_user_authentication", acr_values="…"`` (RFC 9470)."""
+        its prompt (bound to amount and destination, R-WD-4) — for a user with no device,
+        ``{"type":"password"}`` (``device_id`` and ``kind`` null) within the rank-0
+        limits.  422 ``insufficient_funds`` | ``daily_limit_exceeded`` |
+        ``five_day_limit_exceeded`` with ``remaining``.  The bearer is a session token or
+        an OpenID Connect access token; an access token whose ``acr`` is below the tier
+        the amount needs answers 401 ``insufficient_user_authentication`` with
+        ``WWW-Authenticate: Bearer error="insufficient_user_authentication",
+        acr_values="…"`` (RFC 9470)."""
         parsed = withdrawals.parse_request(
             account=body.account,
             amount=body.amount,
@@ -185,7 +192,9 @@ def build_router(services: Services) -> APIRouter:
         responses=problem_responses(401, 403, 404, 409, 410, 422, 423),
     )
     def confirm(withdrawal_id: str, body: ConfirmIn, session: Session) -> ConfirmOut:
-        """The second factor's answer; booked or refused atomically (R-LIMIT-5)."""
+        """The second factor's answer — or the password, for a password prompt (R-WD-4);
+        a wrong one counts toward the lock-out (R-LOGIN-3).  Booked or refused
+        atomically (R-LIMIT-5)."""
         result = withdrawal_confirm.confirm_withdrawal(
             services, session, withdrawal_id, body.response
         )

@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from securelogin import errors
 
@@ -117,11 +118,30 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+#: the methods a 405's ``Allow`` may name (FastAPI routes list HEAD only when declared)
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers on this path.  Starlette's own 405
+    names only the first route matching the path, which is wrong where two routes share
+    it (``GET`` and ``POST /api/v1/returns``)."""
+    # a mount (the static files) matches every method and answers its own 405
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
+    return [
+        method
+        for method in METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this class
     code = HTTP_CODES.get(exc.status_code, "http_error")
     answer = problem(exc.status_code, code, str(exc.detail))
-    answer.headers.update(exc.headers or {})  # a 405's Allow (RFC 9110 §15.5.6)
+    answer.headers.update(exc.headers or {})
+    if exc.status_code == 405 and (allowed := allowed_methods(request)):
+        answer.headers["Allow"] = ", ".join(allowed)  # RFC 9110 §15.5.6: all of them
     return answer
 
 

@@ -59,9 +59,12 @@ class SessionOut(BaseModel):
 
 
 class FactorOut(BaseModel):
-    device_id: str
-    kind: DeviceKind
-    prompt: dict[str, object]
+    #: both null for the password of a rank-0 user with no device (R-WD-4)
+    device_id: str | None = Field(description="null when the prompt is the password")
+    kind: DeviceKind | None = Field(description="null when the prompt is the password")
+    prompt: dict[str, object] = Field(
+        description='SPEC §10.2: {"type": "push"|"challenge"|"card"|"sms"|"code"|"password", …}'
+    )
 
     @classmethod
     def of(cls, factor: FactorView) -> FactorOut:

@@ -49,10 +49,30 @@ class PromptPage:
     label_key: str = "verify.code"
     input_mode: str = "numeric"
     hint_key: str | None = None
+    #: ``password`` for the password of a user with no device (R-WD-4): masked, and
+    #: offered by the browser's password manager
+    input_type: str = "text"
+    autocomplete: str = "one-time-code"
+
+
+#: the password of a rank-0 user with no device, confirming a withdrawal (R-WD-4)
+PASSWORD_PAGE = PromptPage(
+    type=PromptType.PASSWORD.value,
+    kind="password",
+    device_key="kind.password",
+    steps=("withdraw.password.lead",),
+    label_key="withdraw.password.label",
+    input_mode="text",
+    hint_key="withdraw.password.hint",
+    input_type="password",
+    autocomplete="current-password",
+)
 
 
 def prompt_page(factor: FactorView) -> PromptPage:
     prompt, kind = factor.prompt, factor.kind
+    if prompt.type is PromptType.PASSWORD or kind is None:  # no device: the password
+        return PASSWORD_PAGE
     base = PromptPage(type=prompt.type.value, kind=kind.value, device_key=f"kind.{kind.value}")
     if prompt.type is PromptType.CHALLENGE:
         return replace(

@@ -4,7 +4,8 @@
 5-business-day window per account, and the request form.  The form carries a fresh
 idempotency key, so a double submission makes one withdrawal (R-WD-1).  The
 confirmation step shows the device's prompt (as the login's verify page does) with the
-amount and the destination it is bound to (R-WD-4).  A refusal names the rule and the
+amount and the destination it is bound to (R-WD-4) — or, for a user with no device, asks
+for the password.  A refusal names the rule and the
 amounts (R-WD-3).  Every POST carries the CSRF token and ends in a 303 or a page.
 """
 
@@ -146,8 +147,12 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         except UnknownWithdrawal:
             return redirect(request, page_language(request), WITHDRAW_PATH)
         notice = request.query_params.get("notice", "")
+        password = factor is not None and factor.prompt.type is PromptType.PASSWORD
+        failed = "withdraw.password_failed" if password else None
         messages = (
-            (Message(tone="error", key="withdraw.confirm_failed"),) if notice == "failed" else ()
+            (Message(tone="error", key=failed or "withdraw.confirm_failed"),)
+            if notice == "failed"
+            else ()
         )
         page = render(
             request,
@@ -171,7 +176,8 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
         response: Annotated[str, Form()] = "",
         response_2: Annotated[str, Form()] = "",
     ) -> Response:
-        """The device's answer: booked or refused atomically (R-LIMIT-5)."""
+        """The device's answer, or the password of a user with no device (R-WD-4): booked
+        or refused atomically (R-LIMIT-5)."""
         current = area.form_session(request, FULL, token, csrf_first=True)
         if isinstance(current, Response):
             return current

@@ -33,6 +33,9 @@ class Verdict(StrEnum):
     ALREADY_USED = "already_used"
     #: not evaluated: no open challenge, no answers left, the device is not usable
     CLOSED = "closed"
+    #: taken (one of the challenge's answers) but not yet evaluated: the factor's check
+    #: is slow (a password hash) and runs with no lock held (``ceremony.answers``)
+    PENDING = "pending"
 
 
 def lockout(services: Services, now: datetime) -> Lockout:
@@ -84,7 +87,8 @@ def serialise(services: Services, uow: UnitOfWork, user_id: int, now: datetime) 
 def settle(
     services: Services, uow: UnitOfWork, user: AnswerLock, verdict: Verdict, now: datetime
 ) -> None:
-    """Count a wrong answer; a right one ends the run of failures (still under the lock)."""
+    """Count a wrong answer; a right one ends the run of failures (still under the lock).
+    Nothing else counts (``ALREADY_USED``, ``CLOSED``, ``PENDING``)."""
     if verdict is Verdict.WRONG:
         uow.failures.reserve(
             user.user_id, FailureCounter.FACTOR, now=now, lockout=lockout(services, now)

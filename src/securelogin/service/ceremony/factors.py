@@ -33,9 +33,10 @@ from securelogin.domain.devices.catalogue import CARD_KINDS, DeviceKind, DeviceS
 from securelogin.domain.devices.challenges import card_pair
 from securelogin.domain.devices.registry import plugin_for
 from securelogin.domain.money import format_usd
-from securelogin.errors import LoginFailed, SecureLoginError, UnknownDevice
+from securelogin.errors import DeviceRequired, LoginFailed, SecureLoginError, UnknownDevice
 from securelogin.service.ceremony import push, record
 from securelogin.service.ceremony.counting import Verdict
+from securelogin.service.ceremony.knowledge import Checked, KnownFactor, SlowCheck
 from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.ceremony.ports import CeremonyRow, NewCeremony
 from securelogin.service.context import Services
@@ -51,10 +52,11 @@ UNIQUE_DRAWS = 32
 
 @dataclass(frozen=True, kw_only=True)
 class FactorView:
-    """What the login answer tells the client to show (SPEC §10.2 ``factor``)."""
+    """What the login answer tells the client to show (SPEC §10.2 ``factor``);
+    ``device_id`` and ``kind`` are None for a factor the user knows (the password)."""
 
-    device_id: str
-    kind: DeviceKind
+    device_id: str | None
+    kind: DeviceKind | None
     prompt: Prompt
 
 
@@ -71,6 +73,8 @@ class AnswerOutcome:
     accepted: Accepted | None = None
     reason: str | None = None
     exhausted: bool = False
+    #: with ``Verdict.PENDING``: the slow check to run with no lock held
+    slow: SlowCheck | None = None
 
 
 def candidate(row: DeviceRow) -> Candidate:
@@ -112,6 +116,15 @@ def choose_device(
     return None if chosen is None else next(r for r in rows if r.id == chosen.id)
 
 
+def factor_without_device(services: Services, purpose: Purpose) -> KnownFactor:
+    """R-WD-4: how a user with no device confirms ``purpose`` (the password for a
+    withdrawal); ``DeviceRequired`` when the purpose needs a device."""
+    factor = services.without_device.get(purpose)
+    if factor is None:
+        raise DeviceRequired
+    return factor
+
+
 def open_ceremony(
     services: Services,
     uow: UnitOfWork,
@@ -119,7 +132,7 @@ def open_ceremony(
     purpose: Purpose,
     subject: str,
     user_id: int,
-    device: DeviceRow,
+    device: DeviceRow | None,
     expires_at: datetime,
     now: datetime,
     platform: str,
@@ -129,7 +142,8 @@ def open_ceremony(
 ) -> tuple[CeremonyRow, FactorView]:
     """Open a ceremony of ``purpose`` for the client's record ``subject`` (a login, a
     withdrawal, a share request) and issue its first challenge or push.  ``user_id``
-    answers it (its counters count, its pushes go); the client stores the ceremony's id."""
+    answers it (its counters count, its pushes go); the client stores the ceremony's id.
+    With no ``device``, the purpose's factor without one asks (R-WD-4)."""
     ceremony = record.open_ceremony(
         uow,
         NewCeremony(
@@ -137,7 +151,7 @@ def open_ceremony(
             purpose=purpose,
             subject=subject,
             user_id=user_id,
-            device_id=device.id,
+            device_id=device.id if device is not None else None,
             platform=platform,
             client_ip=client_ip,
             created_at=now,
@@ -166,7 +180,7 @@ def issue_challenge(
     services: Services,
     uow: UnitOfWork,
     *,
-    device: DeviceRow,
+    device: DeviceRow | None,
     ceremony: CeremonyRow,
     expires_at: datetime,
     now: datetime,
@@ -179,8 +193,22 @@ def issue_challenge(
     A kind that declares push delivery (``PushDelivered``: the mobile key) gets a push
     (R-KEY-4) unless ``fallback`` is asked for or no push can go (muted, no app): then
     its offline challenge (R-KEY-5, R-LOGIN-5).  The ceremony's purpose travels with the
-    push and picks the handler of its approval (``Services.on_approval``)."""
+    push and picks the handler of its approval (``Services.on_approval``).  With no
+    device, the purpose's factor without one asks (the password, R-WD-4;
+    :func:`factor_without_device`)."""
     ceremony_id = ceremony.id
+    if device is None:
+        known = factor_without_device(services, ceremony.purpose)
+        uow.challenges.add(
+            ceremony_id=ceremony_id,
+            device_id=None,
+            prompt=known.prompt.as_json(),
+            value=None,
+            secret=None,
+            now=now,
+            expires_at=expires_at,
+        )
+        return FactorView(device_id=None, kind=None, prompt=known.prompt)
     plugin: DeviceKindPlugin = plugin_for(DeviceKind(device.kind))
     if isinstance(plugin, PushDelivered):
         prompt = None
@@ -281,14 +309,18 @@ def factor_view(uow: UnitOfWork, ceremony_id: str) -> FactorView | None:
 
 def challenge_view(uow: UnitOfWork, challenge: ChallengeRow | None) -> FactorView | None:
     """What the client is shown for this challenge (None without one)."""
-    device = uow.device_access.by_id(challenge.device_id) if challenge else None
-    if challenge is None or device is None:
+    if challenge is None:
         return None
+    device = None
+    if challenge.device_id is not None:
+        device = uow.device_access.by_id(challenge.device_id)
+        if device is None:
+            return None
     prompt = challenge.prompt
     indices = prompt.get("indices")
     return FactorView(
-        device_id=device.public_id,
-        kind=DeviceKind(device.kind),
+        device_id=device.public_id if device else None,
+        kind=DeviceKind(device.kind) if device else None,
         prompt=Prompt(
             type=PromptType(str(prompt["type"])),
             challenge=_text(prompt.get("challenge")),
@@ -314,13 +346,19 @@ def check_answer(
     response: str,
     now: datetime,
     max_answers: int,
+    checked: Checked | None = None,
 ) -> AnswerOutcome:
     """Take one of the challenge's answers atomically, evaluate, then guard replays; the
     ceremony ends here (accepted, or denied after its last answer) in the caller's unit
     of work, so the client applies its effect in the same commit.  The caller holds the
     user's answer lock (``ceremony.counting.serialise``) and counts the verdict
-    (``settle``): only ``WRONG`` is a failure."""
-    outcome = _evaluate(services, uow, ceremony, response, now, max_answers)
+    (``settle``): only ``WRONG`` is a failure.
+
+    A factor whose check is slow (the password, ``ceremony.knowledge``) is not evaluated
+    here: its answer is taken and ``PENDING`` comes back with the check to run once the
+    lock is released; ``checked`` is that check's result, applied in the next turn
+    (``ceremony.answers.evaluated`` runs both turns)."""
+    outcome = _evaluate(services, uow, ceremony, response, now, max_answers, checked)
     if outcome.verdict is Verdict.ACCEPTED:
         try:
             record.finish(uow, ceremony, CeremonyOutcome.ANSWERED, now)
@@ -339,15 +377,24 @@ def _evaluate(
     response: str,
     now: datetime,
     max_answers: int,
+    checked: Checked | None,
 ) -> AnswerOutcome:
     if not record.is_open(ceremony, now):
         return AnswerOutcome(verdict=Verdict.CLOSED, reason="ceremony_closed", exhausted=True)
     challenge = uow.challenges.current(ceremony.id)
     if challenge is None:
         return AnswerOutcome(verdict=Verdict.CLOSED, reason="no_challenge", exhausted=True)
-    attempts = uow.challenges.take_attempt(challenge.id, now=now, limit=max_answers)
+    if checked is not None and checked.challenge_id == challenge.id:
+        attempts: int | None = checked.attempts  # taken in the first turn
+    else:
+        checked = None
+        attempts = uow.challenges.take_attempt(challenge.id, now=now, limit=max_answers)
     if attempts is None:
         return AnswerOutcome(verdict=Verdict.CLOSED, reason="challenge_closed", exhausted=True)
+    if challenge.device_id is None:
+        return _known_answer(
+            services, uow, ceremony, challenge, attempts, checked, now, max_answers
+        )
     device = uow.device_access.by_id(challenge.device_id)
     if device is None or not is_usable(candidate(device), now=now):
         return AnswerOutcome(verdict=Verdict.CLOSED, reason="device_inactive", exhausted=True)
@@ -374,6 +421,41 @@ def _evaluate(
             verdict=Verdict.ALREADY_USED, reason="replay", exhausted=attempts >= max_answers
         )
     return AnswerOutcome(verdict=Verdict.ACCEPTED, accepted=_accepted(services, device, now))
+
+
+def _known_answer(
+    services: Services,
+    uow: UnitOfWork,
+    ceremony: CeremonyRow,
+    challenge: ChallengeRow,
+    attempts: int,
+    checked: Checked | None,
+    now: datetime,
+    max_answers: int,
+) -> AnswerOutcome:
+    """A factor the user knows (R-WD-4): first turn — hand out the slow check; second
+    turn — apply its result under the lock, the challenge used once (R-LOGIN-6)."""
+    known = services.without_device.get(ceremony.purpose)
+    expected = known.expected(uow, ceremony.user_id) if known is not None else None
+    if known is None or expected is None:
+        return AnswerOutcome(verdict=Verdict.CLOSED, reason="no_factor", exhausted=True)
+    if checked is None:
+        slow = SlowCheck(
+            challenge_id=challenge.id, attempts=attempts, factor=known, expected=expected
+        )
+        return AnswerOutcome(verdict=Verdict.PENDING, reason="slow_check", slow=slow)
+    if not checked.right:
+        return AnswerOutcome(
+            verdict=Verdict.WRONG, reason="wrong_answer", exhausted=attempts >= max_answers
+        )
+    if not uow.challenges.consume(challenge.id, now=now):
+        return AnswerOutcome(verdict=Verdict.ALREADY_USED, reason="replay", exhausted=True)
+    return AnswerOutcome(
+        verdict=Verdict.ACCEPTED,
+        accepted=Accepted(
+            access_level=AccessLevel.FULL, access_until=None, tier=Tier(rank=0, device_kind=None)
+        ),
+    )
 
 
 def _clone_warning(uow: UnitOfWork, device: DeviceRow, went_back: CounterWentBack) -> None:

@@ -40,7 +40,8 @@ class NewCeremony:
     purpose: Purpose
     subject: str
     user_id: int
-    device_id: int
+    #: None when the user confirms with a factor they know (the password, R-WD-4)
+    device_id: int | None
     platform: str
     client_ip: str | None
     created_at: datetime

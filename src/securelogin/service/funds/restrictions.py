@@ -34,6 +34,9 @@ class Restrictions:
     may_trade_pink_sheets: bool
     limits: Limits
     accounts: list[AccountLimits]
+    #: the user holds no usable device and confirms withdrawals with the password
+    #: (R-WD-4) — within exactly these limits
+    confirms_with_password: bool = False
 
 
 def restrictions_for(services: Services, *, bearer: str, username: str) -> Restrictions:
@@ -58,7 +61,8 @@ def restrictions_for(services: Services, *, bearer: str, username: str) -> Restr
 
 def describe(services: Services, uow: UnitOfWork, *, user_id: int) -> Restrictions:
     """The tier is the user's strongest active device (R-LIMIT-1 default); rank 0 when
-    the user opted out (R-OPT-2) or has no device."""
+    the user opted out (R-OPT-2) or has no device.  The figures are those a withdrawal
+    confirmed by that device — or by the password, with none — can book (R-WD-4)."""
     now = services.clock.now()
     user = uow.users.by_id(user_id)
     assert user is not None  # noqa: S101 - callers pass an existing user
@@ -94,6 +98,7 @@ def describe(services: Services, uow: UnitOfWork, *, user_id: int) -> Restrictio
         may_trade_pink_sheets=not user.opted_out,
         limits=limits,
         accounts=accounts,
+        confirms_with_password=device is None,
     )
 
 

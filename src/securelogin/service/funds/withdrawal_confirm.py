@@ -29,8 +29,9 @@ from securelogin.errors import (
 )
 from securelogin.service.audit import record_user_event
 from securelogin.service.ceremony import record
-from securelogin.service.ceremony.counting import Verdict, serialise, settle
-from securelogin.service.ceremony.factors import FactorView, check_answer, issue_challenge
+from securelogin.service.ceremony.answers import evaluated
+from securelogin.service.ceremony.counting import Verdict
+from securelogin.service.ceremony.factors import FactorView, issue_challenge
 from securelogin.service.ceremony.outcomes import Approval, Denial
 from securelogin.service.ceremony.ports import CeremonyRow
 from securelogin.service.context import Services
@@ -70,17 +71,24 @@ def confirm_withdrawal(
     check the bound answer, then book or refuse atomically under the account's lock
     (R-LIMIT-5).  Only a wrong answer counts as a second-factor failure; a twin of the
     answer that decided this withdrawal is ``WithdrawalClosed``, a code accepted before
-    ``AlreadyUsed`` — neither counts."""
+    ``AlreadyUsed`` — neither counts.  The password of a user with no device (R-WD-4) is
+    checked the same way, its hash with no lock held (``ceremony.answers``)."""
     require_full(session)
     now = services.clock.now()
-    with services.uow() as uow:
-        held = serialise(services, uow, session.user_id, now)  # then read: fresh under it
+
+    def open_ceremony(uow: UnitOfWork) -> tuple[CeremonyRow, WithdrawalRow]:
         found = _open_withdrawal(uow, withdrawal_id, now, user_id=session.user_id)
-        ceremony = _ceremony(uow, found)
-        outcome = check_answer(
-            services, uow, ceremony=ceremony, response=response, now=now, max_answers=MAX_ANSWERS
-        )
-        settle(services, uow, held, outcome.verdict, now)
+        return _ceremony(uow, found), found
+
+    with evaluated(
+        services,
+        user_id=session.user_id,
+        response=response,
+        now=now,
+        max_answers=MAX_ANSWERS,
+        open_ceremony=open_ceremony,
+    ) as turn:
+        uow, held, found, outcome = turn.uow, turn.held, turn.subject, turn.outcome
         if outcome.accepted is None:
             record_user_event(
                 uow, "withdrawal.confirmation_failed", held.username, withdrawal=found.id
@@ -91,7 +99,8 @@ def confirm_withdrawal(
             if outcome.verdict is Verdict.ALREADY_USED:
                 raise AlreadyUsed
             raise ConfirmationFailed
-        result = _book(services, uow, found, held.username, now, via="challenge")
+        via = "challenge" if found.device_id is not None else "password"
+        result = _book(services, uow, found, held.username, now, via=via)
         uow.commit()
     return result
 

@@ -33,10 +33,9 @@ from securelogin.domain.limits import (
     Remaining,
     limits_for,
 )
-from securelogin.domain.money import from_cents, to_cents
+from securelogin.domain.money import format_usd, from_cents, to_cents
 from securelogin.errors import (
     AccountClosed,
-    DeviceRequired,
     IdempotencyKeyReused,
     InvalidInput,
     NoWithdrawRight,
@@ -51,6 +50,7 @@ from securelogin.service.ceremony.factors import (
     choose_device,
     deliver_codes,
     factor_view,
+    factor_without_device,
     open_ceremony,
 )
 from securelogin.service.ceremony.outcomes import Purpose
@@ -158,10 +158,13 @@ def _refusal(check: LimitCheck) -> WithdrawalRefused:
     left = remaining_json(check.remaining)
     available = str(from_cents(check.available_cents))
     messages = {
-        "insufficient_funds": f"Insufficient funds: USD {available} available",
-        "daily_limit_exceeded": f"Daily withdrawal limit: USD {left['today']} left today",
+        "insufficient_funds": f"Insufficient funds: {format_usd(check.available_cents)} available",
+        "daily_limit_exceeded": (
+            f"Daily withdrawal limit: {_left(check.remaining.today_cents)} left today"
+        ),
         "five_day_limit_exceeded": (
-            f"5-business-day withdrawal limit: USD {left['window']} left in the window"
+            f"5-business-day withdrawal limit: {_left(check.remaining.window_cents)}"
+            " left in the window"
         ),
     }
     return WithdrawalRefused(
@@ -170,6 +173,10 @@ def _refusal(check: LimitCheck) -> WithdrawalRefused:
         remaining=left,
         available=available,
     )
+
+
+def _left(cents: int | None) -> str:
+    return "no limit" if cents is None else format_usd(cents)
 
 
 def _new_id(services: Services, prefix: str) -> str:
@@ -234,7 +241,7 @@ def _request_once(
             destination=request.destination,
             status=WithdrawalStatus.CONFIRMATION_REQUIRED,
             reason=None,
-            device_id=device.id,
+            device_id=device.id if device is not None else None,
             ceremony_id=None,
             created_at=now,
             expires_at=now + timedelta(seconds=services.policy.login_ttl_seconds),
@@ -244,7 +251,7 @@ def _request_once(
             "account": access.number,
             "amount": str(from_cents(request.amount_cents)),
             "destination": request.destination,
-            "kind": device.kind,
+            "kind": device.kind if device is not None else "password",
         }
         if check.refused_by is not None:
             row = dataclasses.replace(
@@ -276,17 +283,18 @@ def _precheck(
     session: CurrentSession,
     request: WithdrawalRequest,
     now: datetime,
-) -> tuple[UserRow, AccountAccess, DeviceRow, LimitCheck]:
+) -> tuple[UserRow, AccountAccess, DeviceRow | None, LimitCheck]:
     """Account and rights, the confirming device and its tier (R-LIMIT-1), then funds
-    and limits under the account's lock (R-WD-2, R-LIMIT-3/4)."""
+    and limits under the account's lock (R-WD-2, R-LIMIT-3/4).  A user with no device
+    confirms with the password, at rank 0 (R-WD-4), as the restrictions API says."""
     access = _account_for(uow, session.user_id, request.account)
     user = uow.users.by_id(session.user_id)
     assert user is not None  # noqa: S101 - a session always has its user
     device = choose_device(services, uow, user_id=user.id, requested=request.device_id, now=now)
     if device is None:
-        raise DeviceRequired
+        factor_without_device(services, Purpose.WITHDRAWAL)  # DeviceRequired if none
     limits = limits_for(
-        device_kind=DeviceKind(device.kind),
+        device_kind=DeviceKind(device.kind) if device is not None else None,
         opted_out=user.opted_out,
         catalogue=services.policy.catalogue,
     )
@@ -306,12 +314,13 @@ def _open_confirmation(
     services: Services,
     uow: UnitOfWork,
     row: NewWithdrawal,
-    device: DeviceRow,
+    device: DeviceRow | None,
     now: datetime,
     client_ip: str | None,
 ) -> FactorView | None:
     """The confirmation's ceremony with its challenge bound to amount, destination and a
-    fresh nonce (R-WD-4), then the withdrawal that names it."""
+    fresh nonce (R-WD-4) — with no device, the password's prompt, which names them too —
+    then the withdrawal that names it."""
     binding = binding_for(services, row.amount_cents, row.destination)
     ceremony, factor = open_ceremony(
         services,

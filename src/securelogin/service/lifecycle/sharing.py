@@ -351,6 +351,12 @@ def request_view(services: Services, request_id: str) -> ShareRequestView:
     return _view(row)
 
 
+def my_request(services: Services, *, user_id: int, request_id: str) -> ShareRequestView:
+    """One of the user's own share requests (another's looks like an unknown one)."""
+    with services.uow() as uow:
+        return _view(_own_request(uow, user_id, request_id))
+
+
 def my_requests(services: Services, *, user_id: int) -> list[ShareRequestView]:
     with services.uow() as uow:
         rows = uow.sharing.requests(requester_id=user_id, limit=20)

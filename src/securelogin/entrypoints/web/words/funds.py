@@ -65,6 +65,15 @@ EN: dict[str, str] = {
     "values. Please start again.",
     "withdraw.error.access_denied": "This session may not withdraw funds.",
     "withdraw.error.generic": "The withdrawal could not be requested.",
+    "kind.password": "Your password",
+    "withdraw.password_failed": "Confirmation failed. Please check the password and try again.",
+    "withdraw.password.lead": "You hold no security device: confirm this withdrawal by "
+    "entering your password again.",
+    "withdraw.password.label": "Password",
+    "withdraw.password.hint": "The password you log in with. Wrong passwords count toward "
+    "the lock-out, as wrong codes do.",
+    "withdraw.password_note": "Without a security device you confirm each withdrawal with "
+    "your password, within the limits above. A security device raises them.",
 }
 
 ZH_CN: dict[str, str] = {
@@ -116,4 +125,12 @@ ZH_CN: dict[str, str] = {
     "withdraw.error.idempotency_key_reused": "此表单已以其他内容提交。请重新开始。",
     "withdraw.error.access_denied": "此会话无权取款。",
     "withdraw.error.generic": "无法提交取款申请。",
+    "kind.password": "您的密码",
+    "withdraw.password_failed": "确认失败。请检查密码后重试。",
+    "withdraw.password.lead": "您没有安全设备：请再次输入密码以确认本笔取款。",
+    "withdraw.password.label": "密码",
+    "withdraw.password.hint": "即您登录时使用的密码。与错误的验证码一样，"
+    "错误的密码会计入锁定次数。",
+    "withdraw.password_note": "没有安全设备时，您需输入密码确认每笔取款，取款金额以上述限额为准。"
+    "使用安全设备可提高限额。",
 }

@@ -1,0 +1,339 @@
+"""JSON API of the security settings (SPEC §5.1, §5.3; issue 16 §3): opting out and back
+in (R-OPT-1..3) and sharing a device held under another username (R-SHARE-1..5).
+
+The same use cases as the portal's pages (``entrypoints/portal/settings.py``):
+:mod:`securelogin.service.lifecycle.settings` and :mod:`~securelogin.service.lifecycle.sharing`.
+The opt-out is signed as in the portal (the waiver's digest, "I accept" and the password
+typed again, counted like a login's); a share request is confirmed by the owner's device
+through the second-factor ceremony (purpose ``share``).  Every call needs a ``full``
+session (:mod:`~securelogin.entrypoints.api.selfservice_auth`); errors are the problem
+documents of ``problems.py`` with the codes of ``securelogin.errors``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from securelogin.domain.devices.catalogue import DeviceKind
+from securelogin.domain.optout import OptInChoice
+from securelogin.domain.sharing import ShareStatus
+from securelogin.entrypoints.api.problems import problem_responses
+from securelogin.entrypoints.api.schemas import FactorOut
+from securelogin.entrypoints.api.selfservice_auth import FullSession
+from securelogin.entrypoints.portal.mobile_key import activation_link
+from securelogin.entrypoints.web.deps import ServicesDep
+from securelogin.service.lifecycle import settings, sharing
+from securelogin.service.login import mobile_key
+
+router = APIRouter(prefix="/api/v1", tags=["self-service: settings and sharing"])
+
+#: where a client continues each way back in over the API (R-OPT-3)
+NEXT_CALL: dict[OptInChoice, str] = {
+    OptInChoice.MOBILE_KEY: "/api/v1/settings/mobile-key",
+    OptInChoice.ONLINE_CARD: "/api/v1/online-card/{device_id}/challenge",
+    OptInChoice.SHARE: "/api/v1/share-requests",
+}
+
+
+class StrictIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PrimaryUserOut(BaseModel):
+    account: str
+    #: the users who may change this account's security settings (comma-separated)
+    users: str
+
+
+class WaiverOut(BaseModel):
+    version: str
+    language: str
+    text: str
+    #: SHA-256 of version and text: what ``POST /settings/opt-out`` signs
+    digest: str
+
+
+class SettingsOut(BaseModel):
+    username: str
+    opted_out: bool
+    opted_out_since: datetime | None
+    #: R-OPT-1: False when the user lacks ``security_settings`` on one of their accounts
+    may_change: bool
+    primary_users: list[PrimaryUserOut]
+    opt_out_allowed: bool
+    has_active_device: bool
+    waiver: WaiverOut
+    opt_in_choices: list[OptInChoice]
+
+
+class OptOutIn(StrictIn):
+    #: the user ticked "I accept" under the waiver shown
+    accept: StrictBool
+    #: ``waiver.digest`` of the text shown (any language)
+    waiver_digest: str = Field(min_length=1, max_length=64)
+    #: the user's password, typed again as the signature
+    password: str = Field(min_length=1, max_length=128)
+
+
+class OptedOutOut(BaseModel):
+    opted_out: Literal[True] = True
+    waiver_version: str
+    waiver_digest: str
+    signed_at: datetime
+
+
+class OptInIn(StrictIn):
+    choice: OptInChoice
+
+
+class CardOut(BaseModel):
+    """A new online security code card, shown once: print or save it now."""
+
+    device_id: str
+    serial: str | None
+    #: position → the 3 characters printed there
+    values: dict[str, str]
+
+
+class OptInOut(BaseModel):
+    #: True: back in the Secure Login System; False: get a device first, then call again
+    done: bool
+    choice: OptInChoice
+    #: the API call that continues this way back in (``done`` False)
+    next: str | None = None
+    card: CardOut | None = None
+
+
+class ShareStartIn(StrictIn):
+    owner: str = Field(min_length=1, max_length=64)
+    owner_password: str = Field(min_length=1, max_length=128)
+    #: one of the owner's devices; by default the owner's most secure shareable device
+    device_id: str | None = Field(default=None, min_length=1, max_length=40)
+
+
+class ShareStartedOut(BaseModel):
+    request_id: str
+    status: Literal["challenge"] = "challenge"
+    #: the owner's device and what it must answer (type its answer into ``/answer``)
+    factor: FactorOut
+
+
+class ShareAnswerIn(StrictIn):
+    response: str = Field(min_length=1, max_length=64)
+
+
+class ShareRequestOut(BaseModel):
+    request_id: str
+    requester: str
+    owner: str
+    device_id: str
+    device_kind: DeviceKind
+    device_serial: str | None
+    status: ShareStatus
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    reason: str | None
+
+    @classmethod
+    def of(cls, view: sharing.ShareRequestView) -> ShareRequestOut:
+        return cls(
+            request_id=view.request_id,
+            requester=view.requester,
+            owner=view.owner,
+            device_id=view.device_id,
+            device_kind=view.device_kind,
+            device_serial=view.device_serial,
+            status=view.status,
+            created_at=view.created_at,
+            decided_at=view.decided_at,
+            decided_by=view.decided_by,
+            reason=view.reason,
+        )
+
+
+class ShareRequestsOut(BaseModel):
+    requests: list[ShareRequestOut]
+
+
+# --- R-OPT -----------------------------------------------------------------------------
+
+
+@router.get("/settings", response_model=SettingsOut, responses=problem_responses(401, 403))
+def settings_view(
+    services: ServicesDep,
+    session: FullSession,
+    language: Annotated[Literal["en", "zh-CN"], Query()] = "en",
+) -> SettingsOut:
+    """R-OPT-1..3: whether the user takes part, who may change the settings (the primary
+    users of the accounts where this user may not), and the waiver to sign, in
+    ``language``."""
+    view = settings.settings_of(services, user_id=session.user_id, language=language)
+    return SettingsOut(
+        username=view.username,
+        opted_out=view.opted_out,
+        opted_out_since=view.opted_out_since,
+        may_change=view.may_change,
+        primary_users=[PrimaryUserOut(account=a, users=u) for a, u in view.primary_users],
+        opt_out_allowed=view.opt_out_allowed,
+        has_active_device=view.has_active_device,
+        waiver=WaiverOut(
+            version=view.waiver.version,
+            language=view.waiver.language,
+            text=view.waiver.text,
+            digest=view.waiver.digest,
+        ),
+        opt_in_choices=list(OptInChoice),
+    )
+
+
+@router.post(
+    "/settings/opt-out",
+    response_model=OptedOutOut,
+    responses=problem_responses(401, 403, 409, 422, 423),
+)
+def opt_out(services: ServicesDep, session: FullSession, body: OptOutIn) -> OptedOutOut:
+    """R-OPT-2: sign the waiver (``accept`` and the password again) and opt out.
+    403 ``not_primary_user`` | ``opt_out_disabled``; 409 ``already_opted_out``;
+    422 ``waiver_not_signed``; 401 ``reauthentication_failed``; 423 ``locked``."""
+    done = settings.opt_out(
+        services,
+        user_id=session.user_id,
+        accept=body.accept,
+        waiver_digest=body.waiver_digest,
+        password=body.password,
+    )
+    return OptedOutOut(
+        waiver_version=done.waiver_version,
+        waiver_digest=done.waiver_digest,
+        signed_at=done.signed_at,
+    )
+
+
+@router.post(
+    "/settings/opt-in", response_model=OptInOut, responses=problem_responses(401, 403, 409, 422)
+)
+def opt_in(services: ServicesDep, session: FullSession, body: OptInIn) -> OptInOut:
+    """R-OPT-3: back in at once when the user holds an active device; otherwise the
+    chosen way first gives them one (``online_card``: the card is in the answer, once)
+    and ``next`` names the call that continues.  409 ``not_opted_out``."""
+    result = settings.opt_back_in(services, user_id=session.user_id, choice=body.choice)
+    card = result.card
+    return OptInOut(
+        done=result.done,
+        choice=result.choice,
+        next=None if result.done else NEXT_CALL[result.choice],
+        card=CardOut(
+            device_id=card.device_id,
+            serial=card.serial,
+            values={str(k): v for k, v in sorted(card.values.items())},
+        )
+        if card
+        else None,
+    )
+
+
+class MobileKeyActivationOut(BaseModel):
+    #: one-time, 10 minutes: the app completes it with ``POST
+    #: /api/v1/key/activations/{activation_id}/complete`` (no SMS code needed)
+    activation_id: str
+    #: ``securelogin-key://activate?server=…&session=…``, what the portal's QR code carries
+    link: str
+    expires_at: datetime
+
+
+@router.post(
+    "/settings/mobile-key",
+    status_code=201,
+    response_model=MobileKeyActivationOut,
+    responses=problem_responses(401, 403),
+)
+def mobile_key_activation(
+    services: ServicesDep, session: FullSession, request: Request
+) -> MobileKeyActivationOut:
+    """R-KEY-1 from the security settings (and R-OPT-3's first way back in): the session
+    already proved password and device, so the mobile key app needs only this one-time
+    activation (the portal shows it as a QR code)."""
+    started = mobile_key.start_qr_activation(services, session)
+    server = str(request.base_url).rstrip("/")
+    return MobileKeyActivationOut(
+        activation_id=started.activation_id,
+        link=activation_link(server, started.activation_id),
+        expires_at=started.expires_at,
+    )
+
+
+# --- R-SHARE ---------------------------------------------------------------------------
+
+
+@router.post(
+    "/share-requests",
+    status_code=201,
+    response_model=ShareStartedOut,
+    responses=problem_responses(401, 403, 422),
+)
+def share_start(services: ServicesDep, session: FullSession, body: ShareStartIn) -> ShareStartedOut:
+    """R-SHARE-1/2: the owner's username and password; the owner's device is then
+    challenged (its prompt is in ``factor``).  422 with an R-SHARE-3 code
+    (``less_secure_device``, ``identity_mismatch``, ``temporary_device_assigned``,
+    ``requester_is_owner``, ``device_not_shareable``, ``device_not_active``,
+    ``already_shared``, ``owner_authentication_failed``) or ``unknown_device``."""
+    started = sharing.start_share(
+        services,
+        requester_id=session.user_id,
+        owner_username=body.owner,
+        owner_password=body.owner_password,
+        device_id=body.device_id,
+    )
+    return ShareStartedOut(request_id=started.request_id, factor=FactorOut.of(started.factor))
+
+
+@router.post(
+    "/share-requests/{request_id}/answer",
+    response_model=ShareRequestOut,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def share_answer(
+    services: ServicesDep,
+    session: FullSession,
+    request_id: Annotated[str, Path(max_length=40)],
+    body: ShareAnswerIn,
+) -> ShareRequestOut:
+    """R-SHARE-1/4/5: what the owner's device shows (card answers: the two values
+    concatenated).  ``approved`` (the requester's own devices are retired, and a session
+    one of them opened ends) or ``pending_compliance``.  422
+    ``owner_authentication_failed`` (3 answers at most) or another R-SHARE-3 code;
+    409 ``login_expired`` | ``share_request_decided``; 404 ``share_request_not_found``."""
+    decided = sharing.answer_share(
+        services, requester_id=session.user_id, request_id=request_id, response=body.response
+    )
+    return ShareRequestOut.of(decided)
+
+
+@router.get(
+    "/share-requests", response_model=ShareRequestsOut, responses=problem_responses(401, 403)
+)
+def share_requests(services: ServicesDep, session: FullSession) -> ShareRequestsOut:
+    """The user's latest share requests (20), newest first, and where each stands."""
+    found = sharing.my_requests(services, user_id=session.user_id)
+    return ShareRequestsOut(requests=[ShareRequestOut.of(r) for r in found])
+
+
+@router.get(
+    "/share-requests/{request_id}",
+    response_model=ShareRequestOut,
+    responses=problem_responses(401, 403, 404),
+)
+def share_request(
+    services: ServicesDep,
+    session: FullSession,
+    request_id: Annotated[str, Path(max_length=40)],
+) -> ShareRequestOut:
+    """One of the user's share requests (R-SHARE-4: ``pending_compliance`` until
+    compliance decides; ``reason`` then says why).  404 ``share_request_not_found``."""
+    found = sharing.my_request(services, user_id=session.user_id, request_id=request_id)
+    return ShareRequestOut.of(found)
