@@ -121,12 +121,13 @@ def create_app(
         """``{"status":"ok"}`` once the database answers (SPEC §10.2)."""
         return Health(status=check_health(services))
 
-    app.include_router(logins.build_router(services))
+    app.state.services = services  # what the handlers get as ``ServicesDep``
+    app.state.hubs = hubs(services)  # the long-polls' hubs, ``HubsDep``
+    app.include_router(logins.router)
     app.include_router(keys.build_router(services))
-    app.include_router(key_webpush.build_router(services))
+    app.include_router(key_webpush.router)
     app.include_router(funds.build_router(services))
     app.include_router(passkeys.build_router(services))
-    app.state.services = services  # what the pages' handlers get as ``ServicesDep``
     console.install(app, services)
     portal.install(app, services)
     app.include_router(keyapp.build_router())
