@@ -124,10 +124,10 @@ def create_app(
     app.state.services = services  # what the handlers get as ``ServicesDep``
     app.state.hubs = hubs(services)  # the long-polls' hubs, ``HubsDep``
     app.include_router(logins.router)
-    app.include_router(keys.build_router(services))
+    app.include_router(keys.router)
     app.include_router(key_webpush.router)
     app.include_router(funds.build_router(services))
-    app.include_router(passkeys.build_router(services))
+    app.include_router(passkeys.router)
     console.install(app, services)
     portal.install(app, services)
     app.include_router(keyapp.build_router())
