@@ -154,6 +154,6 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
     routes.include_router(withdraw.build_router(services, pages))
     routes.include_router(mobile_key.router)
     routes.include_router(passkeys.router)
-    for feature in (settings, lifecycle):
-        routes.include_router(feature.build_router(services, pages))
+    routes.include_router(settings.router)
+    routes.include_router(lifecycle.build_router(services, pages))
     return routes
