@@ -155,5 +155,5 @@ def build_router(services: Services, pages: Pages) -> APIRouter:
     routes.include_router(mobile_key.router)
     routes.include_router(passkeys.router)
     routes.include_router(settings.router)
-    routes.include_router(lifecycle.build_router(services, pages))
+    routes.include_router(lifecycle.router)
     return routes
