@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,7 +30,9 @@ from securelogin.entrypoints.console import routes as console
 from securelogin.entrypoints.keyapp import routes as keyapp
 from securelogin.entrypoints.oidc import routes as oidc
 from securelogin.entrypoints.portal import routes as portal
+from securelogin.entrypoints.web.deps import ServicesDep
 from securelogin.entrypoints.web.pages import SECURITY_HEADERS
+from securelogin.entrypoints.web.routing import add_shared
 from securelogin.service.context import Services
 from securelogin.service.health import check_health
 from securelogin.service.wakeups import Wakeups
@@ -73,6 +75,20 @@ class SecurityHeaders:
 
 class Health(BaseModel):
     status: str
+
+
+operations = APIRouter()
+
+
+@operations.get(
+    "/healthz",
+    response_model=Health,
+    tags=["operations"],
+    responses=problems.problem_responses(503),
+)
+def healthz(services: ServicesDep) -> Health:
+    """``{"status":"ok"}`` once the database answers (SPEC §10.2)."""
+    return Health(status=check_health(services))
 
 
 def create_app(
@@ -120,26 +136,17 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     app.add_middleware(TransportSecurity, trusted_proxies=trusted_proxies, production=production)
 
-    @app.get(
-        "/healthz",
-        response_model=Health,
-        tags=["operations"],
-        responses=problems.problem_responses(503),
-    )
-    def healthz() -> Health:
-        """``{"status":"ok"}`` once the database answers (SPEC §10.2)."""
-        return Health(status=check_health(services))
-
-    app.include_router(logins.build_router(services))
-    app.include_router(keys.build_router(services))
-    app.include_router(key_webpush.build_router(services))
+    app.state.services = services  # what the handlers get as ``ServicesDep``
+    app.state.hubs = hubs(services)  # the long-polls' hubs, ``HubsDep``
+    # module-level routers: the process's shared routes (entrypoints/web/routing.py);
+    # the routers still built around ``services`` (funds here, two in the portal) are
+    # made for this app, in their place
+    add_shared(app, operations, logins.router, keys.router, key_webpush.router)
     app.include_router(funds.build_router(services))
-    app.include_router(passkeys.build_router(services))
-    app.include_router(selfservice.router)
-    app.state.services = services  # what the pages' handlers get as ``ServicesDep``
+    add_shared(app, passkeys.router, selfservice.router)
     console.install(app, services)
     portal.install(app, services)
-    app.include_router(keyapp.build_router())
+    add_shared(app, keyapp.router)
     oidc.install(app, services)
     app.mount("/static", StaticFiles(directory=portal.STATIC_DIR), name="static")
     return app

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from securelogin.entrypoints.api.problems import problem_responses
-from securelogin.service.context import Services
+from securelogin.entrypoints.web.deps import ServicesDep
 from securelogin.service.login import webpush_app
 
 
@@ -19,12 +19,10 @@ class WebPushKeyOut(BaseModel):
     application_server_key: str | None
 
 
-def build_router(services: Services) -> APIRouter:
-    router = APIRouter(prefix="/api/v1/key", tags=["mobile key"])
+router = APIRouter(prefix="/api/v1/key", tags=["mobile key"])
 
-    @router.get("/webpush", response_model=WebPushKeyOut, responses=problem_responses())
-    def webpush_key() -> WebPushKeyOut:
-        """The VAPID public key a browser subscribes with (RFC 8292 §3.2), if any."""
-        return WebPushKeyOut(application_server_key=webpush_app.application_server_key(services))
 
-    return router
+@router.get("/webpush", response_model=WebPushKeyOut, responses=problem_responses())
+def webpush_key(services: ServicesDep) -> WebPushKeyOut:
+    """The VAPID public key a browser subscribes with (RFC 8292 §3.2), if any."""
+    return WebPushKeyOut(application_server_key=webpush_app.application_server_key(services))

@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from securelogin.entrypoints.api.logins import bearer_token
+from securelogin.entrypoints.api.logins import current
 from securelogin.entrypoints.api.problems import problem_responses
+from securelogin.entrypoints.web.deps import ServicesDep
 from securelogin.service import sessions
-from securelogin.service.context import Services
 from securelogin.service.login import passkeys
 
 
@@ -55,64 +55,69 @@ def _out(view: passkeys.PasskeyView) -> PasskeyOut:
     )
 
 
-def build_router(services: Services) -> APIRouter:
-    router = APIRouter(prefix="/api/v1/passkeys", tags=["passkeys"])
+router = APIRouter(prefix="/api/v1/passkeys", tags=["passkeys"])
 
-    def current(token: Annotated[str, Depends(bearer_token)]) -> sessions.CurrentSession:
-        return sessions.authenticate(services, token)
 
-    @router.post(
-        "/registrations",
-        status_code=201,
-        response_model=RegistrationOut,
-        responses=problem_responses(401, 403, 422),
+@router.post(
+    "/registrations",
+    status_code=201,
+    response_model=RegistrationOut,
+    responses=problem_responses(401, 403, 422),
+)
+def start(
+    body: RegistrationRequest,
+    services: ServicesDep,
+    session: Annotated[sessions.CurrentSession, Depends(current)],
+) -> RegistrationOut:
+    """A new passkey's creation options (a single-use challenge, valid 5 minutes).
+    403 ``device_login_required`` unless the session was opened with a device."""
+    started = passkeys.start_registration(services, session, label=body.label)
+    return RegistrationOut(
+        registration_id=started.registration_id,
+        options=dict(started.options),
+        expires_at=started.expires_at,
     )
-    def start(
-        body: RegistrationRequest, session: Annotated[sessions.CurrentSession, Depends(current)]
-    ) -> RegistrationOut:
-        """A new passkey's creation options (a single-use challenge, valid 5 minutes).
-        403 ``device_login_required`` unless the session was opened with a device."""
-        started = passkeys.start_registration(services, session, label=body.label)
-        return RegistrationOut(
-            registration_id=started.registration_id,
-            options=dict(started.options),
-            expires_at=started.expires_at,
-        )
 
-    @router.post(
-        "/registrations/{registration_id}",
-        status_code=201,
-        response_model=PasskeyOut,
-        responses=problem_responses(401, 403, 409, 422),
+
+@router.post(
+    "/registrations/{registration_id}",
+    status_code=201,
+    response_model=PasskeyOut,
+    responses=problem_responses(401, 403, 409, 422),
+)
+def finish(
+    registration_id: str,
+    body: CredentialRequest,
+    services: ServicesDep,
+    session: Annotated[sessions.CurrentSession, Depends(current)],
+) -> PasskeyOut:
+    """The authenticator's answer; 422 ``passkey_rejected`` (origin, RP ID, challenge,
+    user verification, signature), 409 ``passkey_ceremony_closed`` (used, expired or
+    unknown registration).  Nothing is stored unless it verifies."""
+    return _out(
+        passkeys.finish_registration(
+            services,
+            session,
+            registration_id=registration_id,
+            credential=json.dumps(body.credential),
+        )
     )
-    def finish(
-        registration_id: str,
-        body: CredentialRequest,
-        session: Annotated[sessions.CurrentSession, Depends(current)],
-    ) -> PasskeyOut:
-        """The authenticator's answer; 422 ``passkey_rejected`` (origin, RP ID, challenge,
-        user verification, signature), 409 ``passkey_ceremony_closed`` (used, expired or
-        unknown registration).  Nothing is stored unless it verifies."""
-        return _out(
-            passkeys.finish_registration(
-                services,
-                session,
-                registration_id=registration_id,
-                credential=json.dumps(body.credential),
-            )
-        )
 
-    @router.get("", response_model=PasskeyList, responses=problem_responses(401))
-    def listed(session: Annotated[sessions.CurrentSession, Depends(current)]) -> PasskeyList:
-        """The session user's active passkeys."""
-        return PasskeyList(passkeys=[_out(p) for p in passkeys.list_passkeys(services, session)])
 
-    @router.delete("/{device_id}", status_code=204, responses=problem_responses(401, 403, 404))
-    def remove(
-        device_id: str, session: Annotated[sessions.CurrentSession, Depends(current)]
-    ) -> Response:
-        """The passkey stops working at once, and the sessions it opened end."""
-        passkeys.remove_passkey(services, session, device_id=device_id)
-        return Response(status_code=204)
+@router.get("", response_model=PasskeyList, responses=problem_responses(401))
+def listed(
+    services: ServicesDep, session: Annotated[sessions.CurrentSession, Depends(current)]
+) -> PasskeyList:
+    """The session user's active passkeys."""
+    return PasskeyList(passkeys=[_out(p) for p in passkeys.list_passkeys(services, session)])
 
-    return router
+
+@router.delete("/{device_id}", status_code=204, responses=problem_responses(401, 403, 404))
+def remove(
+    device_id: str,
+    services: ServicesDep,
+    session: Annotated[sessions.CurrentSession, Depends(current)],
+) -> Response:
+    """The passkey stops working at once, and the sessions it opened end."""
+    passkeys.remove_passkey(services, session, device_id=device_id)
+    return Response(status_code=204)

@@ -26,10 +26,11 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import anyio
 import anyio.to_thread
+from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from securelogin.errors import SecureLoginError
@@ -332,3 +333,13 @@ def hubs(services: Services) -> Hubs:
         )
         _HUBS[id(services)] = found
     return found
+
+
+def hubs_of(request: Request) -> Hubs:
+    """The app's hubs (``create_app`` keeps them in ``app.state.hubs``)."""
+    found: Hubs = request.app.state.hubs
+    return found
+
+
+#: a handler's parameter: ``waits: HubsDep``
+HubsDep = Annotated[Hubs, Depends(hubs_of)]

@@ -3,7 +3,8 @@
 Each feature module contributes ``MENU`` (its entries on the home page and in the menu)
 and a module-level ``router``; add a module to :data:`FEATURES` with one line.
 :func:`install` puts the console's pages (``app.state.console_pages``, which the
-handlers receive as ``pages: ConsolePagesDep``) and its routes on the app.
+handlers receive as ``pages: ConsolePagesDep``) and its routes (shared by every app of the process,
+:mod:`securelogin.entrypoints.web.routing`) on the app.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from securelogin.entrypoints.console import (
     logistics,
 )
 from securelogin.entrypoints.console.web import ConsolePages
+from securelogin.entrypoints.web.routing import add_shared
 from securelogin.service.context import Services
 
 #: the console's page modules, in menu order (one line per feature)
@@ -35,4 +37,4 @@ def install(app: FastAPI, services: Services) -> None:
     app.state.console_pages = ConsolePages(
         services, [item for feature in FEATURES for item in feature.MENU]
     )
-    app.include_router(router)
+    add_shared(app, router)

@@ -51,20 +51,20 @@ def _file(name: str) -> Response:
     return FileResponse(STATIC_DIR / name, media_type=media_type, headers=headers)
 
 
-def build_router() -> APIRouter:
-    router = APIRouter(prefix=PREFIX, tags=["mobile key app"], include_in_schema=False)
+router = APIRouter(prefix=PREFIX, tags=["mobile key app"], include_in_schema=False)
 
-    @router.get("")
-    def app_root() -> RedirectResponse:
-        return RedirectResponse(f"{PREFIX}/", status_code=308)
 
-    @router.get("/", responses=problem_responses(404))
-    def app_shell() -> Response:
-        """The app's one page; the modules draw its screens."""
-        return _file("index.html")
+@router.get("")
+def app_root() -> RedirectResponse:
+    return RedirectResponse(f"{PREFIX}/", status_code=308)
 
-    @router.get("/{name}", responses=problem_responses(404))
-    def app_file(name: str) -> Response:
-        return _file(name)
 
-    return router
+@router.get("/", responses=problem_responses(404))
+def app_shell() -> Response:
+    """The app's one page; the modules draw its screens."""
+    return _file("index.html")
+
+
+@router.get("/{name}", responses=problem_responses(404))
+def app_file(name: str) -> Response:
+    return _file(name)

@@ -24,6 +24,7 @@ from securelogin.entrypoints.oidc.common import (
     issuer_of,
 )
 from securelogin.entrypoints.web.deps import ServicesDep
+from securelogin.entrypoints.web.routing import add_shared
 from securelogin.errors import InsufficientUserAuthentication, OAuthError
 from securelogin.service.context import Services
 from securelogin.service.oidc import tokens
@@ -181,6 +182,4 @@ def install(app: FastAPI, services: Services) -> None:
     app.state.services = services
     app.add_exception_handler(OAuthError, _oauth_error)
     app.add_exception_handler(InsufficientUserAuthentication, _step_up)
-    app.include_router(metadata.router)
-    app.include_router(browser.router)
-    app.include_router(router)
+    add_shared(app, metadata.router, browser.router, router)

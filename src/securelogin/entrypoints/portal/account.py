@@ -98,7 +98,7 @@ def session_for(
     return current
 
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 
 def page(

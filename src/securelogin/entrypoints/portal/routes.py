@@ -54,6 +54,7 @@ from securelogin.entrypoints.web.pages import (
     secure,
     set_private_cookie,
 )
+from securelogin.entrypoints.web.routing import add_shared
 from securelogin.errors import InvalidCredentials, Locked, LoginFailed, NoDeviceLeft
 from securelogin.service.context import Services
 from securelogin.service.login import login
@@ -139,23 +140,15 @@ def switch_language(
 def install(app: FastAPI, services: Services) -> None:
     """The portal on ``app``: its pages in ``app.state.portal_pages`` (what the handlers
     get as ``pages: PortalPagesDep``) and its routes; ``create_app`` mounts
-    :data:`STATIC_DIR` at ``/static``."""
+    :data:`STATIC_DIR` at ``/static``.
+
+    The module-level routers' routes are the process's shared ones
+    (:mod:`securelogin.entrypoints.web.routing`); the routers the other pages still build
+    in a closure over ``services`` and ``pages`` are made for this app, in their place."""
     pages = Pages(environment(), services.random)
     app.state.portal_pages = pages
-    app.include_router(build_router(services, pages))
-
-
-def build_router(services: Services, pages: Pages) -> APIRouter:
-    """The portal's routes: this module's, the module-level routers of the pages written
-    so, and the routers the other pages still build in a closure over ``services`` and
-    ``pages``."""
-    routes = APIRouter(include_in_schema=False)
-    routes.include_router(router)
-    routes.include_router(verify.build_router(services, pages))
-    routes.include_router(account.router)
-    routes.include_router(withdraw.build_router(services, pages))
-    routes.include_router(mobile_key.router)
-    routes.include_router(passkeys.router)
-    for feature in (settings, lifecycle):
-        routes.include_router(feature.build_router(services, pages))
-    return routes
+    add_shared(app, router)
+    app.include_router(verify.build_router(services, pages), include_in_schema=False)
+    add_shared(app, account.router)
+    app.include_router(withdraw.build_router(services, pages), include_in_schema=False)
+    add_shared(app, mobile_key.router, passkeys.router, settings.router, lifecycle.router)

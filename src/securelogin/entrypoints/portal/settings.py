@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.access import AccessLevel
@@ -32,11 +32,12 @@ from securelogin.entrypoints.portal.site import (
     PASSWORD_MAX,
     RESPONSE_MAX,
     USERNAME_MAX,
+    PortalPagesDep,
 )
+from securelogin.entrypoints.web.deps import ServicesDep
 from securelogin.entrypoints.web.pages import (
     CsrfField,
     Message,
-    Pages,
     page_language,
     redirect,
 )
@@ -80,198 +81,218 @@ def error_words(exc: SecureLoginError) -> Message:
     return Message(tone="error", key=f"settings.error.{key}")
 
 
-def build_router(services: Services, pages: Pages) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
-    area = AccountPages(services, pages, here=SETTINGS_PATH)
-    render = area.render
+def _area(services: ServicesDep, pages: PortalPagesDep) -> AccountPages:
+    """This feature's account pages (made per request: a few attributes)."""
+    return AccountPages(services, pages, here=SETTINGS_PATH)
 
-    def overview(
-        request: Request,
-        current: CurrentSession,
-        *,
-        status_code: int = 200,
-        messages: tuple[Message, ...] = (),
-    ) -> HTMLResponse:
+
+Area = Annotated[AccountPages, Depends(_area)]
+
+
+router = APIRouter(include_in_schema=False)
+
+
+def overview(
+    services: Services,
+    area: AccountPages,
+    request: Request,
+    current: CurrentSession,
+    *,
+    status_code: int = 200,
+    messages: tuple[Message, ...] = (),
+) -> HTMLResponse:
+    view = settings.settings_of(services, user_id=current.user_id, language=page_language(request))
+    return area.render(
+        request,
+        current,
+        "settings.html",
+        status_code=status_code,
+        messages=messages,
+        view=view,
+        links=LINKS,
+        choices=[c.value for c in OptInChoice],
+        requests=sharing.my_requests(services, user_id=current.user_id),
+    )
+
+
+def share_refused(
+    area: AccountPages, request: Request, current: CurrentSession, exc: SecureLoginError, owner: str
+) -> Response:
+    return area.render(
+        request,
+        current,
+        "share.html",
+        status_code=422,
+        messages=(error_words(exc),),
+        owner=owner,
+        username_max=USERNAME_MAX,
+    )
+
+
+@router.get(SETTINGS_PATH, response_class=HTMLResponse)
+def settings_page(request: Request, services: ServicesDep, area: Area) -> Response:
+    done = request.query_params.get("done", "")
+    messages = (Message(tone="info", key=f"settings.done.{done}"),) if done in DONE else ()
+    return area.show(
+        request, FULL, lambda current: overview(services, area, request, current, messages=messages)
+    )
+
+
+@router.get(OPT_OUT_PATH, response_class=HTMLResponse)
+def opt_out_page(request: Request, services: ServicesDep, area: Area) -> Response:
+    def waiver(current: CurrentSession) -> Response:
         view = settings.settings_of(
             services, user_id=current.user_id, language=page_language(request)
         )
-        return render(
-            request,
-            current,
-            "settings.html",
-            status_code=status_code,
-            messages=messages,
-            view=view,
-            links=LINKS,
-            choices=[c.value for c in OptInChoice],
-            requests=sharing.my_requests(services, user_id=current.user_id),
-        )
+        if not view.may_change or view.opted_out or not view.opt_out_allowed:
+            return redirect(request, page_language(request), SETTINGS_PATH)
+        return area.render(request, current, "settings_opt_out.html", view=view)
 
-    def share_refused(
-        request: Request, current: CurrentSession, exc: SecureLoginError, owner: str
-    ) -> Response:
-        return render(
+    return area.show(request, FULL, waiver)
+
+
+@router.post(OPT_OUT_PATH, response_class=HTMLResponse)
+def opt_out(
+    request: Request,
+    services: ServicesDep,
+    area: Area,
+    token: CsrfField = "",
+    accept: Annotated[str, Form(max_length=8)] = "",
+    digest: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=PASSWORD_MAX)] = "",
+) -> Response:
+    lang = page_language(request)
+
+    def refused(current: CurrentSession, exc: SecureLoginError) -> Response:
+        view = settings.settings_of(services, user_id=current.user_id, language=lang)
+        return area.render(
             request,
             current,
-            "share.html",
+            "settings_opt_out.html",
             status_code=422,
             messages=(error_words(exc),),
-            owner=owner,
-            username_max=USERNAME_MAX,
+            view=view,
         )
 
-    @router.get(SETTINGS_PATH, response_class=HTMLResponse)
-    def settings_page(request: Request) -> Response:
-        done = request.query_params.get("done", "")
-        messages = (Message(tone="info", key=f"settings.done.{done}"),) if done in DONE else ()
-        return area.show(
-            request, FULL, lambda current: overview(request, current, messages=messages)
+    return area.submit(
+        request,
+        FULL,
+        token,
+        lambda current: settings.opt_out(
+            services,
+            user_id=current.user_id,
+            accept=accept == "yes",
+            waiver_digest=digest,
+            password=password,
+        ),
+        refused=refused,
+        done=lambda _current, _result: redirect(request, lang, f"{SETTINGS_PATH}?done=opted_out"),
+    )
+
+
+@router.post(OPT_IN_PATH, response_class=HTMLResponse)
+def opt_in(
+    request: Request,
+    services: ServicesDep,
+    area: Area,
+    token: CsrfField = "",
+    choice: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    current = area.form_session(request, FULL, token)
+    if isinstance(current, Response):
+        return current
+    lang = page_language(request)
+    try:
+        picked = OptInChoice(choice)
+    except ValueError:
+        picked = None
+    if picked is None:
+        msg = Message(tone="error", key="settings.error.generic")
+        return overview(services, area, request, current, status_code=422, messages=(msg,))
+    try:
+        result = settings.opt_back_in(services, user_id=current.user_id, choice=picked)
+    except SecureLoginError as exc:
+        return overview(
+            services, area, request, current, status_code=422, messages=(error_words(exc),)
         )
+    if result.done:
+        return redirect(request, lang, f"{SETTINGS_PATH}?done=opted_in")
+    if result.card is not None:  # shown once, never stored in the clear
+        values = sorted(result.card.values.items())
+        return area.render(request, current, "settings_card.html", values=values)
+    return redirect(request, lang, result.next_path or SETTINGS_PATH)
 
-    @router.get(OPT_OUT_PATH, response_class=HTMLResponse)
-    def opt_out_page(request: Request) -> Response:
-        def waiver(current: CurrentSession) -> Response:
-            view = settings.settings_of(
-                services, user_id=current.user_id, language=page_language(request)
-            )
-            if not view.may_change or view.opted_out or not view.opt_out_allowed:
-                return redirect(request, page_language(request), SETTINGS_PATH)
-            return render(request, current, "settings_opt_out.html", view=view)
 
-        return area.show(request, FULL, waiver)
+@router.get(SHARE_PATH, response_class=HTMLResponse)
+def share_page(request: Request, area: Area) -> Response:
+    return area.show(
+        request,
+        FULL,
+        lambda current: area.render(
+            request, current, "share.html", owner="", username_max=USERNAME_MAX
+        ),
+    )
 
-    @router.post(OPT_OUT_PATH, response_class=HTMLResponse)
-    def opt_out(
-        request: Request,
-        token: CsrfField = "",
-        accept: Annotated[str, Form(max_length=8)] = "",
-        digest: Annotated[str, Form(max_length=64)] = "",
-        password: Annotated[str, Form(max_length=PASSWORD_MAX)] = "",
-    ) -> Response:
-        lang = page_language(request)
 
-        def refused(current: CurrentSession, exc: SecureLoginError) -> Response:
-            view = settings.settings_of(services, user_id=current.user_id, language=lang)
-            return render(
-                request,
-                current,
-                "settings_opt_out.html",
-                status_code=422,
-                messages=(error_words(exc),),
-                view=view,
-            )
-
-        return area.submit(
+@router.post(SHARE_PATH, response_class=HTMLResponse)
+def share_start(
+    request: Request,
+    services: ServicesDep,
+    area: Area,
+    token: CsrfField = "",
+    owner: Annotated[str, Form(max_length=USERNAME_MAX)] = "",
+    owner_password: Annotated[str, Form(max_length=PASSWORD_MAX)] = "",
+    device_id: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    return area.submit(
+        request,
+        FULL,
+        token,
+        lambda current: sharing.start_share(
+            services,
+            requester_id=current.user_id,
+            owner_username=owner,
+            owner_password=owner_password,
+            device_id=device_id.strip() or None,
+        ),
+        refused=lambda current, exc: share_refused(area, request, current, exc, owner),
+        done=lambda current, started: area.render(
             request,
-            FULL,
-            token,
-            lambda current: settings.opt_out(
-                services,
-                user_id=current.user_id,
-                accept=accept == "yes",
-                waiver_digest=digest,
-                password=password,
-            ),
-            refused=refused,
-            done=lambda _current, _result: redirect(
-                request, lang, f"{SETTINGS_PATH}?done=opted_out"
-            ),
-        )
+            current,
+            "share_challenge.html",
+            prompt=prompt_page(started.factor),
+            request_id=started.request_id,
+            owner=owner.strip().lower(),
+        ),
+    )
 
-    @router.post(OPT_IN_PATH, response_class=HTMLResponse)
-    def opt_in(
-        request: Request,
-        token: CsrfField = "",
-        choice: Annotated[str, Form(max_length=16)] = "",
-    ) -> Response:
-        current = area.form_session(request, FULL, token)
-        if isinstance(current, Response):
-            return current
-        lang = page_language(request)
-        try:
-            picked = OptInChoice(choice)
-        except ValueError:
-            picked = None
-        if picked is None:
-            msg = Message(tone="error", key="settings.error.generic")
-            return overview(request, current, status_code=422, messages=(msg,))
-        try:
-            result = settings.opt_back_in(services, user_id=current.user_id, choice=picked)
-        except SecureLoginError as exc:
-            return overview(request, current, status_code=422, messages=(error_words(exc),))
-        if result.done:
-            return redirect(request, lang, f"{SETTINGS_PATH}?done=opted_in")
-        if result.card is not None:  # shown once, never stored in the clear
-            values = sorted(result.card.values.items())
-            return render(request, current, "settings_card.html", values=values)
-        return redirect(request, lang, result.next_path or SETTINGS_PATH)
 
-    @router.get(SHARE_PATH, response_class=HTMLResponse)
-    def share_page(request: Request) -> Response:
-        return area.show(
-            request,
-            FULL,
-            lambda current: render(
-                request, current, "share.html", owner="", username_max=USERNAME_MAX
-            ),
-        )
+@router.post(SHARE_ANSWER_PATH, response_class=HTMLResponse)
+def share_answer(
+    request: Request,
+    services: ServicesDep,
+    area: Area,
+    token: CsrfField = "",
+    request_id: Annotated[str, Form(max_length=40)] = "",
+    response: Annotated[str, Form(max_length=ANSWER_MAX)] = "",
+    response_2: Annotated[str, Form(max_length=RESPONSE_MAX)] = "",
+) -> Response:
+    def answered(_current: CurrentSession, decided: sharing.ShareRequestView) -> Response:
+        # When the requester's own device opened this session, the approval ended it
+        # and the settings page sends the browser to the login page (R-LOGIN-11).
+        done = "share_pending" if decided.status == "pending_compliance" else "share_approved"
+        return redirect(request, page_language(request), f"{SETTINGS_PATH}?done={done}")
 
-    @router.post(SHARE_PATH, response_class=HTMLResponse)
-    def share_start(
-        request: Request,
-        token: CsrfField = "",
-        owner: Annotated[str, Form(max_length=USERNAME_MAX)] = "",
-        owner_password: Annotated[str, Form(max_length=PASSWORD_MAX)] = "",
-        device_id: Annotated[str, Form(max_length=40)] = "",
-    ) -> Response:
-        return area.submit(
-            request,
-            FULL,
-            token,
-            lambda current: sharing.start_share(
-                services,
-                requester_id=current.user_id,
-                owner_username=owner,
-                owner_password=owner_password,
-                device_id=device_id.strip() or None,
-            ),
-            refused=lambda current, exc: share_refused(request, current, exc, owner),
-            done=lambda current, started: render(
-                request,
-                current,
-                "share_challenge.html",
-                prompt=prompt_page(started.factor),
-                request_id=started.request_id,
-                owner=owner.strip().lower(),
-            ),
-        )
-
-    @router.post(SHARE_ANSWER_PATH, response_class=HTMLResponse)
-    def share_answer(
-        request: Request,
-        token: CsrfField = "",
-        request_id: Annotated[str, Form(max_length=40)] = "",
-        response: Annotated[str, Form(max_length=ANSWER_MAX)] = "",
-        response_2: Annotated[str, Form(max_length=RESPONSE_MAX)] = "",
-    ) -> Response:
-        def answered(_current: CurrentSession, decided: sharing.ShareRequestView) -> Response:
-            # When the requester's own device opened this session, the approval ended it
-            # and the settings page sends the browser to the login page (R-LOGIN-11).
-            done = "share_pending" if decided.status == "pending_compliance" else "share_approved"
-            return redirect(request, page_language(request), f"{SETTINGS_PATH}?done={done}")
-
-        return area.submit(
-            request,
-            FULL,
-            token,
-            lambda current: sharing.answer_share(
-                services,
-                requester_id=current.user_id,
-                request_id=request_id,
-                response=response + response_2,
-            ),
-            refused=lambda current, exc: share_refused(request, current, exc, ""),
-            done=answered,
-        )
-
-    return router
+    return area.submit(
+        request,
+        FULL,
+        token,
+        lambda current: sharing.answer_share(
+            services,
+            requester_id=current.user_id,
+            request_id=request_id,
+            response=response + response_2,
+        ),
+        refused=lambda current, exc: share_refused(area, request, current, exc, ""),
+        done=answered,
+    )
