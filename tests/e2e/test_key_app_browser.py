@@ -576,7 +576,7 @@ def test_R_KEY_1_the_app_activates_by_scanning_the_portal_qr_code_or_the_typed_c
             app.goto(server + "/key/")
             app.get_by_role("button", name="Scan the portal's QR code").click()
             expect(app.get_by_role("heading", level=1)).to_have_text("Scan the QR code")
-            app.wait_for_function("document.getElementById('scan-video').videoWidth > 0")
+            app.wait_for_function("() => document.getElementById('scan-video').videoWidth > 0")
             shot(app, "key-app-scan-en")
             app.get_by_role("button", name="Cancel").click()
             assert app.evaluate("document.getElementById('scan-video').srcObject") is None
