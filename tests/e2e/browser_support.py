@@ -14,7 +14,7 @@ import re
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -59,8 +59,9 @@ def running(
 
 
 @contextlib.contextmanager
-def chromium() -> Iterator[str]:
+def chromium(extra_args: Sequence[str] = ()) -> Iterator[str]:
     """Debian's chromium as a process of its own; yields its DevTools endpoint (``ws://…``).
+    ``extra_args`` are added to its command line (e.g. a fake camera).
 
     A test fails (never skips) without chromium.  The process outlives the tests that use
     it: each test connects Playwright to it (:func:`connected`) instead of launching a
@@ -75,7 +76,8 @@ def chromium() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="sl-chromium-") as profile:
         proc = subprocess.Popen(
             [str(CHROMIUM), *headless, *CHROMIUM_ARGS, *CHROMIUM_SERVER_ARGS,
-             "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"],
+             *extra_args, "--remote-debugging-port=0", f"--user-data-dir={profile}",
+             "about:blank"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

@@ -4,11 +4,13 @@ every OCRA vector in the browser, it activates by SMS code (R-KEY-1/2), holds a 
 username (R-KEY-3), approves a portal login in another browser context with number
 matching where the wrong number denies (R-KEY-4), and answers the portal's challenge with
 the network off (R-KEY-5); a withdrawal shows its amount and destination and is
-approved the same way. Screenshots in English and Simplified Chinese go to
-test-artifacts/screenshots/."""
+approved the same way; it activates by reading the portal's QR code with a (fake) camera,
+and says so and offers the typed code when the camera is refused. Screenshots in English
+and Simplified Chinese go to test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -24,6 +26,9 @@ from securelogin.service.context import Services
 from tests import withdrawal_kit
 from tests.devices import KINDS, PASSWORD, PHONE, Brokerage
 from tests.e2e.browser_support import (
+    TestBrowser,
+    chromium,
+    connected,
     device_answer,
     enter_password,
     log_in,
@@ -66,6 +71,10 @@ STORED_KEYS = """() => new Promise((resolve) => {
 OFFLINE_NOISE = re.compile(r"ERR_INTERNET_DISCONNECTED|Failed to fetch")
 #: the server's refusal of the wrong app PIN (401 app_pin_wrong), which the browser logs
 PIN_REFUSED = re.compile(r"status of 401")
+#: a chromium whose camera plays a Y4M file; no --use-fake-ui-for-media-stream, which would
+#: say yes to every page even where the camera's permission is denied
+FAKE_CAMERA_ARGS = ["--use-fake-device-for-media-stream"]
+CAMERA_SIZE = (640, 480)
 
 
 @pytest.fixture
@@ -477,3 +486,121 @@ def test_R_KEY_4_notifications_are_asked_for_after_a_consent_screen(
     expect(other.locator("#push-note")).to_be_visible()
     assert other.evaluate("Notification.permission") != "granted"
     assert [p for p in problems if "Push API in incognito" not in p] == []
+
+
+def write_y4m(path: Path, png: bytes | None) -> None:
+    """A camera's frames (YUV4MPEG2, 4:2:0): ``png`` (a screenshot) in the middle of a white
+    640×480 picture, in gray, scaled up by whole pixels; a white picture when ``None``."""
+    from PIL import Image
+
+    width, height = CAMERA_SIZE
+    picture = Image.new("L", CAMERA_SIZE, 255)
+    if png is not None:
+        code = Image.open(io.BytesIO(png)).convert("L")
+        times = max(1, min(width, height) * 9 // 10 // max(code.size))
+        code = code.resize((code.width * times, code.height * times), Image.Resampling.NEAREST)
+        picture.paste(code, ((width - code.width) // 2, (height - code.height) // 2))
+    chroma = bytes([128]) * (width // 2 * height // 2) * 2  # U and V planes: no colour
+    frame = b"FRAME\n" + picture.tobytes() + chroma
+    header = f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode()
+    path.write_bytes(header + frame * 2)
+
+
+@pytest.fixture(scope="module")
+def camera(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A chromium of this module's own (the shared one has no camera): its camera plays
+    a Y4M file, which the test writes before the app opens the camera."""
+    feed = tmp_path_factory.mktemp("camera") / "camera.y4m"
+    write_y4m(feed, None)
+    args = [*FAKE_CAMERA_ARGS, f"--use-file-for-fake-video-capture={feed}"]
+    with chromium(args) as endpoint:
+        yield endpoint, feed
+
+
+def test_R_KEY_1_the_app_activates_by_scanning_the_portal_qr_code_or_the_typed_code(
+    live: tuple[str, httpx.Client], camera: tuple[str, Path], services: Services
+) -> None:
+    """The camera refused: the app says so and shows the typed code's screen. The camera
+    granted, filming the portal's QR code as the portal draws it: the app reads it, turns
+    the camera off and goes on as with the typed code; the key then approves a login."""
+    from playwright.sync_api import expect
+
+    server, _ = live
+    endpoint, feed = camera
+    problems: list[str] = []
+    with connected(endpoint) as launched:
+        browser = TestBrowser(launched)
+        try:
+            portal = open_page(browser, "en-US", problems)
+            log_in(portal, server, "alice", device_answer("sms", services))
+            portal.goto(server + "/portal/settings/mobile-key")
+            portal.get_by_role("button", name="Activate the Mobile Key by QR code").click()
+            link = portal.locator("#activation-link").inner_text().strip()
+            assert link.startswith("securelogin-key://activate?server=")
+            qr_png = portal.locator("figure.qr-code svg").screenshot()  # what a camera sees
+
+            # refused: the browser's setting for the camera says no
+            refused, app = phone(browser, "en-US", problems)
+            cdp = refused.new_cdp_session(app)
+            cdp.send(
+                "Browser.setPermission",
+                {
+                    "permission": {"name": "camera"},
+                    "setting": "denied",
+                    "origin": server,
+                    "browserContextId": cdp.send("Target.getTargetInfo")["targetInfo"][
+                        "browserContextId"
+                    ],
+                },
+            )
+            app.goto(server + "/key/")
+            app.get_by_role("button", name="Scan the portal's QR code").click()
+            expect(app.locator("#message")).to_have_text(
+                "The camera is not allowed for this app. Type the code shown under the QR"
+                " code, or allow the camera in the browser's settings."
+            )
+            expect(on_screen(app).get_by_label("Activation link or code")).to_be_visible()
+            shot(app, "key-app-camera-refused-en")
+            app.get_by_role("button", name="中文").click()
+            app.get_by_role("button", name="改为扫描二维码").click()
+            expect(app.locator("#message")).to_have_text(
+                "本应用未获准使用摄像头。请输入二维码下方显示的代码，或在浏览器设置中允许使用摄像头。"
+            )
+            expect(on_screen(app).get_by_label("激活链接或代码")).to_be_visible()
+            shot(app, "key-app-camera-refused-zh-CN")
+            refused.close()
+
+            # granted: the camera first films a white page (nothing to read) …
+            granted, app = phone(browser, "en-US", problems)
+            granted.grant_permissions(["camera"], origin=server)
+            app.goto(server + "/key/")
+            app.get_by_role("button", name="Scan the portal's QR code").click()
+            expect(app.get_by_role("heading", level=1)).to_have_text("Scan the QR code")
+            app.wait_for_function("() => document.getElementById('scan-video').videoWidth > 0")
+            shot(app, "key-app-scan-en")
+            app.get_by_role("button", name="Cancel").click()
+            assert app.evaluate("document.getElementById('scan-video').srcObject") is None
+            # … then the portal's QR code
+            write_y4m(feed, qr_png)
+            app.get_by_role("button", name="Scan the portal's QR code").click()
+            expect(app.get_by_role("heading", level=1)).to_have_text("Finish the activation")
+            expect(app.locator("#fin-code")).to_be_hidden()  # the portal session stood for it
+            assert app.evaluate("document.getElementById('scan-video').srcObject") is None
+            app.locator("#fin-pin").fill(APP_PIN)
+            app.locator("#fin-pin2").fill(APP_PIN)
+            app.locator("#fin-recovery").fill(RECOVERY_PIN)
+            app.locator("#finish-form button[type=submit]").click()
+            expect(app.locator("#users li")).to_have_text(["alice"])
+
+            # the key is alice's: a login on the portal is approved on it
+            portal.context.clear_cookies()
+            enter_password(portal, server, "alice", LABELS)
+            number = portal.locator("#push-number").inner_text().strip()
+            card = app.locator("article.request")
+            expect(card.locator("h2")).to_have_text("Login by alice")
+            card.get_by_role("button", name=number, exact=True).click()
+            expect(portal).to_have_url(server + "/portal", timeout=10_000)
+            granted.close()
+        finally:
+            browser.close()
+    assert problems == []

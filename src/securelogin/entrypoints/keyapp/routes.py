@@ -34,6 +34,8 @@ FILES: dict[str, str] = {
     "bio.js": _JS,
     "vault.js": _JS,
     "i18n.js": _JS,
+    "scan.js": _JS,
+    "jsQR.js": _JS,  # vendored jsQR 1.4.0 (Apache-2.0, jsQR.LICENSE), the QR decoder
     "app.css": "text/css; charset=utf-8",
     "icon-192.png": "image/png",
     "icon-512.png": "image/png",

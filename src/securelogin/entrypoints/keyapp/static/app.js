@@ -4,6 +4,7 @@
 import * as bio from "./bio.js";
 import { detect, language, setLanguage, t } from "./i18n.js";
 import { ocra, parseSuite } from "./ocra.js";
+import { CameraError, scanQr } from "./scan.js";
 import { getApp, listUsers, putApp, putUser } from "./store.js";
 import * as vault from "./vault.js";
 import { ApiError, KeyApi, newKeyPair, pushAnswer, unb64url, verifyPush } from "./wire.js";
@@ -27,6 +28,7 @@ const state = {
 };
 let pollToken = 0;
 let pollAbort = null;
+let scanAbort = null;
 
 function api() {
   const signer =
@@ -41,6 +43,7 @@ function show(name) {
   for (const screen of document.querySelectorAll(".screen")) screen.hidden = screen.id !== `screen-${name}`;
   $("app").dataset.screen = name;
   say(null);
+  if (name !== "scan") stopScan(); // the camera is on only on the scan screen
   if (name === "home") startPolling();
   else stopPolling();
   const first = $(`screen-${name}`).querySelector("input:not([type=radio]), select");
@@ -136,10 +139,48 @@ function parseLink(text) {
 async function startLink(data) {
   const link = parseLink(String(data.get("link")));
   if (!link) return say("error.link_format");
-  if (link.server && link.server !== `${location.origin}${PREFIX}`) return say("error.link_server");
+  useLink(link);
+}
+
+/** The portal's code, typed or scanned: on to the app PIN and the recovery PIN. */
+function useLink(link) {
+  if (link.server && link.server !== `${location.origin}${PREFIX}`) {
+    if ($("app").dataset.screen !== "link") show("link");
+    return say("error.link_server");
+  }
   state.activation = { id: link.session, viaLink: true };
   $("link-form").reset();
   showFinish(false);
+}
+
+/** The portal's QR code through the rear camera; without a camera (refused, absent) the
+ * typed code is the way, and the screen for it says why. */
+async function startScan() {
+  stopScan();
+  show("scan");
+  const controller = new AbortController();
+  scanAbort = controller;
+  let text;
+  try {
+    text = await scanQr($("scan-video"), {
+      signal: controller.signal,
+      accept: (read) => parseLink(read) !== null,
+      other: () => say("error.link_format"),
+    });
+  } catch (error) {
+    if (controller.signal.aborted) return; // cancelled, or the person went elsewhere
+    scanAbort = null;
+    show("link");
+    if (error instanceof CameraError) return say(`error.${error.code}`);
+    return sayError(error);
+  }
+  scanAbort = null;
+  useLink(parseLink(text));
+}
+
+function stopScan() {
+  if (scanAbort) scanAbort.abort();
+  scanAbort = null;
 }
 
 function checkAppPin(pin, again) {
@@ -564,6 +605,10 @@ function wire() {
   $("lang-switch").addEventListener("click", switchLanguage);
   $("start-activation").addEventListener("click", () => show("activate"));
   $("start-link").addEventListener("click", () => show("link"));
+  $("start-scan").addEventListener("click", startScan);
+  $("link-scan").addEventListener("click", startScan);
+  $("scan-type").addEventListener("click", () => show("link"));
+  $("scan-cancel").addEventListener("click", () => show("welcome"));
   const forms = {
     "activate-form": startActivation,
     "link-form": startLink,

@@ -1,7 +1,7 @@
 // The mobile key app's service worker (scope /key/): keeps the app shell so that the app
 // opens and answers challenges offline. Network first (a new version arrives at once),
 // the kept copy when the network fails. API calls (/api/v1) are never cached.
-const CACHE = "securelogin-key-v2";
+const CACHE = "securelogin-key-v3";
 const SHELL = [
   "./",
   "manifest.webmanifest",
@@ -12,6 +12,8 @@ const SHELL = [
   "bio.js",
   "vault.js",
   "i18n.js",
+  "scan.js",
+  "jsQR.js",
   "app.css",
   "icon-192.png",
   "icon-512.png",
