@@ -90,7 +90,7 @@ class Deployment:
 
     def login(self, username: str = "alice") -> dict[str, Any]:
         body = {"username": username, "password": PASSWORD, "platform": "portal"}
-        started = httpx.post(f"{self.base}/api/v1/logins", json=body, timeout=10)
+        started = httpx.post(f"{self.base}/api/v1/logins", json=body, timeout=60)
         assert started.status_code == 201, started.text
         return dict(started.json())
 

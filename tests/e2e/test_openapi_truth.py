@@ -147,6 +147,18 @@ def test_SPEC_10_2_a_405_names_every_method_of_a_path_two_routes_share(app: Fast
     assert static.status_code == 405 and static.headers["allow"] == "GET, HEAD"  # its own
 
 
+def test_SPEC_10_2_a_documented_path_allows_its_own_methods_not_a_templates(
+    app: FastAPI,
+) -> None:
+    """``DELETE /api/v1/passkeys/{device_id}`` matches ``…/registrations`` too, but the
+    registrations resource answers POST only (Schemathesis's ST205 found it)."""
+    with TestClient(app) as client:
+        options = client.request("OPTIONS", "/api/v1/passkeys/registrations")
+        templated = client.request("PUT", "/api/v1/passkeys/some-device")
+    assert options.status_code == 405 and options.headers["allow"] == "POST"
+    assert templated.status_code == 405 and templated.headers["allow"] == "DELETE"
+
+
 def test_R_KEY_1_the_activation_code_call_takes_phone_id_or_phone_as_its_schema_says(
     app: FastAPI,
 ) -> None:

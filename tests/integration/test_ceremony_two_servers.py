@@ -300,7 +300,9 @@ def one_round(
             "confirmation_required",
             0,
         )
-        answered = app.call(client, "POST", path, body)  # type: ignore[arg-type]
+        # a new connection: the old one may still point at the worker that died
+        with httpx.Client(base_url=b.bases[0], timeout=60) as fresh:
+            answered = app.call(fresh, "POST", path, body)  # type: ignore[arg-type]
     assert answered.status_code == 200, answered.text  # both
     assert outcome(b, pending["push_id"], withdrawal["withdrawal_id"]) == (
         "approved",
@@ -323,7 +325,10 @@ def test_R_WD_4_kill_9_between_the_approval_and_the_booking_leaves_both_or_neith
 ) -> None:
     b = brokerage
     headers = {"Authorization": f"Bearer {session_token(b.services, 'crasher', 'sms')}"}
-    client = httpx.Client(base_url=b.bases[0], timeout=60)
+    # no kept-alive connections: one may belong to the worker a round kills
+    client = httpx.Client(
+        base_url=b.bases[0], timeout=60, limits=httpx.Limits(max_keepalive_connections=0)
+    )
     app = TestApp(RealClock())  # type: ignore[arg-type]
     app.activate(client, b.services, username="crasher")  # type: ignore[arg-type]
     try:

@@ -125,7 +125,12 @@ METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route of the app answers on this path.  Starlette's own 405
     names only the first route matching the path, which is wrong where two routes share
-    it (``GET`` and ``POST /api/v1/returns``)."""
+    it (``GET`` and ``POST /api/v1/returns``).  A path the OpenAPI document names as it
+    is answers with that resource's methods: ``/api/v1/passkeys/registrations`` is the
+    registrations resource, not a passkey whose id happens to be "registrations"."""
+    documented = request.app.openapi()["paths"].get(request.url.path)
+    if documented:
+        return [method for method in METHODS if method.lower() in documented]
     # a mount (the static files) matches every method and answers its own 405
     routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
     return [
