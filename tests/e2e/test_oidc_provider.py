@@ -474,3 +474,38 @@ def test_SPEC_10_2a_the_mobile_keys_push_signs_in_through_the_portal_too(
     )
     assert claims["acr"] == "urn:securelogin:tier:2"
     assert set(claims["amr"]) == {"pwd", "swk", "user", "pin", "mfa"}
+
+
+def test_SPEC_10_2a_an_access_token_with_the_self_service_scope_drives_the_self_service_api(
+    api: TestClient, services: Services, clock: FakeClock, alice: None
+) -> None:
+    """issue 16 §3: an application that signed the user in with OpenID Connect acts for
+    them on the self-service calls when the user granted ``self_service`` (and only then),
+    until the token is revoked."""
+    rp = register(services)
+
+    def token_for(scope: str) -> str:
+        verifier, challenge = pkce()
+        params = auth_params(rp.client_id, challenge, scope=scope)
+        code = code_from(authorize(api, services, clock, params), params)
+        answer = redeem(api, rp, code, verifier)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["scope"] == scope
+        return str(answer.json()["access_token"])
+
+    granted = {"Authorization": f"Bearer {token_for('openid self_service')}"}
+    messages = api.get("/api/v1/messages", headers=granted)
+    assert messages.status_code == 200, messages.text
+    assert api.get("/api/v1/settings", headers=granted).status_code == 200
+    profile_only = {"Authorization": f"Bearer {token_for('openid profile')}"}
+    refused = api.get("/api/v1/messages", headers=profile_only)
+    assert refused.status_code == 403 and refused.json()["code"] == "access_denied"
+    assert "self_service" in refused.json()["message"]
+    revoked = api.post(
+        "/oauth/revoke",
+        data={"token": granted["Authorization"].removeprefix("Bearer ")},
+        auth=(rp.client_id, rp.client_secret or ""),
+    )
+    assert revoked.status_code == 200, revoked.text
+    gone = api.get("/api/v1/messages", headers=granted)
+    assert gone.status_code == 401 and gone.json()["code"] == "unauthenticated"

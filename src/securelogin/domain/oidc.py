@@ -24,7 +24,10 @@ from securelogin.domain.devices.catalogue import DeviceKind, KindInfo
 
 ACR_PREFIX = "urn:securelogin:tier:"
 MAX_RANK = 4
-SCOPES = ("openid", "profile")
+#: ``self_service``: the access token may drive the JSON API's self-service calls
+#: (issue 16 §3) for its user, as the user's own session token does
+SELF_SERVICE = "self_service"
+SCOPES = ("openid", "profile", SELF_SERVICE)
 #: RFC 7636 §4.1: 43–128 characters of the unreserved set
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 #: RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is always 43 characters

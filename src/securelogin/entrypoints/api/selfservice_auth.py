@@ -5,18 +5,19 @@ sharing, the lost-device story, returns, the message centre, documents) gets its
 from :func:`client_session`, through the aliases at the bottom:
 
 - the credential is ``Authorization: Bearer TOKEN``, declared to OpenAPI as the HTTP
-  bearer scheme ``bearerAuth``; today TOKEN is a session token of ``POST /api/v1/logins``
-  (``slt_…``), checked by :func:`securelogin.service.sessions.authenticate` as the rest of
-  the API does (revoked, idle, expired → 401 ``unauthenticated``);
+  bearer scheme ``bearerAuth``: a session token of ``POST /api/v1/logins`` (``slt_…``),
+  or an OpenID Connect access token (``slo_…``) whose scope includes ``self_service``,
+  both checked by :func:`securelogin.service.oidc.bearer.authenticate` as the withdrawal
+  calls check them (revoked, idle, expired, or the login behind the access token ended →
+  401 ``unauthenticated``; an access token without the scope → 403 ``access_denied``);
 - the session's access level must be one the portal shows the same page to (SPEC §1
   "Session"): most calls need ``full``; the online card also ``card_only`` (R-LOGIN-9);
   the message centre and documents also ``documents_only`` (R-LOGIN-8); any other level
   is 403 ``access_denied`` and nothing is done.
 
-Where OIDC access tokens come in: ``security_scopes.scopes`` carries the scopes a route
-asks for (``Security(…, scopes=[…])``); a session token is the user's own login and
-passes any scope, an access token would have to carry them.  That check belongs in
-:meth:`ClientAuth.__call__`, and no handler needs to change.
+A session token is the user's own login and may do all the portal does; an application
+holding an access token acts for the user only where the user granted it the
+``self_service`` scope at sign-in (docs/integration.md).
 """
 
 from __future__ import annotations
@@ -28,15 +29,19 @@ from fastapi import Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 
 from securelogin.domain.access import AccessLevel
+from securelogin.domain.oidc import SELF_SERVICE
 from securelogin.entrypoints.web.deps import ServicesDep
 from securelogin.errors import AccessDenied, Unauthenticated
-from securelogin.service import sessions
+from securelogin.service.oidc import bearer
 from securelogin.service.sessions import CurrentSession
 
 BEARER = HTTPBearer(
     auto_error=False,
     scheme_name="bearerAuth",
-    description="A session token from POST /api/v1/logins (Authorization: Bearer slt_…)",
+    description=(
+        "A session token from POST /api/v1/logins (Authorization: Bearer slt_…), or an "
+        "OpenID Connect access token whose scope includes self_service (slo_…)"
+    ),
 )
 
 FULL = frozenset({AccessLevel.FULL})
@@ -61,7 +66,9 @@ class ClientAuth:
         token = credentials.credentials.strip() if credentials else ""
         if not token:
             raise Unauthenticated("Send the session token as 'Authorization: Bearer TOKEN'")
-        session = sessions.authenticate(services, token)
+        session = bearer.authenticate(services, token)
+        if bearer.is_access_token(token) and SELF_SERVICE not in bearer.scopes(services, token):
+            raise AccessDenied(f"This access token was not granted the scope '{SELF_SERVICE}'")
         if session.access_level not in self.levels:
             allowed = ", ".join(sorted(level.value for level in self.levels))
             raise AccessDenied(

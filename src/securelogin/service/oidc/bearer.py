@@ -34,6 +34,14 @@ def authenticate(services: Services, token: str) -> sessions.CurrentSession:
     )
 
 
+def scopes(services: Services, token: str) -> tuple[str, ...]:
+    """What the user granted the application an access token was issued to."""
+    try:
+        return tuple(access_token(services, token).scope)
+    except InvalidBearerToken:
+        raise Unauthenticated("The access token is invalid or has expired") from None
+
+
 def require_tier_for(services: Services, token: str, *, amount_cents: int) -> None:
     """RFC 9470 §3: an access token whose ``acr`` is below the rank whose limits allow the
     amount (SPEC §2, R-LIMIT-1) is answered ``insufficient_user_authentication`` with
