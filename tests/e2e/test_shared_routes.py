@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from securelogin.bootstrap import bootstrap
 from securelogin.entrypoints.api import app as api_app
-from securelogin.entrypoints.api import key_webpush, keys, logins, passkeys, selfservice
+from securelogin.entrypoints.api import funds, key_webpush, keys, logins, passkeys, selfservice
 from securelogin.entrypoints.api.app import create_app
 from securelogin.entrypoints.console import routes as console
 from securelogin.entrypoints.keyapp import routes as keyapp
@@ -40,6 +40,7 @@ MODULE_LEVEL = (
     logins.router,
     keys.router,
     key_webpush.router,
+    funds.router,
     passkeys.router,
     selfservice.router,
     console.router,
