@@ -26,7 +26,7 @@ from securelogin.entrypoints.keyapp import routes as keyapp
 from securelogin.entrypoints.oidc import browser as oidc_browser
 from securelogin.entrypoints.oidc import metadata as oidc_metadata
 from securelogin.entrypoints.oidc import routes as oidc
-from securelogin.entrypoints.portal import account, lifecycle, mobile_key, settings
+from securelogin.entrypoints.portal import account, lifecycle, mobile_key, settings, verify
 from securelogin.entrypoints.portal import passkeys as portal_passkeys
 from securelogin.entrypoints.portal import routes as portal
 from securelogin.service.context import Services
@@ -45,6 +45,7 @@ MODULE_LEVEL = (
     selfservice.router,
     console.router,
     portal.router,
+    verify.router,
     account.router,
     mobile_key.router,
     portal_passkeys.router,

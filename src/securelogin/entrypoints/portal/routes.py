@@ -147,8 +147,6 @@ def install(app: FastAPI, services: Services) -> None:
     in a closure over ``services`` and ``pages`` are made for this app, in their place."""
     pages = Pages(environment(), services.random)
     app.state.portal_pages = pages
-    add_shared(app, router)
-    app.include_router(verify.build_router(services, pages), include_in_schema=False)
-    add_shared(app, account.router)
+    add_shared(app, router, verify.router, account.router)
     app.include_router(withdraw.build_router(services, pages), include_in_schema=False)
     add_shared(app, mobile_key.router, passkeys.router, settings.router, lifecycle.router)
