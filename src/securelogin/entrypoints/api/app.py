@@ -138,9 +138,7 @@ def create_app(
 
     app.state.services = services  # what the handlers get as ``ServicesDep``
     app.state.hubs = hubs(services)  # the long-polls' hubs, ``HubsDep``
-    # module-level routers: the process's shared routes (entrypoints/web/routing.py);
-    # the routers still built around ``services`` (two in the portal) are made for this
-    # app, in their place
+    # module-level routers: the process's shared routes (entrypoints/web/routing.py)
     add_shared(
         app,
         operations,
