@@ -7,8 +7,7 @@ averaged over ``--builds`` builds after one warm-up build, and per build followe
 three requests (``/healthz``, the portal's ``/``, ``/api/v1/me``) through a TestClient —
 a test's first requests: FastAPI analyses an included route on its first use.  The
 module-level routers' routes are made once per process and shared by every app
-(``entrypoints/web/routing.py``); only the routers still built around one app's
-services cost per build.
+(``entrypoints/web/routing.py``); no router is built around one app's services.
 """
 
 from __future__ import annotations

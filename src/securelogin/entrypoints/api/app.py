@@ -138,12 +138,17 @@ def create_app(
 
     app.state.services = services  # what the handlers get as ``ServicesDep``
     app.state.hubs = hubs(services)  # the long-polls' hubs, ``HubsDep``
-    # module-level routers: the process's shared routes (entrypoints/web/routing.py);
-    # the routers still built around ``services`` (funds here, two in the portal) are
-    # made for this app, in their place
-    add_shared(app, operations, logins.router, keys.router, key_webpush.router)
-    app.include_router(funds.build_router(services))
-    add_shared(app, passkeys.router, selfservice.router)
+    # module-level routers: the process's shared routes (entrypoints/web/routing.py)
+    add_shared(
+        app,
+        operations,
+        logins.router,
+        keys.router,
+        key_webpush.router,
+        funds.router,
+        passkeys.router,
+        selfservice.router,
+    )
     console.install(app, services)
     portal.install(app, services)
     add_shared(app, keyapp.router)

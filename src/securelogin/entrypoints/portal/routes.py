@@ -142,13 +142,17 @@ def install(app: FastAPI, services: Services) -> None:
     get as ``pages: PortalPagesDep``) and its routes; ``create_app`` mounts
     :data:`STATIC_DIR` at ``/static``.
 
-    The module-level routers' routes are the process's shared ones
-    (:mod:`securelogin.entrypoints.web.routing`); the routers the other pages still build
-    in a closure over ``services`` and ``pages`` are made for this app, in their place."""
-    pages = Pages(environment(), services.random)
-    app.state.portal_pages = pages
-    add_shared(app, router)
-    app.include_router(verify.build_router(services, pages), include_in_schema=False)
-    add_shared(app, account.router)
-    app.include_router(withdraw.build_router(services, pages), include_in_schema=False)
-    add_shared(app, mobile_key.router, passkeys.router, settings.router, lifecycle.router)
+    Every page's router is module-level: its routes are the process's shared ones
+    (:mod:`securelogin.entrypoints.web.routing`)."""
+    app.state.portal_pages = Pages(environment(), services.random)
+    add_shared(
+        app,
+        router,
+        verify.router,
+        account.router,
+        withdraw.router,
+        mobile_key.router,
+        passkeys.router,
+        settings.router,
+        lifecycle.router,
+    )
