@@ -385,6 +385,14 @@ def share_step(services: Services, *, requester_id: int, request_id: str) -> Sha
     return ShareStep(view=_view(row), factor=factor, pushed=pending is not None)
 
 
+def decided_requests(services: Services, request_ids: list[str]) -> set[str]:
+    """Long-poll wake-ups (the poller's fallback): which of these share requests no
+    longer wait for the owner's device (a few waiters at most: one read each)."""
+    with services.uow() as uow:
+        rows = [uow.sharing.request(i) for i in request_ids]
+    return {r.public_id for r in rows if r is not None and r.status != ShareStatus.CHALLENGE}
+
+
 def skip_push(services: Services, *, requester_id: int, request_id: str) -> None:
     """The requester's "no notification" fallback (R-LOGIN-5): the pending push is
     withdrawn, so the page shows the offline challenge issued with it (no refresh)."""
