@@ -301,9 +301,10 @@ def share_start(services: ServicesDep, session: FullSession, body: ShareStartIn)
     response_model=ShareRequestOut,
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-def share_answer(
+async def share_answer(
     services: ServicesDep,
     session: FullSession,
+    waits: HubsDep,
     request_id: Annotated[str, Path(max_length=40)],
     body: ShareAnswerIn,
 ) -> ShareRequestOut:
@@ -312,9 +313,12 @@ def share_answer(
     one of them opened ends) or ``pending_compliance``.  422
     ``owner_authentication_failed`` (3 answers at most) or another R-SHARE-3 code;
     409 ``login_expired`` | ``share_request_decided``; 404 ``share_request_not_found``."""
-    decided = sharing.answer_share(
-        services, requester_id=session.user_id, request_id=request_id, response=body.response
+    decided = await run_in_threadpool(
+        lambda: sharing.answer_share(
+            services, requester_id=session.user_id, request_id=request_id, response=body.response
+        )
     )
+    waits.shares.notify(request_id)  # a long-poll of it, here or in another process
     return ShareRequestOut.of(decided)
 
 
