@@ -1,6 +1,7 @@
 """The withdrawal's push page in a real browser (Playwright + Debian's chromium), as the
 login's: approved from the mobile key while the portal waits, the page shows the accepted
-withdrawal by itself — no "I have approved" click — in English and Chinese (issue 11)."""
+withdrawal by itself — no "I have approved" click — in English and Chinese (issue 11).
+The share request's push page does the same when the owner approves on the mobile key."""
 
 from __future__ import annotations
 
@@ -14,8 +15,17 @@ import httpx
 import pytest
 
 from securelogin.entrypoints.api.app import create_app
-from tests.e2e.browser_support import enter_password, open_page, running, shot
+from tests.devices import PASSWORD
+from tests.e2e.browser_support import (
+    device_answer,
+    enter_password,
+    open_page,
+    read_prompt,
+    running,
+    shot,
+)
 from tests.e2e.live import serve
+from tests.integration import sharing_data
 from tests.mobile_key_app import TestApp
 from tests.withdrawal_kit import load
 
@@ -29,6 +39,10 @@ WORDS = {
         "destination": "Destination (your bank instruction)",
         "continue": "Continue",
         "accepted": "The withdrawal was accepted",
+        "owner": "Device owner's username",
+        "owner_password": "Device owner's password",
+        "device": "Device ID (optional; the owner's most secure device by default)",
+        "share_pending": "needs the approval of our Compliance department",
     },
     "zh-CN": {
         "login": ("用户名", "密码", "登录"),
@@ -36,6 +50,10 @@ WORDS = {
         "destination": "收款方（您的银行指令）",
         "continue": "继续",
         "accepted": "取款已受理",
+        "owner": "设备所有人的用户名",
+        "owner_password": "设备所有人的密码",
+        "device": "设备编号（可选；默认为所有人最安全的设备）",
+        "share_pending": "需要合规部门批准",
     },
 }
 
@@ -89,4 +107,51 @@ def test_R_WD_4_the_withdrawal_push_page_shows_the_accepted_result_by_itself(
     expect(page.locator("#withdrawal")).to_have_attribute("data-status", "accepted", timeout=5_000)
     expect(page.locator("#outcome-accepted")).to_contain_text(words["accepted"])  # type: ignore[arg-type]
     shot(page, f"withdraw-push-accepted-{locale}")
+    assert problems == []
+
+
+@pytest.fixture
+def sharing_live(tmp_path: Path) -> Iterator[tuple[str, httpx.Client, TestApp, Any]]:
+    """alice holds a mobile key; twin (a trust with her identification data: compliance
+    decides, so twin's session survives the owner's approval) logs in with a code card."""
+    people = (
+        sharing_data.user("alice", "E-A", "U1000001", sharing_data.sms()),
+        sharing_data.user("twin", "E-T", "U2000001", sharing_data.code_card("SCC-T")),
+    )
+    for services in running(tmp_path, lambda wired: sharing_data.load(wired, *people)):
+        with serve(create_app(services)) as url, httpx.Client(base_url=url, timeout=30) as api:
+            app = TestApp(RealClock())  # type: ignore[arg-type]
+            app.activate(api, services, username="alice")  # type: ignore[arg-type]
+            yield url, api, app, services
+
+
+@pytest.mark.parametrize("locale", list(WORDS))
+def test_R_SHARE_1_the_share_push_page_shows_the_outcome_by_itself(
+    browser: Any, sharing_live: tuple[str, httpx.Client, TestApp, Any], locale: str
+) -> None:
+    from playwright.sync_api import expect
+
+    server, api, app, services = sharing_live
+    words = WORDS[locale]
+    problems: list[str] = []
+    page = open_page(browser, locale, problems)
+    enter_password(page, server, "twin", words["login"])  # type: ignore[arg-type]
+    first, second = device_answer("code_card", services)(read_prompt(page)).split()
+    page.locator("#response").fill(first)  # the card's two boxes, in any language
+    page.locator("#response_2").fill(second)
+    page.locator("form.verify-form button[type=submit]").click()
+    expect(page).to_have_url(server + "/portal")
+    page.goto(server + "/portal/settings/share")
+    page.get_by_label(words["owner"]).fill("alice")
+    page.get_by_label(words["owner_password"]).fill(PASSWORD)
+    page.get_by_label(words["device"]).fill(app.devices["alice"])
+    page.get_by_role("button", name=words["continue"]).click()  # type: ignore[arg-type]
+    expect(page).to_have_url(re.compile(r"/portal/settings/share/sr_[0-9a-f]{24}$"))
+    expect(page.locator("#push-fallback")).to_be_visible()  # the login page's fallback
+    shot(page, f"share-push-wait-{locale}")
+    approve_shown_number(page, api, app)
+    # no click: the page's own refresh (every 2 s) shows the outcome
+    expect(page).to_have_url(server + "/portal/settings?done=share_pending", timeout=5_000)
+    expect(page.locator("body")).to_contain_text(words["share_pending"])  # type: ignore[arg-type]
+    shot(page, f"share-push-decided-{locale}")
     assert problems == []

@@ -21,7 +21,8 @@ from tests.e2e.portal_forms import (
     prompt_of,
 )
 from tests.fakes import FakeClock
-from tests.integration.sharing_data import code_card, dsc, dsc_plus, load, user
+from tests.integration.sharing_data import code_card, dsc, dsc_plus, load, sms, user
+from tests.mobile_key_app import TestApp
 
 
 @pytest.fixture
@@ -178,3 +179,75 @@ def test_every_page_the_settings_page_links_to_exists(
     assert "/portal/settings/mobile-key" in links and "/portal/replacement" in links
     for link in links:
         assert api.get(link).status_code == 200, link
+
+
+def start_pushed_share(api: TestClient, services: Services, clock: FakeClock) -> TestApp:
+    """twin (a trust with Alice's identification: compliance decides, so twin's session
+    survives the approval) asks to share Alice's mobile key, which gets a push."""
+    load(
+        services,
+        user("alice", "E-A", "U1000001", sms()),
+        user("twin", "E-T", "U2000001", code_card("SCC-T")),
+    )
+    key = TestApp(clock)
+    key.activate(api, services, username="alice")
+    log_in(api, "code_card", clock, services, username="twin")
+    return key
+
+
+def ask_to_share(api: TestClient, key: TestApp) -> TestClient:
+    token = csrf_of(api.get("/portal/settings/share").text)
+    data = {"csrf_token": token, "owner": "alice", "owner_password": PASSWORD}
+    return api.post("/portal/settings/share", data=data | {"device_id": key.devices["alice"]})
+
+
+def test_R_SHARE_1_the_share_page_moves_on_by_itself_once_the_owner_approves_the_push(
+    api: TestClient, services: Services, clock: FakeClock
+) -> None:
+    key = start_pushed_share(api, services, clock)
+    waiting = ask_to_share(api, key)
+    here = path_of(waiting)
+    assert re.fullmatch(r"/portal/settings/share/sr_[0-9a-f]{24}", here), here
+    # the push page: reloads every 2 s like the login's, the number, the same fallback
+    assert waiting.headers["Refresh"] == "2"
+    number = re.search(r'id="push-number"[^>]*>(\d\d)<', waiting.text)
+    assert number is not None
+    assert 'id="push-fallback"' in waiting.text and "do not receive the notification" in (
+        waiting.text
+    )
+    assert 'name="response"' not in waiting.text  # nothing to type while the push waits
+    assert api.get(here).headers["Refresh"] == "2"  # still pending: reload again
+    [pending] = key.pushes(api)
+    assert pending["purpose"] == "share"
+    assert key.answer(api, pending, number=number.group(1)).status_code == 200
+    decided = api.get(here)  # the next reload shows the outcome
+    assert path_of(decided) == "/portal/settings?done=share_pending"
+    assert "Refresh" not in decided.headers
+    assert "needs the approval of our Compliance department" in messages_of(decided.text)
+    other = api.get("/portal/settings/share/sr_000000000000000000000000")
+    assert path_of(other) == "/portal/settings"  # someone else's / no such request
+
+
+def test_R_LOGIN_5_the_share_pages_fallback_shows_the_offline_challenge(
+    api: TestClient, services: Services, clock: FakeClock
+) -> None:
+    key = start_pushed_share(api, services, clock)
+    waiting = ask_to_share(api, key)
+    here = path_of(waiting)
+    token = csrf_of(waiting.text)
+    assert api.post(here + "/fallback", data={}).status_code == 403  # no CSRF token
+    typed = api.post(here + "/fallback", data={"csrf_token": token})
+    assert path_of(typed) == here and "Refresh" not in typed.headers
+    assert key.pushes(api) == []  # the push was withdrawn
+    prompt = prompt_of(typed.text)
+    assert prompt["type"] == "challenge" and prompt["challenge"]
+    request_id = here.rsplit("/", 1)[1]
+    done = api.post(
+        "/portal/settings/share/answer",
+        data={
+            "csrf_token": token,
+            "request_id": request_id,
+            "response": key.respond("alice", str(prompt["challenge"])),
+        },
+    )
+    assert path_of(done) == "/portal/settings?done=share_pending"

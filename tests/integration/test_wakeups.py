@@ -28,13 +28,16 @@ from securelogin.adapters.wakeups.redis import RedisWakeups
 from securelogin.bootstrap import bootstrap, wakeups_for
 from securelogin.entrypoints.api import waits
 from securelogin.entrypoints.api.app import create_app
-from securelogin.entrypoints.api.waits import Hubs, KeyWaits, LoginWaits, hubs, until
+from securelogin.entrypoints.api.waits import Hubs, KeyWaits, LoginWaits, Waits, hubs, until
 from securelogin.service.context import Services
 from securelogin.service.wakeups import Wakeups
 from tests.conftest import make_settings
 from tests.devices import KINDS, PASSWORD, Brokerage
 from tests.fakes import FakeClock
+from tests.integration import sharing_data
 from tests.mobile_key_app import TestApp
+from tests.withdrawal_kit import ACCOUNT, bearer, session_token
+from tests.withdrawal_kit import load as load_withdrawers
 
 HOUR = 3600.0
 #: only so that a broken wake-up fails the test instead of hanging it
@@ -52,6 +55,7 @@ def node() -> Hubs:
         logins=LoginWaits(no_poll, interval=HOUR, clock=clock.now, topic="l"),
         apps=KeyWaits(no_poll, interval=HOUR, topic="a"),
         withdrawals=KeyWaits(no_poll, interval=HOUR, topic="w"),
+        shares=KeyWaits(no_poll, interval=HOUR, topic="s"),
     )
 
 
@@ -214,7 +218,7 @@ def _approve_on_a_wake_b(
     assert answered["session"]["token"]
 
 
-async def _until_waiting(hub: LoginWaits) -> None:
+async def _until_waiting(hub: Waits) -> None:
     for _ in range(int(SAFETY * 100)):
         if hub.waiting:
             return
@@ -241,3 +245,120 @@ def test_the_postgresql_pool_is_sized_to_the_thread_limit_and_opens_no_overflow(
         assert pool.checkedin() == 8 + POOL_SPARE  # kept, not closed
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_R_KEY_4_a_withdrawal_push_approved_through_one_server_wakes_the_long_poll_on_another(
+    pg_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the login's, for ``GET /withdrawals/{id}?wait=S``: the push carries the
+    ceremony's id, the approval names the withdrawal (the ceremony's subject), and A
+    publishes that, which is the key B's waiter waits on; B's poller would look after an
+    hour, so only the message can wake it."""
+    monkeypatch.setattr(waits, "LOGIN_POLL_SECONDS", HOUR)
+    settings = make_settings(pg_url)
+    services_a, services_b = bootstrap(settings, clock=clock), bootstrap(settings, clock=clock)
+    wake_a, wake_b = PostgresWakeups(pg_url), PostgresWakeups(pg_url)
+    try:
+        with (
+            TestClient(create_app(services_a, wakeups=wake_a)) as api_a,
+            TestClient(create_app(services_b, wakeups=wake_b)) as api_b,
+        ):
+            load_withdrawers(services_a, {"maya": ["sms"]})
+            token = session_token(services_a, "maya", "sms")
+            key = TestApp(clock)
+            key.activate(api_a, services_a, username="maya")
+            started = api_a.post(
+                "/api/v1/withdrawals",
+                json={"account": ACCOUNT, "amount": "25.00", "destination": "Chase ****1234"}
+                | {"device_id": key.devices["maya"]},
+                headers=bearer(token) | {"Idempotency-Key": "w-1"},
+            )
+            assert started.status_code == 201, started.json()
+            withdrawal_id = started.json()["withdrawal_id"]
+            number = started.json()["factor"]["prompt"]["number"]
+            [pending] = key.pushes(api_a)
+            assert api_b.portal is not None
+            api_b.portal.call(wake_b.listening)
+            held = hubs(services_b).withdrawals
+            assert held.interval == HOUR
+            answered: dict[str, Any] = {}
+
+            def long_poll() -> None:
+                got = api_b.get(
+                    f"/api/v1/withdrawals/{withdrawal_id}",
+                    params={"wait": SAFETY},
+                    headers=bearer(token),
+                )
+                answered.update(got.json())
+
+            poller = threading.Thread(target=long_poll)
+            poller.start()
+            api_b.portal.call(_until_waiting, held)  # B waits before A approves
+            approved = key.answer(api_a, pending, "approve", number)
+            assert approved.status_code == 200, approved.text
+            poller.join(SAFETY + 5)
+            assert answered.get("status") == "accepted", answered
+    finally:
+        services_a.database.close()
+        services_b.database.close()
+
+
+@pytest.mark.postgres
+def test_R_SHARE_1_a_share_approved_on_one_server_wakes_the_long_poll_on_another(
+    pg_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``GET /share-requests/{id}?wait=S`` held by B; the owner approves the share's push
+    through A; the approval names the share request (the ceremony's subject), A publishes
+    it on the shares' topic and B's waiter answers ``approved``."""
+    monkeypatch.setattr(waits, "LOGIN_POLL_SECONDS", HOUR)
+    settings = make_settings(pg_url)
+    services_a, services_b = bootstrap(settings, clock=clock), bootstrap(settings, clock=clock)
+    wake_a, wake_b = PostgresWakeups(pg_url), PostgresWakeups(pg_url)
+    try:
+        with (
+            TestClient(create_app(services_a, wakeups=wake_a)) as api_a,
+            TestClient(create_app(services_b, wakeups=wake_b)) as api_b,
+        ):
+            sharing_data.load(
+                services_a,
+                sharing_data.user("alice", "E-A", "U1000001", sharing_data.sms()),
+                sharing_data.user("alice2", "E-A", "U1000002", sharing_data.code_card("SCC-B")),
+            )
+            token = session_token(services_a, "alice2", "code_card")
+            key = TestApp(clock)
+            key.activate(api_a, services_a, username="alice")
+            started = api_a.post(
+                "/api/v1/share-requests",
+                json={"owner": "alice", "owner_password": PASSWORD}
+                | {"device_id": key.devices["alice"]},
+                headers=bearer(token),
+            )
+            assert started.status_code == 201, started.json()
+            request_id = started.json()["request_id"]
+            number = started.json()["factor"]["prompt"]["number"]
+            [pending] = key.pushes(api_a)
+            assert api_b.portal is not None
+            api_b.portal.call(wake_b.listening)
+            held = hubs(services_b).shares
+            assert held.interval == HOUR
+            answered: dict[str, Any] = {}
+
+            def long_poll() -> None:
+                got = api_b.get(
+                    f"/api/v1/share-requests/{request_id}",
+                    params={"wait": SAFETY},
+                    headers=bearer(token),
+                )
+                answered.update(got.json())
+
+            poller = threading.Thread(target=long_poll)
+            poller.start()
+            api_b.portal.call(_until_waiting, held)  # B waits before A approves
+            approved = key.answer(api_a, pending, "approve", number)
+            assert approved.status_code == 200, approved.text
+            poller.join(SAFETY + 5)
+            assert answered.get("status") == "approved", answered
+    finally:
+        services_a.database.close()
+        services_b.database.close()

@@ -159,6 +159,10 @@ class MobileKeyRepository(Protocol):
 
     def pending_pushes(self, app_ref: int, *, now: datetime) -> list[PushRow]: ...
 
+    def pending_push_of(self, subject: str, *, now: datetime) -> PushRow | None:
+        """The newest unanswered, unexpired push of ``subject`` (a ceremony id)."""
+        ...
+
     def close_push(self, push_id: str, *, status: str, now: datetime) -> bool:
         """pending → ``status`` exactly once, while unexpired; False if it was closed."""
         ...

@@ -347,6 +347,16 @@ class SqlMobileKeys:
         ).all()
         return [_push(r) for r in rows]
 
+    def pending_push_of(self, subject: str, *, now: datetime) -> PushRow | None:
+        p = k.push_requests.c
+        row = self.conn.execute(
+            select(k.push_requests)
+            .where(p.subject == subject, p.status == "pending", p.expires_at > now)
+            .order_by(p.id.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else _push(row)
+
     def close_push(self, push_id: str, *, status: str, now: datetime) -> bool:
         p = k.push_requests.c
         result = self.conn.execute(

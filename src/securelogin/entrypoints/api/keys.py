@@ -495,9 +495,11 @@ async def answer(
             signature=body.signature,
         )
     )
-    # the subject is a login or a withdrawal id: wake whoever waits for it
-    waits.logins.notify(result.subject)
-    waits.withdrawals.notify(result.subject)
+    # the subject is the client's record (a login, a withdrawal, a share request): wake
+    # whoever waits for it here and in the other processes (published after the commit)
+    hub = waits.of_purpose(result.purpose)
+    if hub is not None:
+        hub.notify(result.subject)
     return PushAnswerOut(status=result.status)
 
 

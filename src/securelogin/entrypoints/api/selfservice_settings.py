@@ -12,18 +12,22 @@ documents of ``problems.py`` with the codes of ``securelogin.errors``.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from securelogin.domain.devices.catalogue import DeviceKind
 from securelogin.domain.optout import OptInChoice
 from securelogin.domain.sharing import ShareStatus
+from securelogin.entrypoints.api.logins import MAX_WAIT
 from securelogin.entrypoints.api.problems import problem_responses
 from securelogin.entrypoints.api.schemas import FactorOut
 from securelogin.entrypoints.api.selfservice_auth import FullSession
+from securelogin.entrypoints.api.waits import HubsDep, jittered, until
 from securelogin.entrypoints.portal.mobile_key import activation_link
 from securelogin.entrypoints.web.deps import ServicesDep
 from securelogin.service.lifecycle import settings, sharing
@@ -297,9 +301,10 @@ def share_start(services: ServicesDep, session: FullSession, body: ShareStartIn)
     response_model=ShareRequestOut,
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-def share_answer(
+async def share_answer(
     services: ServicesDep,
     session: FullSession,
+    waits: HubsDep,
     request_id: Annotated[str, Path(max_length=40)],
     body: ShareAnswerIn,
 ) -> ShareRequestOut:
@@ -308,9 +313,12 @@ def share_answer(
     one of them opened ends) or ``pending_compliance``.  422
     ``owner_authentication_failed`` (3 answers at most) or another R-SHARE-3 code;
     409 ``login_expired`` | ``share_request_decided``; 404 ``share_request_not_found``."""
-    decided = sharing.answer_share(
-        services, requester_id=session.user_id, request_id=request_id, response=body.response
+    decided = await run_in_threadpool(
+        lambda: sharing.answer_share(
+            services, requester_id=session.user_id, request_id=request_id, response=body.response
+        )
     )
+    waits.shares.notify(request_id)  # a long-poll of it, here or in another process
     return ShareRequestOut.of(decided)
 
 
@@ -328,12 +336,28 @@ def share_requests(services: ServicesDep, session: FullSession) -> ShareRequests
     response_model=ShareRequestOut,
     responses=problem_responses(401, 403, 404),
 )
-def share_request(
+async def share_request(
     services: ServicesDep,
     session: FullSession,
+    waits: HubsDep,
     request_id: Annotated[str, Path(max_length=40)],
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT)] = 0,
 ) -> ShareRequestOut:
     """One of the user's share requests (R-SHARE-4: ``pending_compliance`` until
-    compliance decides; ``reason`` then says why).  404 ``share_request_not_found``."""
-    found = sharing.my_request(services, user_id=session.user_id, request_id=request_id)
+    compliance decides; ``reason`` then says why); ``?wait=S`` long-polls while it
+    waits for the owner's device (until a typed answer, or a push approval or denial in
+    any process, decides it), as ``GET /logins/{id}`` does.  404
+    ``share_request_not_found``."""
+
+    def read() -> sharing.ShareRequestView:
+        return sharing.my_request(services, user_id=session.user_id, request_id=request_id)
+
+    deadline = time.monotonic() + jittered(wait)
+    with waits.shares.watch(request_id) as woken:  # first: a change wakes us
+        found = await run_in_threadpool(read)
+        while found.status is ShareStatus.CHALLENGE and (left := deadline - time.monotonic()) > 0:
+            if not await until(woken, left):
+                break  # nothing changed (else the poller had woken us)
+            woken.clear()
+            found = await run_in_threadpool(read)
     return ShareRequestOut.of(found)

@@ -35,8 +35,10 @@ from fastapi.concurrency import run_in_threadpool
 
 from securelogin.errors import SecureLoginError
 from securelogin.service.ceremony import push
+from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Services
 from securelogin.service.funds import withdrawals
+from securelogin.service.lifecycle import sharing
 from securelogin.service.login.login import LoginState
 from securelogin.service.wakeups import Wakeups
 
@@ -276,10 +278,24 @@ class Hubs:
     apps: KeyWaits
     #: ``GET /withdrawals/{id}?wait=S``: wakes when the withdrawal is decided or expires
     withdrawals: KeyWaits
+    #: ``GET /share-requests/{id}?wait=S``: wakes when the owner's device decides it
+    shares: KeyWaits
     _by_topic: dict[str, Waits] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self._by_topic = {hub.topic: hub for hub in (self.logins, self.apps, self.withdrawals)}
+        every = (self.logins, self.apps, self.withdrawals, self.shares)
+        self._by_topic = {hub.topic: hub for hub in every}
+
+    def of_purpose(self, purpose: str) -> Waits | None:
+        """The hub whose waiters wait on the subject of a ceremony of ``purpose`` (a push
+        names its ceremony; its approval hands back the ceremony's subject: a login id,
+        a withdrawal id, a share request's id)."""
+        hub: dict[str, Waits] = {
+            Purpose.LOGIN: self.logins,
+            Purpose.WITHDRAWAL: self.withdrawals,
+            Purpose.SHARE: self.shares,
+        }
+        return hub.get(purpose)
 
     def deliver(self, topic: str, key: str) -> None:
         """Another process changed ``key`` of hub ``topic``: wake the waiters here."""
@@ -329,6 +345,11 @@ def hubs(services: Services) -> Hubs:
                 lambda ids: withdrawals.withdrawal_changes(services, ids),
                 interval=LOGIN_POLL_SECONDS,
                 topic="w",
+            ),
+            shares=KeyWaits(
+                lambda ids: sharing.decided_requests(services, ids),
+                interval=LOGIN_POLL_SECONDS,
+                topic="s",
             ),
         )
         _HUBS[id(services)] = found

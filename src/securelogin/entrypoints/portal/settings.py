@@ -5,8 +5,13 @@ notice naming the primary user when this user may not change settings (R-OPT-1),
 opt-out (a signed waiver, ``/portal/settings/opt-out``) or the three ways back in, links
 to the device pages of other features, and the user's sharing requests.  Sharing is
 ``/portal/settings/share``: the owner's username and password, then the owner's device
-answers a challenge.  Every page is for ``full`` sessions; every POST checks CSRF; each
-handler calls one service function and turns its errors into words.
+answers a challenge.  When that device is a mobile key it gets a push: the requester's
+page (``/portal/settings/share/{id}``) shows its number and reloads every
+``PUSH_REFRESH_SECONDS`` (a ``Refresh`` header, as the login and withdrawal pages) until
+the owner approves or denies, then the settings page with the outcome; "no notification"
+withdraws the push and shows the offline challenge issued with it.  Every page is for
+``full`` sessions; every POST checks CSRF; each handler calls one service function and
+turns its errors into words.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from securelogin.domain.access import AccessLevel
 from securelogin.domain.optout import OptInChoice
+from securelogin.domain.sharing import ShareStatus
 from securelogin.entrypoints.portal.forms import AccountPages
 from securelogin.entrypoints.portal.lifecycle import (
     ONLINE_CARD_PATH,
@@ -34,6 +40,7 @@ from securelogin.entrypoints.portal.site import (
     USERNAME_MAX,
     PortalPagesDep,
 )
+from securelogin.entrypoints.portal.verify import PUSH_REFRESH_SECONDS
 from securelogin.entrypoints.web.deps import ServicesDep
 from securelogin.entrypoints.web.pages import (
     CsrfField,
@@ -41,7 +48,7 @@ from securelogin.entrypoints.web.pages import (
     page_language,
     redirect,
 )
-from securelogin.errors import SecureLoginError, ShareRefused
+from securelogin.errors import SecureLoginError, ShareRefused, UnknownShareRequest
 from securelogin.service.context import Services
 from securelogin.service.lifecycle import settings, sharing
 from securelogin.service.sessions import CurrentSession
@@ -61,7 +68,7 @@ LINKS: tuple[tuple[str, str], ...] = (
     (RETURNS_PATH, "settings.link.returns"),
 )
 #: ``?done=`` codes the settings page honours (a link cannot put other words on it)
-DONE = ("opted_out", "opted_in", "share_approved", "share_pending")
+DONE = ("opted_out", "opted_in", "share_approved", "share_pending", "share_failed")
 FULL = {AccessLevel.FULL}
 
 
@@ -256,15 +263,74 @@ def share_start(
             device_id=device_id.strip() or None,
         ),
         refused=lambda current, exc: share_refused(area, request, current, exc, owner),
-        done=lambda current, started: area.render(
+        done=lambda current, started: (
+            # a push went to the owner's mobile key: its page, which finishes by itself
+            redirect(request, page_language(request), f"{SHARE_PATH}/{started.request_id}")
+            if started.factor.prompt.number is not None
+            else area.render(
+                request,
+                current,
+                "share_challenge.html",
+                prompt=prompt_page(started.factor),
+                request_id=started.request_id,
+                owner=owner.strip().lower(),
+                pushed=False,
+            )
+        ),
+    )
+
+
+def _share_done(status: ShareStatus) -> str:
+    if status is ShareStatus.APPROVED:
+        return "share_approved"
+    return "share_pending" if status is ShareStatus.PENDING_COMPLIANCE else "share_failed"
+
+
+@router.get(SHARE_PATH + "/{request_id}", response_class=HTMLResponse)
+def share_step(request: Request, request_id: str, services: ServicesDep, area: Area) -> Response:
+    """The requester's confirmation page: the push's number while it is pending (reloads
+    by itself), the offline challenge after the fallback, the outcome once decided."""
+    lang = page_language(request)
+
+    def page(current: CurrentSession) -> Response:
+        try:
+            step = sharing.share_step(
+                services, requester_id=current.user_id, request_id=request_id[:40]
+            )
+        except UnknownShareRequest:
+            return redirect(request, lang, SETTINGS_PATH)
+        if step.factor is None:  # decided, or its ceremony ended
+            return redirect(request, lang, f"{SETTINGS_PATH}?done={_share_done(step.view.status)}")
+        shown = area.render(
             request,
             current,
             "share_challenge.html",
-            prompt=prompt_page(started.factor),
-            request_id=started.request_id,
-            owner=owner.strip().lower(),
-        ),
-    )
+            prompt=prompt_page(step.factor),
+            request_id=step.view.request_id,
+            owner=step.view.owner,
+            pushed=step.pushed,
+        )
+        if step.pushed:  # as the login's push page: finishes once the phone approves
+            shown.headers["Refresh"] = str(PUSH_REFRESH_SECONDS)  # works without JavaScript
+        return shown
+
+    return area.show(request, FULL, page)
+
+
+@router.post(SHARE_PATH + "/{request_id}/fallback", response_class=HTMLResponse)
+def share_fallback(
+    request: Request, request_id: str, services: ServicesDep, area: Area, token: CsrfField = ""
+) -> Response:
+    """Mobile key: the offline challenge instead of the push (R-LOGIN-5)."""
+    current = area.form_session(request, FULL, token)
+    if isinstance(current, Response):
+        return current
+    lang = page_language(request)
+    try:
+        sharing.skip_push(services, requester_id=current.user_id, request_id=request_id[:40])
+    except UnknownShareRequest:
+        return redirect(request, lang, SETTINGS_PATH)
+    return redirect(request, lang, f"{SHARE_PATH}/{request_id[:40]}")
 
 
 @router.post(SHARE_ANSWER_PATH, response_class=HTMLResponse)

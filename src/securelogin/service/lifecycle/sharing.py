@@ -46,6 +46,7 @@ from securelogin.service.ceremony.factors import (
     check_answer,
     deliver_codes,
     deliver_wakeups,
+    factor_view,
     issue_challenge,
     open_ceremony,
 )
@@ -89,6 +90,17 @@ class ShareRequestView:
     decided_at: datetime | None
     decided_by: str | None
     reason: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShareStep:
+    """The requester's confirmation page: the request, and while it waits for the owner's
+    device the prompt (the offline challenge) and whether a push is still pending (the
+    page then shows its number and finishes by itself once it is approved)."""
+
+    view: ShareRequestView
+    factor: FactorView | None
+    pushed: bool
 
 
 def _view(row: ShareRequestRow) -> ShareRequestView:
@@ -355,6 +367,41 @@ def my_request(services: Services, *, user_id: int, request_id: str) -> ShareReq
     """One of the user's own share requests (another's looks like an unknown one)."""
     with services.uow() as uow:
         return _view(_own_request(uow, user_id, request_id))
+
+
+def share_step(services: Services, *, requester_id: int, request_id: str) -> ShareStep:
+    """One of the requester's share requests and, while its ceremony is open, what its
+    confirmation page shows (another's request looks like an unknown one)."""
+    now = services.clock.now()
+    with services.uow() as uow:
+        row = _own_request(uow, requester_id, request_id)
+        ceremony = uow.ceremonies.get(row.ceremony_id or "")
+        if row.status != ShareStatus.CHALLENGE or ceremony is None or not is_open(ceremony, now):
+            return ShareStep(view=_view(row), factor=None, pushed=False)
+        factor = factor_view(uow, ceremony.id)
+        pending = uow.mobile_keys.pending_push_of(ceremony.id, now=now)
+    if factor is not None and pending is not None:
+        factor = replace(factor, prompt=replace(factor.prompt, number=pending.number))
+    return ShareStep(view=_view(row), factor=factor, pushed=pending is not None)
+
+
+def decided_requests(services: Services, request_ids: list[str]) -> set[str]:
+    """Long-poll wake-ups (the poller's fallback): which of these share requests no
+    longer wait for the owner's device (a few waiters at most: one read each)."""
+    with services.uow() as uow:
+        rows = [uow.sharing.request(i) for i in request_ids]
+    return {r.public_id for r in rows if r is not None and r.status != ShareStatus.CHALLENGE}
+
+
+def skip_push(services: Services, *, requester_id: int, request_id: str) -> None:
+    """The requester's "no notification" fallback (R-LOGIN-5): the pending push is
+    withdrawn, so the page shows the offline challenge issued with it (no refresh)."""
+    now = services.clock.now()
+    with services.uow() as uow:
+        row = _own_request(uow, requester_id, request_id)
+        if row.status == ShareStatus.CHALLENGE and row.ceremony_id:
+            uow.mobile_keys.withdraw_pushes(row.ceremony_id, now=now)
+            uow.commit()
 
 
 def my_requests(services: Services, *, user_id: int) -> list[ShareRequestView]:

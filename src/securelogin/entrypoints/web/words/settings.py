@@ -49,6 +49,8 @@ EN: dict[str, str] = {
     "settings.done.opted_in": "You take part in the Secure Login System again.",
     "settings.done.share_approved": "Your sharing request was approved. The shared device "
     "now protects your user; log in with it next time.",
+    "settings.done.share_failed": "Your sharing request failed: the owner's device did not "
+    "confirm it.",
     "settings.done.share_pending": "Your sharing request needs the approval of our "
     "Compliance department and stays pending until then.",
     "settings.requests": "Your sharing requests",
@@ -91,6 +93,8 @@ EN: dict[str, str] = {
     "share.submit": "Continue",
     "share.challenge.heading": "Confirm with the owner's device",
     "share.challenge.intro": "Operate the device of {owner} and enter its response.",
+    "share.challenge.push": "A notification was sent to the Mobile Key of {owner}. Check "
+    "that it shows this number and approve it; this page moves on by itself.",
     "share.answer": "Response",
     "share.submit_answer": "OK",
     "share.error.less_secure_device": "Less secure device: you chose a less secure device "
@@ -168,6 +172,7 @@ ZH_CN: dict[str, str] = {
     "settings.done.opted_in": "您已重新加入安全登录系统。",
     "settings.done.share_approved": "您的共享申请已获批准。共享设备现在保护您的用户名；"
     "下次登录时请使用该设备。",
+    "settings.done.share_failed": "您的共享申请未成功：所有人的设备未予确认。",
     "settings.done.share_pending": "您的共享申请需要合规部门批准，在此之前将处于待处理状态。",
     "settings.requests": "您的共享申请",
     "settings.requests.none": "您尚未提交共享申请。",
@@ -205,6 +210,8 @@ ZH_CN: dict[str, str] = {
     "share.submit": "继续",
     "share.challenge.heading": "使用所有人的设备确认",
     "share.challenge.intro": "请操作{owner}的设备并输入其回应。",
+    "share.challenge.push": "已向{owner}的移动密钥发送通知。请核对其显示的号码并确认；"
+    "本页面将自动继续。",
     "share.answer": "回应",
     "share.submit_answer": "确定",
     "share.error.less_secure_device": "安全性较低的设备：您选择共享的设备安全性较低。请找出"
