@@ -36,7 +36,7 @@ from tests.devices import KINDS, PASSWORD, Brokerage
 from tests.fakes import FakeClock
 from tests.integration import sharing_data
 from tests.mobile_key_app import TestApp
-from tests.withdrawal_kit import ACCOUNT, bearer, session_token
+from tests.withdrawal_kit import ACCOUNT, answer, bearer, session_token
 from tests.withdrawal_kit import load as load_withdrawers
 
 HOUR = 3600.0
@@ -359,6 +359,60 @@ def test_R_SHARE_1_a_share_approved_on_one_server_wakes_the_long_poll_on_another
             assert approved.status_code == 200, approved.text
             poller.join(SAFETY + 5)
             assert answered.get("status") == "approved", answered
+    finally:
+        services_a.database.close()
+        services_b.database.close()
+
+
+@pytest.mark.postgres
+def test_R_WD_4_a_typed_confirmation_on_one_server_wakes_the_long_poll_on_another(
+    pg_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SMS code typed to A's ``POST …/confirm`` completes the ``?wait=`` held by B;
+    B's poller would look after an hour, so only A's message can wake it."""
+    monkeypatch.setattr(waits, "LOGIN_POLL_SECONDS", HOUR)
+    settings = make_settings(pg_url)
+    services_a, services_b = bootstrap(settings, clock=clock), bootstrap(settings, clock=clock)
+    wake_a, wake_b = PostgresWakeups(pg_url), PostgresWakeups(pg_url)
+    try:
+        with (
+            TestClient(create_app(services_a, wakeups=wake_a)) as api_a,
+            TestClient(create_app(services_b, wakeups=wake_b)) as api_b,
+        ):
+            load_withdrawers(services_a, {"maya": ["sms"]})
+            token = session_token(services_a, "maya", "sms")
+            started = api_a.post(
+                "/api/v1/withdrawals",
+                json={"account": ACCOUNT, "amount": "25.00", "destination": "Chase ****1234"},
+                headers=bearer(token) | {"Idempotency-Key": "w-typed"},
+            )
+            assert started.status_code == 201, started.json()
+            withdrawal_id = started.json()["withdrawal_id"]
+            code = answer(services_a, "sms", started.json()["factor"]["prompt"])
+            assert api_b.portal is not None
+            api_b.portal.call(wake_b.listening)
+            held = hubs(services_b).withdrawals
+            answered: dict[str, Any] = {}
+
+            def long_poll() -> None:
+                got = api_b.get(
+                    f"/api/v1/withdrawals/{withdrawal_id}",
+                    params={"wait": SAFETY},
+                    headers=bearer(token),
+                )
+                answered.update(got.json())
+
+            poller = threading.Thread(target=long_poll)
+            poller.start()
+            api_b.portal.call(_until_waiting, held)  # B waits before A is answered
+            confirmed = api_a.post(
+                f"/api/v1/withdrawals/{withdrawal_id}/confirm",
+                json={"response": code},
+                headers=bearer(token),
+            )
+            assert confirmed.status_code == 200, confirmed.text
+            poller.join(SAFETY + 5)
+            assert answered.get("status") == "accepted", answered
     finally:
         services_a.database.close()
         services_b.database.close()

@@ -196,13 +196,18 @@ def request(
     response_model=ConfirmOut,
     responses=problem_responses(401, 403, 404, 409, 410, 422, 423),
 )
-def confirm(
-    withdrawal_id: str, body: ConfirmIn, session: Session, services: ServicesDep
+async def confirm(
+    withdrawal_id: str, body: ConfirmIn, session: Session, services: ServicesDep, waits: HubsDep
 ) -> ConfirmOut:
     """The second factor's answer — or the password, for a password prompt (R-WD-4);
     a wrong one counts toward the lock-out (R-LOGIN-3).  Booked or refused
     atomically (R-LIMIT-5)."""
-    result = withdrawal_confirm.confirm_withdrawal(services, session, withdrawal_id, body.response)
+    try:
+        result = await run_in_threadpool(
+            withdrawal_confirm.confirm_withdrawal, services, session, withdrawal_id, body.response
+        )
+    finally:
+        waits.withdrawals.notify(withdrawal_id)  # a long-poll on any process sees the outcome
     return ConfirmOut(
         withdrawal_id=result.withdrawal_id,
         status=result.status,
