@@ -520,6 +520,25 @@ class WaiverNotSigned(InvalidInput):
         super().__init__(message, field="accept")
 
 
+class UnknownOptOut(NotFound):
+    """R-OPT-2: no such opt-out confirmation among the caller's."""
+
+    code = "opt_out_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such opt-out confirmation")
+
+
+class OptOutClosed(Conflict):
+    """R-OPT-2: the opt-out's confirmation ended (expired, denied or answered 3 times
+    wrong); sign the waiver again."""
+
+    code = "opt_out_closed"
+
+    def __init__(self) -> None:
+        super().__init__("This opt-out confirmation has ended; sign the waiver again")
+
+
 class ReauthenticationFailed(AuthenticationFailed):
     """A signature's password re-entry was wrong (counted like a wrong password)."""
 
