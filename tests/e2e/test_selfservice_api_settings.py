@@ -19,7 +19,7 @@ from tests.dbutil import scalar, url_of
 from tests.devices import KINDS, PASSWORD
 from tests.e2e.api_client import api_log_in, bearer, token_of
 from tests.fakes import FakeClock
-from tests.integration.sharing_data import CORA, code_card, dsc, dsc_plus, load, user
+from tests.integration.sharing_data import CORA, code_card, dsc, dsc_plus, load, sms, user
 from tests.mobile_key_app import RECOVERY_PIN, TestApp
 
 
@@ -372,8 +372,10 @@ def test_R_OPT_2_an_installation_without_the_opt_out_refuses_it_over_the_api(
 
 
 def test_R_OPT_2_opt_out_confirmed_by_the_mobile_key_push_over_the_api(
-    api: TestClient, people: Services, clock: FakeClock
+    api: TestClient, services: Services, clock: FakeClock
 ) -> None:
+    people = services
+    load(people, user("alice", "E-A", "U1000001", sms()))  # the mobile key is stronger
     token = token_of(api, people, "alice")
     auth = bearer(token)
     key = TestApp(clock)

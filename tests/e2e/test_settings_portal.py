@@ -105,9 +105,11 @@ def test_R_OPT_2_opting_out_in_the_portal_signs_the_waiver(
 
 
 def test_R_OPT_2_the_opt_out_push_page_moves_on_by_itself_once_approved(
-    api: TestClient, people: Services, clock: FakeClock
+    api: TestClient, services: Services, clock: FakeClock
 ) -> None:
-    log_in(api, "dsc", clock, people)
+    people = services
+    load(people, user("alice", "E-A", "U1000001", sms()))  # the mobile key is stronger
+    log_in(api, "sms", clock, people)
     key = TestApp(clock)
     key.activate(api, people, username="alice")  # now her strongest device
     waiver = api.get("/portal/settings/opt-out")
@@ -131,9 +133,11 @@ def test_R_OPT_2_the_opt_out_push_page_moves_on_by_itself_once_approved(
 
 
 def test_R_LOGIN_5_the_opt_out_push_fallback_shows_the_offline_challenge(
-    api: TestClient, people: Services, clock: FakeClock
+    api: TestClient, services: Services, clock: FakeClock
 ) -> None:
-    log_in(api, "dsc", clock, people)
+    people = services
+    load(people, user("alice", "E-A", "U1000001", sms()))  # the mobile key is stronger
+    log_in(api, "sms", clock, people)
     key = TestApp(clock)
     key.activate(api, people, username="alice")
     waiver = api.get("/portal/settings/opt-out")
