@@ -79,7 +79,7 @@ def people(services: Services) -> Services:
         user("alice", "E-A", "U1000001", dsc("DSC-A")),
         user("sec", "E-A", "U1000001", rights=["trade", "withdraw"]),
         user("loner", "E-A", "U1000002", opted_out=True),
-        user("bare", "E-B", "U1000003"),
+        user("bare", "E-B", "U3000001"),
     )
     return services
 

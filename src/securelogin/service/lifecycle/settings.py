@@ -49,6 +49,7 @@ from securelogin.service.ceremony.factors import (
     deliver_codes,
     factor_view,
     factor_without_device,
+    issue_challenge,
     open_ceremony,
 )
 from securelogin.service.ceremony.outcomes import Approval, Purpose
@@ -303,14 +304,28 @@ def opt_out_step(services: Services, *, user_id: int, confirmation_id: str) -> O
 
 
 def skip_push(services: Services, *, user_id: int, confirmation_id: str) -> None:
-    """ "No notification" (R-LOGIN-5): the pending push is withdrawn, so the page shows
-    the offline challenge issued with it."""
+    """The "no notification" fallback (R-LOGIN-5): the pending push is withdrawn and
+    the mobile key's offline challenge is issued instead, so the page shows what to
+    type."""
     now = services.clock.now()
     with services.uow() as uow:
         ceremony = _own_ceremony(uow, user_id, confirmation_id)
-        if is_open(ceremony, now):
-            uow.mobile_keys.withdraw_pushes(ceremony.id, now=now)
-            uow.commit()
+        device = uow.device_access.by_id(ceremony.device_id) if ceremony.device_id else None
+        if not is_open(ceremony, now) or device is None:
+            return
+        if uow.mobile_keys.pending_push_of(ceremony.id, now=now) is None:
+            return  # no push waits: the offline challenge is already the prompt
+        uow.mobile_keys.withdraw_pushes(ceremony.id, now=now)
+        issue_challenge(
+            services,
+            uow,
+            device=device,
+            ceremony=ceremony,
+            expires_at=ceremony.expires_at,
+            now=now,
+            fallback=True,
+        )
+        uow.commit()
 
 
 def _own_ceremony(uow: UnitOfWork, user_id: int, confirmation_id: str) -> CeremonyRow:
