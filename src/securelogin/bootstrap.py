@@ -44,6 +44,7 @@ from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.ceremony.password import PasswordFactor
 from securelogin.service.context import Policy, Services
 from securelogin.service.funds import withdrawal_confirm
+from securelogin.service.lifecycle import settings as security_settings
 from securelogin.service.lifecycle import sharing
 from securelogin.service.login import login
 from securelogin.service.mobile_key_ports import MobileKeyPorts
@@ -288,13 +289,18 @@ def wire(
             Purpose.LOGIN: login.push_approved,
             Purpose.WITHDRAWAL: withdrawal_confirm.push_approved,
             Purpose.SHARE: sharing.push_approved,
+            Purpose.SETTINGS: security_settings.push_approved,
         },
         on_denial={
             Purpose.WITHDRAWAL: withdrawal_confirm.push_denied,
             Purpose.SHARE: sharing.push_denied,
         },
-        # how a user with no device confirms (R-WD-4: the password, at rank 0)
-        without_device={Purpose.WITHDRAWAL: PasswordFactor(passwords=passwords)},
+        # how a user with no device confirms (R-WD-4: the password, at rank 0; R-OPT-2:
+        # the password typed again under the waiver)
+        without_device={
+            Purpose.WITHDRAWAL: PasswordFactor(passwords=passwords),
+            Purpose.SETTINGS: PasswordFactor(passwords=passwords),
+        },
     )
 
 

@@ -56,6 +56,8 @@ else is allowed to reach a user.
     │   NoActiveDevice(Conflict)                  no_active_device
     │   WaiverNotSigned(InvalidInput)             waiver_not_signed
     │   ReauthenticationFailed(AuthFailed)        reauthentication_failed
+    │   UnknownOptOut(NotFound)                   opt_out_not_found
+    │   OptOutClosed(Conflict)                    opt_out_closed
     │   ShareRefused                              (code per R-SHARE-3 reason)
     │   UnknownShareRequest(NotFound)             share_request_not_found
     │   ShareRequestDecided(Conflict)             share_request_decided
@@ -520,13 +522,33 @@ class WaiverNotSigned(InvalidInput):
         super().__init__(message, field="accept")
 
 
+class UnknownOptOut(NotFound):
+    """R-OPT-2: no such opt-out confirmation among the caller's."""
+
+    code = "opt_out_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such opt-out confirmation")
+
+
+class OptOutClosed(Conflict):
+    """R-OPT-2: the opt-out's confirmation ended (expired, denied or answered 3 times
+    wrong); sign the waiver again."""
+
+    code = "opt_out_closed"
+
+    def __init__(self) -> None:
+        super().__init__("This opt-out confirmation has ended; sign the waiver again")
+
+
 class ReauthenticationFailed(AuthenticationFailed):
-    """A signature's password re-entry was wrong (counted like a wrong password)."""
+    """The answer confirming an opt-out was wrong (the device's, or the password of a
+    user with none; counted on the second-factor counter, R-LOGIN-3)."""
 
     code = "reauthentication_failed"
 
     def __init__(self) -> None:
-        super().__init__("The password is not correct")
+        super().__init__("The answer is not correct")
 
 
 #: R-SHARE-3: the stable codes of a refused share request and their helpful messages

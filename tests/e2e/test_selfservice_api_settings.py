@@ -19,7 +19,7 @@ from tests.dbutil import scalar, url_of
 from tests.devices import KINDS, PASSWORD
 from tests.e2e.api_client import api_log_in, bearer, token_of
 from tests.fakes import FakeClock
-from tests.integration.sharing_data import CORA, code_card, dsc, dsc_plus, load, user
+from tests.integration.sharing_data import CORA, code_card, dsc, dsc_plus, load, sms, user
 from tests.mobile_key_app import RECOVERY_PIN, TestApp
 
 
@@ -49,7 +49,30 @@ def device_state(services: Services, serial: str) -> str:
 
 
 def opt_out_body(**changes: Any) -> dict[str, Any]:
-    return {"accept": True, "waiver_digest": waiver("en").digest, "password": PASSWORD} | changes
+    return {"accept": True, "waiver_digest": waiver("en").digest} | changes
+
+
+def failures(services: Services, name: str) -> int:
+    sql = f"SELECT factor_failures FROM users WHERE username='{name}'"
+    return int(str(scalar(url_of(services), sql)))
+
+
+def opt_out_with_device(
+    api: TestClient, services: Services, clock: FakeClock, token: str, **changes: Any
+) -> Any:
+    """Accept the waiver, then confirm with alice's DSC (R-OPT-2 through the ceremony)."""
+    clock.advance(seconds=30)  # the login's TOTP code is spent (R-LOGIN-6)
+    started = api.post(
+        "/api/v1/settings/opt-out", json=opt_out_body(**changes), headers=bearer(token)
+    )
+    assert started.status_code == 201, started.json()
+    body = started.json()
+    answer = KINDS["dsc"].answer(body["factor"]["prompt"], services.clock.now(), services)
+    return api.post(
+        f"/api/v1/settings/opt-out/{body['confirmation_id']}/confirm",
+        json={"response": answer},
+        headers=bearer(token),
+    )
 
 
 def test_R_OPT_1_a_user_without_the_right_is_refused_and_told_who_has_it(
@@ -73,7 +96,7 @@ def test_R_OPT_1_a_user_without_the_right_is_refused_and_told_who_has_it(
 
 
 def test_R_OPT_2_opting_out_over_the_api_signs_the_waiver_and_nothing_else_does(
-    api: TestClient, people: Services
+    api: TestClient, people: Services, clock: FakeClock
 ) -> None:
     token = token_of(api, people, "alice")
     view = api.get("/api/v1/settings", headers=bearer(token)).json()
@@ -93,9 +116,9 @@ def test_R_OPT_2_opting_out_over_the_api_signs_the_waiver_and_nothing_else_does(
     refusals = [
         (post(opt_out_body(accept=False)), 422, "waiver_not_signed"),
         (post(opt_out_body(waiver_digest="0" * 64)), 422, "waiver_not_signed"),
-        (post(opt_out_body(password="Wrong-pass-1")), 401, "reauthentication_failed"),
         (post(opt_out_body(accept="yes")), 422, "invalid_request"),
         (post(opt_out_body(extra=1)), 422, "invalid_request"),
+        (post(opt_out_body(password=PASSWORD)), 422, "invalid_request"),  # no longer signs
         (post({"accept": True}), 422, "invalid_request"),
         (post(opt_out_body(), {}), 401, "unauthenticated"),
         (post(opt_out_body(), bearer("slt_not-a-session")), 401, "unauthenticated"),
@@ -104,28 +127,43 @@ def test_R_OPT_2_opting_out_over_the_api_signs_the_waiver_and_nothing_else_does(
         assert (answer.status_code, answer.json()["code"]) == (status, code), answer.json()
     assert not opted_out(people, "alice") and count(people, "opt_outs") == 0
 
-    signed = post(opt_out_body(waiver_digest=zh["digest"]))  # the Chinese text, signed
+    started = post(opt_out_body(waiver_digest=zh["digest"]))  # the Chinese text, accepted
+    assert started.status_code == 201, started.json()
+    factor = started.json()["factor"]
+    assert factor["kind"] == "dsc" and factor["prompt"]["type"] == "code"  # alice's device
+    assert not opted_out(people, "alice")  # nothing changes before the device confirms
+    url = f"/api/v1/settings/opt-out/{started.json()['confirmation_id']}"
+    waiting = api.get(url, headers=bearer(token)).json()
+    assert waiting["status"] == "confirmation_required" and waiting["factor"] == factor
+    clock.advance(seconds=30)  # the login's TOTP code is spent (R-LOGIN-6)
+    wrong = api.post(url + "/confirm", json={"response": "000000"}, headers=bearer(token))
+    assert wrong.status_code == 401 and wrong.json()["code"] == "reauthentication_failed"
+    assert failures(people, "alice") == 1 and not opted_out(people, "alice")  # R-LOGIN-3
+    answer = KINDS["dsc"].answer(factor["prompt"], people.clock.now(), people)
+    signed = api.post(url + "/confirm", json={"response": answer}, headers=bearer(token))
     assert signed.status_code == 200, signed.json()
     assert signed.json()["opted_out"] is True and signed.json()["waiver_digest"] == zh["digest"]
     assert opted_out(people, "alice")
+    assert api.get(url, headers=bearer(token)).json()["status"] == "opted_out"
+    twice = api.post(url + "/confirm", json={"response": answer}, headers=bearer(token))
+    assert twice.status_code == 409 and twice.json()["code"] == "opt_out_closed"
     stored = scalar(url_of(people), "SELECT waiver_text FROM opt_outs")
     assert stored == WAIVER_ZH_CN
     again = post(opt_out_body())
     assert again.status_code == 409 and again.json()["code"] == "already_opted_out"
     assert count(people, "opt_outs") == 1
+    assert failures(people, "alice") == 0
     restrictions = api.get("/api/v1/users/alice/restrictions", headers=bearer(token)).json()
     assert restrictions["sls_participant"] is False  # the limits see it at once
 
 
 def test_R_OPT_3_back_in_at_once_with_a_device_and_only_after_an_opt_out(
-    api: TestClient, people: Services
+    api: TestClient, people: Services, clock: FakeClock
 ) -> None:
     token = token_of(api, people, "alice")
     early = api.post("/api/v1/settings/opt-in", json={"choice": "share"}, headers=bearer(token))
     assert early.status_code == 409 and early.json()["code"] == "not_opted_out"
-    assert api.post(
-        "/api/v1/settings/opt-out", json=opt_out_body(), headers=bearer(token)
-    ).is_success
+    assert opt_out_with_device(api, people, clock, token).is_success
     back = api.post("/api/v1/settings/opt-in", json={"choice": "mobile_key"}, headers=bearer(token))
     assert back.status_code == 200, back.json()
     assert back.json() == {"done": True, "choice": "mobile_key", "next": None, "card": None}
@@ -331,3 +369,35 @@ def test_R_OPT_2_an_installation_without_the_opt_out_refuses_it_over_the_api(
         assert not opted_out(wired, "alice") and count(wired, "opt_outs") == 0
     finally:
         wired.database.close()
+
+
+def test_R_OPT_2_opt_out_confirmed_by_the_mobile_key_push_over_the_api(
+    api: TestClient, services: Services, clock: FakeClock
+) -> None:
+    people = services
+    load(people, user("alice", "E-A", "U1000001", sms()))  # the mobile key is stronger
+    token = token_of(api, people, "alice")
+    auth = bearer(token)
+    key = TestApp(clock)
+    started = api.post("/api/v1/settings/mobile-key", headers=auth).json()
+    url = f"/api/v1/key/activations/{started['activation_id']}/complete"
+    enrolled = api.post(url, json={"public_key": key.public_key, "recovery_pin": RECOVERY_PIN})
+    assert enrolled.status_code == 201, enrolled.json()
+    key.remember(enrolled.json())
+    asked = api.post("/api/v1/settings/opt-out", json=opt_out_body(), headers=auth)
+    assert asked.status_code == 201, asked.json()
+    factor = asked.json()["factor"]
+    assert factor["kind"] == "mobile_key" and factor["prompt"]["type"] == "push"
+    number = factor["prompt"]["number"]
+    assert number
+    (push,) = [p for p in key.pushes(api) if p["purpose"] == "settings"]
+    assert not opted_out(people, "alice")
+    approved = key.answer(api, push, number=number)
+    assert approved.status_code == 200, approved.json()
+    assert opted_out(people, "alice") and count(people, "opt_outs") == 1
+    status = api.get(f"/api/v1/settings/opt-out/{asked.json()['confirmation_id']}", headers=auth)
+    assert status.json() == {
+        "confirmation_id": asked.json()["confirmation_id"],
+        "status": "opted_out",
+        "factor": None,
+    }

@@ -1,5 +1,6 @@
 """Security settings in a real browser (Debian's chromium through Playwright): opting out
-with the signed waiver (R-OPT-2), and sharing a device (R-SHARE-1, R-SHARE-5).
+with the signed waiver confirmed by the user's device (R-OPT-2), and sharing a device
+(R-SHARE-1, R-SHARE-5).
 Screenshots land in ``test-artifacts/screenshots/settings-*.png``."""
 
 from __future__ import annotations
@@ -69,8 +70,13 @@ def test_R_OPT_2_opting_out_in_the_browser(browser: Any, live: tuple[str, Servic
     page.get_by_role("link", name="Opt out of the Secure Login System").click()
     expect(page.locator("#waiver")).to_contain_text("Pink Sheet and OTCBB")
     page.get_by_label("I have read the agreement above").check()
-    page.get_by_label("Your password (to sign)").fill(PASSWORD)
     shot(page, "settings-opt-out-waiver")
+    page.get_by_role("button", name="Sign and opt out").click()
+    # R-OPT-2 through the ceremony: the user's device confirms the signed waiver
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm the opt-out")
+    prompt = read_prompt(page)
+    type_answer(page, prompt, KINDS["code_card"].answer(prompt, datetime.now(UTC), services), None)
+    shot(page, "settings-opt-out-confirm")
     page.get_by_role("button", name="Sign and opt out").click()
     expect(page).to_have_url(server + "/portal/settings?done=opted_out")
     expect(page.get_by_role("alert")).to_contain_text("Your signed agreement has been stored")

@@ -77,18 +77,89 @@ def test_R_OPT_2_opting_out_in_the_portal_signs_the_waiver(
     assert digest
     form = {"csrf_token": csrf_of(waiver.text), "digest": digest.group(1)}
 
-    unticked = api.post("/portal/settings/opt-out", data=form | {"password": PASSWORD})
+    unticked = api.post("/portal/settings/opt-out", data=form)
     assert unticked.status_code == 422 and "tick the box" in messages_of(unticked.text)
-    wrong = api.post(
-        "/portal/settings/opt-out", data=form | {"accept": "yes", "password": "Wrong-pass-1"}
-    )
-    assert wrong.status_code == 422 and "password is not correct" in messages_of(wrong.text)
-    assert not opted_out(people, "alice")
+    assert 'name="password"' not in waiver.text  # the device confirms, not the password
 
-    done = api.post("/portal/settings/opt-out", data=form | {"accept": "yes", "password": PASSWORD})
+    asked = api.post("/portal/settings/opt-out", data=form | {"accept": "yes"})
+    here = path_of(asked)
+    assert re.fullmatch(r"/portal/settings/opt-out/cm_[\w-]+", here), here
+    assert "Refresh" not in asked.headers  # a typed answer: nothing to wait for
+    prompt = prompt_of(asked.text)
+    assert prompt["type"] == "code"
+    assert not opted_out(people, "alice")  # nothing changes before the device confirms
+    answer = {"csrf_token": csrf_of(asked.text), "confirmation_id": here.rsplit("/", 1)[1]}
+    wrong = api.post("/portal/settings/opt-out/answer", data=answer | {"response": "000000"})
+    assert wrong.status_code == 422 and "response is not correct" in messages_of(wrong.text)
+    failures = scalar(url_of(people), "SELECT factor_failures FROM users WHERE username='alice'")
+    assert failures == 1 and not opted_out(people, "alice")  # R-LOGIN-3: it counts
+
+    clock.advance(seconds=30)  # the login's TOTP code is spent (R-LOGIN-6)
+    right = KINDS["dsc"].answer(prompt, clock.now(), people)
+    done = api.post("/portal/settings/opt-out/answer", data=answer | {"response": right})
     assert path_of(done) == "/portal/settings?done=opted_out"
     assert "Your signed agreement has been stored" in messages_of(done.text)
     assert 'data-opted-out="yes"' in done.text and 'name="choice"' in done.text
+    assert opted_out(people, "alice")
+    assert path_of(api.get(here)) == "/portal/settings?done=opted_out"  # it has ended
+
+
+def test_R_OPT_2_the_opt_out_push_page_moves_on_by_itself_once_approved(
+    api: TestClient, services: Services, clock: FakeClock
+) -> None:
+    people = services
+    load(people, user("alice", "E-A", "U1000001", sms()))  # the mobile key is stronger
+    log_in(api, "sms", clock, people)
+    key = TestApp(clock)
+    key.activate(api, people, username="alice")  # now her strongest device
+    waiver = api.get("/portal/settings/opt-out")
+    digest = re.search(r'name="digest" value="(\w+)"', waiver.text)
+    assert digest
+    form = {"csrf_token": csrf_of(waiver.text), "digest": digest.group(1), "accept": "yes"}
+    waiting = api.post("/portal/settings/opt-out", data=form)
+    here = path_of(waiting)
+    assert waiting.headers["Refresh"] == "2"  # as the login's push page
+    number = re.search(r'id="push-number"[^>]*>(\d\d)<', waiting.text)
+    assert number is not None
+    assert 'id="push-fallback"' in waiting.text and 'name="response"' not in waiting.text
+    assert api.get(here).headers["Refresh"] == "2"  # still pending
+    [pending] = key.pushes(api)
+    assert pending["purpose"] == "settings"
+    assert key.answer(api, pending, number=number.group(1)).status_code == 200
+    assert opted_out(people, "alice")  # booked with the approval
+    decided = api.get(here)  # the next reload shows the outcome
+    assert path_of(decided) == "/portal/settings?done=opted_out"
+    assert "Refresh" not in decided.headers
+
+
+def test_R_LOGIN_5_the_opt_out_push_fallback_shows_the_offline_challenge(
+    api: TestClient, services: Services, clock: FakeClock
+) -> None:
+    people = services
+    load(people, user("alice", "E-A", "U1000001", sms()))  # the mobile key is stronger
+    log_in(api, "sms", clock, people)
+    key = TestApp(clock)
+    key.activate(api, people, username="alice")
+    waiver = api.get("/portal/settings/opt-out")
+    digest = re.search(r'name="digest" value="(\w+)"', waiver.text)
+    assert digest
+    form = {"csrf_token": csrf_of(waiver.text), "digest": digest.group(1), "accept": "yes"}
+    here = path_of(api.post("/portal/settings/opt-out", data=form))
+    token = csrf_of(api.get(here).text)
+    typed = api.post(here + "/fallback", data={"csrf_token": token})
+    assert path_of(typed) == here and "Refresh" not in typed.headers
+    assert key.pushes(api) == []  # the push was withdrawn
+    prompt = prompt_of(typed.text)
+    assert prompt["type"] == "challenge" and prompt["challenge"]
+    done = api.post(
+        "/portal/settings/opt-out/answer",
+        data={
+            "csrf_token": token,
+            "confirmation_id": here.rsplit("/", 1)[1],
+            "response": key.respond("alice", str(prompt["challenge"])),
+        },
+    )
+    assert path_of(done) == "/portal/settings?done=opted_out"
     assert opted_out(people, "alice")
 
 

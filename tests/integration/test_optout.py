@@ -9,20 +9,27 @@ from sqlalchemy import select
 from securelogin.adapters.db.tables_sharing import opt_outs
 from securelogin.bootstrap import bootstrap
 from securelogin.domain.access import AccessLevel, Platform
+from securelogin.domain.ceremony import CeremonyState
+from securelogin.domain.devices.base import PromptType
+from securelogin.domain.devices.catalogue import DeviceKind
 from securelogin.domain.optout import OptInChoice, waiver, waiver_digest
 from securelogin.errors import (
     AlreadyOptedOut,
     NotOptedOut,
     NotPrimaryUser,
+    OptOutClosed,
     OptOutDisabled,
     ReauthenticationFailed,
+    UnknownOptOut,
     WaiverNotSigned,
 )
+from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Services
 from securelogin.service.lifecycle import settings
 from securelogin.service.login import login
 from tests.conftest import make_settings
 from tests.dbutil import scalar, snapshot, url_of
+from tests.devices import KINDS
 from tests.fakes import FakeClock
 from tests.integration.sharing_data import PASSWORD, devices_of, dsc, load, user, user_id
 
@@ -33,10 +40,36 @@ def opted_out(services: Services, name: str) -> bool:
     return bool(scalar(url_of(services), f"SELECT opted_out FROM users WHERE username='{name}'"))
 
 
-def sign(services: Services, name: str, **kw: object) -> settings.OptedOut:
-    args: dict[str, object] = {"accept": True, "waiver_digest": DIGEST, "password": PASSWORD}
+def start(services: Services, name: str, **kw: object) -> settings.OptOutStarted:
+    args: dict[str, object] = {"accept": True, "waiver_digest": DIGEST}
     args.update(kw)
-    return settings.opt_out(services, user_id=user_id(services, name), **args)  # type: ignore[arg-type]
+    return settings.start_opt_out(services, user_id=user_id(services, name), **args)  # type: ignore[arg-type]
+
+
+def right_answer(services: Services, started: settings.OptOutStarted) -> str:
+    """alice's DSC (TOTP) answer, or the password when the prompt asks for it."""
+    prompt = started.factor.prompt
+    if prompt.type is PromptType.PASSWORD:
+        return PASSWORD
+    return KINDS["dsc"].answer(prompt.as_json(), services.clock.now(), services)
+
+
+def sign(
+    services: Services, name: str, *, response: str | None = None, **kw: object
+) -> settings.OptedOut:
+    """R-OPT-2: accept the waiver, then confirm through the ceremony."""
+    started = start(services, name, **kw)
+    return settings.confirm_opt_out(
+        services,
+        user_id=user_id(services, name),
+        confirmation_id=started.confirmation_id,
+        response=right_answer(services, started) if response is None else response,
+    )
+
+
+def factor_failures(services: Services, name: str) -> int:
+    sql = f"SELECT factor_failures FROM users WHERE username='{name}'"
+    return int(str(scalar(url_of(services), sql)))
 
 
 @pytest.fixture
@@ -46,6 +79,7 @@ def people(services: Services) -> Services:
         user("alice", "E-A", "U1000001", dsc("DSC-A")),
         user("sec", "E-A", "U1000001", rights=["trade", "withdraw"]),
         user("loner", "E-A", "U1000002", opted_out=True),
+        user("bare", "E-B", "U3000001"),
     )
     return services
 
@@ -96,22 +130,93 @@ def test_R_OPT_2_opt_out_stores_the_signed_waiver_and_trading_takes_the_password
         sign(people, "alice")
 
 
-def test_R_OPT_2_the_waiver_must_be_accepted_as_shown_and_signed_with_the_password(
+def test_R_OPT_2_the_waiver_must_be_accepted_as_shown_before_any_confirmation(
     people: Services,
 ) -> None:
     before = snapshot(url_of(people))
     with pytest.raises(WaiverNotSigned):
-        sign(people, "alice", accept=False)
+        start(people, "alice", accept=False)
     with pytest.raises(WaiverNotSigned) as caught:
-        sign(people, "alice", waiver_digest="0" * 64)
+        start(people, "alice", waiver_digest="0" * 64)
     assert caught.value.code == "waiver_not_signed"
-    assert snapshot(url_of(people)) == before
-    with pytest.raises(ReauthenticationFailed) as wrong:
-        sign(people, "alice", password="Not-The-Password-9")
-    assert wrong.value.code == "reauthentication_failed"
+    assert snapshot(url_of(people)) == before  # no ceremony opened
+
+
+def test_R_OPT_2_opt_out_is_confirmed_by_a_typed_answer_of_the_strongest_device(
+    people: Services,
+) -> None:
+    started = start(people, "alice")
+    assert started.factor.kind is DeviceKind.DSC and started.factor.prompt.type is PromptType.CODE
+    assert not opted_out(people, "alice")  # nothing changes before the device confirms
+    with people.uow() as uow:
+        ceremony = uow.ceremonies.get(started.confirmation_id)
+    assert ceremony is not None and ceremony.purpose is Purpose.SETTINGS
+    assert ceremony.subject == DIGEST
+    done = settings.confirm_opt_out(
+        people,
+        user_id=user_id(people, "alice"),
+        confirmation_id=started.confirmation_id,
+        response=right_answer(people, started),
+    )
+    assert done.waiver_digest == DIGEST and opted_out(people, "alice")
+    with people.uow() as uow:
+        ceremony = uow.ceremonies.get(started.confirmation_id)
+    assert ceremony is not None and ceremony.state is CeremonyState.AUTHENTICATED
+    with pytest.raises(OptOutClosed):  # the same answer again: the ceremony has ended
+        settings.confirm_opt_out(
+            people,
+            user_id=user_id(people, "alice"),
+            confirmation_id=started.confirmation_id,
+            response=right_answer(people, started),
+        )
+    assert scalar(url_of(people), "SELECT count(*) FROM opt_outs") == 1
+    assert factor_failures(people, "alice") == 0
+
+
+def test_R_LOGIN_3_a_wrong_opt_out_answer_counts_and_changes_nothing(people: Services) -> None:
+    started = start(people, "alice")
+    for expected in (1, 2):
+        with pytest.raises(ReauthenticationFailed) as wrong:
+            settings.confirm_opt_out(
+                people,
+                user_id=user_id(people, "alice"),
+                confirmation_id=started.confirmation_id,
+                response="000000",
+            )
+        assert wrong.value.code == "reauthentication_failed"
+        assert factor_failures(people, "alice") == expected  # the login's counter
     assert not opted_out(people, "alice")
-    failures = scalar(url_of(people), "SELECT password_failures FROM users WHERE username='alice'")
-    assert failures == 1
+    assert scalar(url_of(people), "SELECT count(*) FROM opt_outs") == 0
+    with pytest.raises(UnknownOptOut):  # another user's confirmation looks unknown
+        settings.confirm_opt_out(
+            people,
+            user_id=user_id(people, "bare"),
+            confirmation_id=started.confirmation_id,
+            response=right_answer(people, started),
+        )
+    settings.confirm_opt_out(  # the third answer, right: accepted, and the counter clears
+        people,
+        user_id=user_id(people, "alice"),
+        confirmation_id=started.confirmation_id,
+        response=right_answer(people, started),
+    )
+    assert opted_out(people, "alice") and factor_failures(people, "alice") == 0
+
+
+def test_R_OPT_2_a_user_without_a_device_confirms_with_the_password(people: Services) -> None:
+    started = start(people, "bare")
+    assert started.factor.kind is None and started.factor.prompt.type is PromptType.PASSWORD
+    with pytest.raises(ReauthenticationFailed):
+        sign(people, "bare", response="Not-The-Password-9")
+    assert not opted_out(people, "bare") and factor_failures(people, "bare") == 1
+    done = settings.confirm_opt_out(
+        people,
+        user_id=user_id(people, "bare"),
+        confirmation_id=started.confirmation_id,
+        response=PASSWORD,
+    )
+    assert done.waiver_digest == DIGEST and opted_out(people, "bare")
+    assert factor_failures(people, "bare") == 0
 
 
 def test_R_OPT_2_opt_out_can_be_disabled_for_the_whole_installation(

@@ -3,9 +3,11 @@ in (R-OPT-1..3) and sharing a device held under another username (R-SHARE-1..5).
 
 The same use cases as the portal's pages (``entrypoints/portal/settings.py``):
 :mod:`securelogin.service.lifecycle.settings` and :mod:`~securelogin.service.lifecycle.sharing`.
-The opt-out is signed as in the portal (the waiver's digest, "I accept" and the password
-typed again, counted like a login's); a share request is confirmed by the owner's device
-through the second-factor ceremony (purpose ``share``).  Every call needs a ``full``
+The opt-out is signed as in the portal (the waiver's digest and "I accept", then
+confirmed through the second-factor ceremony, purpose ``settings``: the user's device,
+or the password typed again for a user with none, counted like a login's); a share
+request is confirmed by the owner's device through the ceremony (purpose ``share``).
+Every call needs a ``full``
 session (:mod:`~securelogin.entrypoints.api.selfservice_auth`); errors are the problem
 documents of ``problems.py`` with the codes of ``securelogin.errors``.
 """
@@ -79,8 +81,28 @@ class OptOutIn(StrictIn):
     accept: StrictBool
     #: ``waiver.digest`` of the text shown (any language)
     waiver_digest: str = Field(min_length=1, max_length=64)
-    #: the user's password, typed again as the signature
-    password: str = Field(min_length=1, max_length=128)
+
+
+class OptOutStartedOut(BaseModel):
+    confirmation_id: str
+    status: Literal["confirmation_required"] = "confirmation_required"
+    #: the user's device and what it must answer (a mobile key: a push with ``number``),
+    #: or ``{"type":"password"}`` for a user with no device; answer with ``/confirm``
+    factor: FactorOut
+    expires_at: datetime
+
+
+class OptOutConfirmIn(StrictIn):
+    #: what the device shows (card answers: the two values concatenated), or the password
+    response: str = Field(min_length=1, max_length=128)
+
+
+class OptOutStatusOut(BaseModel):
+    confirmation_id: str
+    #: ``confirmation_required`` while it waits; ``opted_out`` once confirmed (by a
+    #: typed answer or the push); ``closed`` when it ended without opting out
+    status: Literal["confirmation_required", "opted_out", "closed"]
+    factor: FactorOut | None = None
 
 
 class OptedOutOut(BaseModel):
@@ -197,24 +219,82 @@ def settings_view(
 
 @router.post(
     "/settings/opt-out",
-    response_model=OptedOutOut,
-    responses=problem_responses(401, 403, 409, 422, 423),
+    status_code=201,
+    response_model=OptOutStartedOut,
+    responses=problem_responses(401, 403, 409, 422),
 )
-def opt_out(services: ServicesDep, session: FullSession, body: OptOutIn) -> OptedOutOut:
-    """R-OPT-2: sign the waiver (``accept`` and the password again) and opt out.
-    403 ``not_primary_user`` | ``opt_out_disabled``; 409 ``already_opted_out``;
-    422 ``waiver_not_signed``; 401 ``reauthentication_failed``; 423 ``locked``."""
-    done = settings.opt_out(
+def opt_out(
+    services: ServicesDep, session: FullSession, body: OptOutIn, request: Request
+) -> OptOutStartedOut:
+    """R-OPT-2: accept the waiver; the change then waits for the user's strongest device
+    (``factor``: a typed answer, or a mobile key's push with its ``number``) — with no
+    device, the password typed again — answered by ``POST
+    /settings/opt-out/{confirmation_id}/confirm``.  403 ``not_primary_user`` |
+    ``opt_out_disabled``; 409 ``already_opted_out``; 422 ``waiver_not_signed``."""
+    started = settings.start_opt_out(
         services,
         user_id=session.user_id,
         accept=body.accept,
         waiver_digest=body.waiver_digest,
-        password=body.password,
+        platform="api",
+        client_ip=request.client.host if request.client else None,
+    )
+    return OptOutStartedOut(
+        confirmation_id=started.confirmation_id,
+        factor=FactorOut.of(started.factor),
+        expires_at=started.expires_at,
+    )
+
+
+@router.post(
+    "/settings/opt-out/{confirmation_id}/confirm",
+    response_model=OptedOutOut,
+    responses=problem_responses(401, 403, 404, 409, 422, 423),
+)
+def opt_out_confirm(
+    services: ServicesDep,
+    session: FullSession,
+    confirmation_id: Annotated[str, Path(max_length=40)],
+    body: OptOutConfirmIn,
+) -> OptedOutOut:
+    """R-OPT-2: the device's answer (or the password) opts out, in one transaction.
+    401 ``reauthentication_failed`` (wrong: counted like a login's, R-LOGIN-3);
+    423 ``locked``; 409 ``already_used`` | ``opt_out_closed`` | ``already_opted_out``;
+    404 ``opt_out_not_found``."""
+    done = settings.confirm_opt_out(
+        services,
+        user_id=session.user_id,
+        confirmation_id=confirmation_id,
+        response=body.response,
     )
     return OptedOutOut(
         waiver_version=done.waiver_version,
         waiver_digest=done.waiver_digest,
         signed_at=done.signed_at,
+    )
+
+
+@router.get(
+    "/settings/opt-out/{confirmation_id}",
+    response_model=OptOutStatusOut,
+    responses=problem_responses(401, 403, 404),
+)
+def opt_out_status(
+    services: ServicesDep,
+    session: FullSession,
+    confirmation_id: Annotated[str, Path(max_length=40)],
+) -> OptOutStatusOut:
+    """Where an opt-out's confirmation stands (poll it while a push waits).
+    404 ``opt_out_not_found``."""
+    step = settings.opt_out_step(services, user_id=session.user_id, confirmation_id=confirmation_id)
+    if step.factor is not None:
+        return OptOutStatusOut(
+            confirmation_id=confirmation_id,
+            status="confirmation_required",
+            factor=FactorOut.of(step.factor),
+        )
+    return OptOutStatusOut(
+        confirmation_id=confirmation_id, status="opted_out" if step.opted_out else "closed"
     )
 
 

@@ -2,7 +2,10 @@
 
 ``/portal/settings`` shows whether the user takes part in the Secure Login System, the
 notice naming the primary user when this user may not change settings (R-OPT-1), the
-opt-out (a signed waiver, ``/portal/settings/opt-out``) or the three ways back in, links
+opt-out (a signed waiver, ``/portal/settings/opt-out``, then confirmed on
+``/portal/settings/opt-out/{id}`` by the user's device — a mobile key's push page
+reloads every ``PUSH_REFRESH_SECONDS`` with the fallback button — or, with no device,
+the password) or the three ways back in, links
 to the device pages of other features, and the user's sharing requests.  Sharing is
 ``/portal/settings/share``: the owner's username and password, then the owner's device
 answers a challenge.  When that device is a mobile key it gets a push: the requester's
@@ -48,13 +51,19 @@ from securelogin.entrypoints.web.pages import (
     page_language,
     redirect,
 )
-from securelogin.errors import SecureLoginError, ShareRefused, UnknownShareRequest
+from securelogin.errors import (
+    SecureLoginError,
+    ShareRefused,
+    UnknownOptOut,
+    UnknownShareRequest,
+)
 from securelogin.service.context import Services
 from securelogin.service.lifecycle import settings, sharing
 from securelogin.service.sessions import CurrentSession
 
 SETTINGS_PATH = "/portal/settings"
 OPT_OUT_PATH = "/portal/settings/opt-out"
+OPT_OUT_ANSWER_PATH = "/portal/settings/opt-out/answer"
 OPT_IN_PATH = "/portal/settings/opt-in"
 SHARE_PATH = "/portal/settings/share"
 SHARE_ANSWER_PATH = "/portal/settings/share/answer"
@@ -82,6 +91,8 @@ def error_words(exc: SecureLoginError) -> Message:
         "not_opted_out",
         "waiver_not_signed",
         "reauthentication_failed",
+        "already_used",
+        "opt_out_closed",
         "locked",
     }
     key = exc.code if exc.code in known else "generic"
@@ -166,8 +177,8 @@ def opt_out(
     token: CsrfField = "",
     accept: Annotated[str, Form(max_length=8)] = "",
     digest: Annotated[str, Form(max_length=64)] = "",
-    password: Annotated[str, Form(max_length=PASSWORD_MAX)] = "",
 ) -> Response:
+    """R-OPT-2: the waiver accepted; the confirmation page asks the user's device."""
     lang = page_language(request)
 
     def refused(current: CurrentSession, exc: SecureLoginError) -> Response:
@@ -185,12 +196,123 @@ def opt_out(
         request,
         FULL,
         token,
-        lambda current: settings.opt_out(
+        lambda current: settings.start_opt_out(
             services,
             user_id=current.user_id,
             accept=accept == "yes",
             waiver_digest=digest,
-            password=password,
+            client_ip=request.client.host if request.client else None,
+        ),
+        refused=refused,
+        done=lambda _current, started: redirect(
+            request, lang, f"{OPT_OUT_PATH}/{started.confirmation_id}"
+        ),
+    )
+
+
+def _opt_out_step(
+    request: Request,
+    services: Services,
+    area: AccountPages,
+    current: CurrentSession,
+    confirmation_id: str,
+    *,
+    status_code: int = 200,
+    messages: tuple[Message, ...] = (),
+) -> Response:
+    """The opt-out's confirmation page: the push's number while it waits (reloads by
+    itself, as the login's push page), the typed prompt otherwise, the settings page
+    once it ended."""
+    lang = page_language(request)
+    try:
+        step = settings.opt_out_step(
+            services, user_id=current.user_id, confirmation_id=confirmation_id
+        )
+    except UnknownOptOut:
+        return redirect(request, lang, SETTINGS_PATH)
+    if step.factor is None:  # confirmed (by the push) or ended
+        if step.opted_out:
+            return redirect(request, lang, f"{SETTINGS_PATH}?done=opted_out")
+        return redirect(request, lang, OPT_OUT_PATH)
+    shown = area.render(
+        request,
+        current,
+        "settings_opt_out_confirm.html",
+        status_code=status_code,
+        messages=messages,
+        prompt=prompt_page(step.factor),
+        confirmation_id=confirmation_id,
+        pushed=step.pushed,
+    )
+    if step.pushed:  # finishes once the phone approves; works without JavaScript
+        shown.headers["Refresh"] = str(PUSH_REFRESH_SECONDS)
+    return shown
+
+
+@router.get(OPT_OUT_PATH + "/{confirmation_id}", response_class=HTMLResponse)
+def opt_out_step(
+    request: Request, confirmation_id: str, services: ServicesDep, area: Area
+) -> Response:
+    return area.show(
+        request,
+        FULL,
+        lambda current: _opt_out_step(request, services, area, current, confirmation_id[:40]),
+    )
+
+
+@router.post(OPT_OUT_PATH + "/{confirmation_id}/fallback", response_class=HTMLResponse)
+def opt_out_fallback(
+    request: Request,
+    confirmation_id: str,
+    services: ServicesDep,
+    area: Area,
+    token: CsrfField = "",
+) -> Response:
+    """Mobile key: the offline challenge instead of the push (R-LOGIN-5)."""
+    current = area.form_session(request, FULL, token)
+    if isinstance(current, Response):
+        return current
+    lang = page_language(request)
+    try:
+        settings.skip_push(services, user_id=current.user_id, confirmation_id=confirmation_id[:40])
+    except UnknownOptOut:
+        return redirect(request, lang, SETTINGS_PATH)
+    return redirect(request, lang, f"{OPT_OUT_PATH}/{confirmation_id[:40]}")
+
+
+@router.post(OPT_OUT_ANSWER_PATH, response_class=HTMLResponse)
+def opt_out_answer(
+    request: Request,
+    services: ServicesDep,
+    area: Area,
+    token: CsrfField = "",
+    confirmation_id: Annotated[str, Form(max_length=40)] = "",
+    response: Annotated[str, Form(max_length=PASSWORD_MAX)] = "",
+    response_2: Annotated[str, Form(max_length=RESPONSE_MAX)] = "",
+) -> Response:
+    """R-OPT-2: the device's answer (or the password) opts out."""
+    lang = page_language(request)
+
+    def refused(current: CurrentSession, exc: SecureLoginError) -> Response:
+        return _opt_out_step(
+            request,
+            services,
+            area,
+            current,
+            confirmation_id,
+            status_code=422,
+            messages=(error_words(exc),),
+        )
+
+    return area.submit(
+        request,
+        FULL,
+        token,
+        lambda current: settings.confirm_opt_out(
+            services,
+            user_id=current.user_id,
+            confirmation_id=confirmation_id,
+            response=response + response_2,
         ),
         refused=refused,
         done=lambda _current, _result: redirect(request, lang, f"{SETTINGS_PATH}?done=opted_out"),
