@@ -10,11 +10,13 @@ timeouts are only there so that a broken wake-up fails instead of hanging.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import socket
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -247,14 +249,40 @@ def test_the_postgresql_pool_is_sized_to_the_thread_limit_and_opens_no_overflow(
         engine.dispose()
 
 
-@pytest.mark.postgres
-def test_R_KEY_4_a_withdrawal_push_approved_through_one_server_wakes_the_long_poll_on_another(
-    pg_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """As the login's, for ``GET /withdrawals/{id}?wait=S``: the push carries the
-    ceremony's id, the approval names the withdrawal (the ceremony's subject), and A
-    publishes that, which is the key B's waiter waits on; B's poller would look after an
-    hour, so only the message can wake it."""
+@dataclass
+class TwoNodes:
+    """Two instances of the real app on one PostgreSQL, in-process, each with its own
+    wake-ups; B's pollers would look after an hour, so only A's message can wake B."""
+
+    services_a: Services
+    api_a: TestClient
+    services_b: Services
+    api_b: TestClient
+    wake_b: PostgresWakeups
+
+    def held_by_b(
+        self, hub: Waits, path: str, headers: dict[str, str], act: Callable[[], None]
+    ) -> dict[str, Any]:
+        """``GET path?wait=S`` held by B while ``act`` runs against A; B's answer."""
+        assert self.api_b.portal is not None
+        self.api_b.portal.call(self.wake_b.listening)
+        assert hub.interval == HOUR
+        answered: dict[str, Any] = {}
+
+        def long_poll() -> None:
+            got = self.api_b.get(path, params={"wait": SAFETY}, headers=headers)
+            answered.update(got.json())
+
+        poller = threading.Thread(target=long_poll)
+        poller.start()
+        self.api_b.portal.call(_until_waiting, hub)  # B waits before A acts
+        act()
+        poller.join(SAFETY + 5)
+        return answered
+
+
+@contextlib.contextmanager
+def two_nodes(pg_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[TwoNodes]:
     monkeypatch.setattr(waits, "LOGIN_POLL_SECONDS", HOUR)
     settings = make_settings(pg_url)
     services_a, services_b = bootstrap(settings, clock=clock), bootstrap(settings, clock=clock)
@@ -264,44 +292,45 @@ def test_R_KEY_4_a_withdrawal_push_approved_through_one_server_wakes_the_long_po
             TestClient(create_app(services_a, wakeups=wake_a)) as api_a,
             TestClient(create_app(services_b, wakeups=wake_b)) as api_b,
         ):
-            load_withdrawers(services_a, {"maya": ["sms"]})
-            token = session_token(services_a, "maya", "sms")
-            key = TestApp(clock)
-            key.activate(api_a, services_a, username="maya")
-            started = api_a.post(
-                "/api/v1/withdrawals",
-                json={"account": ACCOUNT, "amount": "25.00", "destination": "Chase ****1234"}
-                | {"device_id": key.devices["maya"]},
-                headers=bearer(token) | {"Idempotency-Key": "w-1"},
-            )
-            assert started.status_code == 201, started.json()
-            withdrawal_id = started.json()["withdrawal_id"]
-            number = started.json()["factor"]["prompt"]["number"]
-            [pending] = key.pushes(api_a)
-            assert api_b.portal is not None
-            api_b.portal.call(wake_b.listening)
-            held = hubs(services_b).withdrawals
-            assert held.interval == HOUR
-            answered: dict[str, Any] = {}
-
-            def long_poll() -> None:
-                got = api_b.get(
-                    f"/api/v1/withdrawals/{withdrawal_id}",
-                    params={"wait": SAFETY},
-                    headers=bearer(token),
-                )
-                answered.update(got.json())
-
-            poller = threading.Thread(target=long_poll)
-            poller.start()
-            api_b.portal.call(_until_waiting, held)  # B waits before A approves
-            approved = key.answer(api_a, pending, "approve", number)
-            assert approved.status_code == 200, approved.text
-            poller.join(SAFETY + 5)
-            assert answered.get("status") == "accepted", answered
+            yield TwoNodes(services_a, api_a, services_b, api_b, wake_b)
     finally:
         services_a.database.close()
         services_b.database.close()
+
+
+@pytest.mark.postgres
+def test_R_KEY_4_a_withdrawal_push_approved_through_one_server_wakes_the_long_poll_on_another(
+    pg_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the login's, for ``GET /withdrawals/{id}?wait=S``: the push carries the
+    ceremony's id, the approval names the withdrawal (the ceremony's subject), and A
+    publishes that, which is the key B's waiter waits on."""
+    with two_nodes(pg_url, clock, monkeypatch) as nodes:
+        load_withdrawers(nodes.services_a, {"maya": ["sms"]})
+        token = session_token(nodes.services_a, "maya", "sms")
+        key = TestApp(clock)
+        key.activate(nodes.api_a, nodes.services_a, username="maya")
+        started = nodes.api_a.post(
+            "/api/v1/withdrawals",
+            json={"account": ACCOUNT, "amount": "25.00", "destination": "Chase ****1234"}
+            | {"device_id": key.devices["maya"]},
+            headers=bearer(token) | {"Idempotency-Key": "w-1"},
+        )
+        assert started.status_code == 201, started.json()
+        number = started.json()["factor"]["prompt"]["number"]
+        [pending] = key.pushes(nodes.api_a)
+
+        def approve() -> None:
+            approved = key.answer(nodes.api_a, pending, "approve", number)
+            assert approved.status_code == 200, approved.text
+
+        answered = nodes.held_by_b(
+            hubs(nodes.services_b).withdrawals,
+            f"/api/v1/withdrawals/{started.json()['withdrawal_id']}",
+            bearer(token),
+            approve,
+        )
+        assert answered.get("status") == "accepted", answered
 
 
 @pytest.mark.postgres
@@ -311,108 +340,67 @@ def test_R_SHARE_1_a_share_approved_on_one_server_wakes_the_long_poll_on_another
     """``GET /share-requests/{id}?wait=S`` held by B; the owner approves the share's push
     through A; the approval names the share request (the ceremony's subject), A publishes
     it on the shares' topic and B's waiter answers ``approved``."""
-    monkeypatch.setattr(waits, "LOGIN_POLL_SECONDS", HOUR)
-    settings = make_settings(pg_url)
-    services_a, services_b = bootstrap(settings, clock=clock), bootstrap(settings, clock=clock)
-    wake_a, wake_b = PostgresWakeups(pg_url), PostgresWakeups(pg_url)
-    try:
-        with (
-            TestClient(create_app(services_a, wakeups=wake_a)) as api_a,
-            TestClient(create_app(services_b, wakeups=wake_b)) as api_b,
-        ):
-            sharing_data.load(
-                services_a,
-                sharing_data.user("alice", "E-A", "U1000001", sharing_data.sms()),
-                sharing_data.user("alice2", "E-A", "U1000002", sharing_data.code_card("SCC-B")),
-            )
-            token = session_token(services_a, "alice2", "code_card")
-            key = TestApp(clock)
-            key.activate(api_a, services_a, username="alice")
-            started = api_a.post(
-                "/api/v1/share-requests",
-                json={"owner": "alice", "owner_password": PASSWORD}
-                | {"device_id": key.devices["alice"]},
-                headers=bearer(token),
-            )
-            assert started.status_code == 201, started.json()
-            request_id = started.json()["request_id"]
-            number = started.json()["factor"]["prompt"]["number"]
-            [pending] = key.pushes(api_a)
-            assert api_b.portal is not None
-            api_b.portal.call(wake_b.listening)
-            held = hubs(services_b).shares
-            assert held.interval == HOUR
-            answered: dict[str, Any] = {}
+    with two_nodes(pg_url, clock, monkeypatch) as nodes:
+        sharing_data.load(
+            nodes.services_a,
+            sharing_data.user("alice", "E-A", "U1000001", sharing_data.sms()),
+            sharing_data.user("alice2", "E-A", "U1000002", sharing_data.code_card("SCC-B")),
+        )
+        token = session_token(nodes.services_a, "alice2", "code_card")
+        key = TestApp(clock)
+        key.activate(nodes.api_a, nodes.services_a, username="alice")
+        started = nodes.api_a.post(
+            "/api/v1/share-requests",
+            json={"owner": "alice", "owner_password": PASSWORD}
+            | {"device_id": key.devices["alice"]},
+            headers=bearer(token),
+        )
+        assert started.status_code == 201, started.json()
+        number = started.json()["factor"]["prompt"]["number"]
+        [pending] = key.pushes(nodes.api_a)
 
-            def long_poll() -> None:
-                got = api_b.get(
-                    f"/api/v1/share-requests/{request_id}",
-                    params={"wait": SAFETY},
-                    headers=bearer(token),
-                )
-                answered.update(got.json())
-
-            poller = threading.Thread(target=long_poll)
-            poller.start()
-            api_b.portal.call(_until_waiting, held)  # B waits before A approves
-            approved = key.answer(api_a, pending, "approve", number)
+        def approve() -> None:
+            approved = key.answer(nodes.api_a, pending, "approve", number)
             assert approved.status_code == 200, approved.text
-            poller.join(SAFETY + 5)
-            assert answered.get("status") == "approved", answered
-    finally:
-        services_a.database.close()
-        services_b.database.close()
+
+        answered = nodes.held_by_b(
+            hubs(nodes.services_b).shares,
+            f"/api/v1/share-requests/{started.json()['request_id']}",
+            bearer(token),
+            approve,
+        )
+        assert answered.get("status") == "approved", answered
 
 
 @pytest.mark.postgres
 def test_R_WD_4_a_typed_confirmation_on_one_server_wakes_the_long_poll_on_another(
     pg_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The SMS code typed to A's ``POST …/confirm`` completes the ``?wait=`` held by B;
-    B's poller would look after an hour, so only A's message can wake it."""
-    monkeypatch.setattr(waits, "LOGIN_POLL_SECONDS", HOUR)
-    settings = make_settings(pg_url)
-    services_a, services_b = bootstrap(settings, clock=clock), bootstrap(settings, clock=clock)
-    wake_a, wake_b = PostgresWakeups(pg_url), PostgresWakeups(pg_url)
-    try:
-        with (
-            TestClient(create_app(services_a, wakeups=wake_a)) as api_a,
-            TestClient(create_app(services_b, wakeups=wake_b)) as api_b,
-        ):
-            load_withdrawers(services_a, {"maya": ["sms"]})
-            token = session_token(services_a, "maya", "sms")
-            started = api_a.post(
-                "/api/v1/withdrawals",
-                json={"account": ACCOUNT, "amount": "25.00", "destination": "Chase ****1234"},
-                headers=bearer(token) | {"Idempotency-Key": "w-typed"},
-            )
-            assert started.status_code == 201, started.json()
-            withdrawal_id = started.json()["withdrawal_id"]
-            code = answer(services_a, "sms", started.json()["factor"]["prompt"])
-            assert api_b.portal is not None
-            api_b.portal.call(wake_b.listening)
-            held = hubs(services_b).withdrawals
-            answered: dict[str, Any] = {}
+    """The SMS code typed to A's ``POST …/confirm`` completes the ``?wait=`` held by B."""
+    with two_nodes(pg_url, clock, monkeypatch) as nodes:
+        load_withdrawers(nodes.services_a, {"maya": ["sms"]})
+        token = session_token(nodes.services_a, "maya", "sms")
+        started = nodes.api_a.post(
+            "/api/v1/withdrawals",
+            json={"account": ACCOUNT, "amount": "25.00", "destination": "Chase ****1234"},
+            headers=bearer(token) | {"Idempotency-Key": "w-typed"},
+        )
+        assert started.status_code == 201, started.json()
+        withdrawal_id = started.json()["withdrawal_id"]
+        code = answer(nodes.services_a, "sms", started.json()["factor"]["prompt"])
 
-            def long_poll() -> None:
-                got = api_b.get(
-                    f"/api/v1/withdrawals/{withdrawal_id}",
-                    params={"wait": SAFETY},
-                    headers=bearer(token),
-                )
-                answered.update(got.json())
-
-            poller = threading.Thread(target=long_poll)
-            poller.start()
-            api_b.portal.call(_until_waiting, held)  # B waits before A is answered
-            confirmed = api_a.post(
+        def confirm() -> None:
+            confirmed = nodes.api_a.post(
                 f"/api/v1/withdrawals/{withdrawal_id}/confirm",
                 json={"response": code},
                 headers=bearer(token),
             )
             assert confirmed.status_code == 200, confirmed.text
-            poller.join(SAFETY + 5)
-            assert answered.get("status") == "accepted", answered
-    finally:
-        services_a.database.close()
-        services_b.database.close()
+
+        answered = nodes.held_by_b(
+            hubs(nodes.services_b).withdrawals,
+            f"/api/v1/withdrawals/{withdrawal_id}",
+            bearer(token),
+            confirm,
+        )
+        assert answered.get("status") == "accepted", answered
