@@ -30,6 +30,7 @@
 #      for the Playwright browser tests, and Debian's oathtool (an independent TOTP
 #      generator the login tests compare against).
 #   4. Node.js (Debian's nodejs, 18 or newer) for the web app's JavaScript tests.
+#   5. redis-server (Debian's), which one wake-up test starts in a temporary folder.
 # Debian packages are installed with apt-get (via sudo when not root); apt-get update
 # runs at most once per run, and only when something must be installed.
 #
@@ -427,6 +428,22 @@ ensure_node() {
     log "node: $(node --version)"
 }
 
+# -------------------------------------------------------------------------- redis
+# redis-server: tests/integration/test_wakeups.py starts its own from a temporary folder
+# (Redis pub/sub wake-ups across processes); nothing here runs it.
+ensure_redis() {
+    if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then
+        log "redis-server: missing"
+        # a package whose service cannot start in a container must not stop the run:
+        # without the binary the one Redis test says so and is skipped
+        if ! (apt_install redis-server); then
+            log "redis-server: could not be installed; the Redis wake-up test will skip"
+            return 0
+        fi
+    fi
+    log "redis-server: $(command -v redis-server || echo /usr/bin/redis-server)"
+}
+
 # --------------------------------------------------------------------------- main
 main() {
     STATE=${SECURELOGIN_TEST_STATE:-$PWD/.cache/test-services}
@@ -442,6 +459,7 @@ main() {
     ensure_browser
     ensure_oathtool
     ensure_node
+    ensure_redis
     ensure_pg_dump
 
     add_export SECURELOGIN_TEST_POSTGRES_URL "$URL"
