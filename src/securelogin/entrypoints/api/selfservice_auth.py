@@ -66,9 +66,7 @@ class ClientAuth:
         token = credentials.credentials.strip() if credentials else ""
         if not token:
             raise Unauthenticated("Send the session token as 'Authorization: Bearer TOKEN'")
-        session = bearer.authenticate(services, token)
-        if bearer.is_access_token(token) and SELF_SERVICE not in bearer.scopes(services, token):
-            raise AccessDenied(f"This access token was not granted the scope '{SELF_SERVICE}'")
+        session = bearer.authenticate(services, token, scope=SELF_SERVICE)
         if session.access_level not in self.levels:
             allowed = ", ".join(sorted(level.value for level in self.levels))
             raise AccessDenied(

@@ -6,7 +6,12 @@ from __future__ import annotations
 from securelogin.domain.access import AccessLevel
 from securelogin.domain.money import from_cents
 from securelogin.domain.oidc import acr_for, rank_needed
-from securelogin.errors import InsufficientUserAuthentication, InvalidBearerToken, Unauthenticated
+from securelogin.errors import (
+    AccessDenied,
+    InsufficientUserAuthentication,
+    InvalidBearerToken,
+    Unauthenticated,
+)
 from securelogin.service import sessions
 from securelogin.service.context import Services
 from securelogin.service.oidc.tokens import ACCESS_PREFIX, access_token
@@ -16,15 +21,20 @@ def is_access_token(token: str) -> bool:
     return token.startswith(ACCESS_PREFIX)
 
 
-def authenticate(services: Services, token: str) -> sessions.CurrentSession:
+def authenticate(
+    services: Services, token: str, *, scope: str | None = None
+) -> sessions.CurrentSession:
     """Who the bearer is: a portal/API session, or the user an access token speaks for
-    (its tier is the ``acr`` it was issued with)."""
+    (its tier is the ``acr`` it was issued with).  With ``scope``, an access token must
+    have been granted it (403 ``access_denied``); a session token is the user's own."""
     if not is_access_token(token):
         return sessions.authenticate(services, token)
     try:
         row = access_token(services, token)
     except InvalidBearerToken:
         raise Unauthenticated("The access token is invalid or has expired") from None
+    if scope is not None and scope not in row.scope:
+        raise AccessDenied(f"This access token was not granted the scope '{scope}'")
     return sessions.CurrentSession(
         session_id=row.session_id,
         user_id=row.user_id,
@@ -32,14 +42,6 @@ def authenticate(services: Services, token: str) -> sessions.CurrentSession:
         tier=sessions.Tier(rank=row.acr_rank, device_kind=None),
         expires_at=row.expires_at,
     )
-
-
-def scopes(services: Services, token: str) -> tuple[str, ...]:
-    """What the user granted the application an access token was issued to."""
-    try:
-        return tuple(access_token(services, token).scope)
-    except InvalidBearerToken:
-        raise Unauthenticated("The access token is invalid or has expired") from None
 
 
 def require_tier_for(services: Services, token: str, *, amount_cents: int) -> None:
