@@ -404,6 +404,25 @@ def test_R_KEY_4_a_withdrawal_is_shown_with_amount_and_destination_and_approved(
     assert problems == []
 
 
+def virtual_authenticator(cdp: Any, **options: Any) -> str:
+    """A platform authenticator with user verification (Chromium's virtual one)."""
+    cdp.send("WebAuthn.enable")
+    answer = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+            | options
+        },
+    )
+    return str(answer["authenticatorId"])
+
+
 def test_key_app_biometric_unlock_with_a_virtual_authenticator_and_its_refusal(
     live: tuple[str, httpx.Client], browser: Any, services: Services
 ) -> None:
@@ -416,19 +435,7 @@ def test_key_app_biometric_unlock_with_a_virtual_authenticator_and_its_refusal(
     problems: list[str] = []
     _, app = phone(browser, "en-US", problems)
     cdp = app.context.new_cdp_session(app)
-    cdp.send("WebAuthn.enable")
-    authenticator = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )["authenticatorId"]
+    authenticator = virtual_authenticator(cdp)  # no PRF
     activate(app, server, services)
     app.get_by_role("button", name="Turn on biometric unlock").click()
     expect(app.locator("#bio-state")).to_be_visible()
@@ -472,25 +479,6 @@ def test_key_app_biometric_unlock_with_a_virtual_authenticator_and_its_refusal(
         "Offline, biometrics cannot open the app on this phone. Type the app PIN."
     )
     assert [p for p in problems if not OFFLINE_NOISE.search(p)] == []
-
-
-def virtual_authenticator(cdp: Any, **options: Any) -> str:
-    """A platform authenticator with user verification (Chromium's virtual one)."""
-    cdp.send("WebAuthn.enable")
-    answer = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-            | options
-        },
-    )
-    return str(answer["authenticatorId"])
 
 
 def test_R_KEY_5_offline_a_biometric_unlock_with_prf_answers_the_challenge(
