@@ -521,9 +521,14 @@ async function enableBiometrics() {
       { signed: true },
     );
     const record = { credentialId: created.credential.id, rpId: created.rpId };
-    // PRF (hmac-secret): the offline key also wrapped under the authenticator's secret
-    const output = created.prf || (created.prfEnabled ? await bio.prfOutput(record, salt).catch(() => null) : null);
-    if (output) record.prf = { salt, ok: await vault.wrapOfflineForPrf(state.app, state.session, output) };
+    // PRF (hmac-secret): the offline key also wrapped under the authenticator's secret;
+    // without it (or if it fails) biometrics work online and offline stays PIN-only
+    try {
+      const output = created.prf || (created.prfEnabled ? await bio.prfOutput(record, salt) : null);
+      if (output) record.prf = { salt, ok: await vault.wrapOfflineForPrf(state.app, state.session, output) };
+    } catch (error) {
+      console.warn("biometric PRF:", error && error.name);
+    }
     state.app = { ...state.app, bio: record, dk: { ...state.app.dk, bio: sealed } };
     await putApp(state.app);
   } catch (error) {
