@@ -310,6 +310,9 @@ def test_R_KEY_4_a_portal_login_is_approved_in_the_app_and_the_wrong_number_deni
     app.get_by_role("button", name="English").click()
     expect(card.locator("h2")).to_have_text("Login by alice")
     expect(card.locator(".pick")).to_have_text("Tap the number shown on the login screen")
+    expect(app.locator("#outcome")).to_have_text(  # what was said before follows the language
+        "That was not the number on the login screen: the request was denied."
+    )
     shot(app, "key-app-push-en")
     card.get_by_role("button", name=number, exact=True).click()
     expect(app.locator("#outcome")).to_have_attribute("data-outcome", "approved")

@@ -2,7 +2,7 @@
 // approval with number matching (R-KEY-4), the offline challenge (R-KEY-5).
 // It speaks docs/mobile-key-protocol.md exactly as the terminal key does.
 import * as bio from "./bio.js";
-import { detect, language, setLanguage, t } from "./i18n.js";
+import { describePush, detect, language, pickHint, setLanguage, t } from "./i18n.js";
 import { ocra, parseSuite } from "./ocra.js";
 import { CameraError, scanQr } from "./scan.js";
 import { getApp, listUsers, putApp, putUser } from "./store.js";
@@ -26,6 +26,8 @@ const state = {
   pushKey: null, // the server's VAPID key while notifications can be turned on
   shown: [],
   answered: new Set(),
+  said: null, // the message on screen as {key, params}: re-rendered when the language changes
+  outcome: null, // the last answered push as {result, push}, shown under the requests
 };
 let pollToken = 0;
 let pollAbort = null;
@@ -52,9 +54,14 @@ function show(name) {
 }
 
 function say(key, params) {
+  state.said = key ? { key, params } : null;
+  renderSaid();
+}
+
+function renderSaid() {
   const box = $("message");
-  box.hidden = !key;
-  box.textContent = key ? t(key, params) : "";
+  box.hidden = !state.said;
+  box.textContent = state.said ? t(state.said.key, state.said.params) : "";
 }
 
 function sayError(error) {
@@ -429,7 +436,8 @@ function lock() {
   state.unlocked = false;
   state.session = null;
   renderRequests([]);
-  $("outcome").hidden = true;
+  state.outcome = null;
+  renderOutcome();
   showUnlock();
 }
 
@@ -589,14 +597,6 @@ async function pull(token, signal) {
   }
 }
 
-function describe(push) {
-  const who = push.who || push.username;
-  if (push.purpose === "withdrawal") {
-    return t("request.withdrawal", { who, amount: push.amount, destination: push.destination });
-  }
-  return t("request.login", { who });
-}
-
 function renderRequests(pushes, force = false) {
   const ids = pushes.map((p) => p.push_id).join(",");
   if (!force && ids === state.shown.map((p) => p.push_id).join(",")) return;
@@ -618,7 +618,7 @@ function requestCard(push) {
   card.className = "request";
   card.dataset.pushId = push.push_id;
   const title = document.createElement("h2");
-  title.textContent = describe(push);
+  title.textContent = describePush(push);
   const where = document.createElement("p");
   const at = new Date(push.created_at);
   where.textContent = t("request.where", {
@@ -628,7 +628,7 @@ function requestCard(push) {
   });
   const pick = document.createElement("p");
   pick.className = "pick";
-  pick.textContent = t("request.pick");
+  pick.textContent = pickHint(push);
   const numbers = document.createElement("div");
   numbers.className = "numbers";
   for (const number of push.choices) {
@@ -646,7 +646,6 @@ function requestCard(push) {
 
 async function answer(card, push, decision, number, notMe) {
   card.querySelectorAll("button").forEach((b) => (b.disabled = true));
-  const outcome = $("outcome");
   let result;
   try {
     const body = await pushAnswer(state.session.privateKey, push, { decision, number, notMe });
@@ -661,9 +660,18 @@ async function answer(card, push, decision, number, notMe) {
   }
   state.answered.add(push.push_id);
   renderRequests(state.shown.filter((p) => p.push_id !== push.push_id));
-  outcome.hidden = false;
-  outcome.dataset.outcome = result;
-  outcome.textContent = result === "closed" ? t("error.push_closed") : t(`outcome.${result}`, { what: describe(push) });
+  state.outcome = { result, push };
+  renderOutcome();
+}
+
+function renderOutcome() {
+  const outcome = $("outcome");
+  const shown = state.outcome;
+  outcome.hidden = !shown;
+  if (!shown) return;
+  outcome.dataset.outcome = shown.result;
+  outcome.textContent =
+    shown.result === "closed" ? t("error.push_closed") : t(`outcome.${shown.result}`, { what: describePush(shown.push) });
 }
 
 // -- offline challenge (R-KEY-5) ----------------------------------------------------------
@@ -705,6 +713,8 @@ function switchLanguage() {
   localStorage.setItem(LANG_KEY, next);
   setLanguage(next);
   renderRequests(state.shown, true);
+  renderSaid();
+  renderOutcome();
   renderUsers();
   if (state.app && state.unlocked) renderBio();
   if ($("app").dataset.screen === "home") setPollState($("poll-state").dataset.state);

@@ -78,7 +78,12 @@ const WORDS = {
     "request.login": "Login by {who}",
     "request.withdrawal": "Withdrawal of USD {amount} to {destination} by {who}",
     "request.where": "From {ip} ({platform}) at {time}",
+    "request.share": "Sharing {who}'s security device with another username",
+    "request.settings": "Change of security settings by {who}",
+    "request.other": "A request by {who}",
     "request.pick": "Tap the number shown on the login screen",
+    "request.pick_withdrawal": "Tap the number shown on the withdrawal screen",
+    "request.pick_other": "Tap the number shown on the screen that asked for this",
     "request.deny": "Deny",
     "request.not_me": "This wasn't me",
     "outcome.approved": "Approved: {what}",
@@ -181,7 +186,12 @@ const WORDS = {
     "request.login": "{who} 正在登录",
     "request.withdrawal": "{who} 申请取款 USD {amount} 至 {destination}",
     "request.where": "来自 {ip}（{platform}），时间 {time}",
+    "request.share": "与另一用户名共享 {who} 的安全设备",
+    "request.settings": "{who} 更改安全设置",
+    "request.other": "{who} 的请求",
     "request.pick": "请点击登录页面上显示的数字",
+    "request.pick_withdrawal": "请点击取款页面上显示的数字",
+    "request.pick_other": "请点击发起此请求的页面上显示的数字",
     "request.deny": "拒绝",
     "request.not_me": "不是我本人",
     "outcome.approved": "已批准：{what}",
@@ -236,4 +246,29 @@ export const language = () => current;
 export function t(key, params = {}) {
   const text = WORDS[current][key] ?? WORDS.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ""));
+}
+
+/** What a push asks the person to approve (R-KEY-4), in the current language: each
+ * purpose names itself, and one this app does not know is never shown as a login. */
+export function describePush(push) {
+  const who = push.who || push.username;
+  switch (push.purpose) {
+    case "login":
+      return t("request.login", { who });
+    case "withdrawal":
+      return t("request.withdrawal", { who, amount: push.amount, destination: push.destination });
+    case "share":
+      return t("request.share", { who });
+    case "settings":
+      return t("request.settings", { who });
+    default:
+      return t("request.other", { who });
+  }
+}
+
+/** Where the number to tap is shown, for the push's purpose. */
+export function pickHint(push) {
+  if (push.purpose === "login") return t("request.pick");
+  if (push.purpose === "withdrawal") return t("request.pick_withdrawal");
+  return t("request.pick_other");
 }
