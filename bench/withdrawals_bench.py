@@ -6,9 +6,10 @@
 1. A fresh database; ``--accounts`` accounts and ``--rows`` ledger rows (withdrawals
    spread over 400 days) bulk-loaded with ``generate_series`` (not through the API), and
    the per-business-day totals built from them with one ``INSERT … SELECT … GROUP BY``.
-2. ``limit_check``: the atomic check of a confirmation — lock the account row, read its
-   balance and holds and at most five per-day totals, decide — timed ``--checks`` times on
-   random accounts inside an open transaction (p50/p99/max in ms).
+2. ``limit_check``: the atomic check of a confirmation — lock the account row, then in
+   one statement read the user's grant, balance, holds and the debits of the day and of
+   the window (at most five per-day rows), decide — timed ``--checks`` times on random
+   accounts inside an open transaction (p50/p99/max in ms).
 3. ``withdrawals_per_second``: request + confirm (DSC+, OCRA response), in-process
    service calls, ``--threads`` threads for ``--seconds``, all on ONE account (they
    queue on its lock) and on MANY accounts (one per thread).
@@ -129,6 +130,9 @@ def bulk_ledger(url: str, rows: int) -> dict[str, Any]:
 def limit_checks(services: Services, accounts: int, samples: int) -> dict[str, Any]:
     limits = limits_for(device_kind=None, opted_out=False, catalogue=services.policy.catalogue)
     now = services.clock.now()
+    with services.uow() as uow:
+        trader = uow.users.by_username("trader0")
+    assert trader is not None
     timings, cpu = [], []
     for _ in range(samples):
         account_id = random.randint(1, accounts)
@@ -137,6 +141,7 @@ def limit_checks(services: Services, accounts: int, samples: int) -> dict[str, A
             funds.check_limits(
                 services,
                 uow,
+                user_id=trader.id,
                 account_id=account_id,
                 limits=limits,
                 amount_cents=100,
@@ -160,14 +165,22 @@ def limit_checks(services: Services, accounts: int, samples: int) -> dict[str, A
 
 def server_side(url: str, accounts: int, samples: int) -> dict[str, Any]:
     """What PostgreSQL itself spends on the check's two statements (EXPLAIN ANALYZE:
-    planning + execution), against summing the window from the 10 M-row ledger."""
+    planning + execution), against summing the window from the 10 M-row ledger.  The
+    ``state`` text is what ``adapters/db/funds.py::_state_query`` builds (by id)."""
     window = [date(2026, 11, d) for d in (16, 17, 18, 19, 20)]
     statements = {
         "lock": "SELECT status, balance_cents, (SELECT coalesce(sum(amount_cents), 0) FROM "
         "account_holds h WHERE h.account_id = a.id AND h.state = 'held') FROM accounts a "
         "WHERE a.id = %(id)s FOR UPDATE OF a",
-        "totals": "SELECT business_day, total_cents FROM withdrawal_day_totals "
-        "WHERE account_id = %(id)s AND business_day = ANY(%(days)s)",
+        "state": "SELECT a.id, a.number, a.status, g.rights, a.balance_cents, "
+        "(SELECT coalesce(sum(h.amount_cents), 0) FROM account_holds h "
+        "WHERE h.account_id = a.id AND h.state = 'held'), "
+        "(SELECT coalesce(sum(d.total_cents), 0) FROM withdrawal_day_totals d "
+        "WHERE d.account_id = a.id AND d.business_day = %(day)s), "
+        "(SELECT coalesce(sum(d.total_cents), 0) FROM withdrawal_day_totals d "
+        "WHERE d.account_id = a.id AND d.business_day = ANY(%(days)s)), "
+        "u.username, u.opted_out FROM accounts a JOIN users u ON u.id = 1 "
+        "LEFT JOIN grants g ON g.account_id = a.id AND g.user_id = u.id WHERE a.id = %(id)s",
         "naive_ledger_sum": "SELECT business_day, -sum(amount_cents) FROM ledger_entries "
         "WHERE account_id = %(id)s AND business_day = ANY(%(days)s) GROUP BY business_day",
     }
@@ -176,7 +189,7 @@ def server_side(url: str, accounts: int, samples: int) -> dict[str, Any]:
         for name, template in statements.items():
             spent = []
             for _ in range(samples):
-                params = {"id": random.randint(1, accounts), "days": window}
+                params = {"id": random.randint(1, accounts), "day": window[-1], "days": window}
                 row = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + template, params).fetchone()
                 plan = row[0][0] if row else {"Planning Time": 0.0, "Execution Time": 0.0}
                 spent.append(plan["Planning Time"] + plan["Execution Time"])

@@ -240,8 +240,9 @@ def _book(
     via: str,
 ) -> ConfirmResult:
     """R-LIMIT-5: lock, re-check, then write ledger, balance and day total together.
-    One statement locks the account and reads the user's grant, the funds and the day's
-    and window's debits; the limits' tier came with the withdrawal (R-LIMIT-1)."""
+    The account's lock first, then one statement reads the user's grant, the funds and
+    the day's and window's debits (it starts after the lock, so it sees what the lock's
+    previous holder booked); the limits' tier came with the withdrawal (R-LIMIT-1)."""
     state = account_state(
         services,
         uow,

@@ -189,8 +189,7 @@ def _new_id(services: Services, prefix: str) -> str:
     return prefix + raw
 
 
-def _access(state: AccountState | None) -> AccountAccess:
-    access = state.access if state is not None else None
+def _access(access: AccountAccess | None) -> AccountAccess:
     if access is None:
         raise UnknownAccount
     if access.status is not AccountStatus.OPEN:
@@ -323,8 +322,9 @@ def _precheck(
         requested_at=now,
         locked=False,
     )
-    access = _access(state)
-    assert state is not None  # noqa: S101 - _access raised otherwise
+    if state is None:
+        raise UnknownAccount
+    access = _access(state.access)
     device = choose_device(
         services, uow, user_id=session.user_id, requested=request.device_id, now=now
     )
