@@ -173,12 +173,11 @@ def limit_checks(services: Services, accounts: int, samples: int) -> dict[str, A
 def server_side(url: str, accounts: int, samples: int) -> dict[str, Any]:
     """What PostgreSQL itself spends on the check's two statements (EXPLAIN ANALYZE:
     planning + execution), against summing the window from the 10 M-row ledger.  The
-    ``state`` text is what ``adapters/db/funds.py::_state_query`` builds (by id)."""
+    ``lock`` and ``state`` texts are what ``adapters/db/funds.py`` builds (``_LOCK``,
+    ``_state_query`` by id)."""
     window = [date(2026, 11, d) for d in (16, 17, 18, 19, 20)]
     statements = {
-        "lock": "SELECT status, balance_cents, (SELECT coalesce(sum(amount_cents), 0) FROM "
-        "account_holds h WHERE h.account_id = a.id AND h.state = 'held') FROM accounts a "
-        "WHERE a.id = %(id)s FOR UPDATE OF a",
+        "lock": "SELECT id FROM accounts WHERE id = %(id)s FOR UPDATE",
         "state": "SELECT a.id, a.number, a.status, g.rights, a.balance_cents, "
         "(SELECT coalesce(sum(h.amount_cents), 0) FROM account_holds h "
         "WHERE h.account_id = a.id AND h.state = 'held'), "

@@ -127,10 +127,17 @@ class FundsRepository(Protocol):
 
     def accounts_of(self, user_id: int) -> list[AccountAccess]: ...
 
+    def lock(self, account_id: int) -> None:
+        """Take the per-account lock only; read what it guards with the next statements
+        (on PostgreSQL a statement that waits for the lock reads other tables as of its
+        start, so it must not be the one that reads them)."""
+        ...
+
     def lock_account(self, account_id: int) -> Funds:
         """Take the per-account lock (``SELECT … FOR UPDATE`` on the ``accounts`` row;
-        SQLite transactions are already serialised by ``BEGIN IMMEDIATE``) and read the
-        money under it.  Take it before any other read of the account's money."""
+        SQLite transactions are already serialised by ``BEGIN IMMEDIATE``), then read
+        the money under it in a statement of its own.  Take it before any other read of
+        the account's money."""
         ...
 
     def funds(self, account_id: int) -> Funds:
@@ -150,7 +157,7 @@ class FundsRepository(Protocol):
         the user's granted accounts), its funds, and the debits of ``day`` and of
         ``days`` (≤ 5 per-day rows read).  None when there is no such account (by number:
         none the user holds a grant on).  A check under the lock calls
-        :meth:`lock_account` first and this next: on PostgreSQL only a statement that
+        :meth:`lock` first and this next: on PostgreSQL only a statement that
         starts after the lock is granted sees what the lock's previous holder wrote."""
         ...
 

@@ -84,7 +84,7 @@ def account_state(
     if locked:
         if account_id is None:
             raise ValueError("the account's lock is taken by its id")
-        uow.funds.lock_account(account_id)
+        uow.funds.lock(account_id)
     return uow.funds.account_state(
         user_id=user_id, account_id=account_id, number=number, day=day, days=days
     )
