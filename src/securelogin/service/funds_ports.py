@@ -121,10 +121,6 @@ class NewWithdrawal:
 
 
 class FundsRepository(Protocol):
-    def access(self, user_id: int, account_number: str) -> AccountAccess | None:
-        """The account and the user's rights on it; None if the user has no grant."""
-        ...
-
     def accounts_of(self, user_id: int) -> list[AccountAccess]: ...
 
     def lock(self, account_id: int) -> None:

@@ -88,7 +88,7 @@ def _state_query(*, by_number: bool) -> Select[Any]:
     grant = (_g.c.account_id == _a.c.id) & (_g.c.user_id == _u.c.id)
     joined = _a.join(_u, _u.c.id == bindparam("user_id"))
     joined = joined.join(_g, grant) if by_number else joined.outerjoin(_g, grant)
-    query = (
+    return (
         select(
             _a.c.id,
             _a.c.number,
@@ -104,7 +104,6 @@ def _state_query(*, by_number: bool) -> Select[Any]:
         .select_from(joined)
         .where(_a.c.number == bindparam("number") if by_number else _a.c.id == bindparam("id"))
     )
-    return query
 
 
 _STATE = {by_number: _state_query(by_number=by_number) for by_number in (True, False)}
@@ -152,7 +151,6 @@ _ACCESS = (
     .where(_g.c.user_id == bindparam("user_id"))
     .order_by(_a.c.number)
 )
-_ACCESS_ONE = _ACCESS.where(_a.c.number == bindparam("number"))
 
 
 def _by_dialect(build: Any) -> dict[str, Any]:
@@ -198,10 +196,6 @@ class SqlFunds:
         self.conn = conn
         self._dialect = conn.dialect.name
 
-    def access(self, user_id: int, account_number: str) -> AccountAccess | None:
-        rows = self.conn.execute(_ACCESS_ONE, {"user_id": user_id, "number": account_number})
-        return next((_access_of(*row) for row in rows), None)
-
     def accounts_of(self, user_id: int) -> list[AccountAccess]:
         return [_access_of(*row) for row in self.conn.execute(_ACCESS, {"user_id": user_id})]
 
@@ -217,8 +211,9 @@ class SqlFunds:
 
     def funds(self, account_id: int) -> Funds:
         """One round trip: the account row and its held deposits."""
-        row = self.conn.execute(_READ_FUNDS, {"account_id": account_id}).one()
-        status, balance, held_cents = row
+        status, balance, held_cents = self.conn.execute(
+            _READ_FUNDS, {"account_id": account_id}
+        ).one()
         return Funds(
             account_id=account_id,
             status=AccountStatus(status),
