@@ -26,7 +26,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import anyio
 import anyio.to_thread
@@ -39,10 +39,9 @@ from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Services
 from securelogin.service.funds import withdrawals
 from securelogin.service.lifecycle import sharing
+from securelogin.service.login import login
 from securelogin.service.login.login import LoginState
 from securelogin.service.wakeups import Wakeups
-
-T = TypeVar("T")
 
 #: how often other processes' changes are looked for (this process notifies at once)
 LOGIN_POLL_SECONDS = 0.5
@@ -54,6 +53,8 @@ MAX_KEPT = 100_000
 #: long-poll first reads running at once: the rest of the thread pool and of the
 #: database connections stays free for approvals and for the woken waiters' re-reads
 FIRST_READS = 16
+#: at most this many long-polls' first reads in one query
+FIRST_BATCH = 500
 #: a long-poll of ``wait`` seconds ends after ``wait × (1 − JITTER × u)``, u uniform in
 #: [0, 1), when ``wait`` ≥ JITTER_FROM: 10,000 clients connected in one second re-poll
 #: spread over 12 s of a 60-s wait instead of in one second
@@ -167,6 +168,11 @@ class KeyWaits(Waits):
         return await run_in_threadpool(self.check, keys)
 
 
+#: a first read waiting for its batch: the login and where its state goes (None: the
+#: batch left it out, read it alone)
+_Queued = tuple[str, "asyncio.Future[LoginState | None]"]
+
+
 @dataclass(frozen=True, kw_only=True)
 class _Kept:
     state: LoginState
@@ -188,6 +194,7 @@ class LoginWaits(Waits):
         self,
         changes: Callable[[list[str]], dict[str, int | None]],
         *,
+        states: Callable[[list[str]], dict[str, LoginState]],
         interval: float,
         clock: Callable[[], datetime],
         keep: float = KEEP_SECONDS,
@@ -197,13 +204,18 @@ class LoginWaits(Waits):
     ) -> None:
         super().__init__(interval=interval, topic=topic)
         self.changes = changes
+        self.states = states
         self.clock = clock
         self.keep = keep
         self.limit = limit
         self.monotonic = monotonic
         self._kept: dict[str, _Kept] = {}
         self._idle_since: dict[str, float] = {}
-        self._limiter: tuple[asyncio.AbstractEventLoop, anyio.CapacityLimiter] | None = None
+        self._gate: (
+            tuple[asyncio.AbstractEventLoop, asyncio.Semaphore, anyio.CapacityLimiter] | None
+        ) = None
+        self._queued: list[_Queued] = []
+        self._reader: asyncio.Task[None] | None = None
 
     @property
     def kept(self) -> int:
@@ -232,12 +244,56 @@ class LoginWaits(Waits):
         if key not in self._waiters:
             self._idle_since[key] = self.monotonic()
 
-    async def first_read(self, read: Callable[[], T]) -> T:
-        """A long-poll's first read, in at most ``FIRST_READS`` threads at once."""
+    async def first_read(self, login_id: str, read: Callable[[], LoginState]) -> LoginState:
+        """A long-poll's first read.  It joins the first reads queued meanwhile, and one
+        query (``states``) answers them all; a login that query leaves out (unknown,
+        ``authenticated``) is read alone by ``read``.  At most ``FIRST_READS`` reads run
+        at once, each in a thread: what arrives while they run waits for the next batch,
+        so 10,000 long-polls arriving together cost a few dozen queries, not 30,000."""
+        loop, gate, threads = self._first_reads()
+        future: asyncio.Future[LoginState | None] = loop.create_future()
+        self._queued.append((login_id, future))
+        if self._reader is None or self._reader.done():
+            self._reader = loop.create_task(self._read_queued(gate, threads))
+        state = await future
+        if state is None:
+            async with gate:
+                state = await anyio.to_thread.run_sync(read, limiter=threads)
+        return state
+
+    def _first_reads(
+        self,
+    ) -> tuple[asyncio.AbstractEventLoop, asyncio.Semaphore, anyio.CapacityLimiter]:
         loop = asyncio.get_running_loop()
-        if self._limiter is None or self._limiter[0] is not loop:
-            self._limiter = (loop, anyio.CapacityLimiter(FIRST_READS))
-        return await anyio.to_thread.run_sync(read, limiter=self._limiter[1])
+        if self._gate is None or self._gate[0] is not loop:
+            self._gate = (loop, asyncio.Semaphore(FIRST_READS), anyio.CapacityLimiter(FIRST_READS))
+            self._queued, self._reader = [], None
+        return self._gate
+
+    async def _read_queued(self, gate: asyncio.Semaphore, threads: anyio.CapacityLimiter) -> None:
+        """Start a batch whenever a read may start, with everything queued by then."""
+        while self._queued:
+            await gate.acquire()
+            batch, self._queued = self._queued[:FIRST_BATCH], self._queued[FIRST_BATCH:]
+            task = asyncio.get_running_loop().create_task(self._read_batch(batch, threads))
+            task.add_done_callback(lambda _: gate.release())
+
+    async def _read_batch(self, batch: list[_Queued], threads: anyio.CapacityLimiter) -> None:
+        waiting = [(key, future) for key, future in batch if not future.done()]
+        if not waiting:
+            return  # their clients left
+        try:
+            states = await anyio.to_thread.run_sync(
+                self.states, [key for key, _ in waiting], limiter=threads
+            )
+        except Exception as exc:  # each of the batch's long-polls meets it
+            for _, future in waiting:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for key, future in waiting:
+            if not future.done():
+                future.set_result(states.get(key))
 
     @contextlib.contextmanager
     def watch(self, key: str) -> Iterator[asyncio.Event]:
@@ -332,6 +388,7 @@ def hubs(services: Services) -> Hubs:
         found = Hubs(
             logins=LoginWaits(
                 lambda ids: push.login_changes(services, ids),
+                states=lambda ids: login.login_states(services, ids),
                 interval=LOGIN_POLL_SECONDS,
                 clock=services.clock.now,
                 topic="l",
