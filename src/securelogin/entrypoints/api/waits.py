@@ -69,11 +69,53 @@ def jittered(wait: float, uniform: Callable[[], float] = random.random) -> float
     return wait * (1.0 - JITTER * uniform())
 
 
-async def until(event: asyncio.Event, timeout: float) -> bool:
-    """Wait for ``event`` at most ``timeout`` seconds; True when it is set."""
-    with anyio.move_on_after(timeout):
-        await event.wait()
-    return event.is_set()
+class Waiter:
+    """One long-poll's wake-up: ``asyncio.Event``'s ``set``/``is_set``/``clear``, with a
+    future only while it is awaited and no deque — a waiter costs ~0.2 KB instead of
+    ~1 KB, and 10,000 of them wait at once (docs/performance.md, session 3)."""
+
+    __slots__ = ("_future", "_set")
+
+    def __init__(self) -> None:
+        self._set = False
+        self._future: asyncio.Future[None] | None = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        """Wake it (on the event loop)."""
+        self._set = True
+        future = self._future
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    def clear(self) -> None:
+        self._set = False
+
+    async def wait(self, timeout: float) -> bool:
+        """Until it is set, at most ``timeout`` seconds; True when it is set."""
+        if self._set or timeout <= 0:
+            return self._set
+        loop = asyncio.get_running_loop()
+        future = self._future = loop.create_future()
+        timer = loop.call_later(timeout, _expire, future)
+        try:
+            await future
+        finally:
+            timer.cancel()
+            self._future = None
+        return self._set
+
+
+def _expire(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+async def until(waiter: Waiter, timeout: float) -> bool:
+    """Wait for ``waiter`` at most ``timeout`` seconds; True when it is set."""
+    return await waiter.wait(timeout)
 
 
 class Waits:
@@ -86,7 +128,8 @@ class Waits:
         self.interval = interval
         self.topic = topic
         self.wakeups: Wakeups | None = None
-        self._waiters: dict[str, set[asyncio.Event]] = {}
+        #: a list, not a set: a login has one waiter but for a client's overlapping polls
+        self._waiters: dict[str, list[Waiter]] = {}
         self._poller: asyncio.Task[None] | None = None
 
     @property
@@ -94,26 +137,26 @@ class Waits:
         return sum(len(v) for v in self._waiters.values())
 
     @contextlib.contextmanager
-    def watch(self, key: str) -> Iterator[asyncio.Event]:
+    def watch(self, key: str) -> Iterator[Waiter]:
         """A waiter for ``key`` from now on: register it *before* reading the state, so
-        that a change during the read sets the event instead of being missed."""
-        event = asyncio.Event()
-        self._waiters.setdefault(key, set()).add(event)
+        that a change during the read sets it instead of being missed."""
+        waiter = Waiter()
+        self._waiters.setdefault(key, []).append(waiter)
         self._ensure_poller()
         try:
-            yield event
+            yield waiter
         finally:
-            events = self._waiters.get(key)
-            if events is not None:
-                events.discard(event)
-                if not events:
+            waiters = self._waiters.get(key)
+            if waiters is not None:
+                waiters.remove(waiter)
+                if not waiters:
                     del self._waiters[key]
                     self._left(key)
 
     async def wait(self, key: str, timeout: float) -> bool:
         """Wait until ``key`` may have changed (True), or ``timeout`` seconds (False)."""
-        with self.watch(key) as event:
-            return await until(event, timeout)
+        with self.watch(key) as waiter:
+            return await waiter.wait(timeout)
 
     def notify(self, key: str) -> None:
         """``key`` changed here (call on the event loop, after the commit): wake its
@@ -124,8 +167,8 @@ class Waits:
 
     def wake(self, key: str) -> None:
         """Wake the waiters of ``key`` in this process (the poller, another process)."""
-        for event in self._waiters.get(key, ()):
-            event.set()
+        for waiter in self._waiters.get(key, ()):
+            waiter.set()
 
     def _left(self, key: str) -> None:
         """The last waiter of ``key`` left."""
@@ -173,13 +216,6 @@ class KeyWaits(Waits):
 _Queued = tuple[str, "asyncio.Future[LoginState | None]"]
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Kept:
-    state: LoginState
-    mark: int
-    expires_at: datetime
-
-
 class LoginWaits(Waits):
     """Waits on logins, and the last ``challenge`` answer of each login waited on here.
 
@@ -209,7 +245,9 @@ class LoginWaits(Waits):
         self.keep = keep
         self.limit = limit
         self.monotonic = monotonic
-        self._kept: dict[str, _Kept] = {}
+        #: a login's last ``challenge`` answer (its ``challenge_mark`` and ``expires_at``
+        #: set): the LoginState itself, nothing around it
+        self._kept: dict[str, LoginState] = {}
         self._idle_since: dict[str, float] = {}
         self._gate: (
             tuple[asyncio.AbstractEventLoop, asyncio.Semaphore, anyio.CapacityLimiter] | None
@@ -226,21 +264,20 @@ class LoginWaits(Waits):
         kept = self._kept.get(login_id)
         if kept is None:
             return None
-        if self.clock() >= kept.expires_at:
+        if _ended(kept, self.clock()):
             self._forget(login_id)
             return None
-        return kept.state
+        return kept
 
     def remember(self, state: LoginState) -> None:
         """Keep a ``challenge`` answer just read (call only when no notify came during
         the read: the caller's waiter event is still clear)."""
-        mark, expires_at = state.challenge_mark, state.expires_at
-        if state.status != "challenge" or mark is None or expires_at is None:
+        if state.status != "challenge" or state.challenge_mark is None or not state.expires_at:
             return
         key = state.login_id
         if key not in self._kept and len(self._kept) >= self.limit:
             self._forget(next(iter(self._kept)))
-        self._kept[key] = _Kept(state=state, mark=mark, expires_at=expires_at)
+        self._kept[key] = state
         if key not in self._waiters:
             self._idle_since[key] = self.monotonic()
 
@@ -296,10 +333,10 @@ class LoginWaits(Waits):
                 future.set_result(states.get(key))
 
     @contextlib.contextmanager
-    def watch(self, key: str) -> Iterator[asyncio.Event]:
+    def watch(self, key: str) -> Iterator[Waiter]:
         self._idle_since.pop(key, None)
-        with super().watch(key) as event:
-            yield event
+        with super().watch(key) as waiter:
+            yield waiter
 
     def wake(self, key: str) -> None:
         self._forget(key)
@@ -317,15 +354,21 @@ class LoginWaits(Waits):
         now, idle_before = self.clock(), self.monotonic() - self.keep
         for key in [k for k, since in self._idle_since.items() if since <= idle_before]:
             self._forget(key)
-        for key in [k for k, kept in self._kept.items() if now >= kept.expires_at]:
+        for key in [
+            k for k, kept in self._kept.items() if not kept.expires_at or now >= kept.expires_at
+        ]:
             self._forget(key)
         return list(self._waiters.keys() | self._kept.keys())
 
     async def _changed(self, keys: list[str]) -> set[str]:
-        marks = {k: kept.mark for k in keys if (kept := self._kept.get(k)) is not None}
+        marks = {k: kept.challenge_mark for k in keys if (kept := self._kept.get(k)) is not None}
         changes = await run_in_threadpool(self.changes, keys)
         # None: left ``challenge``; a mark: the login's newest challenge (resend, fallback)
         return {k for k, mark in changes.items() if mark is None or marks.get(k, mark) != mark}
+
+
+def _ended(kept: LoginState, now: datetime) -> bool:
+    return kept.expires_at is None or now >= kept.expires_at
 
 
 @dataclass
@@ -413,8 +456,9 @@ def hubs(services: Services) -> Hubs:
     return found
 
 
-def hubs_of(request: Request) -> Hubs:
-    """The app's hubs (``create_app`` keeps them in ``app.state.hubs``)."""
+async def hubs_of(request: Request) -> Hubs:
+    """The app's hubs (``create_app`` keeps them in ``app.state.hubs``); ``async`` so that
+    FastAPI calls it on the event loop, not through a thread as a plain ``def``."""
     found: Hubs = request.app.state.hubs
     return found
 
