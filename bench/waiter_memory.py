@@ -73,9 +73,12 @@ def by_package(diff: list[tracemalloc.StatisticDiff], waiters: int) -> dict[str,
     return {name: round(size / waiters, 1) for name, size in ordered if abs(size) >= waiters}
 
 
-def top_lines(diff: list[tracemalloc.StatisticDiff], waiters: int, n: int = 15) -> list[str]:
+def top_lines(
+    diff: list[tracemalloc.StatisticDiff], waiters: int, n: int = 15, package: str = ""
+) -> list[str]:
     found = []
-    for stat in sorted(diff, key=lambda s: -s.size_diff)[:n]:
+    mine = [s for s in diff if not package or package_of(s.traceback[0].filename) == package]
+    for stat in sorted(mine, key=lambda s: -s.size_diff)[:n]:
         frame = stat.traceback[0]
         where = "/".join(Path(frame.filename).parts[-2:])
         found.append(
@@ -92,12 +95,12 @@ async def until(condition: Any, seconds: float) -> None:
 
 
 async def hold(
-    base: str, port: int, requests: Path, waiters: int, seconds: int
+    base: str, port: int, ids: Path, waiters: int, seconds: int, wait: int
 ) -> asyncio.subprocess.Process:
-    """wrk holding one long-poll per line of ``requests`` until it is stopped."""
+    """wrk holding a long-poll of ``wait`` s per login of ``ids`` until it is stopped."""
     process = await asyncio.create_subprocess_exec(
         *["wrk", "-t", "1", "-c", str(waiters), "-d", f"{seconds}s", "--timeout", "120s"],
-        *["-s", str(LUA), base, "--", str(requests), "1"],
+        *["-s", str(LUA), base, "--", str(ids), "1", "", str(wait)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -130,13 +133,13 @@ async def measure(
     hub = hubs(services).logins
     try:
         # warm-up: the same number of long-polls, which end after 1 s
-        warm = await hold(base, port, warmup, waiters, 4)
+        warm = await hold(base, port, warmup, waiters, 4, wait=1)
         await warm.wait()
         await until(lambda: hub.waiting == 0 and hub.kept == 0, 60)  # the poller drops them
         gc.collect()
         rss0, before = rss_mb([os.getpid()]), tracemalloc.take_snapshot()
         started = time.monotonic()
-        wrk = await hold(base, port, requests, waiters, 180)
+        wrk = await hold(base, port, requests, waiters, 180, wait=60)
         await until(lambda: hub.waiting >= waiters, 150)  # every first read done
         ramp = time.monotonic() - started
         await asyncio.sleep(1)
@@ -167,6 +170,7 @@ async def measure(
         "traced_b_per_waiter": round(traced / waiters, 1),
         "traced_b_per_waiter_by_package": by_package(diff, waiters),
         "top_lines": top_lines(diff, waiters),
+        "top_lines_securelogin": top_lines(diff, waiters, 12, "securelogin"),
         "top_chains": chains,
     }
 
@@ -195,8 +199,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         user_id = activate(services, inst.users[0].username, app)
         made = open_logins(services, user_id, 2 * a.waiters)
         requests, warmup = inst.workdir / "polls.txt", inst.workdir / "warmup.txt"
-        requests.write_text("".join(f"/api/v1/logins/{i}?wait=60\n" for i, _ in made[: a.waiters]))
-        warmup.write_text("".join(f"/api/v1/logins/{i}?wait=1\n" for i, _ in made[a.waiters :]))
+        requests.write_text("".join(f"{i}\n" for i, _ in made[: a.waiters]))
+        warmup.write_text("".join(f"{i}\n" for i, _ in made[a.waiters :]))
         asgi = create_app(services, threads=settings.threads)
         tracemalloc.start(a.frames)
         figures = uvloop.run(measure(asgi, services, requests, warmup, a.waiters))
