@@ -374,3 +374,40 @@ def test_R_KEY_4_long_polls_through_the_app_arriving_together_share_their_first_
     assert {a["status"] for a in answers} == {"challenge"}
     assert login_reads  # read …
     assert not [r for r in login_reads if "WHERE logins.id =" in r]  # … none of them alone
+
+
+def test_R_KEY_4_long_polls_arriving_while_the_first_reads_run_wait_for_one_batch(
+    clock: FakeClock,
+) -> None:
+    """The reads in flight take every place (``FIRST_READS``); the 50 long-polls that
+    arrive meanwhile are read together by the next query, not one by one."""
+    release = threading.Event()
+    calls: list[list[str]] = []
+
+    def states(ids: list[str]) -> dict[str, login.LoginState]:
+        calls.append(ids)
+        release.wait(10)
+        return {i: login.LoginState(login_id=i, status="denied") for i in ids}
+
+    hub = LoginWaits(lambda ids: {}, states=states, interval=1, clock=clock.now)
+
+    def alone() -> login.LoginState:
+        raise AssertionError("every login is in its batch")
+
+    async def scenario() -> list[login.LoginState]:
+        first = []
+        for n in range(waits.FIRST_READS):  # each alone: a place was free
+            first.append(asyncio.create_task(hub.first_read(f"lg_{n}", alone)))
+            for _ in range(200):
+                if len(calls) == n + 1:
+                    break
+                await asyncio.sleep(0.01)
+        later = [asyncio.create_task(hub.first_read(f"lg_x{n}", alone)) for n in range(50)]
+        await asyncio.sleep(0.1)  # room for a read of its own to (wrongly) start
+        assert len(calls) == waits.FIRST_READS
+        release.set()
+        return list(await asyncio.gather(*first, *later))
+
+    got = asyncio.run(scenario())
+    assert [s.status for s in got] == ["denied"] * (waits.FIRST_READS + 50)
+    assert [len(c) for c in calls] == [1] * waits.FIRST_READS + [50]

@@ -50,9 +50,14 @@ APP_POLL_SECONDS = 0.25
 KEEP_SECONDS = 10.0
 #: at most this many kept answers per process (the oldest goes first)
 MAX_KEPT = 100_000
-#: long-poll first reads running at once: the rest of the thread pool and of the
-#: database connections stays free for approvals and for the woken waiters' re-reads
-FIRST_READS = 16
+#: long-poll first reads running at once (each a batch, in a thread): the rest of the
+#: thread pool and of the database connections stays free for approvals and for the
+#: woken waiters' re-reads.  Two, not more: what arrives while they run waits for the
+#: next batch, so a burst is read in a few large batches.  With 16, 2,000 long-polls
+#: arriving together were read in ~1,460 batches (most of one login: every arrival
+#: found a free thread) for 2.6 ms of CPU each; with 2, in ~185 batches for 0.85 ms
+#: (docs/performance.md, session 3)
+FIRST_READS = 2
 #: at most this many long-polls' first reads in one query
 FIRST_BATCH = 500
 #: a long-poll of ``wait`` seconds ends after ``wait × (1 − JITTER × u)``, u uniform in
@@ -286,7 +291,7 @@ class LoginWaits(Waits):
         query (``states``) answers them all; a login that query leaves out (unknown,
         ``authenticated``) is read alone by ``read``.  At most ``FIRST_READS`` reads run
         at once, each in a thread: what arrives while they run waits for the next batch,
-        so 10,000 long-polls arriving together cost a few dozen queries, not 30,000."""
+        so long-polls arriving together cost a few hundred queries, not three each."""
         loop, gate, threads = self._first_reads()
         future: asyncio.Future[LoginState | None] = loop.create_future()
         self._queued.append((login_id, future))
