@@ -272,9 +272,9 @@ def test_R_LOGIN_3_the_twenty_four_confirmations_race_fails_without_the_locks(
 def test_R_KEY_4_an_approval_on_one_node_completes_the_long_polls_held_on_the_two_others(
     brokerage: Brokerage,
 ) -> None:
-    """The approval's node tells the others (LISTEN/NOTIFY): both long-polls answer
-    ``authenticated``, and the session goes to exactly one of them (R-KEY-4: handed out
-    once, whichever node asks first)."""
+    """The approval's node tells the others (LISTEN/NOTIFY; the poller as the fallback):
+    both long-polls answer ``authenticated``, and the session goes to exactly one of them
+    (R-KEY-4: handed out once, whichever node asks first)."""
     b = brokerage
     app = TestApp(RealClock())  # type: ignore[arg-type]
     clients = [httpx.Client(base_url=base, timeout=60) for base in b.bases]
