@@ -10,7 +10,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from securelogin.adapters.db import tables as t
@@ -322,6 +322,62 @@ class SqlLogins:
             .values(session_id=session_id, finished_at=now)
         )
         return result.rowcount == 1
+
+    def with_challenges(
+        self, login_ids: Sequence[str]
+    ) -> dict[str, tuple[LoginRow, ChallengeRow | None, DeviceRow | None]]:
+        lg, cm, ch, dv = t.logins, t.ceremonies, t.challenges, t.devices
+        newer = ch.alias("newer")
+        newest = (
+            select(func.max(newer.c.id)).where(newer.c.ceremony_id == lg.c.ceremony_id)
+        ).scalar_subquery()
+        statement = (
+            select(lg, *_CEREMONY_COLUMNS, *_CHALLENGE_COLUMNS, *_DEVICE_COLUMNS)
+            .select_from(
+                lg.outerjoin(cm, cm.c.id == lg.c.ceremony_id)
+                .outerjoin(ch, ch.c.id == newest)
+                .outerjoin(dv, dv.c.id == ch.c.device_id)
+            )
+            .where(lg.c.id.in_(bindparam("ids", expanding=True)))
+        )
+        found: dict[str, tuple[LoginRow, ChallengeRow | None, DeviceRow | None]] = {}
+        for i in range(0, len(login_ids), _MANY):
+            part = list(login_ids[i : i + _MANY])
+            for row in self.conn.execute(statement, {"ids": part}):
+                values = row._mapping
+                challenge = device = None
+                if values["ch_id"] is not None:
+                    challenge = challenge_row(_prefixed(values, "ch_", ch))
+                if values["dv_id"] is not None:
+                    device = device_row(_prefixed(values, "dv_", dv))
+                found[row.id] = (_login_row(row), challenge, device)
+        return found
+
+
+#: logins read by one statement of ``SqlLogins.with_challenges``
+_MANY = 500
+_CHALLENGE_COLUMNS = [col.label(f"ch_{col.name}") for col in t.challenges.c]
+_DEVICE_COLUMNS = [col.label(f"dv_{col.name}") for col in t.devices.c]
+
+
+def _prefixed(values: Any, prefix: str, table: Any) -> SimpleNamespace:
+    return SimpleNamespace(**{col.name: values[f"{prefix}{col.name}"] for col in table.c})
+
+
+def _login_row(row: Any) -> LoginRow:
+    """A login row read with ``_CEREMONY_COLUMNS``."""
+    ceremony = None
+    if row.ceremony_id is not None:
+        ceremony = ceremony_row(_prefixed(row._mapping, "cm_", t.ceremonies))
+    return LoginRow(
+        id=row.id,
+        user_id=row.user_id,
+        platform=row.platform,
+        ceremony=ceremony,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        session_id=row.session_id,
+    )
 
 
 def challenge_row(row: Any) -> ChallengeRow:

@@ -100,7 +100,7 @@ async def _long_poll(
     with hub.watch(login_id) as woken:  # first, so a change during a read wakes us
         now = hub.recall(login_id)
         if now is None:
-            now = await hub.first_read(lambda: login.login_state(services, login_id))
+            now = await hub.first_read(login_id, lambda: login.login_state(services, login_id))
         while now.status == "challenge" and (left := deadline - time.monotonic()) > 0:
             if not woken.is_set():
                 hub.remember(now)  # no notify came during the read: still current

@@ -15,8 +15,10 @@ from fastapi import Depends, Request
 from securelogin.service.context import Services
 
 
-def services_of(request: Request) -> Services:
-    """The app's services (``create_app`` keeps them in ``app.state.services``)."""
+async def services_of(request: Request) -> Services:
+    """The app's services (``create_app`` keeps them in ``app.state.services``);
+    ``async`` so that FastAPI calls it on the event loop — a plain ``def`` dependency
+    goes through a worker thread on every request."""
     services: Services = request.app.state.services
     return services
 

@@ -314,8 +314,14 @@ def challenge_view(uow: UnitOfWork, challenge: ChallengeRow | None) -> FactorVie
     device = None
     if challenge.device_id is not None:
         device = uow.device_access.by_id(challenge.device_id)
-        if device is None:
-            return None
+    return view_of_challenge(challenge, device)
+
+
+def view_of_challenge(challenge: ChallengeRow, device: DeviceRow | None) -> FactorView | None:
+    """What the client is shown for ``challenge`` read with its device (None when the
+    challenge names a device that is gone)."""
+    if challenge.device_id is not None and device is None:
+        return None
     prompt = challenge.prompt
     indices = prompt.get("indices")
     return FactorView(
