@@ -287,10 +287,16 @@ class SqlAuditLog:
         result = self.conn.execution_options(yield_per=1000).execute(
             select(t.audit_events).order_by(t.audit_events.c.id)
         )
-        for row in result:
-            event = AuditEvent(
-                action=row.action, actor=row.actor, subject=row.subject, data=json.loads(row.data)
-            )
-            yield ChainedEvent(
-                id=row.id, at=row.at, event=event, prev_hash=row.prev_hash, hash=row.hash
-            )
+        try:
+            for row in result:
+                event = AuditEvent(
+                    action=row.action,
+                    actor=row.actor,
+                    subject=row.subject,
+                    data=json.loads(row.data),
+                )
+                yield ChainedEvent(
+                    id=row.id, at=row.at, event=event, prev_hash=row.prev_hash, hash=row.hash
+                )
+        finally:  # a reader that stops at a broken link: PostgreSQL's server cursor closes
+            result.close()
