@@ -21,7 +21,7 @@ from securelogin.entrypoints.api.schemas import (
     SessionOut,
     TierOut,
 )
-from securelogin.entrypoints.api.waits import HubsDep, LoginWaits, jittered, until
+from securelogin.entrypoints.api.waits import Hubs, LoginWaits, hubs_of, jittered, until
 from securelogin.entrypoints.web.deps import ServicesDep
 from securelogin.errors import Unauthenticated
 from securelogin.service import sessions
@@ -48,6 +48,14 @@ def current(
 ) -> sessions.CurrentSession:
     return sessions.authenticate(services, token)
 
+
+async def loop_hubs(request: Request) -> Hubs:
+    """``HubsDep`` as a coroutine: FastAPI runs a plain ``def`` dependency in the thread
+    pool, one thread hand-over per request for an attribute read (issue 14)."""
+    return hubs_of(request)
+
+
+HubsDep = Annotated[Hubs, Depends(loop_hubs)]
 
 router = APIRouter(prefix="/api/v1", tags=["login"])
 
