@@ -4,10 +4,13 @@
     python -m bench.statements [--url postgresql://…] [--repeat 20]
 
 Counts, per call (medians over ``--repeat`` calls, with the calling thread's CPU time):
+one login's password step (``start_login``, its Argon2id verify included in the CPU),
 one login answer (DSC+ OCRA, ``answer_login``), one withdrawal request
 (``request_withdrawal``) and its confirmation (``confirm_withdrawal``).  BEGIN/COMMIT
-issued by the driver are not statements here (SQLite's ``BEGIN IMMEDIATE`` is); commits
-are counted with the ``commit`` event.  One JSON line per measure.
+issued by the driver are not statements here — nor, since issue 14, SQLite's ``BEGIN
+IMMEDIATE``, which the dialect's ``do_begin`` sends (adapters/db/engine.py): add one per
+transaction on SQLite to compare with older counts; commits are counted with the
+``commit`` event.  One JSON line per measure.
 """
 
 from __future__ import annotations
@@ -64,9 +67,12 @@ def _engine(services: Services) -> Any:
 
 
 def one_round(services: Services, counter: Counter, n: int) -> list[tuple[int, int, float]]:
-    """Log in with a DSC+, ask for a withdrawal and confirm it: the three counts."""
-    started = login.start_login(
-        services, username="trader0", password=PASSWORD, platform=Platform.PORTAL
+    """Log in with a DSC+ (the password step, then the answer), ask for a withdrawal and
+    confirm it: the four counts.  The password step's CPU includes its Argon2id verify."""
+    started, password_step = counter.measure(
+        lambda: login.start_login(
+            services, username="trader0", password=PASSWORD, platform=Platform.PORTAL
+        )
     )
     assert started.factor is not None  # every trader holds a DSC+
     response = otp.ocra(DSC_PLUS_SUITE, SEED, question=started.factor.prompt.challenge, pin=PIN)
@@ -81,7 +87,7 @@ def one_round(services: Services, counter: Counter, n: int) -> list[tuple[int, i
     _, confirmed = counter.measure(
         withdrawal_confirm.confirm_withdrawal, services, session, made.withdrawal_id, answer
     )
-    return [answered, requested, confirmed]
+    return [answered, requested, confirmed, password_step]
 
 
 def run(url: str, repeat: int) -> list[dict[str, Any]]:
@@ -94,6 +100,7 @@ def run(url: str, repeat: int) -> list[dict[str, Any]]:
     kind = "postgresql" if url.startswith("postgresql") else "sqlite"
     lines = []
     for name, rows in (
+        ("login_password_step", [r[3] for r in rounds]),
         ("login_answer", [r[0] for r in rounds]),
         ("withdrawal_request", [r[1] for r in rounds]),
         ("withdrawal_confirm", [r[2] for r in rounds]),

@@ -50,12 +50,12 @@ def current(
 
 
 async def loop_hubs(request: Request) -> Hubs:
-    """``HubsDep`` as a coroutine: FastAPI runs a plain ``def`` dependency in the thread
+    """``waits.HubsDep`` as a coroutine: FastAPI runs a plain ``def`` dependency in the thread
     pool, one thread hand-over per request for an attribute read (issue 14)."""
     return hubs_of(request)
 
 
-HubsDep = Annotated[Hubs, Depends(loop_hubs)]
+LoopHubsDep = Annotated[Hubs, Depends(loop_hubs)]
 
 router = APIRouter(prefix="/api/v1", tags=["login"])
 
@@ -89,7 +89,7 @@ def start(body: LoginRequest, request: Request, services: ServicesDep) -> LoginO
 async def state(
     login_id: str,
     services: ServicesDep,
-    waits: HubsDep,
+    waits: LoopHubsDep,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT)] = 0,
 ) -> LoginOut:
     """Where the login stands; ``?wait=S`` long-polls until it leaves ``challenge``
@@ -125,7 +125,7 @@ async def _long_poll(
     responses=problem_responses(401, 404, 409, 410, 422, 423),
 )
 async def answer(
-    login_id: str, body: AnswerRequest, services: ServicesDep, waits: HubsDep
+    login_id: str, body: AnswerRequest, services: ServicesDep, waits: LoopHubsDep
 ) -> AnswerOut:
     """The second factor's answer; 401 ``login_failed`` never says what was wrong."""
     try:
@@ -140,7 +140,7 @@ async def answer(
     response_model=FallbackOut,
     responses=problem_responses(404, 409, 410),
 )
-async def fallback(login_id: str, services: ServicesDep, waits: HubsDep) -> FallbackOut:
+async def fallback(login_id: str, services: ServicesDep, waits: LoopHubsDep) -> FallbackOut:
     """R-LOGIN-5 "Click here if you do not receive the notification": the mobile
     key's offline challenge; the push stays valid too (whichever succeeds first)."""
     factor = await run_in_threadpool(login.fallback_challenge, services, login_id)
@@ -153,7 +153,7 @@ async def fallback(login_id: str, services: ServicesDep, waits: HubsDep) -> Fall
     response_model=FactorOut,
     responses=problem_responses(404, 409, 410, 429),
 )
-async def resend(login_id: str, services: ServicesDep, waits: HubsDep) -> FactorOut:
+async def resend(login_id: str, services: ServicesDep, waits: LoopHubsDep) -> FactorOut:
     """A new SMS code, or a new push (at most 3 per login), for this login."""
     factor = await run_in_threadpool(login.resend_code, services, login_id)
     waits.logins.notify(login_id)  # the login shows this challenge now
