@@ -6,13 +6,15 @@ import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from securelogin.adapters.db import tables as t
+from securelogin.adapters.db.engine import SqliteWriters, make_engine
 from securelogin.bootstrap import bootstrap
 from securelogin.domain.audit import AuditEvent
 from securelogin.errors import IntegrityViolation, StorageBusy
@@ -117,6 +119,42 @@ def test_a_sqlite_unit_of_work_holds_the_write_lock_from_its_first_moment(
         other.close()
     finally:
         services.database.close()
+
+
+def test_a_sqlite_process_queues_its_writers_on_a_lock_that_each_transaction_end_frees(
+    tmp_path: Path,
+) -> None:
+    """``SqliteWriters`` (engine.py): held from ``BEGIN IMMEDIATE`` to the commit, the
+    rollback or an error — and not freed by the pool's reset of another connection, nor
+    left held by a ``BEGIN`` that SQLite refused (another process had the file)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'writers.db'}")
+    writers = engine.dialect.do_begin.__self__  # type: ignore[attr-defined]
+    assert isinstance(writers, SqliteWriters)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            assert writers.lock.locked()
+            with engine.connect() as other:  # its pool reset must not free the writer
+                other.rollback()
+            assert writers.lock.locked()
+            conn.commit()
+            assert not writers.lock.locked()
+        with pytest.raises(RuntimeError), engine.begin() as conn:
+            conn.execute(text("SELECT 1"))
+            raise RuntimeError("boom")
+        assert not writers.lock.locked()
+        holder = sqlite3.connect(tmp_path / "writers.db", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process's writer
+        refused = engine.raw_connection()
+        refused.driver_connection.execute("PRAGMA busy_timeout=10")  # type: ignore[union-attr]
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            writers.begin(refused)
+        assert not writers.lock.locked()
+        refused.close()
+        holder.execute("ROLLBACK")
+        holder.close()
+    finally:
+        engine.dispose()
 
 
 def test_a_deadlock_is_a_stable_storage_busy_error_and_writes_nothing(
