@@ -345,7 +345,8 @@ def _columns(table: Table, prefix: str) -> list[Any]:
 
 
 class _Part:
-    """The columns of one table inside a joined row, by position: (name, index) pairs."""
+    """The columns of one table inside a joined row, found by position (the table's
+    columns in order, its key first)."""
 
     def __init__(self, table: Table, start: int) -> None:
         self.names = [col.name for col in table.c]
@@ -360,7 +361,9 @@ class _Part:
         return SimpleNamespace(**dict(zip(self.names, values, strict=True)))
 
 
-_LOGIN_WITH_CEREMONY = select(t.logins, *_columns(t.ceremonies, "cm_")).select_from(
+#: the ceremony's columns, prefixed, beside a login's
+_CEREMONY_COLUMNS = _columns(t.ceremonies, "cm_")
+_LOGIN_WITH_CEREMONY = select(t.logins, *_CEREMONY_COLUMNS).select_from(
     t.logins.outerjoin(t.ceremonies, t.ceremonies.c.id == t.logins.c.ceremony_id)
 )
 _LOGIN_PART = _Part(t.logins, 0)
@@ -376,7 +379,7 @@ def _login_with_challenge() -> Select[Any]:
     newer = ch.alias("newest")
     current = select(func.max(newer.c.id)).where(newer.c.ceremony_id == cm.c.id).scalar_subquery()
     return (
-        select(lg, *_columns(cm, "cm_"), *_columns(ch, "ch_"), *_columns(d, "dv_"))
+        select(lg, *_CEREMONY_COLUMNS, *_columns(ch, "ch_"), *_columns(d, "dv_"))
         .select_from(
             lg.outerjoin(cm, cm.c.id == lg.c.ceremony_id)
             .outerjoin(ch, ch.c.id == current)
