@@ -1,16 +1,17 @@
 """Statements and commits per use case, counted in-process with a SQLAlchemy
 ``before_cursor_execute`` event (docs/performance.md "Statements per operation").
 
-    python -m bench.statements [--url postgresql://…] [--repeat 20]
+    python -m bench.statements [--url postgresql://…] [--repeat 20] [--sql]
 
 Counts, per call (medians over ``--repeat`` calls, with the calling thread's CPU time):
 one login's password step (``start_login``, its Argon2id verify included in the CPU),
 one login answer (DSC+ OCRA, ``answer_login``), one withdrawal request
 (``request_withdrawal``) and its confirmation (``confirm_withdrawal``).  BEGIN/COMMIT
 issued by the driver are not statements here — nor, since issue 14, SQLite's ``BEGIN
-IMMEDIATE``, which the dialect's ``do_begin`` sends (adapters/db/engine.py): add one per
-transaction on SQLite to compare with older counts; commits are counted with the
-``commit`` event.  One JSON line per measure.
+IMMEDIATE``, which the dialect sends itself (``SqliteWriters``, adapters/db/engine.py):
+add one per transaction on SQLite to compare with older counts; commits are counted with
+the ``commit`` event.  One JSON line per measure; with ``--sql``, the SQL of every
+statement of the last round's measures too (one JSON line each).
 """
 
 from __future__ import annotations
@@ -42,23 +43,32 @@ class Counter:
     def __init__(self) -> None:
         self.statements = 0
         self.commits = 0
+        self.sql: list[str] = []
+        #: the SQL of each measure's last call, by measure name (``--sql``)
+        self.listings: dict[str, list[str]] = {}
 
     def attach(self, engine: Any) -> None:
         event.listen(engine, "before_cursor_execute", self._statement)
         event.listen(engine, "commit", self._commit)
 
-    def _statement(self, *_: object) -> None:
+    def _statement(self, _conn: object, _cursor: object, statement: str, *_: object) -> None:
         self.statements += 1
+        self.sql.append(" ".join(statement.split()))
 
     def _commit(self, *_: object) -> None:
         self.commits += 1
+        self.sql.append("COMMIT")
 
-    def measure(self, call: Callable[..., T], *args: object) -> tuple[T, tuple[int, int, float]]:
+    def measure(
+        self, name: str, call: Callable[..., T], *args: object
+    ) -> tuple[T, tuple[int, int, float]]:
         """The call's result, and its statements, commits and CPU milliseconds (the
         thread's own CPU: in-process, the server's work without the load generator's)."""
+        self.sql = []
         s, c, cpu = self.statements, self.commits, time.thread_time()
         result = call(*args)
         spent = (time.thread_time() - cpu) * 1000
+        self.listings[name] = self.sql
         return result, (self.statements - s, self.commits - c, spent)
 
 
@@ -70,27 +80,37 @@ def one_round(services: Services, counter: Counter, n: int) -> list[tuple[int, i
     """Log in with a DSC+ (the password step, then the answer), ask for a withdrawal and
     confirm it: the four counts.  The password step's CPU includes its Argon2id verify."""
     started, password_step = counter.measure(
+        "login_password_step",
         lambda: login.start_login(
             services, username="trader0", password=PASSWORD, platform=Platform.PORTAL
-        )
+        ),
     )
     assert started.factor is not None  # every trader holds a DSC+
     response = otp.ocra(DSC_PLUS_SUITE, SEED, question=started.factor.prompt.challenge, pin=PIN)
-    grant, answered = counter.measure(login.answer_login, services, started.login_id, response)
+    grant, answered = counter.measure(
+        "login_answer", login.answer_login, services, started.login_id, response
+    )
     session = sessions.authenticate(services, grant.token)
     request = withdrawals.parse_request(
         account=f"U{9000000 + n}", amount="10.00", destination="Bench Bank", idempotency_key=str(n)
     )
-    made, requested = counter.measure(withdrawals.request_withdrawal, services, session, request)
+    made, requested = counter.measure(
+        "withdrawal_request", withdrawals.request_withdrawal, services, session, request
+    )
     assert made.factor is not None
     answer = otp.ocra(DSC_PLUS_SUITE, SEED, question=made.factor.prompt.challenge or "", pin=PIN)
     _, confirmed = counter.measure(
-        withdrawal_confirm.confirm_withdrawal, services, session, made.withdrawal_id, answer
+        "withdrawal_confirm",
+        withdrawal_confirm.confirm_withdrawal,
+        services,
+        session,
+        made.withdrawal_id,
+        answer,
     )
     return [answered, requested, confirmed, password_step]
 
 
-def run(url: str, repeat: int) -> list[dict[str, Any]]:
+def run(url: str, repeat: int, *, sql: bool = False) -> list[dict[str, Any]]:
     services = wire(url)
     populate(services, accounts=repeat + 1)
     counter = Counter()
@@ -115,6 +135,11 @@ def run(url: str, repeat: int) -> list[dict[str, Any]]:
                 "cpu_ms_p50": round(statistics.median(r[2] for r in rows), 2),
             }
         )
+        if sql:
+            lines.extend(
+                {"measure": name, "n": i, "sql": text}
+                for i, text in enumerate(counter.listings[name], 1)
+            )
     return lines
 
 
@@ -122,10 +147,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", default=None, help="database URL (default: a SQLite file)")
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--sql", action="store_true", help="print each statement's SQL too")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         url = args.url or f"sqlite:///{Path(tmp) / 'statements.db'}"
-        for line in run(url, args.repeat):
+        for line in run(url, args.repeat, sql=args.sql):
             print(json.dumps(line), flush=True)
 
 

@@ -267,6 +267,9 @@ def wire(
                 apns_api=settings.apns_api,
                 timeout=settings.channel_timeout_seconds,
             ),
+            webpush_http_hosts=frozenset(
+                h.strip() for h in settings.push_webpush_http_hosts.split(",") if h.strip()
+            ),
         ),
         oidc=OidcPorts(
             jose=JoserfcJose(),

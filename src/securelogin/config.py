@@ -143,6 +143,9 @@ class Settings(BaseSettings):
     #: mobile key wake-ups (R-KEY-4); the app's pull channel works without any of them
     push_vapid_key_file: Path | None = None
     push_vapid_subject: str = "mailto:security@localhost"
+    #: comma-separated ``host:port`` whose Web Push endpoints may be plain http (a
+    #: loopback push-service fake in tests); empty: every endpoint must be https
+    push_webpush_http_hosts: str = ""
     fcm_credentials_file: Path | None = None
     fcm_api: str = "https://fcm.googleapis.com"
     apns_key_file: Path | None = None

@@ -48,6 +48,7 @@ else is allowed to reach a user.
     │   AppPinWrong(AuthenticationFailed)         app_pin_wrong      (remaining)
     │   AppPinLocked(Locked)                      app_pin_locked
     │   AppPinNotSet(Conflict)                    app_pin_not_set
+    │   PushSubscriptionRejected(InvalidInput)    push_subscription_rejected
     ├── security settings (issue 6, R-OPT, R-SHARE):
     │   NotPrimaryUser(Forbidden)                 not_primary_user   (primary_users)
     │   OptOutDisabled(Forbidden)                 opt_out_disabled
@@ -792,6 +793,17 @@ class UnknownPasskey(NotFound):
 
     def __init__(self) -> None:
         super().__init__("No such passkey of yours")
+
+
+class PushSubscriptionRejected(InvalidInput):
+    """An app's push target that cannot be kept: a Web Push subscription whose endpoint
+    is not https or whose keys are malformed, an unknown provider, a missing token
+    (issue 15); nothing was changed."""
+
+    code = "push_subscription_rejected"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="push")
 
 
 class BiometricRejected(AuthenticationFailed):

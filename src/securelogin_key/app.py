@@ -274,17 +274,26 @@ class Answered:
 
 
 def describe_push(push: dict[str, Any]) -> str:
-    """Who is logging in, from where, and what for (login or withdrawal X to Y)."""
+    """Who asks, from where, and for what: each purpose the server sends names itself
+    (login, withdrawal X to Y, sharing the device, a security settings change); one this
+    client does not know is never shown as a login."""
     where = push.get("where") or {}
     place = str(where.get("ip") or "unknown address")
     if where.get("platform"):
         place += f" ({where['platform']})"
     who = push.get("who") or push.get("username")
-    if push.get("purpose") == "withdrawal":
-        what = f"withdrawal of USD {push.get('amount')} to {push.get('destination')}"
+    purpose = push.get("purpose")
+    if purpose == "withdrawal":
+        what = f"withdrawal of USD {push.get('amount')} to {push.get('destination')} by {who}"
+    elif purpose == "login":
+        what = f"login by {who}"
+    elif purpose == "share":
+        what = f"sharing {who}'s security device with another username"
+    elif purpose == "settings":
+        what = f"security settings change by {who}"
     else:
-        what = "login"
-    return f"{what} by {who} from {place}"
+        what = f"request ({purpose}) by {who}"
+    return f"{what} from {place}"
 
 
 def approve(
@@ -334,7 +343,7 @@ def _wait_for_push(
             offering = [p for p in mine if number in p.get("choices", [])]
             return (offering or mine)[-1]
         if time.monotonic() >= deadline:
-            raise NoPendingPush("no login or withdrawal is waiting for this app")
+            raise NoPendingPush("no request is waiting for this app")
         if pushes:  # the channel answers at once while others' pushes are pending
             time.sleep(IDLE_PAUSE)
 

@@ -22,6 +22,7 @@ import pytest
 
 from securelogin.adapters.security.webauthn import PyWebAuthnRelyingParty
 from securelogin.entrypoints.api.app import create_app
+from securelogin.service.ceremony import push
 from securelogin.service.context import Services
 from tests import withdrawal_kit
 from tests.devices import KINDS, PASSWORD, PHONE, Brokerage
@@ -38,7 +39,13 @@ from tests.e2e.browser_support import (
 )
 from tests.e2e.live import serve
 from tests.mobile_key_app import last_sms
-from tests.webpush_kit import vapid_provider, with_webpush
+from tests.webpush_kit import (
+    FakeGcm,
+    PushServiceFake,
+    ToLoopback,
+    vapid_provider,
+    with_webpush,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -303,6 +310,9 @@ def test_R_KEY_4_a_portal_login_is_approved_in_the_app_and_the_wrong_number_deni
     app.get_by_role("button", name="English").click()
     expect(card.locator("h2")).to_have_text("Login by alice")
     expect(card.locator(".pick")).to_have_text("Tap the number shown on the login screen")
+    expect(app.locator("#outcome")).to_have_text(  # what was said before follows the language
+        "That was not the number on the login screen: the request was denied."
+    )
     shot(app, "key-app-push-en")
     card.get_by_role("button", name=number, exact=True).click()
     expect(app.locator("#outcome")).to_have_attribute("data-outcome", "approved")
@@ -397,6 +407,25 @@ def test_R_KEY_4_a_withdrawal_is_shown_with_amount_and_destination_and_approved(
     assert problems == []
 
 
+def virtual_authenticator(cdp: Any, **options: Any) -> str:
+    """A platform authenticator with user verification (Chromium's virtual one)."""
+    cdp.send("WebAuthn.enable")
+    answer = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+            | options
+        },
+    )
+    return str(answer["authenticatorId"])
+
+
 def test_key_app_biometric_unlock_with_a_virtual_authenticator_and_its_refusal(
     live: tuple[str, httpx.Client], browser: Any, services: Services
 ) -> None:
@@ -409,22 +438,15 @@ def test_key_app_biometric_unlock_with_a_virtual_authenticator_and_its_refusal(
     problems: list[str] = []
     _, app = phone(browser, "en-US", problems)
     cdp = app.context.new_cdp_session(app)
-    cdp.send("WebAuthn.enable")
-    authenticator = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )["authenticatorId"]
+    authenticator = virtual_authenticator(cdp)  # no PRF
     activate(app, server, services)
     app.get_by_role("button", name="Turn on biometric unlock").click()
     expect(app.locator("#bio-state")).to_be_visible()
+    # no PRF in this authenticator: offline stays PIN-only, and the app says so
+    expect(app.locator("#bio-offline")).to_have_attribute("data-prf", "no")
+    expect(app.locator("#bio-offline")).to_have_text(
+        "This phone's authenticator cannot open the app offline: offline, type the app PIN."
+    )
     [credential] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})[
         "credentials"
     ]
@@ -451,7 +473,96 @@ def test_key_app_biometric_unlock_with_a_virtual_authenticator_and_its_refusal(
     on_screen(app).get_by_role("button", name="Unlock", exact=True).click()
     expect(app.locator("#screen-home")).to_be_visible()
     assert audit_actions(services).count("mobile_key.biometric_unlock") == 1
-    assert problems == []
+
+    # offline, without PRF, biometrics cannot open the app: the PIN is the way
+    app.context.set_offline(True)
+    app.reload()
+    app.get_by_role("button", name="Unlock with biometrics").click()
+    expect(app.locator("#message")).to_have_text(
+        "Offline, biometrics cannot open the app on this phone. Type the app PIN."
+    )
+    assert [p for p in problems if not OFFLINE_NOISE.search(p)] == []
+
+
+def test_R_KEY_5_offline_a_biometric_unlock_with_prf_answers_the_challenge(
+    live: tuple[str, httpx.Client], browser: Any, services: Services
+) -> None:
+    """The authenticator supports the WebAuthn PRF extension (CTAP2 hmac-secret): the
+    offline key is also wrapped under its output, so with the network off a local
+    biometric assertion — no server — opens the Challenge screen, and the response is
+    accepted by the portal. A wrong PRF output (a copied store without the authenticator)
+    opens nothing, nor does an assertion without user verification."""
+    from playwright.sync_api import expect
+
+    server = live[0].replace("127.0.0.1", "localhost")
+    cast(PyWebAuthnRelyingParty, services.webauthn).origins.append(server)
+    problems: list[str] = []
+    context, app = phone(browser, "en-US", problems)
+    cdp = context.new_cdp_session(app)
+    authenticator = virtual_authenticator(cdp, hasPrf=True)
+    activate(app, server, services)
+    app.get_by_role("button", name="Turn on biometric unlock").click()
+    expect(app.locator("#bio-offline")).to_have_attribute("data-prf", "yes")
+    expect(app.locator("#bio-offline")).to_have_text("Offline, biometrics also answer challenges.")
+    shot(app, "key-app-bio-offline-en")
+    app.get_by_role("button", name="中文").click()
+    expect(app.locator("#bio-offline")).to_have_text("离线时也可使用生物识别回答挑战码。")
+    shot(app, "key-app-bio-offline-zh-CN")
+    app.get_by_role("button", name="English").click()
+
+    # what the store keeps: the PRF salt and the offline key sealed (AES-GCM), no CryptoKey,
+    # and the PRF output never went to the server
+    stored = app.evaluate(
+        """() => import("/key/store.js").then((m) => m.getApp()).then((a) => [
+          typeof a.bio.prf.salt, typeof a.bio.prf.ok.iv, typeof a.bio.prf.ok.data,
+          Object.values(a.bio).filter((v) => v instanceof CryptoKey).length])"""
+    )
+    assert stored == ["string", "string", "string", 0]
+    # a copied store without the authenticator: any other 32 bytes open nothing
+    copied = app.evaluate(
+        """async () => {
+          const vault = await import("/key/vault.js");
+          const record = await (await import("/key/store.js")).getApp();
+          try {
+            await vault.openOfflineWithPrf(record, crypto.getRandomValues(new Uint8Array(32)));
+            return "opened";
+          } catch (error) { return error.name; }
+        }"""
+    )
+    assert copied == "OperationError"
+
+    portal = open_page(browser, "en-US", problems)
+    enter_password(portal, server, "alice", LABELS)
+    portal.get_by_role("button", name="Click here if you do not receive the notification").click()
+    challenge = portal.locator("#challenge-code").inner_text().strip()
+
+    context.set_offline(True)
+    app.reload()
+    unlocks = audit_actions(services).count("mobile_key.biometric_unlock")
+    app.get_by_role("button", name="Unlock with biometrics").click()
+    expect(app.locator("#poll-state")).to_have_attribute("data-state", "offline")
+    app.locator("#open-challenge").click()
+    on_screen(app).get_by_label("Challenge").fill(challenge)
+    on_screen(app).get_by_role("button", name="Show the response").click()
+    expect(app.locator("#response-code")).to_have_text(re.compile(r"^\d{8}$"))
+    response = app.locator("#response-code").inner_text()
+    assert audit_actions(services).count("mobile_key.biometric_unlock") == unlocks  # no server
+    portal.locator("#response").fill(response)
+    portal.locator("form.verify-form button[type=submit]").click()
+    expect(portal).to_have_url(server + "/portal")
+
+    # the platform cannot verify the person: nothing opens (the PRF secret of a verified
+    # user is not given out)
+    on_screen(app).get_by_role("button", name="Back").click()
+    app.get_by_role("button", name="Lock", exact=True).click()
+    cdp.send(
+        "WebAuthn.setUserVerified", {"authenticatorId": authenticator, "isUserVerified": False}
+    )
+    app.get_by_role("button", name="Unlock with biometrics").click()
+    expect(app.locator("#message")).to_have_text("The biometric check failed. Use the app PIN.")
+    expect(app.get_by_role("heading", level=1)).to_have_text("Unlock")
+    context.close()
+    assert [p for p in problems if not OFFLINE_NOISE.search(p)] == []
 
 
 def test_R_KEY_4_notifications_are_asked_for_after_a_consent_screen(
@@ -486,6 +597,138 @@ def test_R_KEY_4_notifications_are_asked_for_after_a_consent_screen(
     expect(other.locator("#push-note")).to_be_visible()
     assert other.evaluate("Notification.permission") != "granted"
     assert [p for p in problems if "Push API in incognito" not in p] == []
+
+
+@pytest.fixture(scope="module")
+def gcm_chromium() -> Iterator[tuple[str, FakeGcm]]:
+    """A chromium of this module's own whose GCM client (Chrome's push subscriptions)
+    checks in and registers with a loopback fake of Google's GCM."""
+    gcm = FakeGcm()
+    with gcm.serve() as base, chromium(FakeGcm.switches(base)) as endpoint:
+        yield endpoint, gcm
+
+
+@pytest.fixture
+def real_push(services: Services) -> Iterator[tuple[str, Services, PushServiceFake]]:
+    """The server offers Web Push with a VAPID key; its real Web Push adapter delivers to
+    a loopback push service that checks VAPID and the aes128gcm body (the browser's
+    endpoint, Google's host, is mapped to it by the test's provider only)."""
+    vapid, _ = vapid_provider()
+    service = PushServiceFake(vapid.application_server_key)
+    with service.serve() as base:
+        wired = with_webpush(services, ToLoopback(vapid, base))
+        for server, _ in served(wired, ("alice", "bob")):
+            yield server, wired, service
+
+
+def app_record(page: Any) -> dict[str, Any]:
+    return cast(
+        dict[str, Any],
+        page.evaluate('() => import("/key/store.js").then((m) => m.getApp())'),
+    )
+
+
+SUBSCRIPTION = (
+    "navigator.serviceWorker.ready.then((r) => r.pushManager.getSubscription())"
+    ".then((s) => s && s.toJSON())"
+)
+
+
+def test_R_KEY_4_notifications_are_turned_on_after_the_activation_with_a_real_subscription(
+    real_push: tuple[str, Services, PushServiceFake],
+    gcm_chromium: tuple[str, FakeGcm],
+    services: Services,
+) -> None:
+    """Activated without notifications, the app turns them on from its home screen: the
+    consent screen, the browser's permission, a real ``pushManager.subscribe`` (Chrome's
+    own context — not incognito — registered with the GCM fake), the subscription sent
+    with the signed PUT …/push; a login's wake-up then goes through the server's Web Push
+    adapter to the push-service fake; "Turn off" clears it on both sides. Where the
+    browser does not allow notifications, the app says so (English and Chinese)."""
+    from playwright.sync_api import expect
+
+    server, wired, service = real_push
+    endpoint, gcm = gcm_chromium
+    problems: list[str] = []
+    with connected(endpoint) as launched:
+        context = launched.contexts[0]  # the profile's own context: it has the Push API
+        others = TestBrowser(launched)
+        try:
+            context.grant_permissions(["notifications"], origin=server)
+            app = context.new_page()
+            app.set_viewport_size(PHONE_VIEWPORT)
+            app.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            activate(app, server, services, consent="Not now")
+            expect(app.locator("#push-note")).to_be_visible()
+            app.get_by_role("button", name="Turn on notifications").click()
+            expect(app.get_by_role("heading", level=1)).to_have_text("Notifications")
+            app.get_by_role("button", name="Allow notifications").click()
+            expect(app.locator("#push-on")).to_be_visible()
+            expect(app.locator("#push-on")).to_have_text("Notifications are on.")
+            expect(app.locator("#push-note")).to_be_hidden()
+            shot(app, "key-app-push-on-en")
+
+            # the browser's own subscription (its keys, the GCM fake's token), registered
+            # for the server's VAPID key, is what the server keeps
+            browser_side = app.evaluate(SUBSCRIPTION)
+            assert browser_side["endpoint"].startswith("https://")
+            assert browser_side["endpoint"].endswith("/" + gcm.token)
+            assert gcm.checkins >= 1
+            key = cast(Any, wired.mobile).providers["webpush"].application_server_key
+            assert any(r.get("sender") == key for r in gcm.registrations)
+            app_id = app_record(app)["appId"]
+            with wired.uow() as uow:
+                row = uow.mobile_keys.app(app_id)
+            assert row is not None and row.push_provider == "webpush"
+            assert json.loads(row.push_target or "") == {
+                "endpoint": browser_side["endpoint"],
+                "keys": browser_side["keys"],
+            }
+            assert "mobile_key.push_set" in audit_actions(wired)
+
+            # a login: its wake-up is encrypted for this subscription and VAPID-signed
+            login = httpx.post(
+                server + "/api/v1/logins",
+                json={"username": "alice", "password": PASSWORD, "platform": "portal"},
+            )
+            assert login.status_code == 201
+            push.deliver_wakeups(wired)
+            assert service.refused == []
+            [delivered] = service.received
+            assert delivered["token"] == gcm.token
+
+            app.get_by_role("button", name="Turn off notifications").click()
+            expect(app.locator("#push-note")).to_be_visible()
+            expect(app.get_by_role("button", name="Turn on notifications")).to_be_visible()
+            with wired.uow() as uow:
+                row = uow.mobile_keys.app(app_id)
+            assert row is not None and row.push_target is None and row.push_provider is None
+            assert app.evaluate(SUBSCRIPTION) is None
+            app.close()
+
+            # a browser that does not allow notifications: the app says so
+            _, other = phone(others, "en-US", problems)
+            activate(other, server, services, "bob", consent="Not now", sms_to=BOB_PHONE)
+            other.get_by_role("button", name="Turn on notifications").click()
+            other.get_by_role("button", name="Allow notifications").click()
+            expect(other.locator("#message")).to_have_text(
+                "Notifications are not allowed for this app. Allow them in the browser's"
+                " settings, then try again."
+            )
+            expect(other.locator("#push-note")).to_be_visible()
+            shot(other, "key-app-push-denied-en")
+            other.get_by_role("button", name="中文").click()
+            other.get_by_role("button", name="开启通知").click()
+            expect(other.get_by_role("heading", level=1)).to_have_text("通知")
+            shot(other, "key-app-consent-zh-CN")
+            other.get_by_role("button", name="允许通知").click()
+            expect(other.locator("#message")).to_have_text(
+                "本应用未获准发送通知。请在浏览器设置中允许通知，然后重试。"
+            )
+            shot(other, "key-app-push-denied-zh-CN")
+        finally:
+            others.close()
+    assert problems == []
 
 
 def write_y4m(path: Path, png: bytes | None) -> None:

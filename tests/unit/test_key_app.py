@@ -329,7 +329,7 @@ def test_R_KEY_4_no_pending_push_within_the_timeout_fails(
 ) -> None:
     activated(tmp_path)
     result = key(tmp_path, "approve", "--number", "42", "--timeout", "0", stdin="2468\n")
-    assert result.exit_code == 1 and "no login or withdrawal is waiting" in result.stderr
+    assert result.exit_code == 1 and "no request is waiting" in result.stderr
 
 
 def test_R_KEY_4_listen_shows_each_push_and_answers_as_told(
@@ -487,3 +487,28 @@ def test_issue12_6_a_format_1_vault_is_upgraded_at_its_next_unlock(
     assert server.bodies[-2].keys() == PIN_FIELDS  # the signed PUT
     again = key(tmp_path, "status", "--online", stdin="2468\n")
     assert again.exit_code == 0 and server.bodies[-2].keys() == {"proof", "unlock_token"}
+
+
+@pytest.mark.parametrize(
+    ("purpose", "said"),
+    [
+        ("login", "login by alice from 203.0.113.7 (portal)"),
+        ("withdrawal", "withdrawal of USD 5.00 to Chase by alice from 203.0.113.7 (portal)"),
+        (
+            "share",
+            "sharing alice's security device with another username from 203.0.113.7 (portal)",
+        ),
+        ("settings", "security settings change by alice from 203.0.113.7 (portal)"),
+        ("something_new", "request (something_new) by alice from 203.0.113.7 (portal)"),
+    ],
+)
+def test_R_KEY_4_each_push_purpose_is_described_as_itself(purpose: str, said: str) -> None:
+    """A share or settings push is never shown as a login (the person approves what it is)."""
+    push = {
+        "purpose": purpose,
+        "who": "alice",
+        "amount": "5.00",
+        "destination": "Chase",
+        "where": {"ip": "203.0.113.7", "platform": "portal"},
+    }
+    assert key_module.describe_push(push) == said

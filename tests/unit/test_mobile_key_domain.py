@@ -16,7 +16,11 @@ from securelogin.domain import otp
 from securelogin.domain.devices.base import Binding, DeviceView, Keys, PromptType, WrongAnswer
 from securelogin.domain.devices.catalogue import DeviceKind
 from securelogin.domain.devices.challenges import bound_challenge
-from securelogin.domain.devices.mobile_key import check_phone_country, check_recovery_pin
+from securelogin.domain.devices.mobile_key import (
+    check_phone_country,
+    check_recovery_pin,
+    check_webpush_subscription,
+)
 from securelogin.domain.devices.registry import MOBILE_KEY, MOBILE_KEY_SUITE, plugin_for
 from securelogin.domain.push import canonical_json, choices, draw_number, fresh, request_string
 
@@ -97,3 +101,22 @@ def test_the_push_signing_key_follows_the_master_key_and_verifies() -> None:
     assert one.verify(der, signature, b"push") and not one.verify(der, signature, b"pull")
     with pytest.raises(ValueError):
         one.load_public_key("AAAA")
+
+
+def test_R_KEY_4_a_web_push_subscription_is_kept_in_one_form_https_unless_named() -> None:
+    point = b"\x04" + secrets.token_bytes(64)
+    keys = {"auth": base64.urlsafe_b64encode(secrets.token_bytes(16)).decode(), "p256dh": ""}
+    keys["p256dh"] = base64.urlsafe_b64encode(point).decode().rstrip("=")
+    browser = {"expirationTime": None, "keys": keys, "endpoint": "https://push.example/wp/t"}
+    kept = check_webpush_subscription(browser)
+    auth, p256dh = keys["auth"], keys["p256dh"]  # padding as the browser sent it
+    assert kept == (
+        f'{{"endpoint":"https://push.example/wp/t","keys":{{"auth":"{auth}","p256dh":"{p256dh}"}}}}'
+    )
+    local = browser | {"endpoint": "http://127.0.0.1:8099/wp/t"}
+    assert '"http://127.0.0.1:8099/wp/t"' in check_webpush_subscription(
+        local, http_hosts={"127.0.0.1:8099"}
+    )
+    for hosts in ((), {"127.0.0.1:8098"}, {"127.0.0.1"}):
+        with pytest.raises(ValueError, match="https"):
+            check_webpush_subscription(local, http_hosts=hosts)

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from securelogin.domain.identity import AccountStatus, Right
+from securelogin.service.ceremony.ports import CeremonyRow
 
 
 class WithdrawalStatus(StrEnum):
@@ -58,7 +59,27 @@ class Funds:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AccountState:
+    """What a withdrawal's check reads, in one statement (after the account's lock when
+    it books, R-LIMIT-5): the user's access to the account, its money, the debits of the
+    business day (R-LIMIT-3) and of its 5-business-day window (R-LIMIT-4), and what of
+    the user the limits and the audit need."""
+
+    #: None when the user holds no grant on the account
+    access: AccountAccess | None
+    funds: Funds
+    day_total_cents: int
+    window_total_cents: int
+    username: str
+    opted_out: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class WithdrawalRow:
+    """A withdrawal with what its confirmation needs besides, read with it in one
+    statement: its user's name and opt-out, its device's kind and public id (the limits'
+    tier, R-LIMIT-1) and its confirmation's ceremony."""
+
     id: str
     account_id: int
     account_number: str
@@ -75,6 +96,11 @@ class WithdrawalRow:
     created_at: datetime
     expires_at: datetime
     decided_at: datetime | None
+    username: str
+    opted_out: bool
+    device_kind: str | None
+    device_public_id: str | None
+    ceremony: CeremonyRow | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,24 +121,40 @@ class NewWithdrawal:
 
 
 class FundsRepository(Protocol):
-    def access(self, user_id: int, account_number: str) -> AccountAccess | None:
-        """The account and the user's rights on it; None if the user has no grant."""
-        ...
-
     def accounts_of(self, user_id: int) -> list[AccountAccess]: ...
+
+    def lock(self, account_id: int) -> None:
+        """Take the per-account lock only; read what it guards with the next statements
+        (on PostgreSQL a statement that waits for the lock reads other tables as of its
+        start, so it must not be the one that reads them)."""
+        ...
 
     def lock_account(self, account_id: int) -> Funds:
         """Take the per-account lock (``SELECT … FOR UPDATE`` on the ``accounts`` row;
-        SQLite transactions are already serialised by ``BEGIN IMMEDIATE``) and read the
-        money under it.  Take it before any other read of the account's money."""
+        SQLite transactions are already serialised by ``BEGIN IMMEDIATE``), then read
+        the money under it in a statement of its own.  Take it before any other read of
+        the account's money."""
         ...
 
     def funds(self, account_id: int) -> Funds:
         """The same figures without the lock (displays and pre-checks only)."""
         ...
 
-    def day_totals(self, account_id: int, days: Sequence[date]) -> dict[date, int]:
-        """Debits per business day (≤ len(days) rows read; days with none are absent)."""
+    def account_state(
+        self,
+        *,
+        user_id: int,
+        day: date,
+        days: Sequence[date],
+        account_id: int | None = None,
+        number: str | None = None,
+    ) -> AccountState | None:
+        """One statement, no lock: the account (by ``account_id``, or by ``number`` among
+        the user's granted accounts), its funds, and the debits of ``day`` and of
+        ``days`` (≤ 5 per-day rows read).  None when there is no such account (by number:
+        none the user holds a grant on).  A check under the lock calls
+        :meth:`lock` first and this next: on PostgreSQL only a statement that
+        starts after the lock is granted sees what the lock's previous holder wrote."""
         ...
 
     def book_debit(
@@ -133,7 +175,8 @@ class FundsRepository(Protocol):
         ...
 
     def add_withdrawal(self, row: NewWithdrawal) -> bool:
-        """Insert; False if the user already used this idempotency key."""
+        """Insert (one statement, no savepoint); False if the user already used this
+        idempotency key — the row of a twin in flight is waited for, then seen."""
         ...
 
     def withdrawal(self, withdrawal_id: str) -> WithdrawalRow | None: ...

@@ -106,6 +106,10 @@ class MobileKeyRepository(Protocol):
         """A new PIN verifier and server share; the failure count starts again at 0."""
         ...
 
+    def set_push(self, app_ref: int, *, provider: str | None, target: str | None) -> None:
+        """The app's wake-up provider and target (both ``None``: no wake-ups)."""
+        ...
+
     def take_pin_attempt(self, app_ref: int, *, limit: int) -> int | None:
         """Count one PIN proof atomically before it is checked (one conditional UPDATE);
         the new count, or None once ``limit`` proofs failed in a row."""
@@ -217,3 +221,6 @@ class PushProvider(Protocol):
 class MobileKeyPorts:
     crypto: PushCrypto
     providers: Mapping[str, PushProvider] = field(default_factory=dict)
+    #: ``host:port`` whose Web Push endpoints may be plain http (loopback push-service
+    #: fakes in tests; empty in production, where every endpoint must be https)
+    webpush_http_hosts: frozenset[str] = frozenset()

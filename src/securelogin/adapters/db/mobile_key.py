@@ -173,6 +173,14 @@ class SqlMobileKeys:
             )
         )
 
+    def set_push(self, app_ref: int, *, provider: str | None, target: str | None) -> None:
+        a = k.key_apps.c
+        self.conn.execute(
+            update(k.key_apps)
+            .where(a.id == app_ref)
+            .values(push_provider=provider, push_target=target)
+        )
+
     def take_pin_attempt(self, app_ref: int, *, limit: int) -> int | None:
         a = k.key_apps.c
         result = self.conn.execute(

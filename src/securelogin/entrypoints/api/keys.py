@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSche
 from securelogin.entrypoints.api.problems import problem_responses
 from securelogin.entrypoints.api.waits import HubsDep
 from securelogin.entrypoints.web.deps import ServicesDep
-from securelogin.errors import InvalidInput, KeySignatureInvalid
+from securelogin.errors import InvalidInput, KeySignatureInvalid, PushSubscriptionRejected
 from securelogin.service.ceremony import push
 from securelogin.service.login import key_biometric, key_pin, mobile_key
 from securelogin.service.mobile_key_ports import AppRow
@@ -215,8 +215,8 @@ def _target(body: PushIn | None) -> mobile_key.PushTarget | None:
     if body is None:
         return None
     target = json.dumps(body.subscription) if body.provider == "webpush" else body.token
-    if not target:
-        raise InvalidInput("push needs its token (or subscription for webpush)", field="push")
+    if not target or target == "null":
+        raise PushSubscriptionRejected("push needs its token (or subscription for webpush)")
     return mobile_key.PushTarget(provider=body.provider, target=target)
 
 
@@ -392,6 +392,31 @@ def biometric_unlock(
         credential=json.dumps(body.credential),
     )
     return BiometricUnlockOut(biometric_share=_b64(share))
+
+
+@router.put("/apps/{app_id}/push", status_code=204, responses=problem_responses(401, 422))
+def set_push(app_id: str, auth: Signed, services: ServicesDep) -> None:
+    """Signed: the app's wake-up target set after the activation (notifications turned
+    on): ``{"provider":"webpush","subscription":{…}}`` or an FCM/APNs token; 422
+    ``push_subscription_rejected`` for one that cannot be kept (nothing changed)."""
+    app, raw = auth
+    _same_app(app, app_id)
+    try:
+        body = PushIn.model_validate_json(raw or b"{}")
+    except ValidationError:
+        raise PushSubscriptionRejected(
+            "push: provider webpush with its subscription, or fcm/apns with its token"
+        ) from None
+    mobile_key.set_push(services, app, _target(body))
+
+
+@router.delete("/apps/{app_id}/push", status_code=204, responses=problem_responses(401))
+def clear_push(app_id: str, auth: Signed, services: ServicesDep) -> None:
+    """Signed: no more wake-ups through a provider (notifications turned off); the pull
+    channel still brings the requests while the app is open."""
+    app, _ = auth
+    _same_app(app, app_id)
+    mobile_key.set_push(services, app, None)
 
 
 @router.put("/apps/{app_id}/pin", status_code=204, responses=problem_responses(401, 422))

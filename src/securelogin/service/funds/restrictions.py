@@ -78,6 +78,7 @@ def describe(services: Services, uow: UnitOfWork, *, user_id: int) -> Restrictio
         check = check_limits(
             services,
             uow,
+            user_id=user.id,
             account_id=access.account_id,
             limits=limits,
             amount_cents=1,

@@ -35,7 +35,7 @@ from securelogin.service.ceremony.factors import FactorView, issue_challenge
 from securelogin.service.ceremony.outcomes import Approval, Denial
 from securelogin.service.ceremony.ports import CeremonyRow
 from securelogin.service.context import Services
-from securelogin.service.funds.funds import calendar_for, check_limits
+from securelogin.service.funds.funds import account_state, calendar_for, check_state
 from securelogin.service.funds_ports import DebitKind, WithdrawalRow, WithdrawalStatus
 from securelogin.service.ports import UnitOfWork
 from securelogin.service.sessions import CurrentSession
@@ -78,7 +78,7 @@ def confirm_withdrawal(
 
     def open_ceremony(uow: UnitOfWork) -> tuple[CeremonyRow, WithdrawalRow]:
         found = _open_withdrawal(uow, withdrawal_id, now, user_id=session.user_id)
-        return _ceremony(uow, found), found
+        return _ceremony(found), found
 
     with evaluated(
         services,
@@ -121,9 +121,9 @@ def confirmed_by_push(
     now = services.clock.now()
     with services.uow() as uow:
         found = _open_withdrawal(uow, withdrawal_id, now, user_id=None)
-        _approving_device(uow, found, device_id)
+        _approving_device(found, device_id)
         try:
-            record.finish(uow, _ceremony(uow, found), CeremonyOutcome.APPROVED, now)
+            record.finish(uow, _ceremony(found), CeremonyOutcome.APPROVED, now)
         except CeremonyClosed:
             raise WithdrawalClosed from None
         result = _book_approved(services, uow, found, now)
@@ -136,7 +136,7 @@ def push_approved(services: Services, uow: UnitOfWork, approval: Approval) -> No
     authenticated in this unit of work): book or refuse it in the approval's own unit
     of work, so that both commit together or neither does."""
     found = _open_withdrawal(uow, approval.subject, approval.at, user_id=None)
-    _approving_device(uow, found, approval.device_id)
+    _approving_device(found, approval.device_id)
     _book_approved(services, uow, found, approval.at)
 
 
@@ -147,28 +147,26 @@ def push_denied(services: Services, uow: UnitOfWork, denial: Denial) -> None:
     found = uow.funds.withdrawal(denial.subject)
     if found is None or found.status is not WithdrawalStatus.CONFIRMATION_REQUIRED:
         return
-    user = uow.users.by_id(found.user_id)
-    _decide_refused(uow, found, "confirmation_failed", user.username if user else "?", denial.at)
+    _decide_refused(uow, found, "confirmation_failed", found.username, denial.at)
 
 
-def _approving_device(uow: UnitOfWork, found: WithdrawalRow, device_id: int | str) -> None:
-    device = uow.device_access.by_id(found.device_id) if found.device_id else None
-    if device is None or device_id not in (device.id, device.public_id):
+def _approving_device(found: WithdrawalRow, device_id: int | str) -> None:
+    """The approval came from the device the withdrawal's push went to (read with it)."""
+    if found.device_id is None or device_id not in (found.device_id, found.device_public_id):
         raise UnknownWithdrawal
 
 
 def _book_approved(
     services: Services, uow: UnitOfWork, found: WithdrawalRow, now: datetime
 ) -> ConfirmResult:
-    user = uow.users.by_id(found.user_id)
-    return _book(services, uow, found, user.username if user else "?", now, via="push")
+    return _book(services, uow, found, found.username, now, via="push")
 
 
-def _ceremony(uow: UnitOfWork, found: WithdrawalRow) -> CeremonyRow:
-    ceremony = uow.ceremonies.get(found.ceremony_id) if found.ceremony_id else None
-    if ceremony is None:
+def _ceremony(found: WithdrawalRow) -> CeremonyRow:
+    """The confirmation's ceremony, read with the withdrawal (in the same statement)."""
+    if found.ceremony is None:
         raise WithdrawalClosed
-    return ceremony
+    return found.ceremony
 
 
 def push_fallback(services: Services, session: CurrentSession, withdrawal_id: str) -> FactorView:
@@ -179,7 +177,7 @@ def push_fallback(services: Services, session: CurrentSession, withdrawal_id: st
     with services.uow() as uow:
         found = _open_withdrawal(uow, withdrawal_id, now, user_id=session.user_id)
         device = uow.device_access.by_id(found.device_id) if found.device_id else None
-        ceremony = _ceremony(uow, found)
+        ceremony = _ceremony(found)
         if device is None or device.kind != DeviceKind.MOBILE_KEY:
             raise WithdrawalClosed
         binding = binding_for(services, found.amount_cents, found.destination)
@@ -241,19 +239,22 @@ def _book(
     *,
     via: str,
 ) -> ConfirmResult:
-    """R-LIMIT-5: lock, re-check, then write ledger, balance and day total together."""
-    limits = limits_of(services, uow, found)
-    access = uow.funds.access(found.user_id, found.account_number)
-    check = check_limits(
+    """R-LIMIT-5: lock, re-check, then write ledger, balance and day total together.
+    The account's lock first, then one statement reads the user's grant, the funds and
+    the day's and window's debits (it starts after the lock, so it sees what the lock's
+    previous holder booked); the limits' tier came with the withdrawal (R-LIMIT-1)."""
+    state = account_state(
         services,
         uow,
+        user_id=found.user_id,
         account_id=found.account_id,
-        limits=limits,
-        amount_cents=found.amount_cents,
         requested_at=found.created_at,
         locked=True,
     )
-    if access is None or access.status is not AccountStatus.OPEN:
+    if state is None:  # pragma: no cover - the withdrawal's account and user exist
+        raise UnknownWithdrawal
+    check = check_state(state, limits=limits_of(services, found), amount_cents=found.amount_cents)
+    if state.access is None or state.funds.status is not AccountStatus.OPEN:
         _decide_refused(uow, found, "account_closed", username, now)
         return ConfirmResult(
             withdrawal_id=found.id,
@@ -306,12 +307,11 @@ def _book(
     )
 
 
-def limits_of(services: Services, uow: UnitOfWork, found: WithdrawalRow) -> Limits:
-    """R-LIMIT-1: the tier of the device that confirms this withdrawal."""
-    user = uow.users.by_id(found.user_id)
-    device = uow.device_access.by_id(found.device_id) if found.device_id else None
+def limits_of(services: Services, found: WithdrawalRow) -> Limits:
+    """R-LIMIT-1: the tier of the device that confirms this withdrawal (its kind and the
+    user's opt-out are read with the withdrawal)."""
     return limits_for(
-        device_kind=DeviceKind(device.kind) if device else None,
-        opted_out=bool(user and user.opted_out),
+        device_kind=DeviceKind(found.device_kind) if found.device_kind else None,
+        opted_out=found.opted_out,
         catalogue=services.policy.catalogue,
     )

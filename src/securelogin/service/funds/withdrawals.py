@@ -39,6 +39,8 @@ from securelogin.errors import (
     IdempotencyKeyReused,
     InvalidInput,
     NoWithdrawRight,
+    SecureLoginError,
+    StorageUnavailable,
     UnknownAccount,
     UnknownWithdrawal,
     WithdrawalClosed,
@@ -56,7 +58,9 @@ from securelogin.service.ceremony.factors import (
 from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Services
 from securelogin.service.funds.funds import (
+    account_state,
     check_limits,
+    check_state,
     parse_amount,
     remaining_json,
 )
@@ -68,12 +72,13 @@ from securelogin.service.funds.withdrawal_confirm import (
 )
 from securelogin.service.funds_ports import (
     AccountAccess,
+    AccountState,
     NewWithdrawal,
     WithdrawalRow,
     WithdrawalStatus,
 )
 from securelogin.service.login_ports import DeviceRow
-from securelogin.service.ports import UnitOfWork, UserRow
+from securelogin.service.ports import UnitOfWork
 from securelogin.service.sessions import CurrentSession
 
 #: 1–100 visible ASCII characters (inner spaces allowed): what the OpenAPI document says
@@ -184,8 +189,7 @@ def _new_id(services: Services, prefix: str) -> str:
     return prefix + raw
 
 
-def _account_for(uow: UnitOfWork, user_id: int, number: str) -> AccountAccess:
-    access = uow.funds.access(user_id, number)
+def _access(access: AccountAccess | None) -> AccountAccess:
     if access is None:
         raise UnknownAccount
     if access.status is not AccountStatus.OPEN:
@@ -207,12 +211,7 @@ def request_withdrawal(
     refusal is what the key answers from then on).  ``client_ip`` is where the request
     came from, shown in the withdrawal's push (R-KEY-4 "from where")."""
     require_full(session)
-    for _ in range(2):  # a concurrent insert of the same key: the second round finds it
-        started = _request_once(services, session, request, client_ip)
-        if started is not None:
-            break
-    else:  # pragma: no cover - the key's row exists after the first round
-        raise WithdrawalClosed
+    started = _request_once(services, session, request, client_ip)
     if started.factor is not None and started.factor.prompt.sent_to is not None:
         deliver_codes(services)
     return started
@@ -220,55 +219,81 @@ def request_withdrawal(
 
 def _request_once(
     services: Services, session: CurrentSession, request: WithdrawalRequest, client_ip: str | None
-) -> WithdrawalStarted | None:
-    """One attempt in one transaction; None when a twin insert of the key won."""
+) -> WithdrawalStarted:
+    """One transaction.  The idempotency key is looked up by the insert itself (a used key
+    inserts nothing): a replay does the checks again, inserts nothing and answers with the
+    first row, and everything this attempt wrote (its ceremony) is rolled back.  A check
+    that fails looks the key up before it answers, so a replay still gets its first
+    answer when the account closed or the device went since."""
     now = services.clock.now()
     with services.uow() as uow:
-        found = uow.funds.withdrawal_by_key(session.user_id, request.idempotency_key)
-        if found is not None:
-            return _replay(services, uow, found, request)
-        user, access, device, check = _precheck(services, uow, session, request, now)
-        found = uow.funds.withdrawal_by_key(session.user_id, request.idempotency_key)
-        if found is not None:  # a twin request committed while we waited for the lock
-            return _replay(services, uow, found, request)
-        row = NewWithdrawal(
-            id=_new_id(services, "wd_"),
-            account_id=access.account_id,
-            user_id=user.id,
-            idempotency_key=request.idempotency_key,
-            request_hash=request.digest,
-            amount_cents=request.amount_cents,
-            destination=request.destination,
-            status=WithdrawalStatus.CONFIRMATION_REQUIRED,
-            reason=None,
-            device_id=device.id if device is not None else None,
-            ceremony_id=None,
-            created_at=now,
-            expires_at=now + timedelta(seconds=services.policy.login_ttl_seconds),
+        try:
+            answer = _request_checked(services, uow, session, request, client_ip, now)
+        except _Replay:
+            found = uow.funds.withdrawal_by_key(session.user_id, request.idempotency_key)
+        except StorageUnavailable:
+            raise
+        except SecureLoginError:
+            found = uow.funds.withdrawal_by_key(session.user_id, request.idempotency_key)
+            if found is None:
+                raise
+        else:
+            if isinstance(answer, WithdrawalRefused):
+                raise answer  # committed: the key answers with this refusal from now on
+            return answer
+        if found is None:  # pragma: no cover - the key's row made the insert a no-op
+            raise WithdrawalClosed
+        return _replay(services, uow, found, request)
+
+
+class _Replay(Exception):
+    """The insert found the idempotency key used (by an earlier or a twin request)."""
+
+
+def _request_checked(
+    services: Services,
+    uow: UnitOfWork,
+    session: CurrentSession,
+    request: WithdrawalRequest,
+    client_ip: str | None,
+    now: datetime,
+) -> WithdrawalStarted | WithdrawalRefused:
+    """The checks and the rows; a refusal is committed, then returned to be raised."""
+    state, access, device, check = _precheck(services, uow, session, request, now)
+    row = NewWithdrawal(
+        id=_new_id(services, "wd_"),
+        account_id=access.account_id,
+        user_id=session.user_id,
+        idempotency_key=request.idempotency_key,
+        request_hash=request.digest,
+        amount_cents=request.amount_cents,
+        destination=request.destination,
+        status=WithdrawalStatus.CONFIRMATION_REQUIRED,
+        reason=None,
+        device_id=device.id if device is not None else None,
+        ceremony_id=None,
+        created_at=now,
+        expires_at=now + timedelta(seconds=services.policy.login_ttl_seconds),
+    )
+    details = {
+        "withdrawal": row.id,
+        "account": access.number,
+        "amount": str(from_cents(request.amount_cents)),
+        "destination": request.destination,
+        "kind": device.kind if device is not None else "password",
+    }
+    if check.refused_by is not None:
+        row = dataclasses.replace(
+            row, status=WithdrawalStatus.REFUSED, reason=check.refused_by.value
         )
-        details = {
-            "withdrawal": row.id,
-            "account": access.number,
-            "amount": str(from_cents(request.amount_cents)),
-            "destination": request.destination,
-            "kind": device.kind if device is not None else "password",
-        }
-        if check.refused_by is not None:
-            row = dataclasses.replace(
-                row, status=WithdrawalStatus.REFUSED, reason=check.refused_by.value
-            )
-            if not uow.funds.add_withdrawal(row):
-                return None
-            record_user_event(
-                uow, "withdrawal.refused", user.username, reason=row.reason, **details
-            )
-            uow.commit()
-            raise _refusal(check)
-        factor = _open_confirmation(services, uow, row, device, now, client_ip)
-        if factor is None:
-            return None
-        record_user_event(uow, "withdrawal.requested", user.username, **details)
+        if not uow.funds.add_withdrawal(row):
+            raise _Replay
+        record_user_event(uow, "withdrawal.refused", state.username, reason=row.reason, **details)
         uow.commit()
+        return _refusal(check)
+    factor = _open_confirmation(services, uow, row, device, now, client_ip)
+    record_user_event(uow, "withdrawal.requested", state.username, **details)
+    uow.commit()
     return WithdrawalStarted(
         withdrawal_id=row.id,
         status=WithdrawalStatus.CONFIRMATION_REQUIRED,
@@ -283,31 +308,35 @@ def _precheck(
     session: CurrentSession,
     request: WithdrawalRequest,
     now: datetime,
-) -> tuple[UserRow, AccountAccess, DeviceRow | None, LimitCheck]:
-    """Account and rights, the confirming device and its tier (R-LIMIT-1), then funds
-    and limits under the account's lock (R-WD-2, R-LIMIT-3/4).  A user with no device
-    confirms with the password, at rank 0 (R-WD-4), as the restrictions API says."""
-    access = _account_for(uow, session.user_id, request.account)
-    user = uow.users.by_id(session.user_id)
-    assert user is not None  # noqa: S101 - a session always has its user
-    device = choose_device(services, uow, user_id=user.id, requested=request.device_id, now=now)
+) -> tuple[AccountState, AccountAccess, DeviceRow | None, LimitCheck]:
+    """In one statement on one snapshot, with no lock: the account and the user's rights
+    on it, funds and the day's and window's debits (R-WD-2, R-LIMIT-3/4); then the
+    confirming device and its tier (R-LIMIT-1).  A pre-check only: the confirmation
+    checks again under the account's lock before it books (R-LIMIT-5).  A user with no
+    device confirms with the password, at rank 0 (R-WD-4), as the restrictions API says."""
+    state = account_state(
+        services,
+        uow,
+        user_id=session.user_id,
+        number=request.account,
+        requested_at=now,
+        locked=False,
+    )
+    if state is None:
+        raise UnknownAccount
+    access = _access(state.access)
+    device = choose_device(
+        services, uow, user_id=session.user_id, requested=request.device_id, now=now
+    )
     if device is None:
         factor_without_device(services, Purpose.WITHDRAWAL)  # DeviceRequired if none
     limits = limits_for(
         device_kind=DeviceKind(device.kind) if device is not None else None,
-        opted_out=user.opted_out,
+        opted_out=state.opted_out,
         catalogue=services.policy.catalogue,
     )
-    check = check_limits(
-        services,
-        uow,
-        account_id=access.account_id,
-        limits=limits,
-        amount_cents=request.amount_cents,
-        requested_at=now,
-        locked=True,
-    )
-    return user, access, device, check
+    check = check_state(state, limits=limits, amount_cents=request.amount_cents)
+    return state, access, device, check
 
 
 def _open_confirmation(
@@ -317,7 +346,7 @@ def _open_confirmation(
     device: DeviceRow | None,
     now: datetime,
     client_ip: str | None,
-) -> FactorView | None:
+) -> FactorView:
     """The confirmation's ceremony with its challenge bound to amount, destination and a
     fresh nonce (R-WD-4) — with no device, the password's prompt, which names them too —
     then the withdrawal that names it."""
@@ -336,7 +365,7 @@ def _open_confirmation(
         binding=binding,
     )
     if not uow.funds.add_withdrawal(dataclasses.replace(row, ceremony_id=ceremony.id)):
-        return None
+        raise _Replay
     return bound_view(factor, binding)
 
 
@@ -346,11 +375,12 @@ def _replay(
     """The same key again: the first answer, or a refusal if the body differs."""
     if found.request_hash != request.digest:
         raise IdempotencyKeyReused
-    limits = limits_of(services, uow, found)
+    limits = limits_of(services, found)
     if found.status is WithdrawalStatus.REFUSED and found.ceremony_id is None:
         check = check_limits(
             services,
             uow,
+            user_id=found.user_id,
             account_id=found.account_id,
             limits=limits,
             amount_cents=found.amount_cents,
@@ -372,7 +402,7 @@ def _replay(
         withdrawal_id=found.id,
         status=status,
         factor=factor,
-        remaining=_remaining(services, uow, found.account_id, limits),
+        remaining=_remaining(services, uow, found, limits),
     )
 
 
@@ -386,12 +416,15 @@ def _current_factor(uow: UnitOfWork, found: WithdrawalRow) -> FactorView | None:
     return bound_view(view, binding)
 
 
-def _remaining(services: Services, uow: UnitOfWork, account_id: int, limits: Limits) -> Remaining:
+def _remaining(
+    services: Services, uow: UnitOfWork, found: WithdrawalRow, limits: Limits
+) -> Remaining:
     now = services.clock.now()
     check = check_limits(
         services,
         uow,
-        account_id=account_id,
+        user_id=found.user_id,
+        account_id=found.account_id,
         limits=limits,
         amount_cents=1,
         requested_at=now,

@@ -11,9 +11,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from securelogin.domain.audit import AuditEvent
 from securelogin.domain.devices.base import digits
 from securelogin.domain.devices.catalogue import DeviceKind
-from securelogin.domain.devices.mobile_key import check_phone_country, check_recovery_pin
+from securelogin.domain.devices.mobile_key import (
+    check_phone_country,
+    check_recovery_pin,
+    check_webpush_subscription,
+)
 from securelogin.domain.devices.registry import MOBILE_KEY_SUITE
 from securelogin.domain.identity import mask_phone
 from securelogin.domain.push import fresh, request_string
@@ -23,6 +28,7 @@ from securelogin.errors import (
     InvalidInput,
     KeySignatureInvalid,
     Locked,
+    PushSubscriptionRejected,
     RecoveryPinRejected,
     TooManyCodes,
     UnknownActivation,
@@ -43,6 +49,8 @@ MAX_ACTIVATION_CODES = 3
 MAX_ACTIVATION_ANSWERS = 3
 OCRA_SECRET_BYTES = 32
 PROVIDERS = ("webpush", "fcm", "apns")
+#: the longest push target kept (an FCM/APNs token, a Web Push subscription's JSON)
+MAX_PUSH_TARGET = 4000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -233,7 +241,7 @@ def complete_activation(
     ``pin`` registers the server-assisted app PIN (issue 12 §6)."""
     now = services.clock.now()
     key = _public_key(services, public_key)
-    _check_push(push)
+    push = _check_push(services, push)
     with services.uow() as uow:
         activation = _open_activation(uow, activation_id, now)
         user = uow.users.by_id(activation.user_id)
@@ -305,9 +313,39 @@ def _public_key(services: Services, encoded: str) -> bytes:
         ) from None
 
 
-def _check_push(push: PushTarget | None) -> None:
-    if push is not None and (push.provider not in PROVIDERS or not 0 < len(push.target) <= 4000):
-        raise InvalidInput("push: provider webpush, fcm or apns with its token", field="push")
+def _check_push(services: Services, push: PushTarget | None) -> PushTarget | None:
+    """The push target as kept: a Web Push subscription checked and in canonical form
+    (``check_webpush_subscription``), an FCM/APNs token of sane length; 422
+    ``push_subscription_rejected`` otherwise (nothing written)."""
+    if push is None:
+        return None
+    if push.provider not in PROVIDERS or not 0 < len(push.target) <= MAX_PUSH_TARGET:
+        raise PushSubscriptionRejected("push: provider webpush, fcm or apns with its token")
+    if push.provider != "webpush":
+        return push
+    try:
+        subscription = json.loads(push.target)
+        hosts = ports(services).webpush_http_hosts
+        kept = check_webpush_subscription(subscription, http_hosts=hosts)
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        raise PushSubscriptionRejected(f"push.subscription: {exc}") from None
+    return PushTarget(provider="webpush", target=kept)
+
+
+def set_push(services: Services, app: AppRow, push: PushTarget | None) -> None:
+    """A signed call: the app's wake-up target set (notifications turned on after the
+    activation) or cleared (``None``: turned off); the pull channel works either way."""
+    kept = _check_push(services, push)
+    with services.uow() as uow:
+        uow.mobile_keys.set_push(
+            app.id,
+            provider=kept.provider if kept else None,
+            target=kept.target if kept else None,
+        )
+        action = "mobile_key.push_set" if kept else "mobile_key.push_cleared"
+        data = {"provider": kept.provider} if kept else {}
+        uow.audit.record(AuditEvent(action=action, actor=app.app_id, subject=app.app_id, data=data))
+        uow.commit()
 
 
 def _enrol(

@@ -2,7 +2,7 @@
 // approval with number matching (R-KEY-4), the offline challenge (R-KEY-5).
 // It speaks docs/mobile-key-protocol.md exactly as the terminal key does.
 import * as bio from "./bio.js";
-import { detect, language, setLanguage, t } from "./i18n.js";
+import { describePush, detect, language, pickHint, setLanguage, t } from "./i18n.js";
 import { ocra, parseSuite } from "./ocra.js";
 import { CameraError, scanQr } from "./scan.js";
 import { getApp, listUsers, putApp, putUser } from "./store.js";
@@ -23,8 +23,11 @@ const state = {
   unlocked: false,
   session: null, // the opened vault: {dk, privateKey, offline}; privateKey null when offline
   activation: null,
+  pushKey: null, // the server's VAPID key while notifications can be turned on
   shown: [],
   answered: new Set(),
+  said: null, // the message on screen as {key, params}: re-rendered when the language changes
+  outcome: null, // the last answered push as {result, push}, shown under the requests
 };
 let pollToken = 0;
 let pollAbort = null;
@@ -51,9 +54,14 @@ function show(name) {
 }
 
 function say(key, params) {
+  state.said = key ? { key, params } : null;
+  renderSaid();
+}
+
+function renderSaid() {
   const box = $("message");
-  box.hidden = !key;
-  box.textContent = key ? t(key, params) : "";
+  box.hidden = !state.said;
+  box.textContent = state.said ? t(state.said.key, state.said.params) : "";
 }
 
 function sayError(error) {
@@ -80,6 +88,18 @@ function busy(form, work) {
       buttons.forEach((b) => (b.disabled = false));
     }
   };
+}
+
+/** A button's work, with the button disabled meanwhile and errors said. */
+async function tap(button, work) {
+  button.disabled = true;
+  try {
+    await work();
+  } catch (error) {
+    sayError(error);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 // -- activation (R-KEY-1, R-KEY-2) ------------------------------------------------------
@@ -232,33 +252,85 @@ async function webPushKey() {
 const within = (promise, ms) =>
   Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms))]);
 
-/** Ask the browser (after the consent screen) and subscribe; null when it cannot. */
+/** Ask the browser (after the consent screen) and subscribe: {push} (the activation's
+ * and PUT …/push's body), or {problem} when the browser says no or cannot. */
 async function subscribe(serverKey) {
   try {
-    if ((await Notification.requestPermission()) !== "granted") return null;
+    if ((await Notification.requestPermission()) !== "granted") return { problem: "push_denied" };
     const registration = await within(navigator.serviceWorker.ready, 10000);
     const subscription = await registration.pushManager.subscribe({
       userVisibleOnly: true,
       applicationServerKey: unb64url(serverKey),
     });
-    return { provider: "webpush", subscription: subscription.toJSON() };
+    return { push: { provider: "webpush", subscription: subscription.toJSON() } };
   } catch (error) {
     console.warn("Web Push subscription failed:", error && error.name);
-    return null;
+    return { problem: "push_failed" };
   }
 }
 
+/** The consent screen's answer: during an activation, or later from the home screen. */
 async function consent(allow) {
   const buttons = document.querySelectorAll("#screen-consent button");
   buttons.forEach((b) => (b.disabled = true));
   try {
-    const push = allow ? await subscribe(state.activation.serverKey) : null;
-    await completeActivation(push);
+    if (state.activation) {
+      const got = allow ? await subscribe(state.activation.serverKey) : {};
+      await completeActivation(got.push || null);
+    } else {
+      await turnOnPush(allow);
+    }
   } catch (error) {
     sayError(error);
   } finally {
     buttons.forEach((b) => (b.disabled = false));
   }
+}
+
+/** Notifications turned on after the activation: the browser's subscription goes to the
+ * server with the signed PUT …/push; the browser refusing is said on the home screen. */
+async function turnOnPush(allow) {
+  const got = allow ? await subscribe(state.pushKey) : {};
+  if (got.push) {
+    try {
+      await api().call("PUT", `/key/apps/${state.app.appId}/push`, got.push, { signed: true });
+    } catch (error) {
+      show("home");
+      throw error;
+    }
+    state.app = { ...state.app, push: true };
+    await putApp(state.app);
+  }
+  show("home");
+  await renderPush();
+  if (got.problem) say(`error.${got.problem}`);
+}
+
+/** Notifications off: the server forgets the target (signed DELETE …/push), the browser
+ * its subscription; requests still arrive over the pull channel while the app is open. */
+async function turnOffPush() {
+  await api().call("DELETE", `/key/apps/${state.app.appId}/push`, null, { signed: true });
+  try {
+    const registration = await within(navigator.serviceWorker.ready, 5000);
+    const subscription = await registration.pushManager.getSubscription();
+    if (subscription) await subscription.unsubscribe();
+  } catch (error) {
+    console.warn("Web Push unsubscribe:", error && error.name);
+  }
+  state.app = { ...state.app, push: false };
+  await putApp(state.app);
+  await renderPush();
+}
+
+/** The home screen's notification line and buttons. */
+async function renderPush() {
+  const online = Boolean(state.session && state.session.privateKey);
+  const on = Boolean(state.app.push);
+  $("push-note").hidden = on;
+  $("push-on").hidden = !on;
+  $("disable-push").hidden = !on || !online;
+  state.pushKey = online && !on ? await webPushKey() : null;
+  $("enable-push").hidden = !state.pushKey;
 }
 
 async function completeActivation(push) {
@@ -364,7 +436,8 @@ function lock() {
   state.unlocked = false;
   state.session = null;
   renderRequests([]);
-  $("outcome").hidden = true;
+  state.outcome = null;
+  renderOutcome();
   showUnlock();
 }
 
@@ -379,19 +452,35 @@ async function opened(session) {
   state.users = await listUsers();
   show("home");
   renderUsers();
-  $("bio-state").hidden = !state.app.bio;
-  $("push-note").hidden = Boolean(state.app.push);
+  renderBio();
   $("enable-bio").hidden = Boolean(state.app.bio) || !session.privateKey || !(await bio.available());
   if (!session.privateKey) setPollState("offline");
+  await renderPush();
+}
+
+/** Biometric unlock on, and whether it also opens the app offline (PRF) or not. */
+function renderBio() {
+  const on = Boolean(state.app.bio);
+  $("bio-state").hidden = !on;
+  $("bio-offline").hidden = !on;
+  $("bio-offline").dataset.prf = on && state.app.bio.prf ? "yes" : "no";
+  $("bio-offline").textContent = on ? t(state.app.bio.prf ? "home.bio_offline" : "home.bio_pin_offline") : "";
 }
 
 /** The server's challenge, the platform's assertion (user verification), the server's
  * check — and only then the biometric share that opens the vault. */
 async function unlockWithBiometrics() {
   const path = `/key/apps/${state.app.appId}/biometric`;
+  let started;
+  try {
+    started = await api().call("POST", `${path}/challenge`, { unlock_token: state.app.unlockToken });
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "unreachable") return unlockOffline();
+    console.warn("biometric unlock:", error && (error.code || error.name));
+    return say("error.bio_failed");
+  }
   let share;
   try {
-    const started = await api().call("POST", `${path}/challenge`, { unlock_token: state.app.unlockToken });
     const credential = await bio.get(started.options);
     const answer = await api().call("POST", `${path}/unlock`, {
       unlock_token: state.app.unlockToken,
@@ -406,29 +495,56 @@ async function unlockWithBiometrics() {
   await opened(await vault.openWithBiometric(state.app, share));
 }
 
+/** No network: a local assertion's PRF output (the authenticator's secret for this
+ * credential, user verification required) opens the offline key — the Challenge screen
+ * only, no server. Without PRF the app PIN is the offline way. */
+async function unlockOffline() {
+  const prf = state.app.bio && state.app.bio.prf;
+  if (!prf) return say("error.bio_offline_pin");
+  let session;
+  try {
+    const output = await bio.prfOutput(state.app.bio, prf.salt);
+    session = await vault.openOfflineWithPrf(state.app, output);
+  } catch (error) {
+    console.warn("biometric offline unlock:", error && error.name);
+    return say("error.bio_failed");
+  }
+  await opened(session);
+}
+
 /** Registers a platform credential with the server and seals the vault's data key under
  * a new biometric share that the server keeps. */
 async function enableBiometrics() {
   const path = `/key/apps/${state.app.appId}/biometric`;
   try {
     const started = await api().call("POST", `${path}/registrations`, null, { signed: true });
-    const credential = await bio.create(started.options);
+    const salt = vault.randomShare();
+    const created = await bio.create(started.options, salt);
     const share = vault.randomShare();
     const sealed = await vault.wrapForBiometric(state.session, share);
     await api().call(
       "POST",
       `${path}/registrations/${started.ceremony_id}`,
-      { credential, biometric_share: share },
+      { credential: created.credential, biometric_share: share },
       { signed: true },
     );
-    state.app = { ...state.app, bio: { credentialId: credential.id }, dk: { ...state.app.dk, bio: sealed } };
+    const record = { credentialId: created.credential.id, rpId: created.rpId };
+    // PRF (hmac-secret): the offline key also wrapped under the authenticator's secret;
+    // without it (or if it fails) biometrics work online and offline stays PIN-only
+    try {
+      const output = created.prf || (created.prfEnabled ? await bio.prfOutput(record, salt) : null);
+      if (output) record.prf = { salt, ok: await vault.wrapOfflineForPrf(state.app, state.session, output) };
+    } catch (error) {
+      console.warn("biometric PRF:", error && error.name);
+    }
+    state.app = { ...state.app, bio: record, dk: { ...state.app.dk, bio: sealed } };
     await putApp(state.app);
   } catch (error) {
     console.warn("biometric registration:", error && (error.code || error.name));
     return say("error.bio_failed");
   }
   $("enable-bio").hidden = true;
-  $("bio-state").hidden = false;
+  renderBio();
 }
 
 // -- push (R-KEY-4) ---------------------------------------------------------------------
@@ -481,14 +597,6 @@ async function pull(token, signal) {
   }
 }
 
-function describe(push) {
-  const who = push.who || push.username;
-  if (push.purpose === "withdrawal") {
-    return t("request.withdrawal", { who, amount: push.amount, destination: push.destination });
-  }
-  return t("request.login", { who });
-}
-
 function renderRequests(pushes, force = false) {
   const ids = pushes.map((p) => p.push_id).join(",");
   if (!force && ids === state.shown.map((p) => p.push_id).join(",")) return;
@@ -510,7 +618,7 @@ function requestCard(push) {
   card.className = "request";
   card.dataset.pushId = push.push_id;
   const title = document.createElement("h2");
-  title.textContent = describe(push);
+  title.textContent = describePush(push);
   const where = document.createElement("p");
   const at = new Date(push.created_at);
   where.textContent = t("request.where", {
@@ -520,7 +628,7 @@ function requestCard(push) {
   });
   const pick = document.createElement("p");
   pick.className = "pick";
-  pick.textContent = t("request.pick");
+  pick.textContent = pickHint(push);
   const numbers = document.createElement("div");
   numbers.className = "numbers";
   for (const number of push.choices) {
@@ -538,7 +646,6 @@ function requestCard(push) {
 
 async function answer(card, push, decision, number, notMe) {
   card.querySelectorAll("button").forEach((b) => (b.disabled = true));
-  const outcome = $("outcome");
   let result;
   try {
     const body = await pushAnswer(state.session.privateKey, push, { decision, number, notMe });
@@ -553,9 +660,18 @@ async function answer(card, push, decision, number, notMe) {
   }
   state.answered.add(push.push_id);
   renderRequests(state.shown.filter((p) => p.push_id !== push.push_id));
-  outcome.hidden = false;
-  outcome.dataset.outcome = result;
-  outcome.textContent = result === "closed" ? t("error.push_closed") : t(`outcome.${result}`, { what: describe(push) });
+  state.outcome = { result, push };
+  renderOutcome();
+}
+
+function renderOutcome() {
+  const outcome = $("outcome");
+  const shown = state.outcome;
+  outcome.hidden = !shown;
+  if (!shown) return;
+  outcome.dataset.outcome = shown.result;
+  outcome.textContent =
+    shown.result === "closed" ? t("error.push_closed") : t(`outcome.${shown.result}`, { what: describePush(shown.push) });
 }
 
 // -- offline challenge (R-KEY-5) ----------------------------------------------------------
@@ -597,7 +713,10 @@ function switchLanguage() {
   localStorage.setItem(LANG_KEY, next);
   setLanguage(next);
   renderRequests(state.shown, true);
+  renderSaid();
+  renderOutcome();
   renderUsers();
+  if (state.app && state.unlocked) renderBio();
   if ($("app").dataset.screen === "home") setPollState($("poll-state").dataset.state);
 }
 
@@ -625,6 +744,8 @@ function wire() {
   $("enable-bio").addEventListener("click", enableBiometrics);
   $("consent-allow").addEventListener("click", () => consent(true));
   $("consent-skip").addEventListener("click", () => consent(false));
+  $("enable-push").addEventListener("click", () => show("consent"));
+  $("disable-push").addEventListener("click", () => tap($("disable-push"), turnOffPush));
   $("unlock-bio").addEventListener("click", unlockWithBiometrics);
   for (const back of document.querySelectorAll("button.back")) back.addEventListener("click", () => show("home"));
   window.addEventListener("online", () => {

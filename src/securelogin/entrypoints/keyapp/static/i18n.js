@@ -48,6 +48,15 @@ const WORDS = {
     "home.enable_bio": "Turn on biometric unlock",
     "home.bio_on": "Biometric unlock is on.",
     "error.bio_failed": "The biometric check failed. Use the app PIN.",
+    "home.enable_push": "Turn on notifications",
+    "home.disable_push": "Turn off notifications",
+    "note.push_on": "Notifications are on.",
+    "error.push_denied": "Notifications are not allowed for this app. Allow them in the browser's settings, then try again.",
+    "error.push_failed": "This browser could not subscribe to notifications. Requests arrive while the app is open.",
+    "error.push_subscription_rejected": "The server did not accept this browser's notification subscription.",
+    "home.bio_offline": "Offline, biometrics also answer challenges.",
+    "home.bio_pin_offline": "This phone's authenticator cannot open the app offline: offline, type the app PIN.",
+    "error.bio_offline_pin": "Offline, biometrics cannot open the app on this phone. Type the app PIN.",
     "home.heading": "Mobile Key",
     "home.users": "Usernames on this phone",
     "home.waiting": "Waiting for login requests…",
@@ -69,7 +78,12 @@ const WORDS = {
     "request.login": "Login by {who}",
     "request.withdrawal": "Withdrawal of USD {amount} to {destination} by {who}",
     "request.where": "From {ip} ({platform}) at {time}",
+    "request.share": "Sharing {who}'s security device with another username",
+    "request.settings": "Change of security settings by {who}",
+    "request.other": "A request by {who}",
     "request.pick": "Tap the number shown on the login screen",
+    "request.pick_withdrawal": "Tap the number shown on the withdrawal screen",
+    "request.pick_other": "Tap the number shown on the screen that asked for this",
     "request.deny": "Deny",
     "request.not_me": "This wasn't me",
     "outcome.approved": "Approved: {what}",
@@ -142,6 +156,15 @@ const WORDS = {
     "home.enable_bio": "开启生物识别解锁",
     "home.bio_on": "已开启生物识别解锁。",
     "error.bio_failed": "生物识别验证失败，请使用应用 PIN。",
+    "home.enable_push": "开启通知",
+    "home.disable_push": "关闭通知",
+    "note.push_on": "通知已开启。",
+    "error.push_denied": "本应用未获准发送通知。请在浏览器设置中允许通知，然后重试。",
+    "error.push_failed": "此浏览器无法订阅通知。请求将在应用打开时显示。",
+    "error.push_subscription_rejected": "服务器未接受此浏览器的通知订阅。",
+    "home.bio_offline": "离线时也可使用生物识别回答挑战码。",
+    "home.bio_pin_offline": "此手机的验证器无法在离线时打开应用：离线时请输入应用 PIN。",
+    "error.bio_offline_pin": "离线时，此手机无法使用生物识别打开应用。请输入应用 PIN。",
     "home.heading": "移动验证程序",
     "home.users": "此手机上的用户名",
     "home.waiting": "正在等待登录请求…",
@@ -163,7 +186,12 @@ const WORDS = {
     "request.login": "{who} 正在登录",
     "request.withdrawal": "{who} 申请取款 USD {amount} 至 {destination}",
     "request.where": "来自 {ip}（{platform}），时间 {time}",
+    "request.share": "与另一用户名共享 {who} 的安全设备",
+    "request.settings": "{who} 更改安全设置",
+    "request.other": "{who} 的请求",
     "request.pick": "请点击登录页面上显示的数字",
+    "request.pick_withdrawal": "请点击取款页面上显示的数字",
+    "request.pick_other": "请点击发起此请求的页面上显示的数字",
     "request.deny": "拒绝",
     "request.not_me": "不是我本人",
     "outcome.approved": "已批准：{what}",
@@ -218,4 +246,29 @@ export const language = () => current;
 export function t(key, params = {}) {
   const text = WORDS[current][key] ?? WORDS.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ""));
+}
+
+/** What a push asks the person to approve (R-KEY-4), in the current language: each
+ * purpose names itself, and one this app does not know is never shown as a login. */
+export function describePush(push) {
+  const who = push.who || push.username;
+  switch (push.purpose) {
+    case "login":
+      return t("request.login", { who });
+    case "withdrawal":
+      return t("request.withdrawal", { who, amount: push.amount, destination: push.destination });
+    case "share":
+      return t("request.share", { who });
+    case "settings":
+      return t("request.settings", { who });
+    default:
+      return t("request.other", { who });
+  }
+}
+
+/** Where the number to tap is shown, for the push's purpose. */
+export function pickHint(push) {
+  if (push.purpose === "login") return t("request.pick");
+  if (push.purpose === "withdrawal") return t("request.pick_withdrawal");
+  return t("request.pick_other");
 }

@@ -1,7 +1,7 @@
 // The mobile key app's service worker (scope /key/): keeps the app shell so that the app
 // opens and answers challenges offline. Network first (a new version arrives at once),
 // the kept copy when the network fails. API calls (/api/v1) are never cached.
-const CACHE = "securelogin-key-v3";
+const CACHE = "securelogin-key-v4";
 const SHELL = [
   "./",
   "manifest.webmanifest",

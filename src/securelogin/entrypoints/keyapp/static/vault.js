@@ -7,6 +7,7 @@
 //   server_share, unlock_token = 32 random bytes each; the share is kept only by the server
 //   vault_key    = HKDF-SHA256(pin_key ‖ server_share, info "securelogin-key-webapp/1")
 //   bio_key      = HKDF-SHA256(biometric_share, info "securelogin-key-webapp/1/biometric")
+//   prf_key      = HKDF-SHA256(PRF(credential, prf_salt), info "securelogin-key-webapp/1/offline-prf")
 //
 // A random data key DK (AES-256-GCM) seals the app's P-256 signing key (PKCS #8) and a
 // random offline key OK (AES-CTR); DK itself is wrapped under vault_key (PIN path) and,
@@ -15,7 +16,10 @@
 // also encrypted under off_key with AES-CTR: no integrity tag ("camouflage"), so with the
 // network off a PIN unlocks the Challenge screen without the server (R-KEY-5), and a
 // wrong PIN gives a wrong 8-digit response instead of an error — a copied store cannot be
-// tested against PIN guesses offline. Unwrapped keys are non-extractable (DK excepted,
+// tested against PIN guesses offline. When the biometric credential supports the WebAuthn
+// PRF extension, OK is also wrapped (AES-GCM) under prf_key: offline, a local biometric
+// assertion opens the Challenge screen; the PRF output comes only from the authenticator
+// (its secret for a verified user), so a copied store cannot open it. Unwrapped keys are non-extractable (DK excepted,
 // in memory while unlocked, to wrap itself under bio_key).
 import { b64url, unb64url } from "./wire.js";
 
@@ -134,6 +138,23 @@ export async function sealOcra(session, secret) {
 /** The user's OCRA key (non-extractable HMAC) through the session's offline key. */
 export async function ocraKey(session, sealed, hash) {
   return crypto.subtle.unwrapKey("raw", unb64url(sealed.data), session.offline, ctr(unb64url(sealed.ctr)), { name: "HMAC", hash }, false, ["sign"]);
+}
+
+/** The offline key OK wrapped (AES-GCM) under a key derived from the PRF output of the
+ * biometric credential (issue 15): offline, a local biometric assertion opens the
+ * Challenge screen. OK is unwrapped once more, extractable, only to be wrapped here. */
+export async function wrapOfflineForPrf(record, session, prfOutput) {
+  const ok = await unwrapGcm("raw", record.offline.dk, session.dk, "AES-CTR", true, OK_USES);
+  return wrapGcm("raw", ok, await hkdfKey(prfOutput, `${INFO}/offline-prf`));
+}
+
+/** No network, biometrics: the offline key from the PRF output (a wrong output fails
+ * the GCM tag — nothing to guess: it is 32 bytes of the authenticator's HMAC). */
+export async function openOfflineWithPrf(record, prfOutput) {
+  if (!prfOutput) throw new Error("no PRF output");
+  const sealed = record.bio.prf.ok;
+  const offline = await unwrapGcm("raw", sealed, await hkdfKey(prfOutput, `${INFO}/offline-prf`), "AES-CTR", false, OK_USES);
+  return { dk: null, privateKey: null, offline };
 }
 
 export const randomShare = () => b64url(random(32));
