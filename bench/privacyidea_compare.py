@@ -147,27 +147,46 @@ def readme_lines() -> list[dict[str, Any]]:
 
 def ratios(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """securelogin / privacyIDEA for rps (higher is better for securelogin), and
-    privacyIDEA / securelogin for server CPU per operation, on the medians of the repeats."""
+    privacyIDEA / securelogin for p50 and server CPU per operation: one row per round
+    (``run`` ≥ 1: both measured in the same window of the shared machine) and a row of
+    the medians of those per-round ratios (``run`` = ``"median"``).  The README's
+    figures (``run`` 0, when privacyIDEA could not be installed) give one row of their own."""
 
-    def med(bench: str, measure: str, clients: int, name: str) -> float | None:
-        values = [
-            x[name]
-            for x in lines
-            if (x.get("bench"), x.get("measure"), x.get("clients")) == (bench, measure, clients)
-            and x.get(name) is not None
-        ]
-        return statistics.median(values) if values else None
+    def value(bench: str, measure: str, clients: int, run: int, name: str) -> float | None:
+        for x in lines:
+            if (x.get("bench"), x.get("measure"), x.get("clients"), x.get("run")) == (
+                bench,
+                measure,
+                clients,
+                run,
+            ):
+                return x.get(name)
+        return None
 
+    runs = sorted({int(x["run"]) for x in lines if x.get("bench") == "securelogin"})
+    peer_runs = {x.get("run") for x in lines if x.get("bench") == "privacyidea"}
     out = []
     for ours, theirs, c in PAIRS:
-        row: dict[str, Any] = {"bench": "ratio", "securelogin": ours, "privacyidea": theirs}
-        row["clients"] = c
-        for name, flip in (("rps", False), ("p50_ms", True), ("server_cpu_ms_per_op", True)):
-            a, b = med("securelogin", ours, c, name), med("privacyidea", theirs, c, name)
-            if a and b:
-                row[f"{name}_ratio"] = round(b / a if flip else a / b, 2)
-                row[f"securelogin_{name}"], row[f"privacyidea_{name}"] = a, b
-        out.append(row)
+        per_round = []
+        for run in runs:
+            theirs_run = run if run in peer_runs else 0  # the README's figures: run 0
+            row: dict[str, Any] = {"bench": "ratio", "securelogin": ours, "privacyidea": theirs}
+            row.update(clients=c, run=run)
+            for name, flip in (("rps", False), ("p50_ms", True), ("server_cpu_ms_per_op", True)):
+                a = value("securelogin", ours, c, run, name)
+                b = value("privacyidea", theirs, c, theirs_run, name)
+                if a and b:
+                    row[f"{name}_ratio"] = round(b / a if flip else a / b, 2)
+                    row[f"securelogin_{name}"], row[f"privacyidea_{name}"] = a, b
+            per_round.append(row)
+        out.extend(per_round)
+        median: dict[str, Any] = {"bench": "ratio", "securelogin": ours, "privacyidea": theirs}
+        median.update(clients=c, run="median")
+        for name in ("rps_ratio", "p50_ms_ratio", "server_cpu_ms_per_op_ratio"):
+            values = [r[name] for r in per_round if name in r]
+            if values:
+                median[name] = round(statistics.median(values), 2)
+        out.append(median)
     return out
 
 
@@ -214,12 +233,12 @@ def compare(*, repeat: int, seconds: float, answers: int, users: int) -> list[di
 
 def ratio_table(lines: list[dict[str, Any]]) -> str:
     rows = [x for x in lines if x.get("bench") == "ratio"]
-    head = "| securelogin | privacyIDEA | C | rps SL/PI | p50 PI/SL | server CPU/op PI/SL |"
-    out = [head, "|---|---|---|---|---|---|"]
+    head = "| securelogin | privacyIDEA | C | round | rps SL/PI | p50 PI/SL | server CPU/op PI/SL |"
+    out = [head, "|---|---|---|---|---|---|---|"]
     for r in rows:
         cells = [r.get(k, "-") for k in ("rps_ratio", "p50_ms_ratio", "server_cpu_ms_per_op_ratio")]
         out.append(
-            f"| {r['securelogin']} | {r['privacyidea']} | {r['clients']} | "
+            f"| {r['securelogin']} | {r['privacyidea']} | {r['clients']} | {r['run']} | "
             + " | ".join(str(c) for c in cells)
             + " |"
         )

@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from bench.fixture import DEFAULT_PG_URL, installation, running_server
 from securelogin.bootstrap import bootstrap, load_settings
 from securelogin.domain.push import answer_payload, canonical_json, request_digest
-from securelogin.service.ceremony import factors, push
+from securelogin.service.ceremony import factors
 from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Services
 from securelogin.service.login import mobile_key
@@ -150,6 +150,26 @@ def open_logins(services: Services, user_id: int, count: int) -> list[tuple[str,
                 made.append((login_id, factor.prompt.number))
             uow.commit()
     return made
+
+
+def pushes_of(
+    services: Services, app: App, logins: list[tuple[str, str]]
+) -> list[tuple[str, dict[str, Any], str]]:
+    """(login id, its signed pending push, number) of each (login id, number)."""
+    with services.uow() as uow:
+        row = uow.mobile_keys.app(app.app_id)
+        assert row is not None
+        # a push names its ceremony (the login's)
+        by_ceremony = {
+            p.subject: json.loads(p.body)
+            for p in uow.mobile_keys.pending_pushes(row.id, now=datetime.now(UTC))
+        }
+        found = []
+        for login_id, number in logins:
+            login = uow.logins.get(login_id)
+            assert login is not None and login.ceremony is not None
+            found.append((login_id, by_ceremony[login.ceremony.id], number))
+    return found
 
 
 def rss_mb(pids: list[int]) -> float:
@@ -358,16 +378,9 @@ def main() -> None:
         t0 = time.perf_counter()
         logins = open_logins(services, user_id, args.logins)
         created = time.perf_counter() - t0
-        with services.uow() as uow:
-            app_row = uow.mobile_keys.app(app.app_id)
-        assert app_row is not None
-        by_push = {str(p["push_id"]): p for p in push.pending(services, app_row)}
-        with services.uow() as uow:
-            subject = {
-                r.subject: r.push_id
-                for r in uow.mobile_keys.pending_pushes(app_row.id, now=datetime.now(UTC))
-            }
-        pushes = {lid: by_push[subject[lid]] for lid, _ in logins[: args.approvals]}
+        pushes = {
+            lid: pushed for lid, pushed, _ in pushes_of(services, app, logins[: args.approvals])
+        }
         services.database.close()
         with running_server(url=inst.url, workers=1, env=inst.env, workdir=inst.workdir) as server:
             figures = asyncio.run(

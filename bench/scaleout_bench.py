@@ -3,7 +3,7 @@ sharing one PostgreSQL; an approval recorded by one node wakes the long-poll hel
 another.
 
     python -m bench.scaleout_bench [--nodes 3] [--logins 300] [--approvals 200]
-                                   [--modes notify,poll] [--pg-url URL]
+                                   [--modes notify,redis,poll,throughput] [--pg-url URL]
 
 For each mode — ``notify`` (the default: PostgreSQL LISTEN/NOTIFY), ``redis``
 (``SECURELOGIN_REDIS_URL``, a ``redis-server`` started here) and ``poll``
@@ -15,6 +15,12 @@ app's signed call.  nginx adds ``X-Upstream`` (the node that answered) to every 
 so each sample is known to be *across* nodes (approval on one, long-poll held by another)
 or on the same node; the figure is the time from the approval's 200 to the long-poll's
 ``authenticated``, p50/p95/p99 per mode and kind.
+
+``throughput``: the same nodes, two nginx fronts (node 1 alone; all the nodes), and wrk
+reading login states (``GET /api/v1/logins/{id}``, no wait) through each front in turn
+for ``--seconds``, ``--rounds`` times, alternating which goes first: reads/s, p99, and the
+servers' and PostgreSQL backends' CPU per read, with their ratios (issue 14, target 5:
+throughput grows with the processes, CPU per operation unchanged).
 
 Needs nginx (``make bench`` installs it; skipped with a message when absent) and
 PostgreSQL (``SECURELOGIN_TEST_POSTGRES_URL`` or the default URL).
@@ -28,22 +34,30 @@ import contextlib
 import json
 import os
 import random
+import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.fixture import DEFAULT_PG_URL, Server, free_port, installation, running_server
-from bench.push_bench import App, activate, open_logins, pct
+from bench.fixture import (
+    DEFAULT_PG_URL,
+    PgBackendsCpu,
+    Server,
+    free_port,
+    installation,
+    running_server,
+)
+from bench.hold_bench import LUA
+from bench.push_bench import App, activate, open_logins, pct, pushes_of
 from securelogin.bootstrap import bootstrap, load_settings
-from securelogin.service.ceremony import push
 
 
 def nginx_binary() -> str | None:
@@ -169,7 +183,9 @@ async def measure(
 
         tasks = [asyncio.create_task(long_poll(lid)) for lid, _ in logins]
         await asyncio.sleep(3)  # every long-poll has arrived and waits
-        cross, same, nodes_used = [], [], set()
+        cross: list[float] = []
+        same: list[float] = []
+        nodes_used: set[str] = set()
         # in random order: nginx's round robin would otherwise send approval k to the node
         # that holds long-poll k (both counted from 0), and nothing would cross nodes
         for login_id, number in random.sample(logins[:approvals], approvals):
@@ -223,16 +239,7 @@ def run_mode(mode: str, *, nodes: int, logins: int, approvals: int, pg_url: str)
         app = App()
         user_id = activate(services, inst.users[0].username, app)
         made = open_logins(services, user_id, logins)
-        with services.uow() as uow:
-            app_row = uow.mobile_keys.app(app.app_id)
-        assert app_row is not None
-        by_push = {str(p["push_id"]): p for p in push.pending(services, app_row)}
-        with services.uow() as uow:
-            subject = {
-                r.subject: r.push_id
-                for r in uow.mobile_keys.pending_pushes(app_row.id, now=datetime.now(UTC))
-            }
-        pushes = {lid: by_push[subject[lid]] for lid, _ in made[:approvals]}
+        pushes = {lid: pushed for lid, pushed, _ in pushes_of(services, app, made[:approvals])}
         services.database.close()
         servers: list[Server] = [
             stack.enter_context(
@@ -250,12 +257,103 @@ def run_mode(mode: str, *, nodes: int, logins: int, approvals: int, pg_url: str)
     return {"mode": mode, "nodes": nodes, "pending_logins": logins, **figures}
 
 
+def wrk_reads(base: str, ids: Path, *, seconds: int, connections: int) -> dict[str, float]:
+    """``GET /api/v1/logins/{id}`` (no wait: one state read each) for ``seconds`` with
+    wrk (``wrk_hold.lua`` with a wait of 0), through ``base``."""
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    command += ["--timeout", "10s", "-s", str(LUA), base, "--", str(ids), "2", "", "0"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+    def ms(value: str, unit: str) -> float:
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    answered = re.search(r"(\d+) requests in", out)
+    others = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "requests": int(answered.group(1)) if answered else 0,
+        "p99_ms": round(ms(*p99.groups()), 1) if p99 else -1.0,
+        "non_2xx": int(others.group(1)) if others else 0,
+    }
+
+
+def throughput(
+    *, nodes: int, logins: int, pg_url: str, seconds: int, rounds: int, connections: int
+) -> dict[str, Any]:
+    """Throughput and CPU per operation with one node and with ``nodes`` behind nginx, in
+    the same run on the same database (rounds alternate which goes first): wrk reads
+    login states through nginx in front of node 1 alone, then of all the nodes."""
+    binary = nginx_binary()
+    assert binary is not None
+    with installation("postgres", users=1, pg_url=pg_url) as inst, contextlib.ExitStack() as stack:
+        settings = load_settings(
+            database_url=inst.url, master_key=inst.env["SECURELOGIN_MASTER_KEY"]
+        )
+        services = bootstrap(settings)
+        user_id = activate(services, inst.users[0].username, App())
+        ids = inst.workdir / "logins.txt"
+        ids.write_text("".join(f"{lid}\n" for lid, _ in open_logins(services, user_id, logins)))
+        services.database.close()
+        servers: list[Server] = [
+            stack.enter_context(
+                running_server(url=inst.url, workers=1, env=inst.env, workdir=inst.workdir)
+            )
+            for _ in range(nodes)
+        ]
+        upstreams = [s.base_url.removeprefix("http://") for s in servers]
+        fronts = {}
+        for n in (1, nodes):
+            work = inst.workdir / f"front-{n}"
+            work.mkdir()
+            fronts[n] = stack.enter_context(nginx(binary, upstreams[:n], work))
+        db = PgBackendsCpu(inst.url.rpartition("/")[2])
+        runs: dict[int, list[dict[str, float]]] = {1: [], nodes: []}
+        for r in range(rounds):
+            for n in (1, nodes) if r % 2 == 0 else (nodes, 1):
+                server0, db0 = sum(s.cpu_seconds() for s in servers), db()
+                got = wrk_reads(fronts[n], ids, seconds=seconds, connections=connections)
+                done = max(1, got["requests"])
+                server_cpu = sum(s.cpu_seconds() for s in servers) - server0
+                runs[n].append(
+                    got
+                    | {
+                        "reads_per_s": round(got["requests"] / seconds, 1),
+                        "server_cpu_ms_per_read": round(server_cpu * 1000 / done, 3),
+                        "db_cpu_ms_per_read": round((db() - db0) * 1000 / done, 3),
+                        "loadavg_1min": round(os.getloadavg()[0], 2),
+                    }
+                )
+
+    def median(n: int, key: str) -> float:
+        return float(statistics.median(run[key] for run in runs[n]))
+
+    return {
+        "mode": "throughput",
+        "nodes": nodes,
+        "connections": connections,
+        "seconds_per_run": seconds,
+        "runs_1_node": runs[1],
+        f"runs_{nodes}_nodes": runs[nodes],
+        "reads_per_s_ratio": round(
+            median(nodes, "reads_per_s") / max(1e-9, median(1, "reads_per_s")), 2
+        ),
+        "server_cpu_per_read_ratio": round(
+            median(nodes, "server_cpu_ms_per_read")
+            / max(1e-9, median(1, "server_cpu_ms_per_read")),
+            2,
+        ),
+    }
+
+
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     ap = argparse.ArgumentParser(prog="python -m bench.scaleout_bench", description=__doc__)
     ap.add_argument("--nodes", type=int, default=3)
     ap.add_argument("--logins", type=int, default=300)
     ap.add_argument("--approvals", type=int, default=200)
-    ap.add_argument("--modes", default="notify,redis,poll")
+    ap.add_argument("--modes", default="notify,redis,poll,throughput")
+    ap.add_argument("--seconds", type=int, default=10, help="throughput: seconds per wrk run")
+    ap.add_argument("--rounds", type=int, default=2, help="throughput: runs per node count")
+    ap.add_argument("--connections", type=int, default=16, help="throughput: wrk connections")
     ap.add_argument(
         "--pg-url", default=os.environ.get("SECURELOGIN_TEST_POSTGRES_URL", DEFAULT_PG_URL)
     )
@@ -269,13 +367,24 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         return []
     lines = []
     for mode in a.modes.split(","):
+        if mode == "throughput":
+            figures = throughput(
+                nodes=a.nodes,
+                logins=a.logins,
+                pg_url=a.pg_url,
+                seconds=a.seconds,
+                rounds=a.rounds,
+                connections=a.connections,
+            )
+        else:
+            figures = run_mode(
+                mode, nodes=a.nodes, logins=a.logins, approvals=a.approvals, pg_url=a.pg_url
+            )
         line = {
             "bench": "scaleout",
             "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "loadavg_before": [round(x, 2) for x in os.getloadavg()],
-            **run_mode(
-                mode, nodes=a.nodes, logins=a.logins, approvals=a.approvals, pg_url=a.pg_url
-            ),
+            **figures,
             "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         }
         print(json.dumps(line), flush=True)

@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     #: threads for blocking work (database, Argon2id) per server process; the PostgreSQL
     #: connection pool holds as many connections plus POOL_SPARE, and never more
     threads: int = Field(default=40, ge=4, le=1000)
+    #: ``serve``: connections the kernel queues before the process accepts them (capped
+    #: by ``net.core.somaxconn``); uvicorn's own default, 2048, drops part of a burst of
+    #: reconnecting long-polls, which then retry on TCP's 1-3-7-15-31-s schedule
+    backlog: int = Field(default=4096, ge=64, le=65535)
     #: several server processes on one PostgreSQL wake each other's long-polls with
     #: LISTEN/NOTIFY (off: only the 0.5-s poller; docs/deployment.md "Several processes")
     listen_notify: bool = True

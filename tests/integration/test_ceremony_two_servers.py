@@ -1,11 +1,13 @@
-"""The races of issue 11 across TWO real ``securelogin serve`` processes on PostgreSQL, and
-a ``kill -9`` of a server process between a push approval and the booking it triggers.
+"""The races of issue 11 across THREE real ``securelogin serve`` nodes on PostgreSQL (issue
+14, target 5: the races hold across the three nodes of a scaled-out installation), and a
+``kill -9`` of a server process between a push approval and the booking it triggers.
 
-One pair of servers serves the whole module (each start costs CPU): every test works on
-users of its own.  The servers honour test hooks because this module starts them with
-``SECURELOGIN_TEST_FAULTS_DIR`` (``adapters/faults.py``): a file ``off-<guard>`` there
-switches a guard off — the strict-xfail variants show that each race check fails without
-its guard — and a file named after a fault point kills the serving process there.
+One set of servers serves the whole module (each start costs CPU): every test works on
+users of its own.  The requests of a race go to the three nodes in turn.  The servers
+honour test hooks because this module starts them with ``SECURELOGIN_TEST_FAULTS_DIR``
+(``adapters/faults.py``): a file ``off-<guard>`` there switches a guard off on every node —
+the strict-xfail variants show that each race check fails without its guard — and a file
+named after a fault point kills the serving process there.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ USERS = {
     "saver": ["temporary_code"],
     "saver_unlocked": ["temporary_code"],
     "crasher": ["sms"],
+    "holder": ["sms"],
 }
 #: the saver's account and the unlocked saver's (limits are per account and day)
 ACCOUNTS = {"U8100001": "1000000.00", "U8100002": "1000000.00"}
@@ -60,7 +63,7 @@ class RealClock:
 
 
 class Brokerage:
-    def __init__(self, url: str, services: Services, bases: tuple[str, str], faults: Path):
+    def __init__(self, url: str, services: Services, bases: tuple[str, ...], faults: Path):
         self.url = url
         self.services = services
         self.bases = bases
@@ -68,7 +71,7 @@ class Brokerage:
 
     @contextlib.contextmanager
     def without(self, *guards: str) -> Iterator[None]:
-        """Both servers run with ``guards`` switched off until the block ends."""
+        """Every server runs with ``guards`` switched off until the block ends."""
         files = [self.faults / f"off-{g}" for g in guards]
         for f in files:
             f.touch()
@@ -101,8 +104,10 @@ def brokerage(
             # two workers each: a worker killed by the crash hook is replaced by uvicorn
             serving(url, env, work, "--workers", "2") as first,
             serving(url, env, work, "--workers", "2") as second,
+            # the third node: one process (the crash test does not use it)
+            serving(url, env, work) as third,
         ):
-            yield Brokerage(url, services, (first, second), faults)
+            yield Brokerage(url, services, (first, second, third), faults)
     finally:
         services.database.close()
         pg_pool.release(name)
@@ -122,12 +127,12 @@ def logins(b: Brokerage, username: str, n: int) -> list[str]:
 
 
 def answer_everywhere(b: Brokerage, answers: list[tuple[str, str]]) -> list[int]:
-    """Every (login_id, response) at once, alternating between the two servers."""
+    """Every (login_id, response) at once, to the three servers in turn."""
 
     def one(i: int) -> int:
         login_id, response = answers[i]
         return httpx.post(
-            f"{b.bases[i % 2]}/api/v1/logins/{login_id}/answer",
+            f"{b.bases[i % len(b.bases)]}/api/v1/logins/{login_id}/answer",
             json={"response": response},
             timeout=60,
         ).status_code
@@ -165,7 +170,7 @@ def fifty_wrong_answers_with_five_left(b: Brokerage, username: str) -> None:
     assert counted(b, username) == 10
 
 
-def test_R_LOGIN_3_fifty_parallel_wrong_answers_on_two_servers_evaluate_exactly_five(
+def test_R_LOGIN_3_fifty_parallel_wrong_answers_on_three_servers_evaluate_exactly_five(
     brokerage: Brokerage,
 ) -> None:
     fifty_wrong_answers_with_five_left(brokerage, "wrong")
@@ -200,7 +205,7 @@ def twenty_copies_of_one_valid_code(b: Brokerage, username: str) -> None:
     assert started.status_code == 201  # the next login with the right password works
 
 
-def test_R_LOGIN_6_twenty_parallel_copies_of_one_code_on_two_servers_open_one_session(
+def test_R_LOGIN_6_twenty_parallel_copies_of_one_code_on_three_servers_open_one_session(
     brokerage: Brokerage,
 ) -> None:
     twenty_copies_of_one_valid_code(brokerage, "copies")
@@ -222,7 +227,7 @@ def twenty_four_right_confirmations(b: Brokerage, username: str, account: str) -
     ids = []
     for i in range(24):
         asked = httpx.post(
-            b.bases[i % 2] + "/api/v1/withdrawals",
+            b.bases[i % len(b.bases)] + "/api/v1/withdrawals",
             json={"account": account, "amount": "10000.00", "destination": "Bank"},
             headers=headers | {"Idempotency-Key": f"{username}-{i}"},
             timeout=60,
@@ -232,7 +237,7 @@ def twenty_four_right_confirmations(b: Brokerage, username: str, account: str) -
 
     def one(i: int) -> str:
         answer = httpx.post(
-            f"{b.bases[i % 2]}/api/v1/withdrawals/{ids[i]}/confirm",
+            f"{b.bases[i % len(b.bases)]}/api/v1/withdrawals/{ids[i]}/confirm",
             json={"response": TEMP_CODE},
             headers=headers,
             timeout=60,
@@ -246,7 +251,7 @@ def twenty_four_right_confirmations(b: Brokerage, username: str, account: str) -
     assert counted(b, username) == 0
 
 
-def test_R_LOGIN_3_twenty_four_right_confirmations_on_two_servers_are_never_locked_out(
+def test_R_LOGIN_3_twenty_four_right_confirmations_on_three_servers_are_never_locked_out(
     brokerage: Brokerage,
 ) -> None:
     twenty_four_right_confirmations(brokerage, "saver", "U8100001")
@@ -259,6 +264,49 @@ def test_R_LOGIN_3_the_twenty_four_confirmations_race_fails_without_the_locks(
     # either lock alone serialises one user's confirmations of one account
     with brokerage.without(ANSWER_LOCK, ACCOUNT_LOCK):
         twenty_four_right_confirmations(brokerage, "saver_unlocked", "U8100002")
+
+
+# --- one login long-polled on two nodes, approved on the third ------------------------------
+
+
+def test_R_KEY_4_an_approval_on_one_node_completes_the_long_polls_held_on_the_two_others(
+    brokerage: Brokerage,
+) -> None:
+    """The approval's node tells the others (LISTEN/NOTIFY; the poller as the fallback):
+    both long-polls answer ``authenticated``, and the session goes to exactly one of them
+    (R-KEY-4: handed out once, whichever node asks first)."""
+    b = brokerage
+    app = TestApp(RealClock())  # type: ignore[arg-type]
+    clients = [httpx.Client(base_url=base, timeout=60) for base in b.bases]
+    try:
+        app.activate(clients[0], b.services, username="holder")  # type: ignore[arg-type]
+        started = clients[0].post(
+            "/api/v1/logins",
+            json={"username": "holder", "password": PASSWORD, "platform": "portal"},
+        )
+        assert started.status_code == 201, started.text
+        login_id, number = started.json()["login_id"], started.json()["factor"]["prompt"]["number"]
+        [pending] = app.pushes(clients[0])  # type: ignore[arg-type]
+        body = app.answer_body(pending, "approve", number)
+
+        def held(client: httpx.Client) -> dict[str, Any]:
+            got = client.get(f"/api/v1/logins/{login_id}", params={"wait": 30})
+            assert got.status_code == 200, got.text
+            return dict(got.json())
+
+        with ThreadPoolExecutor(2) as pool:
+            polls = [pool.submit(held, c) for c in clients[1:]]
+            time.sleep(1)  # both long-polls held on their nodes
+            assert not any(p.done() for p in polls)
+            path = f"/api/v1/key/pushes/{pending['push_id']}/answer"
+            approved = app.call(clients[0], "POST", path, body)  # type: ignore[arg-type]
+            assert approved.status_code == 200, approved.text
+            answers = [p.result(timeout=20) for p in polls]
+    finally:
+        for c in clients:
+            c.close()
+    assert [a["status"] for a in answers] == ["authenticated", "authenticated"]
+    assert sorted(bool(a["session"]) for a in answers) == [False, True]
 
 
 # --- kill -9 between the approval and the booking -------------------------------------------

@@ -54,7 +54,7 @@ def node() -> Hubs:
 
     clock = FakeClock()
     return Hubs(
-        logins=LoginWaits(no_poll, interval=HOUR, clock=clock.now, topic="l"),
+        logins=LoginWaits(no_poll, states=no_poll, interval=HOUR, clock=clock.now, topic="l"),
         apps=KeyWaits(no_poll, interval=HOUR, topic="a"),
         withdrawals=KeyWaits(no_poll, interval=HOUR, topic="w"),
         shares=KeyWaits(no_poll, interval=HOUR, topic="s"),

@@ -204,6 +204,14 @@ class LoginRepository(Protocol):
         """Record the session the login opened, exactly once; False if it has one."""
         ...
 
+    def with_challenges(
+        self, login_ids: Sequence[str]
+    ) -> dict[str, tuple[LoginRow, ChallengeRow | None, DeviceRow | None]]:
+        """Many logins at once (long-polls' first reads): each found login with its
+        ceremony, the ceremony's newest challenge and that challenge's device; one
+        statement per few hundred logins."""
+        ...
+
 
 class ChallengeRepository(Protocol):
     def add(

@@ -373,23 +373,28 @@ _LOGIN_BY_ID = _LOGIN_WITH_CEREMONY.where(t.logins.c.id == bindparam("p_login_id
 
 
 def _login_with_challenge() -> Select[Any]:
-    """A login, its ceremony, the ceremony's current (newest) challenge and that
-    challenge's device, in one statement: what an answer and a login's state read."""
+    """Logins, each with its ceremony, the ceremony's current (newest) challenge and that
+    challenge's device, in one statement: what an answer and a login's state read (one
+    login, :meth:`SqlLogins.get_with_challenge`) and the long-polls' first reads (many,
+    :meth:`SqlLogins.with_challenges`)."""
     lg, cm, ch, d = t.logins, t.ceremonies, t.challenges, t.devices
-    newer = ch.alias("newest")
-    current = select(func.max(newer.c.id)).where(newer.c.ceremony_id == cm.c.id).scalar_subquery()
-    return (
-        select(lg, *_CEREMONY_COLUMNS, *_columns(ch, "ch_"), *_columns(d, "dv_"))
-        .select_from(
-            lg.outerjoin(cm, cm.c.id == lg.c.ceremony_id)
-            .outerjoin(ch, ch.c.id == current)
-            .outerjoin(d, d.c.id == ch.c.device_id)
-        )
-        .where(lg.c.id == bindparam("p_login_id"))
+    newer = ch.alias("newer")
+    newest = (
+        select(func.max(newer.c.id)).where(newer.c.ceremony_id == lg.c.ceremony_id)
+    ).scalar_subquery()
+    return select(lg, *_CEREMONY_COLUMNS, *_CHALLENGE_COLUMNS, *_DEVICE_COLUMNS).select_from(
+        lg.outerjoin(cm, cm.c.id == lg.c.ceremony_id)
+        .outerjoin(ch, ch.c.id == newest)
+        .outerjoin(d, d.c.id == ch.c.device_id)
     )
 
 
-_LOGIN_WITH_CHALLENGE = _login_with_challenge()
+_CHALLENGE_COLUMNS = _columns(t.challenges, "ch_")
+_DEVICE_COLUMNS = _columns(t.devices, "dv_")
+_LOGIN_WITH_CHALLENGE = _login_with_challenge().where(t.logins.c.id == bindparam("p_login_id"))
+_LOGINS_WITH_CHALLENGES = _login_with_challenge().where(
+    t.logins.c.id.in_(bindparam("ids", expanding=True))
+)
 _CHALLENGE_PART = _Part(t.challenges, _CEREMONY_PART.end)
 _DEVICE_PART = _Part(t.devices, _CHALLENGE_PART.end)
 _ADD_LOGIN = insert(t.logins)
@@ -451,21 +456,38 @@ class SqlLogins:
 
     def get_with_challenge(self, login_id: str) -> LoginWithChallenge | None:
         row = self.conn.execute(_LOGIN_WITH_CHALLENGE, {"p_login_id": login_id}).first()
-        if row is None:
-            return None
-        challenge = _CHALLENGE_PART.of(row)
-        device = _DEVICE_PART.of(row)
-        return LoginWithChallenge(
-            login=_login_row(row),
-            challenge=None if challenge is None else challenge_row(challenge),
-            device=None if device is None else device_row(device),
-        )
+        return None if row is None else _with_challenge(row)
 
     def finish(self, login_id: str, *, session_id: int, now: datetime) -> bool:
         result = self.conn.execute(
             _FINISH_LOGIN, {"p_login_id": login_id, "p_session_id": session_id, "p_now": now}
         )
         return result.rowcount == 1
+
+    def with_challenges(
+        self, login_ids: Sequence[str]
+    ) -> dict[str, tuple[LoginRow, ChallengeRow | None, DeviceRow | None]]:
+        found: dict[str, tuple[LoginRow, ChallengeRow | None, DeviceRow | None]] = {}
+        for i in range(0, len(login_ids), _MANY):
+            part = list(login_ids[i : i + _MANY])
+            for row in self.conn.execute(_LOGINS_WITH_CHALLENGES, {"ids": part}):
+                read = _with_challenge(row)
+                found[row.id] = (read.login, read.challenge, read.device)
+        return found
+
+
+#: logins read by one statement of ``SqlLogins.with_challenges``
+_MANY = 500
+
+
+def _with_challenge(row: Any) -> LoginWithChallenge:
+    challenge = _CHALLENGE_PART.of(row)
+    device = _DEVICE_PART.of(row)
+    return LoginWithChallenge(
+        login=_login_row(row),
+        challenge=None if challenge is None else challenge_row(challenge),
+        device=None if device is None else device_row(device),
+    )
 
 
 def challenge_row(row: Any) -> ChallengeRow:

@@ -21,7 +21,7 @@ from securelogin.entrypoints.api.schemas import (
     SessionOut,
     TierOut,
 )
-from securelogin.entrypoints.api.waits import Hubs, LoginWaits, hubs_of, jittered, until
+from securelogin.entrypoints.api.waits import HubsDep, LoginWaits, jittered, until
 from securelogin.entrypoints.web.deps import ServicesDep
 from securelogin.errors import Unauthenticated
 from securelogin.service import sessions
@@ -48,14 +48,6 @@ def current(
 ) -> sessions.CurrentSession:
     return sessions.authenticate(services, token)
 
-
-async def loop_hubs(request: Request) -> Hubs:
-    """``waits.HubsDep`` as a coroutine: FastAPI runs a plain ``def`` dependency in the thread
-    pool, one thread hand-over per request for an attribute read (issue 14)."""
-    return hubs_of(request)
-
-
-LoopHubsDep = Annotated[Hubs, Depends(loop_hubs)]
 
 router = APIRouter(prefix="/api/v1", tags=["login"])
 
@@ -89,7 +81,7 @@ def start(body: LoginRequest, request: Request, services: ServicesDep) -> LoginO
 async def state(
     login_id: str,
     services: ServicesDep,
-    waits: LoopHubsDep,
+    waits: HubsDep,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT)] = 0,
 ) -> LoginOut:
     """Where the login stands; ``?wait=S`` long-polls until it leaves ``challenge``
@@ -108,7 +100,7 @@ async def _long_poll(
     with hub.watch(login_id) as woken:  # first, so a change during a read wakes us
         now = hub.recall(login_id)
         if now is None:
-            now = await hub.first_read(lambda: login.login_state(services, login_id))
+            now = await hub.first_read(login_id, lambda: login.login_state(services, login_id))
         while now.status == "challenge" and (left := deadline - time.monotonic()) > 0:
             if not woken.is_set():
                 hub.remember(now)  # no notify came during the read: still current
@@ -125,7 +117,7 @@ async def _long_poll(
     responses=problem_responses(401, 404, 409, 410, 422, 423),
 )
 async def answer(
-    login_id: str, body: AnswerRequest, services: ServicesDep, waits: LoopHubsDep
+    login_id: str, body: AnswerRequest, services: ServicesDep, waits: HubsDep
 ) -> AnswerOut:
     """The second factor's answer; 401 ``login_failed`` never says what was wrong."""
     try:
@@ -140,7 +132,7 @@ async def answer(
     response_model=FallbackOut,
     responses=problem_responses(404, 409, 410),
 )
-async def fallback(login_id: str, services: ServicesDep, waits: LoopHubsDep) -> FallbackOut:
+async def fallback(login_id: str, services: ServicesDep, waits: HubsDep) -> FallbackOut:
     """R-LOGIN-5 "Click here if you do not receive the notification": the mobile
     key's offline challenge; the push stays valid too (whichever succeeds first)."""
     factor = await run_in_threadpool(login.fallback_challenge, services, login_id)
@@ -153,7 +145,7 @@ async def fallback(login_id: str, services: ServicesDep, waits: LoopHubsDep) -> 
     response_model=FactorOut,
     responses=problem_responses(404, 409, 410, 429),
 )
-async def resend(login_id: str, services: ServicesDep, waits: LoopHubsDep) -> FactorOut:
+async def resend(login_id: str, services: ServicesDep, waits: HubsDep) -> FactorOut:
     """A new SMS code, or a new push (at most 3 per login), for this login."""
     factor = await run_in_threadpool(login.resend_code, services, login_id)
     waits.logins.notify(login_id)  # the login shows this challenge now

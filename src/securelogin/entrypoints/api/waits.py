@@ -26,7 +26,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import anyio
 import anyio.to_thread
@@ -39,10 +39,9 @@ from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.context import Services
 from securelogin.service.funds import withdrawals
 from securelogin.service.lifecycle import sharing
+from securelogin.service.login import login
 from securelogin.service.login.login import LoginState
 from securelogin.service.wakeups import Wakeups
-
-T = TypeVar("T")
 
 #: how often other processes' changes are looked for (this process notifies at once)
 LOGIN_POLL_SECONDS = 0.5
@@ -51,9 +50,16 @@ APP_POLL_SECONDS = 0.25
 KEEP_SECONDS = 10.0
 #: at most this many kept answers per process (the oldest goes first)
 MAX_KEPT = 100_000
-#: long-poll first reads running at once: the rest of the thread pool and of the
-#: database connections stays free for approvals and for the woken waiters' re-reads
-FIRST_READS = 16
+#: long-poll first reads running at once (each a batch, in a thread): the rest of the
+#: thread pool and of the database connections stays free for approvals and for the
+#: woken waiters' re-reads.  Two, not more: what arrives while they run waits for the
+#: next batch, so a burst is read in a few large batches.  With 16, 2,000 long-polls
+#: arriving together were read in ~1,460 batches (most of one login: every arrival
+#: found a free thread) for 2.6 ms of CPU each; with 2, in ~185 batches for 0.85 ms
+#: (docs/performance.md, session 3)
+FIRST_READS = 2
+#: at most this many long-polls' first reads in one query
+FIRST_BATCH = 500
 #: a long-poll of ``wait`` seconds ends after ``wait × (1 − JITTER × u)``, u uniform in
 #: [0, 1), when ``wait`` ≥ JITTER_FROM: 10,000 clients connected in one second re-poll
 #: spread over 12 s of a 60-s wait instead of in one second
@@ -68,11 +74,54 @@ def jittered(wait: float, uniform: Callable[[], float] = random.random) -> float
     return wait * (1.0 - JITTER * uniform())
 
 
-async def until(event: asyncio.Event, timeout: float) -> bool:
-    """Wait for ``event`` at most ``timeout`` seconds; True when it is set."""
-    with anyio.move_on_after(timeout):
-        await event.wait()
-    return event.is_set()
+class Waiter:
+    """One long-poll's wake-up: ``asyncio.Event``'s ``set``/``is_set``/``clear``, with a
+    future only while it is awaited and a ``call_later`` for its timeout — no deque and
+    no anyio cancel scope: ~2 KB less per waiting long-poll than an ``asyncio.Event``
+    awaited under ``anyio.move_on_after`` (docs/performance.md, session 3)."""
+
+    __slots__ = ("_future", "_set")
+
+    def __init__(self) -> None:
+        self._set = False
+        self._future: asyncio.Future[None] | None = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        """Wake it (on the event loop)."""
+        self._set = True
+        future = self._future
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    def clear(self) -> None:
+        self._set = False
+
+    async def wait(self, timeout: float) -> bool:
+        """Until it is set, at most ``timeout`` seconds; True when it is set."""
+        if self._set or timeout <= 0:
+            return self._set
+        loop = asyncio.get_running_loop()
+        future = self._future = loop.create_future()
+        timer = loop.call_later(timeout, _expire, future)
+        try:
+            await future
+        finally:
+            timer.cancel()
+            self._future = None
+        return self._set
+
+
+def _expire(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+async def until(waiter: Waiter, timeout: float) -> bool:
+    """Wait for ``waiter`` at most ``timeout`` seconds; True when it is set."""
+    return await waiter.wait(timeout)
 
 
 class Waits:
@@ -85,7 +134,8 @@ class Waits:
         self.interval = interval
         self.topic = topic
         self.wakeups: Wakeups | None = None
-        self._waiters: dict[str, set[asyncio.Event]] = {}
+        #: a list, not a set: a login has one waiter but for a client's overlapping polls
+        self._waiters: dict[str, list[Waiter]] = {}
         self._poller: asyncio.Task[None] | None = None
 
     @property
@@ -93,26 +143,26 @@ class Waits:
         return sum(len(v) for v in self._waiters.values())
 
     @contextlib.contextmanager
-    def watch(self, key: str) -> Iterator[asyncio.Event]:
+    def watch(self, key: str) -> Iterator[Waiter]:
         """A waiter for ``key`` from now on: register it *before* reading the state, so
-        that a change during the read sets the event instead of being missed."""
-        event = asyncio.Event()
-        self._waiters.setdefault(key, set()).add(event)
+        that a change during the read sets it instead of being missed."""
+        waiter = Waiter()
+        self._waiters.setdefault(key, []).append(waiter)
         self._ensure_poller()
         try:
-            yield event
+            yield waiter
         finally:
-            events = self._waiters.get(key)
-            if events is not None:
-                events.discard(event)
-                if not events:
+            waiters = self._waiters.get(key)
+            if waiters is not None:
+                waiters.remove(waiter)
+                if not waiters:
                     del self._waiters[key]
                     self._left(key)
 
     async def wait(self, key: str, timeout: float) -> bool:
         """Wait until ``key`` may have changed (True), or ``timeout`` seconds (False)."""
-        with self.watch(key) as event:
-            return await until(event, timeout)
+        with self.watch(key) as waiter:
+            return await waiter.wait(timeout)
 
     def notify(self, key: str) -> None:
         """``key`` changed here (call on the event loop, after the commit): wake its
@@ -123,8 +173,8 @@ class Waits:
 
     def wake(self, key: str) -> None:
         """Wake the waiters of ``key`` in this process (the poller, another process)."""
-        for event in self._waiters.get(key, ()):
-            event.set()
+        for waiter in self._waiters.get(key, ()):
+            waiter.set()
 
     def _left(self, key: str) -> None:
         """The last waiter of ``key`` left."""
@@ -167,11 +217,9 @@ class KeyWaits(Waits):
         return await run_in_threadpool(self.check, keys)
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Kept:
-    state: LoginState
-    mark: int
-    expires_at: datetime
+#: a first read waiting for its batch: the login and where its state goes (None: the
+#: batch left it out, read it alone)
+_Queued = tuple[str, "asyncio.Future[LoginState | None]"]
 
 
 class LoginWaits(Waits):
@@ -188,6 +236,7 @@ class LoginWaits(Waits):
         self,
         changes: Callable[[list[str]], dict[str, int | None]],
         *,
+        states: Callable[[list[str]], dict[str, LoginState]],
         interval: float,
         clock: Callable[[], datetime],
         keep: float = KEEP_SECONDS,
@@ -197,13 +246,20 @@ class LoginWaits(Waits):
     ) -> None:
         super().__init__(interval=interval, topic=topic)
         self.changes = changes
+        self.states = states
         self.clock = clock
         self.keep = keep
         self.limit = limit
         self.monotonic = monotonic
-        self._kept: dict[str, _Kept] = {}
+        #: a login's last ``challenge`` answer (its ``challenge_mark`` and ``expires_at``
+        #: set): the LoginState itself, nothing around it
+        self._kept: dict[str, LoginState] = {}
         self._idle_since: dict[str, float] = {}
-        self._limiter: tuple[asyncio.AbstractEventLoop, anyio.CapacityLimiter] | None = None
+        self._gate: (
+            tuple[asyncio.AbstractEventLoop, asyncio.Semaphore, anyio.CapacityLimiter] | None
+        ) = None
+        self._queued: list[_Queued] = []
+        self._reader: asyncio.Task[None] | None = None
 
     @property
     def kept(self) -> int:
@@ -214,36 +270,79 @@ class LoginWaits(Waits):
         kept = self._kept.get(login_id)
         if kept is None:
             return None
-        if self.clock() >= kept.expires_at:
+        if _ended(kept, self.clock()):
             self._forget(login_id)
             return None
-        return kept.state
+        return kept
 
     def remember(self, state: LoginState) -> None:
         """Keep a ``challenge`` answer just read (call only when no notify came during
         the read: the caller's waiter event is still clear)."""
-        mark, expires_at = state.challenge_mark, state.expires_at
-        if state.status != "challenge" or mark is None or expires_at is None:
+        if state.status != "challenge" or state.challenge_mark is None or not state.expires_at:
             return
         key = state.login_id
         if key not in self._kept and len(self._kept) >= self.limit:
             self._forget(next(iter(self._kept)))
-        self._kept[key] = _Kept(state=state, mark=mark, expires_at=expires_at)
+        self._kept[key] = state
         if key not in self._waiters:
             self._idle_since[key] = self.monotonic()
 
-    async def first_read(self, read: Callable[[], T]) -> T:
-        """A long-poll's first read, in at most ``FIRST_READS`` threads at once."""
+    async def first_read(self, login_id: str, read: Callable[[], LoginState]) -> LoginState:
+        """A long-poll's first read.  It joins the first reads queued meanwhile, and one
+        query (``states``) answers them all; a login that query leaves out (unknown,
+        ``authenticated``) is read alone by ``read``.  At most ``FIRST_READS`` reads run
+        at once, each in a thread: what arrives while they run waits for the next batch,
+        so long-polls arriving together cost a few hundred queries, not three each."""
+        loop, gate, threads = self._first_reads()
+        future: asyncio.Future[LoginState | None] = loop.create_future()
+        self._queued.append((login_id, future))
+        if self._reader is None or self._reader.done():
+            self._reader = loop.create_task(self._read_queued(gate, threads))
+        state = await future
+        if state is None:
+            async with gate:
+                state = await anyio.to_thread.run_sync(read, limiter=threads)
+        return state
+
+    def _first_reads(
+        self,
+    ) -> tuple[asyncio.AbstractEventLoop, asyncio.Semaphore, anyio.CapacityLimiter]:
         loop = asyncio.get_running_loop()
-        if self._limiter is None or self._limiter[0] is not loop:
-            self._limiter = (loop, anyio.CapacityLimiter(FIRST_READS))
-        return await anyio.to_thread.run_sync(read, limiter=self._limiter[1])
+        if self._gate is None or self._gate[0] is not loop:
+            self._gate = (loop, asyncio.Semaphore(FIRST_READS), anyio.CapacityLimiter(FIRST_READS))
+            self._queued, self._reader = [], None
+        return self._gate
+
+    async def _read_queued(self, gate: asyncio.Semaphore, threads: anyio.CapacityLimiter) -> None:
+        """Start a batch whenever a read may start, with everything queued by then."""
+        while self._queued:
+            await gate.acquire()
+            batch, self._queued = self._queued[:FIRST_BATCH], self._queued[FIRST_BATCH:]
+            task = asyncio.get_running_loop().create_task(self._read_batch(batch, threads))
+            task.add_done_callback(lambda _: gate.release())
+
+    async def _read_batch(self, batch: list[_Queued], threads: anyio.CapacityLimiter) -> None:
+        waiting = [(key, future) for key, future in batch if not future.done()]
+        if not waiting:
+            return  # their clients left
+        try:
+            states = await anyio.to_thread.run_sync(
+                self.states, [key for key, _ in waiting], limiter=threads
+            )
+        except Exception as exc:  # each of the batch's long-polls meets it
+            for _, future in waiting:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for key, future in waiting:
+            if not future.done():
+                future.set_result(states.get(key))
 
     @contextlib.contextmanager
-    def watch(self, key: str) -> Iterator[asyncio.Event]:
+    def watch(self, key: str) -> Iterator[Waiter]:
         self._idle_since.pop(key, None)
-        with super().watch(key) as event:
-            yield event
+        with super().watch(key) as waiter:
+            yield waiter
 
     def wake(self, key: str) -> None:
         self._forget(key)
@@ -261,15 +360,21 @@ class LoginWaits(Waits):
         now, idle_before = self.clock(), self.monotonic() - self.keep
         for key in [k for k, since in self._idle_since.items() if since <= idle_before]:
             self._forget(key)
-        for key in [k for k, kept in self._kept.items() if now >= kept.expires_at]:
+        for key in [
+            k for k, kept in self._kept.items() if not kept.expires_at or now >= kept.expires_at
+        ]:
             self._forget(key)
         return list(self._waiters.keys() | self._kept.keys())
 
     async def _changed(self, keys: list[str]) -> set[str]:
-        marks = {k: kept.mark for k in keys if (kept := self._kept.get(k)) is not None}
+        marks = {k: kept.challenge_mark for k in keys if (kept := self._kept.get(k)) is not None}
         changes = await run_in_threadpool(self.changes, keys)
         # None: left ``challenge``; a mark: the login's newest challenge (resend, fallback)
         return {k for k, mark in changes.items() if mark is None or marks.get(k, mark) != mark}
+
+
+def _ended(kept: LoginState, now: datetime) -> bool:
+    return kept.expires_at is None or now >= kept.expires_at
 
 
 @dataclass
@@ -332,6 +437,7 @@ def hubs(services: Services) -> Hubs:
         found = Hubs(
             logins=LoginWaits(
                 lambda ids: push.login_changes(services, ids),
+                states=lambda ids: login.login_states(services, ids),
                 interval=LOGIN_POLL_SECONDS,
                 clock=services.clock.now,
                 topic="l",
@@ -356,8 +462,9 @@ def hubs(services: Services) -> Hubs:
     return found
 
 
-def hubs_of(request: Request) -> Hubs:
-    """The app's hubs (``create_app`` keeps them in ``app.state.hubs``)."""
+async def hubs_of(request: Request) -> Hubs:
+    """The app's hubs (``create_app`` keeps them in ``app.state.hubs``); ``async`` so that
+    FastAPI calls it on the event loop, not through a thread as a plain ``def``."""
     found: Hubs = request.app.state.hubs
     return found
 

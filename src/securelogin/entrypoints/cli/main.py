@@ -70,6 +70,7 @@ def _run_server(settings: Settings, workers: int) -> None:
         proxy_headers=False,
         http=protocol_for(settings.http_parser.value),
         loop=settings.event_loop.value,
+        backlog=settings.backlog,
     )
 
 

@@ -16,10 +16,9 @@ from securelogin.service.context import Services
 
 
 async def services_of(request: Request) -> Services:
-    """The app's services (``create_app`` keeps them in ``app.state.services``).  A
-    coroutine, so that FastAPI calls it on the event loop: a plain ``def`` dependency is
-    run in the thread pool, a thread hand-over per request for one attribute read
-    (issue 14)."""
+    """The app's services (``create_app`` keeps them in ``app.state.services``);
+    ``async`` so that FastAPI calls it on the event loop — a plain ``def`` dependency
+    goes through a worker thread on every request."""
     services: Services = request.app.state.services
     return services
 

@@ -307,19 +307,21 @@ def factor_view(uow: UnitOfWork, ceremony_id: str) -> FactorView | None:
     return challenge_view(uow, uow.challenges.current(ceremony_id))
 
 
-def challenge_view(
-    uow: UnitOfWork, challenge: ChallengeRow | None, device: DeviceRow | None = None
-) -> FactorView | None:
-    """What the client is shown for this challenge (None without one); ``device`` is
-    the challenge's device when the caller read it already."""
+def challenge_view(uow: UnitOfWork, challenge: ChallengeRow | None) -> FactorView | None:
+    """What the client is shown for this challenge (None without one)."""
     if challenge is None:
         return None
-    if challenge.device_id is None:
-        device = None
-    elif device is None or device.id != challenge.device_id:
+    device = None
+    if challenge.device_id is not None:
         device = uow.device_access.by_id(challenge.device_id)
-        if device is None:
-            return None
+    return view_of_challenge(challenge, device)
+
+
+def view_of_challenge(challenge: ChallengeRow, device: DeviceRow | None) -> FactorView | None:
+    """What the client is shown for ``challenge`` read with its device (None when the
+    challenge names a device that is gone)."""
+    if challenge.device_id is not None and device is None:
+        return None
     prompt = challenge.prompt
     indices = prompt.get("indices")
     return FactorView(

@@ -45,13 +45,13 @@ from securelogin.service.ceremony.factors import (
     FactorView,
     accepted_for,
     candidate,
-    challenge_view,
     check_answer,
     choose_device,
     deliver_codes,
     deliver_wakeups,
     issue_challenge,
     open_ceremony,
+    view_of_challenge,
 )
 from securelogin.service.ceremony.outcomes import Approval, Purpose
 from securelogin.service.ceremony.ports import CeremonyRow
@@ -272,7 +272,7 @@ def login_state(services: Services, login_id: str) -> LoginState:
         challenge = None
         if ceremony is not None and status == LoginStatus.CHALLENGE:
             challenge = found.challenge
-        factor = challenge_view(uow, challenge, found.device)
+        factor = view_of_challenge(challenge, found.device) if challenge else None
         session = None
         if ceremony is not None and status == LoginStatus.AUTHENTICATED and services.mobile:
             session = push.collect_session(services, uow, ceremony.id)
@@ -496,3 +496,28 @@ def switch_device(services: Services, login_id: str, device_id: str) -> FactorVi
     if factor.prompt.sent_to is not None:
         deliver_codes(services)
     return factor
+
+
+def login_states(services: Services, login_ids: list[str]) -> dict[str, LoginState]:
+    """``login_state`` of many logins in one unit of work and one query (the long-polls'
+    first reads, entrypoints/api/waits.py).  Only the logins that read alone would
+    change nothing are answered: an unknown login and an ``authenticated`` one (whose
+    session is handed out, a write) are left out, for ``login_state`` to read."""
+    now = services.clock.now()
+    with services.uow() as uow:
+        found = uow.logins.with_challenges(login_ids)
+    states: dict[str, LoginState] = {}
+    for login_id, (row, challenge, device) in found.items():
+        status = state_of(row.ceremony, now) if row.ceremony else row.status
+        if status == LoginStatus.AUTHENTICATED:
+            continue
+        if status != LoginStatus.CHALLENGE:
+            challenge = None
+        states[login_id] = LoginState(
+            login_id=row.id,
+            status=status,
+            factor=view_of_challenge(challenge, device) if challenge else None,
+            expires_at=row.expires_at if challenge else None,
+            challenge_mark=challenge.id if challenge else None,
+        )
+    return states
