@@ -77,6 +77,17 @@ class ChallengeRow:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LoginWithChallenge:
+    """A login with its ceremony's current (newest) challenge and that challenge's
+    device, read together (one statement on the answer path, issue 14)."""
+
+    login: LoginRow
+    challenge: ChallengeRow | None
+    #: the device ``challenge.device_id`` names (None without one)
+    device: DeviceRow | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class SessionRow:
     id: int
     user_id: int
@@ -118,6 +129,11 @@ class FailureCounters(Protocol):
     def lock(self, user_id: int) -> AnswerLock | None:
         """R-LOGIN-3: lock the user's row until the transaction ends, so that the
         evaluations of one user's second-factor answers run one after the other."""
+        ...
+
+    def lock_by_login(self, login_id: str) -> AnswerLock | None:
+        """:meth:`lock` for the user of login ``login_id`` (one statement: the answer
+        path knows the login, not yet its user); None for an unknown login."""
         ...
 
     def clear(self, user_id: int, counter: FailureCounter) -> None: ...
@@ -176,6 +192,12 @@ class LoginRepository(Protocol):
 
     def get(self, login_id: str) -> LoginRow | None:
         """The login with its ceremony (one statement)."""
+        ...
+
+    def get_with_challenge(self, login_id: str) -> LoginWithChallenge | None:
+        """The login as :meth:`get` reads it, with its ceremony's current challenge and
+        that challenge's device (what :meth:`ChallengeRepository.current` and
+        :meth:`DeviceAccess.by_id` would read), in one round trip."""
         ...
 
     def finish(self, login_id: str, *, session_id: int, now: datetime) -> bool:

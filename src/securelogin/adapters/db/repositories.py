@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select
 
 from securelogin.adapters.db import tables as t
 from securelogin.domain.audit import AuditEvent, ChainedEvent, link_hash
@@ -115,6 +115,17 @@ def user_row(row: Any) -> UserRow:
     )
 
 
+# The reads of the password step and of every session's opening, built once (issue 14).
+_USER_BY_NAME = select(t.users).where(t.users.c.username == bindparam("p_username"))
+_USER_BY_ID = select(t.users).where(t.users.c.id == bindparam("p_id"))
+_GRANTS_OF = (
+    select(t.accounts.c.number, t.accounts.c.status, t.grants.c.rights)
+    .join(t.accounts, t.accounts.c.id == t.grants.c.account_id)
+    .where(t.grants.c.user_id == bindparam("p_user_id"))
+    .order_by(t.accounts.c.number)
+)
+
+
 class SqlUsers:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -155,21 +166,15 @@ class SqlUsers:
         return set(self.conn.scalars(select(c.username).where(c.username.in_(usernames))))
 
     def by_username(self, username: str) -> UserRow | None:
-        row = self.conn.execute(select(t.users).where(t.users.c.username == username)).first()
+        row = self.conn.execute(_USER_BY_NAME, {"p_username": username}).first()
         return None if row is None else user_row(row)
 
     def by_id(self, user_id: int) -> UserRow | None:
-        row = self.conn.execute(select(t.users).where(t.users.c.id == user_id)).first()
+        row = self.conn.execute(_USER_BY_ID, {"p_id": user_id}).first()
         return None if row is None else user_row(row)
 
     def grants_of(self, user_id: int) -> list[GrantView]:
-        g, a = t.grants, t.accounts
-        rows = self.conn.execute(
-            select(a.c.number, a.c.status, g.c.rights)
-            .join(a, a.c.id == g.c.account_id)
-            .where(g.c.user_id == user_id)
-            .order_by(a.c.number)
-        )
+        rows = self.conn.execute(_GRANTS_OF, {"p_user_id": user_id})
         return [
             GrantView(
                 account=n,
@@ -226,9 +231,19 @@ class SqlDevices:
         return set(self.conn.scalars(select(c.serial).where(c.serial.in_(serials))))
 
 
+_LOCK_HEAD = (
+    select(t.audit_head.c.last_id, t.audit_head.c.last_hash)
+    .where(t.audit_head.c.id == 1)
+    .with_for_update()
+)
+_ADD_EVENTS = insert(t.audit_events)
+
+
 class SqlAuditLog:
     """Appends at commit time: the head row is locked only for the last moment of a
-    transaction, which keeps the chain linear across processes (R-OPS-6)."""
+    transaction, which keeps the chain linear across processes (R-OPS-6).  Two
+    statements: lock and read the head, insert the events; the head follows each event
+    that extends it by a trigger (migration 0014), in the same statement."""
 
     def __init__(self, conn: Connection, clock: Clock) -> None:
         self.conn = conn
@@ -241,10 +256,8 @@ class SqlAuditLog:
     def flush(self) -> None:
         if not self.pending:
             return
-        head = self.conn.execute(
-            select(t.audit_head).where(t.audit_head.c.id == 1).with_for_update()
-        ).one()
-        last_id, last_hash = int(head.last_id), str(head.last_hash)
+        last_id, last_hash = self.conn.execute(_LOCK_HEAD).one()
+        last_id, last_hash = int(last_id), str(last_hash)
         rows = []
         for event in self.pending:
             last_id += 1
@@ -263,12 +276,7 @@ class SqlAuditLog:
                 }
             )
             last_hash = digest
-        self.conn.execute(insert(t.audit_events), rows)
-        self.conn.execute(
-            update(t.audit_head)
-            .where(t.audit_head.c.id == 1)
-            .values(last_id=last_id, last_hash=last_hash)
-        )
+        self.conn.execute(_ADD_EVENTS, rows)
         self.pending.clear()
 
     def head(self) -> tuple[int, str]:
@@ -279,10 +287,16 @@ class SqlAuditLog:
         result = self.conn.execution_options(yield_per=1000).execute(
             select(t.audit_events).order_by(t.audit_events.c.id)
         )
-        for row in result:
-            event = AuditEvent(
-                action=row.action, actor=row.actor, subject=row.subject, data=json.loads(row.data)
-            )
-            yield ChainedEvent(
-                id=row.id, at=row.at, event=event, prev_hash=row.prev_hash, hash=row.hash
-            )
+        try:
+            for row in result:
+                event = AuditEvent(
+                    action=row.action,
+                    actor=row.actor,
+                    subject=row.subject,
+                    data=json.loads(row.data),
+                )
+                yield ChainedEvent(
+                    id=row.id, at=row.at, event=event, prev_hash=row.prev_hash, hash=row.hash
+                )
+        finally:  # a reader that stops at a broken link: PostgreSQL's server cursor closes
+            result.close()

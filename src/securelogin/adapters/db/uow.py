@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Generic, Self, TypeVar, overload
 
 from sqlalchemy import Connection, Engine, RootTransaction, text
 from sqlalchemy.exc import OperationalError
@@ -41,39 +42,80 @@ from securelogin.adapters.faults import ACCOUNT_LOCK, ANSWER_LOCK, REPLAY_GUARD,
 from securelogin.errors import StorageBusy, StorageUnavailable
 from securelogin.service.ports import Clock, SecretBox
 
+R = TypeVar("R")
+
+
+class _Repository(Generic[R]):
+    """A repository of the unit of work, made on first use in each ``with`` block: most
+    use cases touch three or four of the thirty (issue 14: making all of them on every
+    ``__enter__`` was a tenth of a login answer's own CPU)."""
+
+    def __init__(self, make: Callable[[SqlUnitOfWork], R]) -> None:
+        self.make = make
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, work: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, work: SqlUnitOfWork, owner: type) -> R: ...
+    def __get__(self, work: SqlUnitOfWork | None, owner: type) -> Self | R:
+        if work is None:
+            return self
+        value = self.make(work)
+        work.__dict__[self.name] = value  # later reads find it without the descriptor
+        return value
+
+
+def _on(faults: FileFaults | None, guard: str) -> bool:
+    """Whether a guard is on (a test's strict-xfail variant switches one off)."""
+    return faults is None or not faults.off(guard)
+
 
 class SqlUnitOfWork:
     """``with uow: …; uow.commit()``; audit events are chained inside the same commit."""
 
-    entities: SqlEntities
-    failures: SqlFailureCounters
-    name_failures: SqlNameFailures
-    device_access: SqlDeviceAccess
-    ceremonies: SqlCeremonies
-    logins: SqlLogins
-    challenges: SqlChallenges
-    sessions: SqlSessions
-    accounts: SqlAccounts
-    users: SqlUsers
-    devices: SqlDevices
-    inventory: SqlInventory
-    audit: SqlAuditLog
-    outbox: SqlOutbox
-    sharing: SqlSharing
-    mobile_keys: SqlMobileKeys
-    funds: SqlFunds
-    service_keys: SqlServiceKeys
-    operators: SqlOperators
-    helpdesk: SqlHelpdesk
-    lifecycle: SqlLifecycle
-    replacements: SqlReplacementRequests
-    deposits: SqlDeposits
-    returns: SqlReturns
-    session_control: SqlSessionControl
-    message_centre: SqlMessageCentre
-    closure: SqlAccountClosure
-    documents: SqlDocuments
-    oidc: SqlOidc
+    engine: Engine
+    faults: FileFaults | None
+    clock: Clock
+    box: SecretBox
+
+    entities = _Repository(lambda w: SqlEntities(w.connection))
+    failures = _Repository(
+        lambda w: SqlFailureCounters(w.connection, locking=_on(w.faults, ANSWER_LOCK))
+    )
+    name_failures = _Repository(lambda w: SqlNameFailures(w.connection))
+    device_access = _Repository(
+        lambda w: SqlDeviceAccess(w.connection, replay_guard=_on(w.faults, REPLAY_GUARD))
+    )
+    ceremonies = _Repository(lambda w: SqlCeremonies(w.connection))
+    logins = _Repository(lambda w: SqlLogins(w.connection))
+    challenges = _Repository(lambda w: SqlChallenges(w.connection))
+    sessions = _Repository(lambda w: SqlSessions(w.connection))
+    accounts = _Repository(lambda w: SqlAccounts(w.connection))
+    users = _Repository(lambda w: SqlUsers(w.connection))
+    devices = _Repository(lambda w: SqlDevices(w.connection))
+    inventory = _Repository(lambda w: SqlInventory(w.connection))
+    audit = _Repository(lambda w: SqlAuditLog(w.connection, w.clock))
+    outbox = _Repository(lambda w: SqlOutbox(w.connection, w.clock, w.box))
+    sharing = _Repository(lambda w: SqlSharing(w.connection))
+    mobile_keys = _Repository(lambda w: SqlMobileKeys(w.connection))
+    funds = _Repository(lambda w: SqlFunds(w.connection, locking=_on(w.faults, ACCOUNT_LOCK)))
+    service_keys = _Repository(lambda w: SqlServiceKeys(w.connection))
+    operators = _Repository(lambda w: SqlOperators(w.connection))
+    helpdesk = _Repository(lambda w: SqlHelpdesk(w.connection))
+    lifecycle = _Repository(lambda w: SqlLifecycle(w.connection))
+    replacements = _Repository(lambda w: SqlReplacementRequests(w.connection))
+    deposits = _Repository(lambda w: SqlDeposits(w.connection))
+    returns = _Repository(lambda w: SqlReturns(w.connection))
+    session_control = _Repository(lambda w: SqlSessionControl(w.connection))
+    message_centre = _Repository(lambda w: SqlMessageCentre(w.connection))
+    closure = _Repository(lambda w: SqlAccountClosure(w.connection))
+    documents = _Repository(lambda w: SqlDocuments(w.connection))
+    webauthn = _Repository(lambda w: SqlWebAuthn(w.connection))
+    oidc = _Repository(lambda w: SqlOidc(w.connection))
 
     def __init__(
         self, engine: Engine, clock: Clock, box: SecretBox, faults: FileFaults | None = None
@@ -84,6 +126,7 @@ class SqlUnitOfWork:
         self.box = box
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
+        self._entered = False
 
     def __enter__(self) -> Self:
         try:
@@ -91,42 +134,10 @@ class SqlUnitOfWork:
             self._tx = self._conn.begin()
         except OperationalError as exc:
             raise StorageUnavailable(f"database unavailable: {exc.orig}") from None
-        conn = self._conn
-        self.entities = SqlEntities(conn)
-        faults = self.faults
-        self.failures = SqlFailureCounters(
-            conn, locking=faults is None or not faults.off(ANSWER_LOCK)
-        )
-        self.name_failures = SqlNameFailures(conn)
-        self.device_access = SqlDeviceAccess(
-            conn, replay_guard=faults is None or not faults.off(REPLAY_GUARD)
-        )
-        self.ceremonies = SqlCeremonies(conn)
-        self.logins = SqlLogins(conn)
-        self.challenges = SqlChallenges(conn)
-        self.sessions = SqlSessions(conn)
-        self.accounts = SqlAccounts(conn)
-        self.users = SqlUsers(conn)
-        self.devices = SqlDevices(conn)
-        self.inventory = SqlInventory(conn)
-        self.audit = SqlAuditLog(conn, self.clock)
-        self.outbox = SqlOutbox(conn, self.clock, self.box)
-        self.sharing = SqlSharing(conn)
-        self.mobile_keys = SqlMobileKeys(conn)
-        self.funds = SqlFunds(conn, locking=faults is None or not faults.off(ACCOUNT_LOCK))
-        self.service_keys = SqlServiceKeys(conn)
-        self.operators = SqlOperators(conn)
-        self.helpdesk = SqlHelpdesk(conn)
-        self.lifecycle = SqlLifecycle(conn)
-        self.replacements = SqlReplacementRequests(conn)
-        self.deposits = SqlDeposits(conn)
-        self.returns = SqlReturns(conn)
-        self.session_control = SqlSessionControl(conn)
-        self.message_centre = SqlMessageCentre(conn)
-        self.closure = SqlAccountClosure(conn)
-        self.documents = SqlDocuments(conn)
-        self.webauthn = SqlWebAuthn(conn)
-        self.oidc = SqlOidc(conn)
+        if self._entered:  # a second block on this object: new repositories
+            for name in _REPOSITORIES:
+                self.__dict__.pop(name, None)
+        self._entered = True
         return self
 
     def __exit__(
@@ -154,9 +165,14 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         if self._tx is None:
             raise RuntimeError("unit of work used outside its with-block")
-        self.audit.flush()
+        if "audit" in self.__dict__:  # nothing was recorded without the audit log
+            self.audit.flush()
         self._tx.commit()
 
+
+_REPOSITORIES = tuple(
+    name for name, member in vars(SqlUnitOfWork).items() if isinstance(member, _Repository)
+)
 
 #: SQLSTATEs of a transaction the database gave up on: deadlock, serialisation failure,
 #: lock not available (lock_timeout); SQLite says "database is locked" / "busy"

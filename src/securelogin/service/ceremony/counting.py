@@ -78,6 +78,19 @@ def serialise(services: Services, uow: UnitOfWork, user_id: int, now: datetime) 
     user = uow.failures.lock(user_id)
     if user is None:
         raise LoginFailed
+    return _unlocked(services, user, now)
+
+
+def serialise_login(
+    services: Services, uow: UnitOfWork, login_id: str, now: datetime
+) -> AnswerLock | None:
+    """:func:`serialise` for the user of login ``login_id`` (one statement); None when
+    there is no such login (nothing locked)."""
+    user = uow.failures.lock_by_login(login_id)
+    return None if user is None else _unlocked(services, user, now)
+
+
+def _unlocked(services: Services, user: AnswerLock, now: datetime) -> AnswerLock:
     retry_at = locked_until(services, user, now)
     if retry_at is not None:
         raise Locked(retry_at=retry_at)

@@ -40,7 +40,7 @@ from securelogin.service.ceremony.knowledge import Checked, KnownFactor, SlowChe
 from securelogin.service.ceremony.outcomes import Purpose
 from securelogin.service.ceremony.ports import CeremonyRow, NewCeremony
 from securelogin.service.context import Services
-from securelogin.service.login_ports import ChallengeRow, DeviceRow
+from securelogin.service.login_ports import ChallengeRow, DeviceRow, LoginWithChallenge
 from securelogin.service.notifications import deliver_due
 from securelogin.service.ports import UnitOfWork
 from securelogin.service.sessions import Tier
@@ -353,6 +353,7 @@ def check_answer(
     now: datetime,
     max_answers: int,
     checked: Checked | None = None,
+    current: LoginWithChallenge | None = None,
 ) -> AnswerOutcome:
     """Take one of the challenge's answers atomically, evaluate, then guard replays; the
     ceremony ends here (accepted, or denied after its last answer) in the caller's unit
@@ -363,8 +364,10 @@ def check_answer(
     A factor whose check is slow (the password, ``ceremony.knowledge``) is not evaluated
     here: its answer is taken and ``PENDING`` comes back with the check to run once the
     lock is released; ``checked`` is that check's result, applied in the next turn
-    (``ceremony.answers.evaluated`` runs both turns)."""
-    outcome = _evaluate(services, uow, ceremony, response, now, max_answers, checked)
+    (``ceremony.answers.evaluated`` runs both turns).  ``current``: the ceremony's
+    current challenge and its device, when the caller read them with the ceremony under
+    the lock (``LoginRepository.get_with_challenge``)."""
+    outcome = _evaluate(services, uow, ceremony, response, now, max_answers, checked, current)
     if outcome.verdict is Verdict.ACCEPTED:
         try:
             record.finish(uow, ceremony, CeremonyOutcome.ANSWERED, now)
@@ -384,10 +387,11 @@ def _evaluate(
     now: datetime,
     max_answers: int,
     checked: Checked | None,
+    current: LoginWithChallenge | None,
 ) -> AnswerOutcome:
     if not record.is_open(ceremony, now):
         return AnswerOutcome(verdict=Verdict.CLOSED, reason="ceremony_closed", exhausted=True)
-    challenge = uow.challenges.current(ceremony.id)
+    challenge = current.challenge if current else uow.challenges.current(ceremony.id)
     if challenge is None:
         return AnswerOutcome(verdict=Verdict.CLOSED, reason="no_challenge", exhausted=True)
     if checked is not None and checked.challenge_id == challenge.id:
@@ -401,7 +405,7 @@ def _evaluate(
         return _known_answer(
             services, uow, ceremony, challenge, attempts, checked, now, max_answers
         )
-    device = uow.device_access.by_id(challenge.device_id)
+    device = current.device if current else uow.device_access.by_id(challenge.device_id)
     if device is None or not is_usable(candidate(device), now=now):
         return AnswerOutcome(verdict=Verdict.CLOSED, reason="device_inactive", exhausted=True)
     kind = DeviceKind(device.kind)

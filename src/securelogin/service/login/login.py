@@ -37,7 +37,7 @@ from securelogin.service.ceremony.counting import (
     Verdict,
     locked_until,
     lockout,
-    serialise,
+    serialise_login,
     settle,
 )
 from securelogin.service.ceremony.factors import (
@@ -45,7 +45,6 @@ from securelogin.service.ceremony.factors import (
     FactorView,
     accepted_for,
     candidate,
-    challenge_view,
     check_answer,
     choose_device,
     deliver_codes,
@@ -264,15 +263,16 @@ def login_state(services: Services, login_id: str) -> LoginState:
     """``GET /api/v1/logins/{id}``: where a login stands (expiry is computed, not stored)."""
     now = services.clock.now()
     with services.uow() as uow:
-        login = uow.logins.get(login_id)
-        if login is None:
+        found = uow.logins.get_with_challenge(login_id)
+        if found is None:
             raise UnknownLogin
+        login = found.login
         ceremony = login.ceremony
         status = state_of(ceremony, now) if ceremony else login.status
         challenge = None
         if ceremony is not None and status == LoginStatus.CHALLENGE:
-            challenge = uow.challenges.current(ceremony.id)
-        factor = challenge_view(uow, challenge)
+            challenge = found.challenge
+        factor = view_of_challenge(challenge, found.device) if challenge else None
         session = None
         if ceremony is not None and status == LoginStatus.AUTHENTICATED and services.mobile:
             session = push.collect_session(services, uow, ceremony.id)
@@ -295,13 +295,20 @@ def answer_login(services: Services, login_id: str, response: str) -> SessionGra
     ``LoginClosed``."""
     now = services.clock.now()
     with services.uow() as uow:
-        found = uow.logins.get(login_id)
-        if found is None:
+        user = serialise_login(services, uow, login_id, now)
+        if user is None:
             raise UnknownLogin
-        user = serialise(services, uow, found.user_id, now)
-        login, ceremony = _open_login(uow, login_id, now)  # again: a twin may have ended it
+        # read under the lock: a twin answer may have ended the login meanwhile
+        current = uow.logins.get_with_challenge(login_id)
+        login, ceremony = _still_open(None if current is None else current.login, now)
         outcome = check_answer(
-            services, uow, ceremony=ceremony, response=response, now=now, max_answers=MAX_ANSWERS
+            services,
+            uow,
+            ceremony=ceremony,
+            response=response,
+            now=now,
+            max_answers=MAX_ANSWERS,
+            current=current,
         )
         settle(services, uow, user, outcome.verdict, now)
         if outcome.accepted is None:
@@ -353,7 +360,10 @@ def _challenge(
 
 def _open_login(uow: UnitOfWork, login_id: str, now: datetime) -> tuple[LoginRow, CeremonyRow]:
     """The login and its ceremony, still waiting for the second factor."""
-    login = uow.logins.get(login_id)
+    return _still_open(uow.logins.get(login_id), now)
+
+
+def _still_open(login: LoginRow | None, now: datetime) -> tuple[LoginRow, CeremonyRow]:
     if login is None:
         raise UnknownLogin
     ceremony = login.ceremony
