@@ -176,7 +176,9 @@ def test_R_LOGIN_3_fifty_parallel_wrong_answers_on_three_servers_evaluate_exactl
     fifty_wrong_answers_with_five_left(brokerage, "wrong")
 
 
-@pytest.mark.xfail(strict=True, reason="without the answer lock more than 5 are evaluated")
+@pytest.mark.xfail(
+    strict=True, raises=AssertionError, reason="without the answer lock more than 5 are evaluated"
+)
 def test_R_LOGIN_3_the_fifty_wrong_answers_race_fails_without_the_answer_lock(
     brokerage: Brokerage,
 ) -> None:
@@ -211,7 +213,9 @@ def test_R_LOGIN_6_twenty_parallel_copies_of_one_code_on_three_servers_open_one_
     twenty_copies_of_one_valid_code(brokerage, "copies")
 
 
-@pytest.mark.xfail(strict=True, reason="without the replay guard every copy opens a session")
+@pytest.mark.xfail(
+    strict=True, raises=AssertionError, reason="without the replay guard every copy opens a session"
+)
 def test_R_LOGIN_6_the_twenty_copies_race_fails_without_the_replay_guard(
     brokerage: Brokerage,
 ) -> None:
@@ -257,7 +261,9 @@ def test_R_LOGIN_3_twenty_four_right_confirmations_on_three_servers_are_never_lo
     twenty_four_right_confirmations(brokerage, "saver", "U8100001")
 
 
-@pytest.mark.xfail(strict=True, reason="without the locks the daily limit is overshot")
+@pytest.mark.xfail(
+    strict=True, raises=AssertionError, reason="without the locks the daily limit is overshot"
+)
 def test_R_LOGIN_3_the_twenty_four_confirmations_race_fails_without_the_locks(
     brokerage: Brokerage,
 ) -> None:

@@ -8,7 +8,10 @@ in production; ``Settings.test_faults_dir``) looks into that directory while it 
   moment that matters (the approval written in the open transaction, its effect not);
 - a file ``off-<guard>`` switches a guard off (``answer-lock``, ``account-lock``,
   ``replay-guard``) for the strict-xfail variants of the two-process race tests, which
-  must fail without it.
+  must fail without it; with the answer lock off, the read it would have locked is
+  followed by a pause (``UNGUARDED_PAUSE_SECONDS``), as on a slow process, so that the
+  racing requests overlap however busy the machine is (a fast answer path on a loaded
+  machine otherwise let them run one after the other, and the variant passed).
 
 Without the setting none of this exists (``Services.fault`` is a no-op, the locks are on).
 """
@@ -25,6 +28,10 @@ ANSWER_LOCK = "answer-lock"
 ACCOUNT_LOCK = "account-lock"
 #: the time-step replay guard of R-LOGIN-6 (``SqlDeviceAccess.advance_counter``)
 REPLAY_GUARD = "replay-guard"
+
+
+#: how long a read that a switched-off guard no longer locks is held open (tests only)
+UNGUARDED_PAUSE_SECONDS = 0.25
 
 
 class FileFaults:

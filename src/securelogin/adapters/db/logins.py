@@ -5,6 +5,7 @@ database — not a read in Python — decides races between processes (R-LOGIN-3
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import SimpleNamespace
@@ -108,9 +109,13 @@ _CLEAR = {
 
 
 class SqlFailureCounters:
-    def __init__(self, conn: Connection, *, locking: bool = True) -> None:
+    def __init__(
+        self, conn: Connection, *, locking: bool = True, unguarded_pause: float = 0.0
+    ) -> None:
         self.conn = conn
         self.locking = locking
+        #: tests only (adapters/faults.py): with the lock switched off, hold the read open
+        self.unguarded_pause = unguarded_pause
 
     def reserve(
         self, user_id: int, counter: FailureCounter, *, now: datetime, lockout: Lockout
@@ -128,11 +133,17 @@ class SqlFailureCounters:
 
     def lock(self, user_id: int) -> AnswerLock | None:
         statement = _LOCK[False, LOCKING and self.locking]
-        return _answer_lock(self.conn.execute(statement, {"p_user_id": user_id}).first())
+        return self._read(statement, {"p_user_id": user_id})
 
     def lock_by_login(self, login_id: str) -> AnswerLock | None:
         statement = _LOCK[True, LOCKING and self.locking]
-        return _answer_lock(self.conn.execute(statement, {"p_login_id": login_id}).first())
+        return self._read(statement, {"p_login_id": login_id})
+
+    def _read(self, statement: Select[Any], params: dict[str, Any]) -> AnswerLock | None:
+        row = self.conn.execute(statement, params).first()
+        if self.unguarded_pause:
+            time.sleep(self.unguarded_pause)
+        return _answer_lock(row)
 
     def clear(self, user_id: int, counter: FailureCounter) -> None:
         self.conn.execute(_CLEAR[counter], {"p_user_id": user_id})

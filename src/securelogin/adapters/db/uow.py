@@ -38,7 +38,13 @@ from securelogin.adapters.db.repositories import (
 )
 from securelogin.adapters.db.sharing import SqlSharing
 from securelogin.adapters.db.webauthn import SqlWebAuthn
-from securelogin.adapters.faults import ACCOUNT_LOCK, ANSWER_LOCK, REPLAY_GUARD, FileFaults
+from securelogin.adapters.faults import (
+    ACCOUNT_LOCK,
+    ANSWER_LOCK,
+    REPLAY_GUARD,
+    UNGUARDED_PAUSE_SECONDS,
+    FileFaults,
+)
 from securelogin.errors import StorageBusy, StorageUnavailable
 from securelogin.service.ports import Clock, SecretBox
 
@@ -84,7 +90,11 @@ class SqlUnitOfWork:
 
     entities = _Repository(lambda w: SqlEntities(w.connection))
     failures = _Repository(
-        lambda w: SqlFailureCounters(w.connection, locking=_on(w.faults, ANSWER_LOCK))
+        lambda w: SqlFailureCounters(
+            w.connection,
+            locking=_on(w.faults, ANSWER_LOCK),
+            unguarded_pause=0.0 if _on(w.faults, ANSWER_LOCK) else UNGUARDED_PAUSE_SECONDS,
+        )
     )
     name_failures = _Repository(lambda w: SqlNameFailures(w.connection))
     device_access = _Repository(
