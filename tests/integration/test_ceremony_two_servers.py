@@ -28,6 +28,7 @@ from securelogin.adapters.faults import ACCOUNT_LOCK, ANSWER_LOCK, REPLAY_GUARD
 from securelogin.bootstrap import bootstrap
 from securelogin.domain import otp
 from securelogin.domain.access import Platform
+from securelogin.domain.devices.registry import LEGACY_CARD_SUITE
 from securelogin.service.ceremony.push import AFTER_APPROVAL
 from securelogin.service.context import Services
 from securelogin.service.login import login
@@ -47,6 +48,7 @@ USERS = {
     "wrong_unlocked": ["dsc"],
     "copies": ["dsc"],
     "copies_unguarded": ["dsc"],
+    "oneshot": ["platinum_card"],
     "saver": ["temporary_code"],
     "saver_unlocked": ["temporary_code"],
     "crasher": ["sms"],
@@ -221,6 +223,28 @@ def test_R_LOGIN_6_the_twenty_copies_race_fails_without_the_replay_guard(
 ) -> None:
     with brokerage.without(REPLAY_GUARD):
         twenty_copies_of_one_valid_code(brokerage, "copies_unguarded")
+
+
+def test_R_LOGIN_6_fifty_parallel_answers_to_one_challenge_on_three_servers_give_one_session(
+    brokerage: Brokerage,
+) -> None:
+    """One login's challenge, its right response sent fifty times at once to the three
+    nodes: one session; the others are refused (already used / closed), none counted."""
+    b = brokerage
+    started = login.start_login(
+        b.services, username="oneshot", password=PASSWORD, platform=Platform.PORTAL
+    )
+    assert started.factor is not None and started.factor.prompt.challenge
+    response = otp.ocra(LEGACY_CARD_SUITE, SEED20, question=started.factor.prompt.challenge)
+    statuses = answer_everywhere(b, [(started.login_id, response)] * 50)
+    assert statuses.count(200) == 1
+    sessions = scalar(
+        b.url,
+        "SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = :u",
+        u="oneshot",
+    )
+    assert sessions == 1
+    assert counted(b, "oneshot") == 0
 
 
 def twenty_four_right_confirmations(b: Brokerage, username: str, account: str) -> None:

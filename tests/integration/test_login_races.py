@@ -1,9 +1,11 @@
-"""Races of R-LOGIN-3 and R-LOGIN-6 on PostgreSQL, across two real server processes.
+"""Races of R-LOGIN-3 and R-LOGIN-6 on PostgreSQL, in-process: the real counter holds, and
+the same check catches a deliberately broken guard (a removed replay guard here; the
+answer lock switched off in tests/integration/test_ceremony_races.py) — a race test
+counts only if it fails when the lock is removed.
 
-Each race is also run in-process against a deliberately broken guard (a removed replay
-guard here; the answer lock switched off in tests/integration/test_ceremony_races.py) to
-show that the same check catches the broken code: a race test counts only if it fails
-when the lock is removed.
+The same races across real server processes (fifty wrong answers, copies of one code,
+fifty answers to one challenge) run on the three nodes of
+tests/integration/test_ceremony_two_servers.py, which starts its servers once.
 """
 
 from __future__ import annotations
@@ -11,21 +13,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import httpx
 import pytest
 
 from securelogin.adapters.db.logins import SqlDeviceAccess
 from securelogin.domain import otp
 from securelogin.domain.access import Platform
-from securelogin.domain.devices.registry import LEGACY_CARD_SUITE
 from securelogin.errors import SecureLoginError
 from securelogin.service.context import Services
 from securelogin.service.login import login
 from tests.dbutil import execute, scalar
 from tests.devices import KINDS, PASSWORD, SEED20, Brokerage
-from tests.e2e.cli import serving
 
 pytestmark = pytest.mark.postgres
 PARALLEL = 50
@@ -42,14 +40,6 @@ def pg_services(pg_url: str, clock: object) -> Iterator[Services]:
     wired.database.close()
 
 
-@pytest.fixture
-def two_servers(
-    pg_url: str, pg_services: Services, cli_env: dict[str, str], tmp_path: Path
-) -> Iterator[tuple[str, str]]:
-    with serving(pg_url, cli_env, tmp_path) as first, serving(pg_url, cli_env, tmp_path) as second:
-        yield first, second
-
-
 def evaluations(pg_url: str) -> int:
     """Wrong answers that reached the device check (each writes one audit event)."""
     value = scalar(pg_url, "SELECT count(*) FROM audit_events WHERE action = 'login.factor_failed'")
@@ -62,75 +52,6 @@ def set_factor_failures(pg_url: str, n: int) -> None:
         "UPDATE users SET factor_failures = :n, factor_failed_at = now() WHERE username = 'racer'",
         n=n,
     )
-
-
-def start_logins(base_urls: tuple[str, ...], n: int, device: str | None = None) -> list[dict]:
-    body = {"username": "racer", "password": PASSWORD, "platform": "portal"}
-    if device:
-        body["device_id"] = device
-
-    def one(i: int) -> dict:
-        answer = httpx.post(base_urls[i % len(base_urls)] + "/api/v1/logins", json=body, timeout=60)
-        assert answer.status_code == 201, answer.text
-        return dict(answer.json())
-
-    with ThreadPoolExecutor(8) as pool:
-        return list(pool.map(one, range(n)))
-
-
-def fire(base_urls: tuple[str, ...], answers: list[tuple[str, str]]) -> list[int]:
-    """Send every (login_id, response) at once, alternating between the servers."""
-
-    def one(i: int) -> int:
-        login_id, response = answers[i]
-        return httpx.post(
-            f"{base_urls[i % len(base_urls)]}/api/v1/logins/{login_id}/answer",
-            json={"response": response},
-            timeout=60,
-        ).status_code
-
-    with ThreadPoolExecutor(PARALLEL) as pool:
-        return list(pool.map(one, range(len(answers))))
-
-
-def test_R_LOGIN_3_fifty_parallel_wrong_answers_with_five_left_evaluate_at_most_five(
-    pg_url: str, two_servers: tuple[str, str]
-) -> None:
-    logins = start_logins(two_servers, PARALLEL)
-    set_factor_failures(pg_url, 5)
-    statuses = fire(two_servers, [(lg["login_id"], "00000000") for lg in logins])
-    assert evaluations(pg_url) == 5
-    assert sorted(statuses) == [401] * 5 + [423] * 45
-    assert (
-        httpx.post(
-            two_servers[0] + "/api/v1/logins", json={"username": "racer", "password": PASSWORD}
-        ).status_code
-        == 423
-    )
-
-
-def test_R_LOGIN_6_fifty_parallel_submissions_of_one_totp_code_give_exactly_one_session(
-    pg_url: str, two_servers: tuple[str, str], pg_services: Services
-) -> None:
-    dsc = device_id(pg_services, "dsc")
-    logins = start_logins(two_servers, PARALLEL, device=dsc)
-    code = otp.totp(SEED20, at=time.time())
-    statuses = fire(two_servers, [(lg["login_id"], code) for lg in logins])
-    assert statuses.count(200) == 1
-    assert set(statuses) <= {200, 409}  # the copies are already used, not failures
-    assert scalar(pg_url, "SELECT count(*) FROM sessions") == 1
-
-
-def test_R_LOGIN_6_fifty_parallel_answers_to_one_challenge_give_exactly_one_session(
-    pg_url: str, two_servers: tuple[str, str]
-) -> None:
-    (started,) = start_logins(two_servers, 1)
-    response = otp.ocra(
-        LEGACY_CARD_SUITE, SEED20, question=started["factor"]["prompt"]["challenge"]
-    )
-    statuses = fire(two_servers, [(started["login_id"], response)] * PARALLEL)
-    assert statuses.count(200) == 1
-    assert scalar(pg_url, "SELECT count(*) FROM sessions") == 1
 
 
 def device_id(services: Services, kind: str) -> str:

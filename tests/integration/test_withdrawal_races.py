@@ -42,7 +42,7 @@ ACCEPTABLE = 25
 #: an overshoot comes within 10 repetitions (the test after the race shows it), so 20 keep
 #: the proof and the suite's time; SECURELOGIN_RACE_REPETITIONS=100 for a deeper run
 REPETITIONS = int(os.environ.get("SECURELOGIN_RACE_REPETITIONS", "20"))
-HTTP_REPETITIONS = int(os.environ.get("SECURELOGIN_HTTP_RACE_REPETITIONS", "5"))
+HTTP_REPETITIONS = int(os.environ.get("SECURELOGIN_HTTP_RACE_REPETITIONS", "2"))
 
 
 def accounts(n: int) -> dict[str, str]:
