@@ -52,7 +52,7 @@ test: lint typecheck contracts
 	set -e; svc_env="$$(SECURELOGIN_TEST_PG_PROBE_PORT=$(TEST_PG_PROBE_PORT) scripts/test-services.sh)"; \
 	eval "$$svc_env"; \
 	unset PYTHONDONTWRITEBYTECODE; $(BIN)/python -m compileall -q src tests bench; \
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The inner loop, no services needed: ruff, the import contracts, then the unit tests and
 # every service and contract test on the in-memory unit of work (tests/fake_uow.py).

@@ -8,10 +8,11 @@ in production; ``Settings.test_faults_dir``) looks into that directory while it 
   moment that matters (the approval written in the open transaction, its effect not);
 - a file ``off-<guard>`` switches a guard off (``answer-lock``, ``account-lock``,
   ``replay-guard``) for the strict-xfail variants of the two-process race tests, which
-  must fail without it; with the answer lock off, the read it would have locked is
-  followed by a pause (``UNGUARDED_PAUSE_SECONDS``), as on a slow process, so that the
-  racing requests overlap however busy the machine is (a fast answer path on a loaded
-  machine otherwise let them run one after the other, and the variant passed).
+  must fail without it; with the answer lock or the account lock off, the read it
+  would have protected is followed by a pause (``UNGUARDED_PAUSE_SECONDS``), as on a
+  slow process, so that the racing requests overlap however busy the machine is (a
+  fast answer path on a loaded machine otherwise let them run one after the other, and
+  the variant passed).
 
 Without the setting none of this exists (``Services.fault`` is a no-op, the locks are on).
 """

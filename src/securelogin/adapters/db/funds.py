@@ -9,6 +9,7 @@ reads the ledger itself and its cost does not grow with history.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import date, datetime
 from types import SimpleNamespace
@@ -191,10 +192,16 @@ def _access_of(i: int, number: str, status: str, rights: str) -> AccountAccess:
 
 
 class SqlFunds:
-    def __init__(self, conn: Connection, *, locking: bool = True) -> None:
+    def __init__(
+        self, conn: Connection, *, locking: bool = True, unguarded_pause: float = 0.0
+    ) -> None:
         self.locking = locking
         self.conn = conn
         self._dialect = conn.dialect.name
+        #: tests only (adapters/faults.py): with the lock switched off, the read it would
+        #: have protected is held open this long, so that racing confirmations overlap
+        self.unguarded_pause = unguarded_pause
+        self._pause_after_read = 0.0
 
     def accounts_of(self, user_id: int) -> list[AccountAccess]:
         return [_access_of(*row) for row in self.conn.execute(_ACCESS, {"user_id": user_id})]
@@ -204,6 +211,8 @@ class SqlFunds:
         already serialised the whole transaction."""
         if LOCKING and self.locking and self._dialect == "postgresql":
             self.conn.execute(_LOCK, {"account_id": account_id})
+        elif not self.locking:
+            self._pause_after_read = self.unguarded_pause
 
     def lock_account(self, account_id: int) -> Funds:
         self.lock(account_id)
@@ -236,6 +245,9 @@ class SqlFunds:
         row = self.conn.execute(
             query, {"user_id": user_id, "day": day, "days": list(days), **key}
         ).first()
+        if self._pause_after_read:
+            time.sleep(self._pause_after_read)
+            self._pause_after_read = 0.0
         if row is None:
             return None
         i, num, status, rights, balance, held, day_total, window_total, username, opted = row

@@ -112,7 +112,13 @@ class SqlUnitOfWork:
     outbox = _Repository(lambda w: SqlOutbox(w.connection, w.clock, w.box))
     sharing = _Repository(lambda w: SqlSharing(w.connection))
     mobile_keys = _Repository(lambda w: SqlMobileKeys(w.connection))
-    funds = _Repository(lambda w: SqlFunds(w.connection, locking=_on(w.faults, ACCOUNT_LOCK)))
+    funds = _Repository(
+        lambda w: SqlFunds(
+            w.connection,
+            locking=_on(w.faults, ACCOUNT_LOCK),
+            unguarded_pause=0.0 if _on(w.faults, ACCOUNT_LOCK) else UNGUARDED_PAUSE_SECONDS,
+        )
+    )
     service_keys = _Repository(lambda w: SqlServiceKeys(w.connection))
     operators = _Repository(lambda w: SqlOperators(w.connection))
     helpdesk = _Repository(lambda w: SqlHelpdesk(w.connection))
