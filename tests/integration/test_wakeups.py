@@ -30,7 +30,7 @@ from securelogin.adapters.wakeups.redis import RedisWakeups
 from securelogin.bootstrap import bootstrap, wakeups_for
 from securelogin.entrypoints.api import waits
 from securelogin.entrypoints.api.app import create_app
-from securelogin.entrypoints.api.waits import Hubs, KeyWaits, LoginWaits, Waits, hubs, until
+from securelogin.entrypoints.api.waits import Hubs, KeyWaits, LoginWaits, Waits, hubs
 from securelogin.service.context import Services
 from securelogin.service.wakeups import Wakeups
 from tests.conftest import make_settings
@@ -78,13 +78,13 @@ async def across(first: Wakeups, second: Wakeups) -> None:
             assert login_a.is_set()  # this process: at once, no message needed
             login_a.clear()
             a.withdrawals.notify("wd_1")
-            assert await until(login_b, SAFETY), "node B's login waiter was not woken"
-            assert await until(withdrawal_b, SAFETY), "node B's withdrawal waiter not woken"
+            assert await login_b.wait(SAFETY), "node B's login waiter was not woken"
+            assert await withdrawal_b.wait(SAFETY), "node B's withdrawal waiter not woken"
             # B answers A in turn (so A's listener works too), after which A's echo of its
             # own first message would have arrived long before: it must not have
             with a.logins.watch("lg_2") as reply_a:
                 b.logins.notify("lg_2")
-                assert await until(reply_a, SAFETY)
+                assert await reply_a.wait(SAFETY)
             assert not login_a.is_set(), "a node heard its own message"
             assert not other_b.is_set()
 

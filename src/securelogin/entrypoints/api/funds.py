@@ -18,7 +18,7 @@ from securelogin.domain.money import AMOUNT_PATTERN, from_cents
 from securelogin.entrypoints.api.logins import MAX_WAIT, bearer_token
 from securelogin.entrypoints.api.problems import problem_responses
 from securelogin.entrypoints.api.schemas import ANSWER_MAX, FactorOut, TierOut
-from securelogin.entrypoints.api.waits import HubsDep, KeyWaits, jittered, until
+from securelogin.entrypoints.api.waits import HubsDep, KeyWaits, jittered
 from securelogin.entrypoints.web.deps import ServicesDep
 from securelogin.service import sessions
 from securelogin.service.funds import restrictions, withdrawal_confirm, withdrawals
@@ -278,7 +278,7 @@ async def _long_poll(
             found.status is WithdrawalStatus.CONFIRMATION_REQUIRED
             and (left := deadline - time.monotonic()) > 0
         ):
-            if not await until(woken, left):
+            if not await woken.wait(left):
                 break  # nothing changed (else the poller had woken us)
             woken.clear()
             found = await run_in_threadpool(read)

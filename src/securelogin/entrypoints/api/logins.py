@@ -21,7 +21,7 @@ from securelogin.entrypoints.api.schemas import (
     SessionOut,
     TierOut,
 )
-from securelogin.entrypoints.api.waits import HubsDep, LoginWaits, jittered, until
+from securelogin.entrypoints.api.waits import HubsDep, LoginWaits, jittered
 from securelogin.entrypoints.web.deps import ServicesDep
 from securelogin.errors import Unauthenticated
 from securelogin.service import sessions
@@ -104,7 +104,7 @@ async def _long_poll(
         while now.status == "challenge" and (left := deadline - time.monotonic()) > 0:
             if not woken.is_set():
                 hub.remember(now)  # no notify came during the read: still current
-            if not await until(woken, left):
+            if not await woken.wait(left):
                 break  # nothing changed (else this process or the poller had woken us)
             woken.clear()
             now = await run_in_threadpool(login.login_state, services, login_id)

@@ -29,7 +29,7 @@ from securelogin.entrypoints.api.logins import MAX_WAIT
 from securelogin.entrypoints.api.problems import problem_responses
 from securelogin.entrypoints.api.schemas import FactorOut
 from securelogin.entrypoints.api.selfservice_auth import FullSession
-from securelogin.entrypoints.api.waits import HubsDep, jittered, until
+from securelogin.entrypoints.api.waits import HubsDep, jittered
 from securelogin.entrypoints.portal.mobile_key import activation_link
 from securelogin.entrypoints.web.deps import ServicesDep
 from securelogin.service.lifecycle import settings, sharing
@@ -436,7 +436,7 @@ async def share_request(
     with waits.shares.watch(request_id) as woken:  # first: a change wakes us
         found = await run_in_threadpool(read)
         while found.status is ShareStatus.CHALLENGE and (left := deadline - time.monotonic()) > 0:
-            if not await until(woken, left):
+            if not await woken.wait(left):
                 break  # nothing changed (else the poller had woken us)
             woken.clear()
             found = await run_in_threadpool(read)

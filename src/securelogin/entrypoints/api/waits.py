@@ -119,11 +119,6 @@ def _expire(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-async def until(waiter: Waiter, timeout: float) -> bool:
-    """Wait for ``waiter`` at most ``timeout`` seconds; True when it is set."""
-    return await waiter.wait(timeout)
-
-
 class Waits:
     """Waiters under keys and the poller that wakes them (``_changed`` says which).
 
@@ -360,9 +355,7 @@ class LoginWaits(Waits):
         now, idle_before = self.clock(), self.monotonic() - self.keep
         for key in [k for k, since in self._idle_since.items() if since <= idle_before]:
             self._forget(key)
-        for key in [
-            k for k, kept in self._kept.items() if not kept.expires_at or now >= kept.expires_at
-        ]:
+        for key in [k for k, kept in self._kept.items() if _ended(kept, now)]:
             self._forget(key)
         return list(self._waiters.keys() | self._kept.keys())
 
